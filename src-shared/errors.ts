@@ -1,0 +1,77 @@
+/**
+ * The one table of error codes: each code's HTTP status and a short title.
+ *
+ * Errors cross process boundaries as data ({@link ErrorData}), never as bare strings, so the CLI,
+ * the server and the window can all show the same code, message and line.
+ */
+
+/** Every error code the engine or a worker can produce. */
+export const ERROR_CODES = {
+  UDF_ERR_SYNTAX: { status: 422, title: 'The UDF code does not compile' },
+  UDF_ERR_IMPORT: { status: 422, title: 'The UDF module raised while loading' },
+  UDF_ERR_NO_ENTRYPOINT: { status: 422, title: 'The UDF has no entry point' },
+  UDF_ERR_PARAM: { status: 400, title: 'A parameter value does not convert to its type' },
+  UDF_ERR_UNKNOWN_PARAM: { status: 400, title: 'The UDF does not take this parameter' },
+  UDF_ERR_MISSING_PARAM: { status: 400, title: 'A required parameter has no value' },
+  UDF_ERR_RUNTIME: { status: 422, title: 'The UDF raised an exception' },
+  UDF_ERR_MEMORY: { status: 422, title: 'The UDF ran out of memory' },
+  UDF_ERR_FORMAT: { status: 406, title: 'No requested format fits the result' },
+  UDF_ERR_RESULT: { status: 422, title: 'The UDF returned a value that cannot be encoded' },
+  UDF_ERR_PROTOCOL: { status: 502, title: 'The worker could not read the request' },
+  UDF_ERR_WORKER_CRASHED: { status: 422, title: 'The worker running the UDF exited' },
+  UDF_ERR_TIMEOUT: { status: 504, title: 'The UDF ran past its time limit' },
+  UDF_ERR_MEMORY_LIMIT: { status: 422, title: 'The UDF went over the memory limit' },
+  UDF_ERR_BAD_TILE: { status: 400, title: 'The tile coordinates are not valid' },
+  UDF_ERR_BAD_FOLDER: { status: 422, title: 'The UDF folder cannot be read' },
+  UDF_ERR_NODE_TEMPLATE: { status: 422, title: 'The folder is a node template, not a runnable UDF' },
+  UDF_ERR_NOT_FOUND: { status: 404, title: 'No such UDF' },
+  UDF_ERR_RUNTIME_MISSING: { status: 503, title: 'The Python runtime is not installed' },
+  UDF_ERR_ENGINE_CLOSED: { status: 503, title: 'The engine is shutting down' },
+  UDF_ERR_USAGE: { status: 400, title: 'The command or request is not well formed' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error as it travels between processes and out to users. */
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  exceptionClass?: string;
+  file?: string;
+  line?: number;
+  traceback?: string;
+}
+
+/** An expected error: bad input, bad UDF code, a worker that died. Carries its code as data. */
+export class UdfStudioError extends Error {
+  readonly code: ErrorCode;
+  readonly data: ErrorData;
+
+  constructor(data: ErrorData) {
+    super(data.message);
+    this.name = 'UdfStudioError';
+    this.code = data.code;
+    this.data = data;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+/** Shorthand for the common case of a code and a message. */
+export function udfError(code: ErrorCode, message: string, extra: Omit<ErrorData, 'code' | 'message'> = {}): UdfStudioError {
+  return new UdfStudioError({ code, message, ...extra });
+}
+
+/** Whether a string names a known error code (used to check codes coming from a worker). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+/** One line for a terminal: the message, then where it happened. */
+export function describeError(data: ErrorData): string {
+  const where = data.file ? ` (${data.file}${data.line ? `:${data.line}` : ''})` : data.line ? ` (line ${data.line})` : '';
+  const kind = data.exceptionClass ? `${data.exceptionClass}: ` : '';
+  return `${data.code}: ${kind}${data.message}${where}`;
+}
