@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: prints the figures the design's bars are measured by.
+ *
+ * Uses a throw-away home folder with the developer's runtime, so the figures never depend on (or
+ * touch) a real workspace or cache.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { homePaths } from '../src-main/engine/home.js';
+import { benchEngineOverhead } from './engine-overhead.bench.js';
+
+const home = mkdtempSync(join(tmpdir(), 'udf-studio-bench-'));
+const env = { ...process.env, UDF_STUDIO_HOME: home, UDF_STUDIO_RUNTIME: homePaths(process.env).runtime };
+process.stdout.write(`UDF Studio benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}\n`);
+try {
+  await benchEngineOverhead(env);
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}

@@ -1,0 +1,28 @@
+/**
+ * Percentiles and formatting for benchmark figures.
+ */
+
+export interface Summary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+}
+
+/** Summarises a list of durations (milliseconds). */
+export function summarise(samples: number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), mean: sorted.reduce((s, v) => s + v, 0) / sorted.length };
+}
+
+/** Milliseconds with a sensible number of digits. */
+export function ms(value: number): string {
+  return value < 1 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`;
+}
+
+/** Prints a figure line: name, value, and the reference it is compared with. */
+export function report(name: string, value: string, note = ''): void {
+  process.stdout.write(`  ${name.padEnd(48)} ${value.padStart(14)}${note ? `   ${note}` : ''}\n`);
+}

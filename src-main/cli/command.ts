@@ -1,0 +1,19 @@
+/**
+ * The shape every CLI command has, and the streams it writes to.
+ */
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Command {
+  name: string;
+  /** One line for `udf-studio help`. */
+  summary: string;
+  /** The full usage text for `udf-studio help NAME`. */
+  usage: string;
+  /** Runs the command and resolves with the exit status. */
+  run(args: string[], io: CliIo): Promise<number>;
+}

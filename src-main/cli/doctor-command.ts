@@ -1,0 +1,92 @@
+/**
+ * `udf-studio doctor [--json]`: what the app found on this machine, and what is wrong.
+ */
+
+import { describeError } from '../../src-shared/errors.js';
+import { Engine } from '../engine/engine.js';
+import { homePaths } from '../engine/home.js';
+import { resourcePaths } from '../engine/resources.js';
+import { inspectRuntime, type RuntimeReport } from '../engine/runtime/python-env.js';
+import { Workspace } from '../engine/workspace/workspace.js';
+import { EXIT_FAILURE, UsageError } from './cli-error.js';
+import type { Command } from './command.js';
+import { parseOptions } from './options.js';
+
+interface WorkspaceReport {
+  folders: string[];
+  udfs: number;
+  nodeTemplates: number;
+  /** UDFs that do not load, with the reason (file and line where known). */
+  broken: Array<{ name: string; dir: string; error: string }>;
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'report the runtime, packages, paths and workspace, and what is wrong',
+  usage: `udf-studio doctor [--json] [--workspace DIR]...
+
+Checks the Python runtime (interpreter, pinned packages, the fused package), the home folder and
+every workspace UDF (each one is loaded in a worker, so syntax errors show with their line).
+  --json            print the report as JSON
+  --workspace DIR   check DIR instead of the home's udfs/ (repeatable)
+Exit status 0 when nothing is wrong, 1 otherwise.`,
+
+  async run(args, io) {
+    const { values, positionals } = parseOptions(args, { json: { type: 'boolean' }, workspace: { type: 'string', multiple: true } });
+    if (positionals.length > 0) throw new UsageError(`doctor takes no arguments, got ${positionals.join(' ')}`);
+    const paths = homePaths(io.env);
+    const resources = resourcePaths(io.env);
+    const runtime = await inspectRuntime(paths.runtime, resources);
+    const folders = (values.workspace as string[] | undefined) ?? [paths.udfs];
+    const workspace = runtime.ok ? await checkWorkspace(folders, io.env) : staticWorkspace(folders);
+    const problems = [...runtime.problems, ...workspace.broken.map((b) => `UDF ${b.name} does not load: ${b.error}`)];
+    const report = {
+      node: process.version, platform: `${process.platform}-${process.arch}`,
+      home: paths.root, resources: resources.root, runtime, workspace, problems, ok: problems.length === 0,
+    };
+    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report.node, report.platform, paths.root, runtime, workspace, problems));
+    return report.ok ? 0 : EXIT_FAILURE;
+  },
+};
+
+function staticWorkspace(folders: string[]): WorkspaceReport {
+  const entries = new Workspace(folders).list();
+  return {
+    folders,
+    udfs: entries.filter((e) => e.kind === 'udf').length,
+    nodeTemplates: entries.filter((e) => e.kind === 'node-template').length,
+    broken: entries.flatMap((e) => (e.kind === 'broken' ? [{ name: e.name, dir: e.dir, error: describeError(e.error) }] : [])),
+  };
+}
+
+/** Loads every UDF's code in a worker, so code that does not compile is reported too. */
+async function checkWorkspace(folders: string[], env: NodeJS.ProcessEnv): Promise<WorkspaceReport> {
+  const report = staticWorkspace(folders);
+  const engine = await Engine.open({ env, workspaces: folders, poolSize: 1, preload: [] });
+  try {
+    for (const entry of engine.workspace.list()) {
+      if (entry.kind !== 'udf') continue;
+      const described = await engine.describe(entry);
+      if (!described.ok) report.broken.push({ name: entry.name, dir: entry.dir, error: describeError(described.error) });
+    }
+  } finally {
+    await engine.close();
+  }
+  return report;
+}
+
+function formatReport(node: string, platform: string, home: string, runtime: RuntimeReport, workspace: WorkspaceReport, problems: string[]): string {
+  const lines = [
+    `UDF Studio doctor`,
+    `  node         ${node} (${platform})`,
+    `  home         ${home}`,
+    `  runtime      ${runtime.runtimeDir}`,
+    `  python       ${runtime.pythonVersion ? `${runtime.pythonVersion} (${runtime.python})` : 'not found'}`,
+    `  fused        ${runtime.fusedVersion ?? 'not importable'}`,
+    `  packages     ${Object.entries(runtime.packages).map(([name, version]) => `${name} ${version ?? 'MISSING'}`).join(', ') || 'unknown'}`,
+    `  workspace    ${workspace.folders.join(', ')}: ${workspace.udfs} UDFs${workspace.nodeTemplates ? `, ${workspace.nodeTemplates} node templates` : ''}, ${workspace.broken.length} broken`,
+    '',
+    problems.length === 0 ? 'No problems found.' : `${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,41 @@
+/**
+ * The home folder (`UDF_STUDIO_HOME`, default `~/.udf-studio`) and the paths the engine keeps there.
+ */
+
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Every place under the home folder that the engine reads or writes. */
+export interface HomePaths {
+  root: string;
+  /** The Python runtime (a venv); `UDF_STUDIO_RUNTIME` moves it elsewhere. */
+  runtime: string;
+  /** The default workspace folder. */
+  udfs: string;
+  /** The shared disk that `/mnt/cache` paths in UDF code land on. */
+  sharedDisk: string;
+  /** The bucket that `fd://` paths name. */
+  bucket: string;
+  database: string;
+  resultCache: string;
+  credentials: string;
+  engineInfo: string;
+  logs: string;
+}
+
+/** Resolves the home folder from the environment (or an explicit root) into its paths. */
+export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): HomePaths {
+  const base = resolve(root ?? env.UDF_STUDIO_HOME ?? join(homedir(), '.udf-studio'));
+  return {
+    root: base,
+    runtime: resolve(env.UDF_STUDIO_RUNTIME ?? join(base, 'runtime')),
+    udfs: join(base, 'udfs'),
+    sharedDisk: join(base, 'mnt', 'cache'),
+    bucket: join(base, 'fd'),
+    database: join(base, 'udf-studio.sqlite'),
+    resultCache: join(base, 'cache'),
+    credentials: join(base, 'credentials'),
+    engineInfo: join(base, 'engine.json'),
+    logs: join(base, 'logs'),
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Where the app's bundled resources are: the Python runtime's sources and the example UDFs.
+ *
+ * From a source checkout they sit in the project's `resources/`; a packaged app sets
+ * `UDF_STUDIO_RESOURCES` to its resources folder.
+ */
+
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ResourcePaths {
+  root: string;
+  /** The runtime's Python sources: the `fused` package and the worker. */
+  runtime: string;
+  requirements: string;
+  devRequirements: string;
+  /** Example UDF folders seeded into a new workspace. */
+  exampleUdfs: string;
+}
+
+/** Finds the resources folder: `UDF_STUDIO_RESOURCES`, else the nearest `resources/` above this file. */
+export function resourcePaths(env: NodeJS.ProcessEnv = process.env): ResourcePaths {
+  const root = env.UDF_STUDIO_RESOURCES ? resolve(env.UDF_STUDIO_RESOURCES) : findResourcesAbove(dirname(fileURLToPath(import.meta.url)));
+  const runtime = join(root, 'runtime');
+  return {
+    root,
+    runtime,
+    requirements: join(runtime, 'requirements.txt'),
+    devRequirements: join(runtime, 'requirements-dev.txt'),
+    exampleUdfs: join(root, 'udfs'),
+  };
+}
+
+function findResourcesAbove(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'resources');
+    if (existsSync(join(candidate, 'runtime', 'requirements.txt'))) return candidate;
+    if (dirname(dir) === dir) throw new Error(`no resources/runtime/requirements.txt above ${start}; set UDF_STUDIO_RESOURCES`);
+  }
+}

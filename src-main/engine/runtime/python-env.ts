@@ -1,0 +1,120 @@
+/**
+ * The bundled Python runtime: where its interpreter is and whether it is healthy.
+ *
+ * The runtime is a venv under the home folder, filled from resources/runtime/requirements.txt, with
+ * a `.pth` file that puts the app's own `fused` package and worker on its path. A stamp file records
+ * which requirements it was built from, so a changed requirements file is noticed.
+ */
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand } from './command.js';
+import type { ResourcePaths } from '../resources.js';
+
+/** Name of the file in the venv that records what it was built from. */
+export const STAMP_FILE = 'udf-studio-runtime.json';
+/** Name of the path file that links the app's runtime package into the venv. */
+export const LINK_FILE = 'udf_studio_runtime.pth';
+/** Oldest Python the runtime supports. */
+export const MIN_PYTHON: readonly [number, number] = [3, 10];
+
+export interface RuntimeStamp {
+  requirementsHash: string;
+  devRequirementsHash: string | null;
+  resources: string;
+  createdAt: string;
+}
+
+/** What `udf-studio doctor` reports about the runtime. */
+export interface RuntimeReport {
+  runtimeDir: string;
+  python: string;
+  pythonVersion: string | null;
+  fusedVersion: string | null;
+  /** Installed versions of the packages requirements.txt pins (null when missing). */
+  packages: Record<string, string | null>;
+  problems: string[];
+  ok: boolean;
+}
+
+/** The interpreter inside a runtime folder (a venv). */
+export function runtimePython(runtimeDir: string): string {
+  return process.platform === 'win32' ? join(runtimeDir, 'Scripts', 'python.exe') : join(runtimeDir, 'bin', 'python');
+}
+
+/** SHA-256 of a requirements file's content, or null when it does not exist. */
+export function hashFile(path: string): string | null {
+  if (!existsSync(path)) return null;
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Reads the runtime's stamp; null when absent or unreadable. */
+export function readStamp(runtimeDir: string): RuntimeStamp | null {
+  try {
+    return JSON.parse(readFileSync(join(runtimeDir, STAMP_FILE), 'utf8')) as RuntimeStamp;
+  } catch {
+    return null;
+  }
+}
+
+/** Parses `name==version` pins, skipping comments and blank lines. */
+export function readPins(requirementsPath: string): Record<string, string> {
+  const pins: Record<string, string> = {};
+  for (const raw of readFileSync(requirementsPath, 'utf8').split(/\r?\n/)) {
+    const line = raw.replace(/#.*/, '').trim();
+    const match = /^([A-Za-z0-9_.-]+)\s*==\s*([^\s;]+)/.exec(line);
+    if (match?.[1] && match[2]) pins[match[1]] = match[2];
+  }
+  return pins;
+}
+
+const PROBE = `
+import json, sys, importlib.metadata as md
+names = json.loads(sys.argv[1])
+out = {"python": sys.version.split()[0], "packages": {}, "fused": None}
+for n in names:
+    try: out["packages"][n] = md.version(n)
+    except Exception: out["packages"][n] = None
+try:
+    import fused
+    out["fused"] = getattr(fused, "__version__", "unknown")
+except Exception as e:
+    out["fusedError"] = f"{type(e).__name__}: {e}"
+print(json.dumps(out))
+`;
+
+/** Checks the runtime: the interpreter runs, the pinned packages are there, `fused` imports. */
+export async function inspectRuntime(runtimeDir: string, resources: ResourcePaths): Promise<RuntimeReport> {
+  const python = runtimePython(runtimeDir);
+  const report: RuntimeReport = { runtimeDir, python, pythonVersion: null, fusedVersion: null, packages: {}, problems: [], ok: false };
+  if (!existsSync(python)) {
+    report.problems.push(`no Python runtime at ${runtimeDir}; run "udf-studio setup" (npm install does it)`);
+    return report;
+  }
+  const pins = readPins(resources.requirements);
+  const probe = await runCommand(python, ['-c', PROBE, JSON.stringify(Object.keys(pins))]);
+  if (probe.code !== 0) {
+    report.problems.push(`the runtime's Python does not run (${probe.stderr.trim().split('\n').pop() ?? 'no output'}); run "udf-studio setup --repair"`);
+    return report;
+  }
+  const found = JSON.parse(probe.stdout) as { python: string; packages: Record<string, string | null>; fused: string | null; fusedError?: string };
+  report.pythonVersion = found.python;
+  report.packages = found.packages;
+  report.fusedVersion = found.fused;
+  const [major = 0, minor = 0] = found.python.split('.').map(Number);
+  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
+    report.problems.push(`Python ${found.python} is older than ${MIN_PYTHON.join('.')}`);
+  }
+  for (const [name, wanted] of Object.entries(pins)) {
+    const have = found.packages[name];
+    if (have === null || have === undefined) report.problems.push(`package ${name} is missing (wanted ${wanted})`);
+    else if (have !== wanted) report.problems.push(`package ${name} is ${have}, requirements.txt pins ${wanted}`);
+  }
+  if (found.fused === null) report.problems.push(`the fused package does not import: ${found.fusedError ?? 'unknown error'}`);
+  const stamp = readStamp(runtimeDir);
+  if (!stamp) report.problems.push('the runtime has no setup stamp; run "udf-studio setup"');
+  else if (stamp.requirementsHash !== hashFile(resources.requirements)) report.problems.push('requirements.txt changed since the runtime was built; run "udf-studio setup"');
+  report.ok = report.problems.length === 0;
+  return report;
+}

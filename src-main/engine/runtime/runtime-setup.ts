@@ -1,0 +1,112 @@
+/**
+ * Creates, updates and repairs the bundled Python runtime (a venv under the home folder).
+ *
+ * Setup is idempotent: a runtime whose stamp matches the requirements files is left alone, so
+ * `npm install` and the app's first launch can both call it.
+ */
+
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { runCommand } from './command.js';
+import { LINK_FILE, MIN_PYTHON, STAMP_FILE, hashFile, readStamp, runtimePython, type RuntimeStamp } from './python-env.js';
+import type { ResourcePaths } from '../resources.js';
+
+export interface SetupOptions {
+  /** Also install the development tools (pytest, mypy, ruff): a source checkout wants them. */
+  dev: boolean;
+  /** Delete the runtime and build it again from scratch. */
+  reset?: boolean;
+  /** Receives a line for every step and for pip's own output. */
+  onProgress?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SetupResult {
+  python: string;
+  /** False when the runtime was already up to date. */
+  changed: boolean;
+}
+
+/** Brings the runtime at `runtimeDir` up to date with the requirements, creating it when needed. */
+export async function setupRuntime(runtimeDir: string, resources: ResourcePaths, options: SetupOptions): Promise<SetupResult> {
+  const say = options.onProgress ?? (() => {});
+  const env = options.env ?? process.env;
+  const python = runtimePython(runtimeDir);
+  const wanted: RuntimeStamp = {
+    requirementsHash: hashFile(resources.requirements) ?? '',
+    devRequirementsHash: options.dev ? hashFile(resources.devRequirements) : null,
+    resources: resources.runtime,
+    createdAt: new Date().toISOString(),
+  };
+
+  if (options.reset && existsSync(runtimeDir)) {
+    say(`removing the runtime at ${runtimeDir}`);
+    rmSync(runtimeDir, { recursive: true, force: true });
+  }
+  if (existsSync(python) && (await runCommand(python, ['-c', 'import sys']).then((r) => r.code)) !== 0) {
+    say('the runtime is broken (its Python does not start); building it again');
+    rmSync(runtimeDir, { recursive: true, force: true });
+  }
+  let created = false;
+  if (!existsSync(python)) {
+    const base = await findBasePython(env);
+    say(`creating the runtime with ${base.command} (Python ${base.version}) at ${runtimeDir}`);
+    mkdirSync(dirname(runtimeDir), { recursive: true });
+    const venv = await runCommand(base.command, ['-m', 'venv', runtimeDir], { onLine: say, env });
+    if (venv.code !== 0) throw new Error(`could not create a venv at ${runtimeDir}: ${venv.stderr.trim()}`);
+    created = true;
+  }
+
+  const stamp = readStamp(runtimeDir);
+  const upToDate = !created && stamp !== null && stamp.requirementsHash === wanted.requirementsHash &&
+    (!options.dev || stamp.devRequirementsHash === wanted.devRequirementsHash) && stamp.resources === wanted.resources;
+  if (upToDate) {
+    say('the runtime is up to date');
+    return { python, changed: false };
+  }
+
+  const files = ['-r', resources.requirements];
+  if (options.dev) files.push('-r', resources.devRequirements);
+  say(`installing packages from ${files.filter((f) => f !== '-r').join(' and ')}`);
+  const pip = await runCommand(python, ['-m', 'pip', 'install', '--disable-pip-version-check', ...files], { onLine: say, env });
+  if (pip.code !== 0) throw new Error(`pip install failed:\n${lastLines(pip.stderr || pip.stdout, 15)}`);
+
+  await linkRuntimePackage(python, resources.runtime);
+  writeFileSync(join(runtimeDir, STAMP_FILE), `${JSON.stringify(wanted, null, 2)}\n`);
+  say('the runtime is ready');
+  return { python, changed: true };
+}
+
+/** Puts the app's runtime sources (fused, the worker) on the venv's path with a .pth file. */
+async function linkRuntimePackage(python: string, runtimeSources: string): Promise<void> {
+  const found = await runCommand(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']);
+  if (found.code !== 0) throw new Error(`could not find the runtime's site-packages: ${found.stderr.trim()}`);
+  writeFileSync(join(found.stdout.trim(), LINK_FILE), `${runtimeSources}\n`);
+}
+
+interface BasePython {
+  command: string;
+  version: string;
+}
+
+/** The Python that creates the venv: `UDF_STUDIO_PYTHON`, else python3, else python. */
+async function findBasePython(env: NodeJS.ProcessEnv): Promise<BasePython> {
+  const candidates = env.UDF_STUDIO_PYTHON ? [env.UDF_STUDIO_PYTHON] : ['python3', 'python'];
+  const tried: string[] = [];
+  for (const command of candidates) {
+    const probe = await runCommand(command, ['-c', 'import sys, venv; print("%d.%d.%d" % sys.version_info[:3])'], { env });
+    if (probe.code !== 0) {
+      tried.push(`${command}: ${probe.code === null ? 'not found' : 'has no venv module'}`);
+      continue;
+    }
+    const version = probe.stdout.trim();
+    const [major = 0, minor = 0] = version.split('.').map(Number);
+    if (major > MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor >= MIN_PYTHON[1])) return { command, version };
+    tried.push(`${command}: Python ${version} is older than ${MIN_PYTHON.join('.')}`);
+  }
+  throw new Error(`no usable Python found (${tried.join('; ')}); install Python ${MIN_PYTHON.join('.')}+ or set UDF_STUDIO_PYTHON`);
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trim().split(/\r?\n/).slice(-count).join('\n');
+}

@@ -1,0 +1,178 @@
+/**
+ * One long-lived Python worker process and the requests in flight to it.
+ *
+ * The worker's side is resources/runtime/udf_studio_worker/worker_main.py; the wire format is in
+ * docs/worker-protocol.md. Requests go out on the child's fd 3 and answers come back on fd 4, so
+ * the UDF's own prints can never corrupt the channel.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { encodeFrame, FrameDecoder, type Frame } from './frame-codec.js';
+
+/** How long a new worker may take to say `ready` (importing the runtime package). */
+export const WORKER_START_TIMEOUT_MS = 60_000;
+/** Lines of the worker's own stderr kept to explain a crash. */
+const STDERR_TAIL_LINES = 20;
+
+export interface WorkerOptions {
+  python: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** The worker's own log lines (fd 1 and 2 outside of runs). */
+  onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/** How a worker process ended. */
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last lines the process wrote to stderr: a segfault or a fatal error shows here. */
+  stderrTail: string;
+}
+
+interface Pending {
+  resolve: (frame: Frame) => void;
+  reject: (error: Error) => void;
+}
+
+/** Raised for requests in flight when the worker process goes away. */
+export class WorkerExitedError extends Error {
+  constructor(readonly exit: WorkerExit) {
+    super(`worker exited (${exit.signal ? `signal ${exit.signal}` : `status ${String(exit.code)}`})`);
+    this.name = 'WorkerExitedError';
+  }
+}
+
+/** A started worker process. Create with {@link startWorker}. */
+export class WorkerClient {
+  readonly exited: Promise<WorkerExit>;
+  readonly pid: number;
+  private readonly pending = new Map<number, Pending>();
+  private readonly decoder = new FrameDecoder();
+  private readonly stderrTail: string[] = [];
+  private nextId = 1;
+  private exitInfo: WorkerExit | null = null;
+
+  private constructor(private readonly child: ChildProcess, private readonly requests: Writable, responses: Readable, options: WorkerOptions) {
+    this.pid = child.pid ?? -1;
+    responses.on('data', (chunk: Buffer) => this.onData(chunk));
+    requests.on('error', () => {}); // a closed pipe surfaces as the child's exit
+    readLines(child.stdout, (line) => options.onLog?.(line, 'stdout'));
+    readLines(child.stderr, (line) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+      options.onLog?.(line, 'stderr');
+    });
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        // Let stderr drain so the tail explains the exit.
+        setImmediate(() => {
+          this.exitInfo = { code, signal, stderrTail: this.stderrTail.join('\n') };
+          const error = new WorkerExitedError(this.exitInfo);
+          for (const request of this.pending.values()) request.reject(error);
+          this.pending.clear();
+          resolve(this.exitInfo);
+        });
+      });
+    });
+  }
+
+  /** Spawns the worker and waits for its `ready` frame. */
+  static start(options: WorkerOptions): Promise<{ worker: WorkerClient; ready: Record<string, unknown> }> {
+    const child = spawn(options.python, ['-u', '-m', 'udf_studio_worker'], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    const requests = child.stdio[3] as Writable;
+    const responses = child.stdio[4] as Readable;
+    const worker = new WorkerClient(child, requests, responses, options);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        worker.kill();
+        reject(new Error(`the worker did not start within ${WORKER_START_TIMEOUT_MS / 1000} s`));
+      }, WORKER_START_TIMEOUT_MS);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`could not start the worker (${options.python}): ${error.message}`));
+      });
+      worker.pending.set(0, {
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve({ worker, ready: frame.header });
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          const tail = error instanceof WorkerExitedError && error.exit.stderrTail ? `:\n${error.exit.stderrTail}` : '';
+          reject(new Error(`the worker exited before it was ready${tail}`));
+        },
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === null;
+  }
+
+  /** Sends one request and resolves with the worker's answer to it. */
+  request(message: Record<string, unknown>): Promise<Frame> {
+    if (!this.alive) return Promise.reject(new WorkerExitedError(this.exitInfo as WorkerExit));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.requests.write(encodeFrame({ ...message, id }));
+    });
+  }
+
+  /** Asks the worker to exit, and kills it if it has not within `graceMs`. */
+  async shutdown(graceMs = 2_000): Promise<WorkerExit> {
+    if (this.alive) {
+      this.requests.write(encodeFrame({ op: 'shutdown' }));
+      this.requests.end();
+      const timer = setTimeout(() => this.kill(), graceMs);
+      const exit = await this.exited;
+      clearTimeout(timer);
+      return exit;
+    }
+    return this.exited;
+  }
+
+  /** Ends the process at once (a hung or runaway UDF). */
+  kill(): void {
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.stderrTail.push(`engine: unreadable answer from the worker: ${(error as Error).message}`);
+      this.kill();
+      return;
+    }
+    for (const frame of frames) {
+      // The ready frame has no id; it answers the start request registered as 0.
+      const id = frame.header.op === 'ready' ? 0 : frame.header.id;
+      const request = typeof id === 'number' ? this.pending.get(id) : undefined;
+      if (!request) continue;
+      this.pending.delete(id as number);
+      request.resolve(frame);
+    }
+  }
+}
+
+function readLines(stream: Readable | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+  stream.on('end', () => {
+    if (pending) onLine(pending);
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * A throw-away home folder for a test, using the real runtime that `npm install` built.
+ */
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { homePaths } from '../../src-main/engine/home.js';
+
+export interface TestHome {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  /** Writes files under the home (paths relative to it); returns the absolute path of the first. */
+  write(files: Record<string, string>): string;
+  remove(): void;
+}
+
+/** The runtime the tests use: the developer's (or CI's) real one, found before the home is overridden. */
+export const RUNTIME_DIR = homePaths(process.env).runtime;
+
+export function makeTestHome(prefix = 'udf-studio-test-'): TestHome {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const env: NodeJS.ProcessEnv = { ...process.env, UDF_STUDIO_HOME: root, UDF_STUDIO_RUNTIME: RUNTIME_DIR };
+  return {
+    root,
+    env,
+    write(files) {
+      let first = '';
+      for (const [relative, content] of Object.entries(files)) {
+        const path = join(root, relative);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, content);
+        first ||= path;
+      }
+      return first;
+    },
+    remove() {
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A minimal meta.json for a UDF folder, in the 0.0.3 shape. */
+export function metaJson(name: string, udf: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    version: '0.0.3',
+    ...extra,
+    job_config: {
+      version: '0.0.3', name: null, metadata: null,
+      steps: [{ type: 'udf', udf: { type: 'geopandas_v2', name, entrypoint: 'udf', parameters: {}, source: `${name}.py`, headers: [], metadata: { 'fused:name': name }, ...udf } }],
+    },
+  }, null, 2);
+}
