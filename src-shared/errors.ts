@@ -28,6 +28,15 @@ export const ERROR_CODES = {
   UDF_ERR_RUNTIME_MISSING: { status: 503, title: 'The Python runtime is not installed' },
   UDF_ERR_ENGINE_CLOSED: { status: 503, title: 'The engine is shutting down' },
   UDF_ERR_USAGE: { status: 400, title: 'The command or request is not well formed' },
+  UDF_ERR_BAD_REQUEST: { status: 400, title: 'The request is not well formed' },
+  UDF_ERR_AUTH_REQUIRED: { status: 401, title: 'This route needs the private token (Authorization: Bearer ...)' },
+  UDF_ERR_TOKEN_UNKNOWN: { status: 404, title: 'No such shared token' },
+  UDF_ERR_TOKEN_DISABLED: { status: 403, title: 'The shared token is disabled' },
+  UDF_ERR_HOST: { status: 403, title: 'Requests must name a loopback host' },
+  UDF_ERR_ROUTE: { status: 404, title: 'No such route' },
+  UDF_ERR_METHOD: { status: 405, title: 'The route does not take this method' },
+  UDF_ERR_URI_TOO_LONG: { status: 414, title: 'The URL is too long' },
+  UDF_ERR_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,18 +7,25 @@
 
 import { udfError } from './errors.js';
 
-/** Formats the runtime can encode today. */
-export const FORMATS = ['parquet', 'csv', 'json', 'geojson', 'png', 'html', 'text', 'bytes'] as const;
+/** Every format the runtime encodes: vector, raster, then the kinds that have one form. */
+export const FORMATS = [
+  'parquet', 'geojson', 'json', 'feather', 'csv', 'mvt', 'html', 'excel', 'xml',
+  'png', 'gif', 'jpeg', 'webp', 'tiff', 'npy',
+  'text', 'bytes',
+] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** What a UDF's return value is, as the worker classifies it. */
 export type ResultKind = 'table' | 'geotable' | 'raster' | 'json' | 'text' | 'html' | 'bytes' | 'empty';
 
-const ALIASES: Record<string, Format> = { txt: 'text', htm: 'html', geoparquet: 'parquet' };
+const ALIASES: Record<string, Format> = {
+  txt: 'text', htm: 'html', geoparquet: 'parquet', jpg: 'jpeg', tif: 'tiff', xlsx: 'excel', pbf: 'mvt', arrow: 'feather',
+};
 
 /** File extensions for each format, for `--out` names and `/{token}.{ext}` URLs. */
 export const EXTENSIONS: Record<Format, string> = {
-  parquet: 'parquet', csv: 'csv', json: 'json', geojson: 'geojson', png: 'png', html: 'html', text: 'txt', bytes: 'bin',
+  parquet: 'parquet', geojson: 'geojson', json: 'json', feather: 'feather', csv: 'csv', mvt: 'mvt', html: 'html', excel: 'xlsx',
+  xml: 'xml', png: 'png', gif: 'gif', jpeg: 'jpg', webp: 'webp', tiff: 'tif', npy: 'npy', text: 'txt', bytes: 'bin',
 };
 
 /** Default formats for a human at a terminal: readable text where the result allows it. */
@@ -32,7 +39,9 @@ export const HTTP_DEFAULTS: Record<ResultKind, Format> = {
 };
 
 /** Formats whose bytes are not meant for a terminal. */
-export const BINARY_FORMATS: ReadonlySet<Format> = new Set(['parquet', 'png', 'bytes']);
+export const BINARY_FORMATS: ReadonlySet<Format> = new Set([
+  'parquet', 'feather', 'mvt', 'excel', 'png', 'gif', 'jpeg', 'webp', 'tiff', 'npy', 'bytes',
+]);
 
 /** Resolves a format name or alias (case-insensitive); throws UDF_ERR_FORMAT for an unknown one. */
 export function parseFormat(name: string): Format {

@@ -72,6 +72,8 @@ export interface RunSuccess extends RunLog {
   format: Format;
   contentType: string;
   kind: ResultKind;
+  /** True when the result holds nothing: None, or a frame with no rows (a tile shows nothing). */
+  empty: boolean;
   body: Uint8Array;
 }
 

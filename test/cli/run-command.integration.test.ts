@@ -74,7 +74,7 @@ describe('udf-studio run', () => {
     [['run', 'Hello_World', '--x', '9', '--y', '0', '--z', '2'], 2, /below 4 at zoom 2/],
     [['run', 'Hello_World', '--format', 'docx'], 2, /unknown format "docx"/],
     [['run', 'Hello_World', '--bogus'], 2, /Unknown option '--bogus'/],
-    [['run', 'Hello_World', '--timeout', '-3'], 2, /positive number/],
+    [['run', 'Hello_World', '--timeout', 'soon'], 2, /positive number/],
     [['run', 'Hello_World', '--param', 'n=many'], 1, /UDF_ERR_PARAM.*\bn\b/],
     [['run', 'Hello_World', '--param', 'colour=red'], 1, /UDF_ERR_UNKNOWN_PARAM.*colour/],
     [['run', 'Hello_World', '--format', 'png'], 1, /UDF_ERR_FORMAT/],

@@ -77,7 +77,7 @@ export class WorkerPool {
   async run(request: RunRequest): Promise<RunOutcome> {
     const message = {
       op: 'run',
-      udf: request.udf,
+      udf: toWire(request.udf),
       params: request.params,
       tile: request.tile,
       formats: request.formats,
@@ -96,7 +96,7 @@ export class WorkerPool {
   async describe(udf: UdfSource): Promise<{ ok: true; description: UdfDescription } | RunFailure> {
     const started = performance.now();
     try {
-      const frame = await this.submit({ op: 'describe', udf }, this.timeoutMs);
+      const frame = await this.submit({ op: 'describe', udf: toWire(udf) }, this.timeoutMs);
       const header = frame.header;
       if (header.ok !== true) return toOutcome(frame) as RunFailure;
       return {
@@ -231,11 +231,16 @@ export class WorkerPool {
   }
 }
 
+/** The UDF as docs/worker-protocol.md spells it (header fields in snake case, as in meta.json). */
+function toWire(udf: UdfSource): Record<string, unknown> {
+  return { ...udf, headers: udf.headers.map((header) => ({ module_name: header.moduleName, path: header.path, code: header.code })) };
+}
+
 function toOutcome(frame: Frame): RunOutcome {
   const h = frame.header;
   const log = { stdout: String(h.stdout ?? ''), stderr: String(h.stderr ?? ''), durationMs: Number(h.durationMs ?? 0) };
   if (h.ok === true) {
-    return { ok: true, ...log, format: h.format as Format, contentType: String(h.contentType), kind: h.kind as ResultKind, body: frame.payload };
+    return { ok: true, ...log, format: h.format as Format, contentType: String(h.contentType), kind: h.kind as ResultKind, empty: h.empty === true || h.kind === 'empty', body: frame.payload };
   }
   const raw = (h.error ?? {}) as Record<string, unknown>;
   const error: ErrorData = {

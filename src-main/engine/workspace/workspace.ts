@@ -53,7 +53,11 @@ export class Workspace {
       if (path.endsWith('.py')) return fileInItsFolder(path);
       throw udfError('UDF_ERR_USAGE', `${target} is neither a UDF folder nor a .py file`);
     }
-    const name = target.split('/').pop() as string;
+    return this.resolveName(target.split('/').pop() as string);
+  }
+
+  /** Finds a UDF by name only (folder name or the UDF's own name), never as a path. */
+  resolveName(name: string): UdfFolder {
     const matches = this.list().filter((entry) => basename(entry.dir) === name || entry.name === name);
     if (matches.length === 0) {
       const known = this.list().map((entry) => entry.name);

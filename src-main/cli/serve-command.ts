@@ -1,0 +1,56 @@
+/**
+ * `udf-studio serve [--port N] [--workspace DIR]...`
+ */
+
+import { startEngineServer } from '../engine/server/engine-server.js';
+import { DEFAULT_PORT } from '../engine/server/http-server.js';
+import { UsageError } from './cli-error.js';
+import type { Command } from './command.js';
+import { parseOptions, positiveNumberOption, stringOption } from './options.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'start the engine and its localhost server (tile and file URLs for every UDF)',
+  usage: `udf-studio serve [--port N] [--workspace DIR]... [--workers N]
+
+Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
+shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C stops it.
+  --port N          the port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --workspace DIR   serve the UDFs in DIR (repeatable; default: the home's udfs/)
+  --workers N       Python workers (default: one per CPU)
+  -v, --verbose     print the workers' own log`,
+
+  async run(args, io) {
+    const { values, positionals } = parseOptions(args, {
+      port: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
+    });
+    if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
+    const portText = stringOption(values, 'port');
+    const port = portText === undefined ? DEFAULT_PORT : Number(portText);
+    if (!/^\d{1,5}$/.test(portText ?? '0') || port > 65535) throw new UsageError(`--port needs a port number from 0 to 65535, got "${portText}"`);
+    const workers = positiveNumberOption(values, 'workers');
+    if (workers !== undefined && !Number.isInteger(workers)) throw new UsageError(`--workers needs a whole number, got ${workers}`);
+    const workspaces = values.workspace as string[] | undefined;
+    // Internal errors are always shown; the workers' own chatter only with --verbose.
+    const log = (line: string): void => {
+      if (values.verbose || line.startsWith('internal error')) io.stderr.write(`${line}\n`);
+    };
+    const server = await startEngineServer({
+      env: io.env, port, log,
+      ...(workspaces ? { workspaces } : {}),
+      ...(workers ? { poolSize: workers } : {}),
+    });
+    io.stdout.write(`listening on ${server.url}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        io.stderr.write('stopping…\n');
+        void server.close().then(resolve);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

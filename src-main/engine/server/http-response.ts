@@ -1,0 +1,91 @@
+/**
+ * Writing responses: JSON, errors (the one adapter from error codes to HTTP), and run results with
+ * Fused's `x-fused-metadata` header.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { ERROR_CODES, UdfStudioError, type ErrorData } from '../../../src-shared/errors.js';
+import type { RunOutcome } from '../../../src-shared/udf.js';
+
+const gzipAsync = promisify(gzip);
+
+/** Characters of stdout/stderr carried in the metadata header; clients cap header sizes near 16 KiB. */
+const METADATA_TEXT_LIMIT = 4_000;
+/** Bodies smaller than this are not worth compressing. */
+const GZIP_MIN_BYTES = 1_024;
+const COMPRESSIBLE = /^(application\/(json|geo\+json|xml|vnd\.mapbox-vector-tile|x-protobuf)|text\/)/;
+
+/** The JSON body of every error response: `{"error": {code, message, status, ...}}`. */
+export interface ErrorBody {
+  error: ErrorData & { status: number; title: string };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(bytes.length), ...headers });
+  res.end(bytes);
+}
+
+/** Sends an error: expected ones with their code's status; anything else is a 500 and logged. */
+export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}, log?: (line: string) => void): void {
+  const data: ErrorData = error instanceof UdfStudioError ? error.data : { code: 'UDF_ERR_PROTOCOL', message: 'internal error' };
+  const status = error instanceof UdfStudioError ? error.status : 500;
+  if (!(error instanceof UdfStudioError)) log?.(`internal error: ${(error as Error).stack ?? String(error)}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body: ErrorBody = { error: { ...data, status, title: ERROR_CODES[data.code].title } };
+  sendJson(res, status, body, headers);
+}
+
+/** Fused's `x-fused-metadata` header for a run, ASCII-only so any client can read it. */
+export function fusedMetadata(outcome: RunOutcome): string {
+  const error = outcome.ok ? null : outcome.error;
+  const metadata = {
+    stdout: clip(outcome.stdout),
+    stderr: clip(outcome.stderr),
+    has_exception: !outcome.ok,
+    exception_class: error?.exceptionClass ?? null,
+    errormsg: error?.message ?? null,
+    lineno: error?.line ?? null,
+    exception: error ? `${error.exceptionClass ? `${error.exceptionClass}: ` : ''}${error.message}` : null,
+    error_type: error?.code ?? null,
+  };
+  return JSON.stringify(metadata).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Sends a run's result (or its failure) with the metadata header; gzips when the client accepts it. */
+export async function sendRunOutcome(req: IncomingMessage, res: ServerResponse, outcome: RunOutcome, options: { tile: boolean; headers: Record<string, string> }): Promise<void> {
+  const headers: Record<string, string> = { ...options.headers, 'x-fused-metadata': fusedMetadata(outcome), 'access-control-expose-headers': 'x-fused-metadata, x-fused-cached' };
+  if (!outcome.ok) {
+    sendError(res, new UdfStudioError(outcome.error), headers);
+    return;
+  }
+  if (options.tile && (outcome.kind === 'empty' || outcome.empty)) {
+    res.writeHead(204, headers);
+    res.end();
+    return;
+  }
+  let body = Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength);
+  headers['content-type'] = outcome.contentType;
+  if (body.length >= GZIP_MIN_BYTES && COMPRESSIBLE.test(outcome.contentType) && acceptsGzip(req)) {
+    body = await gzipAsync(body);
+    headers['content-encoding'] = 'gzip';
+    headers.vary = 'accept-encoding';
+  }
+  headers['content-length'] = String(body.length);
+  res.writeHead(200, headers);
+  res.end(body);
+}
+
+function acceptsGzip(req: IncomingMessage): boolean {
+  const accept = req.headers['accept-encoding'];
+  return typeof accept === 'string' && /\bgzip\b/.test(accept);
+}
+
+function clip(text: string): string {
+  return text.length > METADATA_TEXT_LIMIT ? `${text.slice(0, METADATA_TEXT_LIMIT)}… (${text.length - METADATA_TEXT_LIMIT} more characters)` : text;
+}

@@ -1,0 +1,112 @@
+/**
+ * The engine's HTTP server: Fused's hosted routes for local UDFs, TileJSON, token management and
+ * `/healthz`, on 127.0.0.1 by default.
+ *
+ * Every request passes the same gate: a URL length limit, the Host check against DNS rebinding,
+ * CORS only for token URLs, then the router; every error goes through one adapter.
+ */
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { udfError } from '../../../src-shared/errors.js';
+import { sendError, sendJson } from './http-response.js';
+import { Router } from './router.js';
+import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
+import { registerTokenRoutes } from './routes/token-routes.js';
+import type { ServerServices } from './services.js';
+
+export const DEFAULT_PORT = 8765;
+export const DEFAULT_HOST = '127.0.0.1';
+/** Longer URLs are refused before routing (parameters belong in a POST body past this). */
+export const MAX_URL_LENGTH = 8_192;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, OPTIONS',
+  'access-control-expose-headers': 'x-fused-metadata, x-fused-cached',
+};
+
+/** Builds the router with every route; exported so tests can list the routes. */
+export function buildRouter(services: ServerServices): Router {
+  const router = new Router();
+  router.add('GET', '/healthz', (ctx) => sendJson(ctx.res, 200, { status: 'ok', workers: services.engine.pool.workerPids().length }));
+  registerTokenRoutes(router, services);
+  registerRunRoutes(router, services);
+  registerTokenFileRoute(router, services);
+  return router;
+}
+
+/** The request handler, separate from listening so tests can drive it without a socket too. */
+export function createRequestHandler(services: ServerServices): (req: IncomingMessage, res: ServerResponse) => void {
+  const router = buildRouter(services);
+  return (req, res) => {
+    void handle(router, services, req, res).catch((error: unknown) => sendError(res, error, {}, services.log));
+  };
+}
+
+async function handle(router: Router, services: ServerServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const rawUrl = req.url ?? '/';
+  if (rawUrl.length > MAX_URL_LENGTH) throw udfError('UDF_ERR_URI_TOO_LONG', `the URL is ${rawUrl.length} characters; the limit is ${MAX_URL_LENGTH}`);
+  checkHost(services, req);
+  let url: URL;
+  try {
+    url = new URL(rawUrl, 'http://localhost');
+  } catch {
+    throw udfError('UDF_ERR_BAD_REQUEST', 'the request URL cannot be parsed');
+  }
+  const method = req.method ?? 'GET';
+  if (method === 'OPTIONS') {
+    const corsRoute = router.routesFor(url.pathname).some((route) => route.cors);
+    res.writeHead(corsRoute ? 204 : 404, corsRoute ? { ...CORS_HEADERS, 'access-control-max-age': '600' } : {});
+    res.end();
+    return;
+  }
+  const { route, params } = router.match(method === 'HEAD' ? 'GET' : method, url.pathname);
+  try {
+    if (route.cors) for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
+    await route.handler({ req, res, params, query: url.searchParams, url });
+  } catch (error) {
+    sendError(res, error, {}, services.log);
+  }
+}
+
+/** Refuses requests whose Host header is not a loopback name (DNS rebinding), unless told otherwise. */
+function checkHost(services: ServerServices, req: IncomingMessage): void {
+  if (services.allowAnyHost) return;
+  const host = req.headers.host;
+  if (host === undefined) return;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  if (!LOOPBACK_HOSTS.has(name.toLowerCase())) throw udfError('UDF_ERR_HOST', `the Host header "${host}" is not a loopback name; UDF Studio answers only localhost`);
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port; a port in use is a clear error. */
+export function listen(services: ServerServices, port = DEFAULT_PORT, host = DEFAULT_HOST): Promise<RunningServer> {
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestHandler(services));
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(udfError('UDF_ERR_USAGE', `port ${port} on ${host} is already in use; pick another with --port`));
+      else if (error.code === 'EACCES') reject(udfError('UDF_ERR_USAGE', `no permission to listen on ${host}:${port}; pick a port above 1024`));
+      else reject(error);
+    });
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolve({
+        server,
+        port: address.port,
+        url: `http://${shownHost}:${address.port}`,
+        close: () => new Promise((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        }),
+      });
+    });
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * A small path router: patterns of literal and `:param` segments, matched segment by segment.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { udfError } from '../../../src-shared/errors.js';
+
+export type Method = 'GET' | 'POST' | 'DELETE' | 'OPTIONS';
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  url: URL;
+}
+
+export type Handler = (context: RouteContext) => Promise<void> | void;
+
+export interface Route {
+  method: Method;
+  /** e.g. `/server/v1/realtime-shared/:token/run/tiles/:z/:x/:y` */
+  pattern: string;
+  handler: Handler;
+  /** Readable from any origin (token URLs used by map pages); other routes send no CORS headers. */
+  cors: boolean;
+}
+
+interface CompiledRoute extends Route {
+  segments: string[];
+}
+
+export type RouteMatch = { route: Route; params: Record<string, string> };
+
+export class Router {
+  private readonly routes: CompiledRoute[] = [];
+
+  add(method: Method, pattern: string, handler: Handler, options: { cors?: boolean } = {}): this {
+    this.routes.push({ method, pattern, handler, cors: options.cors === true, segments: pattern.split('/').filter(Boolean) });
+    return this;
+  }
+
+  /**
+   * Finds the route for a method and path. A path that matches only with another method is a 405;
+   * no match at all is a 404. Segments are percent-decoded; a bad escape is a 400.
+   */
+  match(method: string, pathname: string): RouteMatch {
+    const segments = pathname.split('/').filter(Boolean).map(decodeSegment);
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const params = matchSegments(route.segments, segments);
+      if (!params) continue;
+      if (route.method === method) return { route, params };
+      pathMatched = true;
+    }
+    if (pathMatched) throw udfError('UDF_ERR_METHOD', `${method} is not allowed on ${pathname}`);
+    throw udfError('UDF_ERR_ROUTE', `no route for ${pathname}`);
+  }
+
+  /** The routes a path matches whatever the method (for CORS preflight). */
+  routesFor(pathname: string): Route[] {
+    const segments = pathname.split('/').filter(Boolean);
+    return this.routes.filter((route) => matchSegments(route.segments, segments));
+  }
+}
+
+function matchSegments(pattern: string[], path: string[]): Record<string, string> | null {
+  if (pattern.length !== path.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const expected = pattern[i] as string;
+    const actual = path[i] as string;
+    if (expected.startsWith(':')) params[expected.slice(1)] = actual;
+    else if (expected !== actual) return null;
+  }
+  return params;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw udfError('UDF_ERR_BAD_REQUEST', `the path segment "${segment}" is not valid percent-encoding`);
+  }
+}

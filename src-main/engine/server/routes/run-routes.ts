@@ -1,0 +1,143 @@
+/**
+ * The run routes of Fused's hosted API, answered for local UDFs:
+ * shared-token runs (file, tiles, TileJSON, `/{token}.{ext}`), private runs of saved UDFs, and code
+ * runs with a `step_config` body.
+ */
+
+import { udfError } from '../../../../src-shared/errors.js';
+import { HTTP_DEFAULTS, parseFormat, type Format } from '../../../../src-shared/formats.js';
+import type { Tile } from '../../../../src-shared/tiles.js';
+import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
+import { sendRunOutcome } from '../http-response.js';
+import { readJsonBody } from '../request-body.js';
+import type { RouteContext, Router } from '../router.js';
+import { parseRunQuery, parseTilePath } from '../run-query.js';
+import { requirePrivateToken, type ServerServices } from '../services.js';
+import { sendTileJson } from '../tilejson.js';
+
+const SHARED_BASES = ['/server/v1/realtime-shared/:token', '/:token'];
+const PRIVATE_BASE = '/server/v1/realtime/:client/api/v1/run/udf';
+
+export function registerRunRoutes(router: Router, services: ServerServices): void {
+  const cors = { cors: true };
+  for (const base of SHARED_BASES) {
+    router.add('GET', `${base}/run/file`, (ctx) => runShared(services, ctx, null), cors);
+    router.add('GET', `${base}/run/tiles/tilejson.json`, (ctx) => sendTileJson(ctx, sharedUdf(services, ctx.params.token as string)), cors);
+    router.add('GET', `${base}/run/tiles/:z/:x/:y`, (ctx) => runShared(services, ctx, tileOf(ctx)), cors);
+  }
+  router.add('GET', '/:token/run', (ctx) => runShared(services, ctx, null), cors);
+
+  const saved = `${PRIVATE_BASE}/saved/:owner/:name`;
+  router.add('GET', saved, (ctx) => runSaved(services, ctx, null));
+  router.add('GET', `${saved}/tiles/tilejson.json`, (ctx) => {
+    requirePrivateToken(services, ctx.req);
+    sendTileJson(ctx, services.engine.workspace.resolveName(ctx.params.name as string));
+  });
+  router.add('GET', `${saved}/tiles/:z/:x/:y`, (ctx) => runSaved(services, ctx, tileOf(ctx)));
+  router.add('POST', PRIVATE_BASE, (ctx) => runCode(services, ctx, null));
+  router.add('POST', `${PRIVATE_BASE}/tiles/:z/:x/:y`, (ctx) => runCode(services, ctx, tileOf(ctx)));
+}
+
+/** `/{token}.{ext}`: registered last, since it matches any single segment. */
+export function registerTokenFileRoute(router: Router, services: ServerServices): void {
+  router.add('GET', '/:tokenFile', (ctx) => {
+    const name = ctx.params.tokenFile as string;
+    const dot = name.lastIndexOf('.');
+    if (dot <= 0) throw udfError('UDF_ERR_ROUTE', `no route for /${name}`);
+    const format = parseFormat(name.slice(dot + 1));
+    return runShared(services, { ...ctx, params: { token: name.slice(0, dot) } }, null, format);
+  }, { cors: true });
+}
+
+interface TileAndFormat {
+  tile: Tile;
+  format: Format | null;
+}
+
+function tileOf(ctx: RouteContext): TileAndFormat {
+  return parseTilePath(ctx.params.z as string, ctx.params.x as string, ctx.params.y as string);
+}
+
+/** The UDF a shared token runs; 404 for an unknown token, 403 for a disabled one. */
+function sharedUdf(services: ServerServices, tokenText: string): UdfFolder {
+  const token = services.tokens.find(tokenText);
+  if (!token) throw udfError('UDF_ERR_TOKEN_UNKNOWN', 'no such shared token (it may have been deleted)');
+  if (!token.enabled) throw udfError('UDF_ERR_TOKEN_DISABLED', 'this shared token is disabled');
+  try {
+    return services.engine.workspace.resolveName(token.udf_slug);
+  } catch {
+    throw udfError('UDF_ERR_NOT_FOUND', `the UDF this token runs ("${token.udf_slug}") is no longer in the workspace`);
+  }
+}
+
+async function runShared(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null, pathFormat: Format | null = null): Promise<void> {
+  const udf = sharedUdf(services, ctx.params.token as string);
+  await runAndSend(services, ctx, udf, tile, pathFormat);
+}
+
+async function runSaved(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
+  requirePrivateToken(services, ctx.req);
+  await runAndSend(services, ctx, services.engine.workspace.resolveName(ctx.params.name as string), tile, null);
+}
+
+async function runCode(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
+  requirePrivateToken(services, ctx.req);
+  const body = await readJsonBody(ctx.req);
+  const { udf, parameters } = udfFromStepConfig(body.step_config);
+  const bodyFormat = typeof body.format === 'string' ? parseFormat(body.format) : null;
+  await runAndSend(services, ctx, udf, tile, bodyFormat, parameters);
+}
+
+async function runAndSend(
+  services: ServerServices, ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, pathFormat: Format | null,
+  bodyParameters: Record<string, unknown> = {},
+): Promise<void> {
+  const query = parseRunQuery(ctx.query, tile?.format ?? pathFormat);
+  const outcome = await services.engine.run({
+    udf,
+    params: { ...bodyParameters, ...query.params },
+    tile: tile?.tile ?? null,
+    formats: query.formats,
+    defaults: HTTP_DEFAULTS,
+  });
+  await sendRunOutcome(ctx.req, ctx.res, outcome, { tile: tile !== null, headers: {} });
+}
+
+/** Reads Fused's `step_config` (a JSON string, or an object) into a runnable UDF. */
+export function udfFromStepConfig(raw: unknown): { udf: UdfFolder; parameters: Record<string, unknown> } {
+  let config: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      config = JSON.parse(raw);
+    } catch (error) {
+      throw udfError('UDF_ERR_BAD_REQUEST', `step_config is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const step = asObject(config);
+  const udf = asObject(step?.udf);
+  if (!udf) throw udfError('UDF_ERR_BAD_REQUEST', 'the body needs "step_config": {"type": "udf", "udf": {"name", "code", ...}}');
+  if (typeof udf.code !== 'string' || !udf.code.trim()) throw udfError('UDF_ERR_BAD_REQUEST', 'step_config.udf.code must be the UDF\'s Python source');
+  const name = typeof udf.name === 'string' && /^[A-Za-z_][A-Za-z0-9_-]{0,99}$/.test(udf.name) ? udf.name : 'udf';
+  const headers = (Array.isArray(udf.headers) ? udf.headers : []).map((entry, index) => {
+    const header = asObject(entry);
+    const moduleName = header?.module_name;
+    const code = header?.source_code ?? header?.code;
+    if (typeof moduleName !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(moduleName) || typeof code !== 'string') {
+      throw udfError('UDF_ERR_BAD_REQUEST', `step_config.udf.headers[${index}] needs "module_name" (a Python identifier) and "source_code"`);
+    }
+    return { moduleName, path: null, code };
+  });
+  const metadata = asObject(udf.metadata) ?? {};
+  const entrypoint = typeof udf.entrypoint === 'string' && udf.entrypoint ? udf.entrypoint : null;
+  return {
+    udf: {
+      kind: 'udf', name, dir: '', udfType: 'auto', meta: null, readme: null, description: null,
+      source: makeSource({ name, path: null, dir: null, code: udf.code, entrypoint, headers, metadata }),
+    },
+    parameters: asObject(udf.parameters) ?? {},
+  };
+}
+
+function asObject(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}

@@ -1,0 +1,55 @@
+/**
+ * The engine's SQLite database (better-sqlite3, WAL): shared tokens today, the cache index later.
+ *
+ * better-sqlite3 is synchronous and the engine is one process, so every write goes through this one
+ * connection: SQLite sees a single writer.
+ */
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+/** Each entry upgrades the schema by one version; never edit one that has shipped. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE shared_tokens (
+     token_hash    TEXT PRIMARY KEY,
+     token_prefix  TEXT NOT NULL,
+     udf_slug      TEXT NOT NULL,
+     udf_id        TEXT,
+     udf_email     TEXT NOT NULL,
+     enabled       INTEGER NOT NULL DEFAULT 1,
+     public_read   INTEGER NOT NULL DEFAULT 0,
+     access_scope  TEXT NOT NULL DEFAULT 'run',
+     cache         INTEGER NOT NULL DEFAULT 1,
+     metadata_json TEXT NOT NULL DEFAULT '{}',
+     created_at    TEXT NOT NULL,
+     last_updated  TEXT NOT NULL
+   );
+   CREATE INDEX shared_tokens_prefix ON shared_tokens (token_prefix);`,
+];
+
+/** Opens (creating and migrating) the database at `path`; ':memory:' for a throw-away one. */
+export function openDatabase(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`the database is from a newer UDF Studio (schema ${current}, this one knows ${MIGRATIONS.length})`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
