@@ -23,12 +23,15 @@ export async function benchEngineOverhead(env: NodeJS.ProcessEnv): Promise<void>
   const size = availableParallelism();
   const coldStart = performance.now();
   const engine = await Engine.open({ env, poolSize: size });
-  report(`cold start of the pool (${size} workers, pandas+numpy preloaded)`, ms(performance.now() - coldStart));
+  report(`cold start: pool of ${size} workers ready`, ms(performance.now() - coldStart));
   try {
     const udf: UdfFolder = {
       kind: 'udf', name: 'Trivial', dir: '', udfType: 'auto', meta: null, readme: null, description: null,
       source: makeSource({ name: 'Trivial', path: null, dir: null, code: TRIVIAL_CODE, entrypoint: null, headers: [], metadata: {} }),
     };
+    const first = await engine.run({ udf, formats: ['json'] });
+    if (!first.ok) throw new Error(`trivial run failed: ${first.error.message}`);
+    report('cold start: first run answered (after the pandas+numpy preload)', ms(performance.now() - coldStart));
     const samples: number[] = [];
     const inWorker: number[] = [];
     for (let i = 0; i < WARMUP + RUNS; i++) {

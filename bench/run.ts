@@ -10,12 +10,14 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { homePaths } from '../src-main/engine/home.js';
 import { benchEngineOverhead } from './engine-overhead.bench.js';
+import { benchHttp } from './http.bench.js';
 
 const home = mkdtempSync(join(tmpdir(), 'udf-studio-bench-'));
 const env = { ...process.env, UDF_STUDIO_HOME: home, UDF_STUDIO_RUNTIME: homePaths(process.env).runtime };
 process.stdout.write(`UDF Studio benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}\n`);
 try {
   await benchEngineOverhead(env);
+  await benchHttp(env, home);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

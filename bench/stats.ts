@@ -24,5 +24,5 @@ export function ms(value: number): string {
 
 /** Prints a figure line: name, value, and the reference it is compared with. */
 export function report(name: string, value: string, note = ''): void {
-  process.stdout.write(`  ${name.padEnd(48)} ${value.padStart(14)}${note ? `   ${note}` : ''}\n`);
+  process.stdout.write(`  ${name.padEnd(66)} ${value.padStart(10)}${note ? `   ${note}` : ''}\n`);
 }

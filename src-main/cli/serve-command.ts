@@ -40,8 +40,8 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       ...(workspaces ? { workspaces } : {}),
       ...(workers ? { poolSize: workers } : {}),
     });
-    io.stdout.write(`listening on ${server.url}\n`);
-    await new Promise<void>((resolve) => {
+    // Handlers go in before the URL is printed: whoever reads it may signal us at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
@@ -51,6 +51,8 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    io.stdout.write(`listening on ${server.url}\n`);
+    await stopped;
     return 0;
   },
 };

@@ -1,8 +1,8 @@
 """The bundled example UDFs (resources/udfs/) load, run and round-trip through the `fused` package.
 
-Every folder under resources/udfs that holds a meta.json is a test case, so a new example is picked up
-without touching this file. Examples listed in CHECKS get content checks of their own; any other
-example is at least run with its defaults and round-tripped.
+Every folder under resources/udfs that holds a meta.json is a test case, so a new example is
+picked up without touching this file. Examples listed in CHECKS get content checks of their own;
+any other example is at least run with its defaults and round-tripped.
 
 Run: PYTHONPATH=resources/runtime python -m pytest test/runtime/test_examples.py -q
 """
@@ -385,12 +385,12 @@ def test_folder_shape(folder: Path) -> None:
 
     arguments = entry.args.args + entry.args.kwonlyargs
     defaults = dict(
-        zip([a.arg for a in entry.args.args][::-1], entry.args.defaults[::-1])
+        zip([a.arg for a in entry.args.args][::-1], entry.args.defaults[::-1], strict=False)
     )
     defaults.update(
         {
             a.arg: d
-            for a, d in zip(entry.args.kwonlyargs, entry.args.kw_defaults)
+            for a, d in zip(entry.args.kwonlyargs, entry.args.kw_defaults, strict=True)
             if d is not None
         }
     )

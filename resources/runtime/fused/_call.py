@@ -1,0 +1,102 @@
+"""Calling a UDF in this process: run options, tile mode, binding, header modules, error mapping.
+
+Shared by `Udf.__call__`, `fused.run` and the worker, so a UDF behaves the same everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from ._binding import CallPlan, bind
+from ._errors import (
+    UDF_ERR_MEMORY,
+    UDF_ERR_RUNTIME,
+    EngineUnavailableError,
+    error_from_exception,
+)
+from ._headers import restore
+from ._tiles import TileCoord, make_tile
+
+if TYPE_CHECKING:
+    from ._udf import Udf
+
+LOCAL_ENGINES: Final = (None, "local")
+_MAX_AGE = re.compile(r"^\d+[smhd]$")
+_TILE_NAMES: Final = ("x", "y", "z")
+
+
+def check_cache_max_age(value: int | str | None) -> int | str | None:
+    """Check a `cache_max_age`: seconds as an int, or a string like "30s", "10m", "24h", "7d"."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(
+            f"cache_max_age must be an int of seconds or a string like '24h': {value!r}"
+        )
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"cache_max_age must not be negative: {value}")
+        return value
+    if not _MAX_AGE.match(value):
+        raise ValueError(f"cache_max_age must look like 30s, 10m, 24h or 7d: {value!r}")
+    return value
+
+
+def check_run_options(engine: str | None, cache: bool, cache_max_age: int | str | None) -> None:
+    """Check a run's `engine` and cache options before anything runs.
+
+    Raises `ValueError` for `cache=False` together with a `cache_max_age` (they say the same
+    thing twice), and `EngineUnavailableError` for engines other than local.
+    """
+    if not cache and cache_max_age is not None:
+        raise ValueError("cache=False already means cache_max_age=0; give one or the other")
+    check_cache_max_age(cache_max_age)
+    if engine not in LOCAL_ENGINES:
+        raise EngineUnavailableError(
+            f"engine={engine!r}: remote engines are not configured yet; "
+            "this process runs UDFs with engine='local' only"
+        )
+
+
+def tile_from_call(
+    plan: CallPlan, params: dict[str, Any], x: object, y: object, z: object
+) -> tuple[TileCoord | None, dict[str, Any]]:
+    """Tile mode from `x`, `y`, `z` keyword arguments.
+
+    All three select tile mode. Some of them are plain parameters when the UDF declares all of
+    those given (a UDF may take its own `x`); otherwise a partial set is a `UdfTileError`.
+    """
+    given = {
+        name: value for name, value in zip(_TILE_NAMES, (x, y, z), strict=True) if value is not None
+    }
+    if not given:
+        return None, params
+    if len(given) < len(_TILE_NAMES) and all(name in plan.by_name for name in given):
+        return None, {**params, **given}
+    return make_tile(x, y, z), params
+
+
+def invoke(
+    udf: Udf, args: Sequence[object], params: Mapping[str, object], tile: TileCoord | None
+) -> Any:
+    """Bind the arguments and call the UDF with its header modules installed.
+
+    An exception from the UDF is raised as `UdfRuntimeError` (`UDF_ERR_MEMORY` for
+    `MemoryError`) located at the deepest frame in the UDF's own files, chained to the original.
+    """
+    prepared = udf.prepared()
+    if udf.parameters:
+        params = {**udf.parameters, **params}
+    call_args, call_kwargs = bind(prepared.plan, args, params, tile)
+    header_set = prepared.headers
+    saved = header_set.activate() if header_set is not None else None
+    try:
+        return prepared.fn(*call_args, **call_kwargs)
+    except Exception as exc:
+        code = UDF_ERR_MEMORY if isinstance(exc, MemoryError) else UDF_ERR_RUNTIME
+        raise error_from_exception(exc, prepared.files, code=code) from exc
+    finally:
+        if saved is not None:
+            restore(saved)

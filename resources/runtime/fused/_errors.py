@@ -1,0 +1,175 @@
+"""Typed errors of loading and running UDFs, and where in the UDF's own files they happened.
+
+Every error a UDF run can end with carries a stable code (the worker protocol's table) so it can
+cross to the engine as data; callers in Python get the same information as attributes.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Collection
+from typing import Any, Final
+
+UDF_ERR_SYNTAX: Final = "UDF_ERR_SYNTAX"
+UDF_ERR_IMPORT: Final = "UDF_ERR_IMPORT"
+UDF_ERR_NO_ENTRYPOINT: Final = "UDF_ERR_NO_ENTRYPOINT"
+UDF_ERR_PARAM: Final = "UDF_ERR_PARAM"
+UDF_ERR_UNKNOWN_PARAM: Final = "UDF_ERR_UNKNOWN_PARAM"
+UDF_ERR_MISSING_PARAM: Final = "UDF_ERR_MISSING_PARAM"
+UDF_ERR_RUNTIME: Final = "UDF_ERR_RUNTIME"
+UDF_ERR_MEMORY: Final = "UDF_ERR_MEMORY"
+UDF_ERR_FORMAT: Final = "UDF_ERR_FORMAT"
+UDF_ERR_RESULT: Final = "UDF_ERR_RESULT"
+UDF_ERR_PROTOCOL: Final = "UDF_ERR_PROTOCOL"
+# Raised by `fused.load` in Python only (the worker never reads folders); the same codes as the
+# engine's table in src-shared/errors.ts.
+UDF_ERR_BAD_FOLDER: Final = "UDF_ERR_BAD_FOLDER"
+UDF_ERR_NODE_TEMPLATE: Final = "UDF_ERR_NODE_TEMPLATE"
+UDF_ERR_NOT_FOUND: Final = "UDF_ERR_NOT_FOUND"
+
+ERROR_CODES: Final = frozenset(
+    {
+        UDF_ERR_SYNTAX,
+        UDF_ERR_IMPORT,
+        UDF_ERR_NO_ENTRYPOINT,
+        UDF_ERR_PARAM,
+        UDF_ERR_UNKNOWN_PARAM,
+        UDF_ERR_MISSING_PARAM,
+        UDF_ERR_RUNTIME,
+        UDF_ERR_MEMORY,
+        UDF_ERR_FORMAT,
+        UDF_ERR_RESULT,
+        UDF_ERR_PROTOCOL,
+        UDF_ERR_BAD_FOLDER,
+        UDF_ERR_NODE_TEMPLATE,
+        UDF_ERR_NOT_FOUND,
+    }
+)
+
+
+class UdfRuntimeError(Exception):
+    """A UDF could not be loaded or run, or its result could not be encoded.
+
+    `code` is one of the `UDF_ERR_*` codes; `message` is the bare message (for a UDF exception,
+    `str(exception)`); `exception_class`, `file` and `line` locate the failure in the UDF's own
+    files; `traceback_text` holds only the frames in those files. `str(error)` adds the location.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = UDF_ERR_RUNTIME,
+        exception_class: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        traceback_text: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.exception_class = exception_class
+        self.file = file
+        self.line = line
+        self.traceback_text = traceback_text
+
+    def __str__(self) -> str:
+        text = f"{self.exception_class}: {self.message}" if self.exception_class else self.message
+        if self.line is not None:
+            text += f" ({self.file or 'UDF code'}, line {self.line})"
+        elif self.file:
+            text += f" ({self.file})"
+        return text
+
+    def to_data(self) -> dict[str, Any]:
+        """The error as the worker protocol's `error` object."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "exceptionClass": self.exception_class,
+            "file": self.file,
+            "line": self.line,
+            "traceback": self.traceback_text,
+        }
+
+
+class UdfParameterError(UdfRuntimeError, TypeError):
+    """A parameter is unknown, missing, or does not convert to its annotation.
+
+    It is also a `TypeError`, as calling a function with bad arguments is in Python.
+    """
+
+
+class UdfTileError(UdfRuntimeError, ValueError):
+    """Tile coordinates are partial or out of range (code `UDF_ERR_PARAM`)."""
+
+
+class UdfLoadError(UdfRuntimeError):
+    """UDF code or its folder could not be read, compiled or executed, or has no entry point."""
+
+
+class UdfResultError(UdfRuntimeError):
+    """A UDF's result has no requested format (`UDF_ERR_FORMAT`) or cannot be encoded."""
+
+
+class EngineUnavailableError(RuntimeError):
+    """The call needs an engine that this process does not have (remote engines, tokens)."""
+
+
+class NotSupportedYetError(NotImplementedError):
+    """A documented Fused form that UDF Studio does not handle yet."""
+
+
+def public_file(filename: str | None) -> str | None:
+    """The file to report: a real path, or None for inline code compiled as `<udf:...>`."""
+    if filename is None or filename.startswith("<"):
+        return None
+    return filename
+
+
+def error_from_exception(
+    exc: BaseException, own_files: Collection[str], *, code: str
+) -> UdfRuntimeError:
+    """Wrap an exception raised by UDF code, located at its deepest frame in the UDF's own files."""
+    frames = [
+        frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename in own_files
+    ]
+    lines = (
+        ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    )
+    lines.extend(traceback.format_exception_only(type(exc), exc))
+    file: str | None = None
+    line: int | None = None
+    if frames:
+        file, line = frames[-1].filename, frames[-1].lineno
+    elif isinstance(exc, SyntaxError) and exc.filename in own_files:
+        file, line = exc.filename, exc.lineno
+    error_class: type[UdfRuntimeError] = (
+        UdfLoadError if code in (UDF_ERR_SYNTAX, UDF_ERR_IMPORT) else UdfRuntimeError
+    )
+    return error_class(
+        _exception_message(exc),
+        code=code,
+        exception_class=type(exc).__name__,
+        file=public_file(file),
+        line=line,
+        traceback_text="".join(lines),
+    )
+
+
+def syntax_error(exc: SyntaxError) -> UdfLoadError:
+    """A `UDF_ERR_SYNTAX` error for code that does not compile, naming its file and line."""
+    return UdfLoadError(
+        exc.msg,
+        code=UDF_ERR_SYNTAX,
+        exception_class=type(exc).__name__,
+        file=public_file(exc.filename),
+        line=exc.lineno,
+        traceback_text="".join(traceback.format_exception_only(type(exc), exc)),
+    )
+
+
+def _exception_message(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return exc.msg
+    return str(exc)

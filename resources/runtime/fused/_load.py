@@ -1,0 +1,241 @@
+"""`fused.load`: a UDF from a folder, a `.py` file, raw code or a workspace name.
+
+Executed code is kept per content (code, filenames and headers), so a UDF that loads a helper UDF
+on every run executes it once; each `load` still returns its own `Udf` object.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from ._errors import UDF_ERR_BAD_FOLDER, UDF_ERR_NOT_FOUND, NotSupportedYetError, UdfLoadError
+from ._folder import read_udf_folder
+from ._headers import Header
+from ._module import UdfModule, execute_udf_code, inline_filename
+from ._udf import Udf, find_entry
+
+WORKSPACES_ENV: Final = "UDF_STUDIO_WORKSPACES"
+HOME_ENV: Final = "UDF_STUDIO_HOME"
+DEFAULT_HOME: Final = "~/.udf-studio"
+COLLECTION_FILE: Final = "collection.json"
+MODULE_CACHE_SIZE: Final = 64
+
+_CODE_START = re.compile(
+    r"^\s*(@|def\s|async\s+def\s|import\s|from\s+\S+\s+import\s)", re.MULTILINE
+)
+_FIRST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)", re.MULTILINE)
+_modules: OrderedDict[str, UdfModule] = OrderedDict()
+
+
+def load(source: str | os.PathLike[str] | Udf, *, import_globals: bool = True) -> Udf:
+    """Load a UDF from a folder, a `.py` file, raw code, or a workspace name.
+
+    A name (`name`, `team/name`, `email/name`: the last part counts) is looked up as a folder in
+    the folders of `UDF_STUDIO_WORKSPACES` (os.pathsep-joined), then in `$UDF_STUDIO_HOME/udfs`
+    (default `~/.udf-studio/udfs`). With `import_globals` the module's top-level names are
+    attributes of the result. Raises `UdfLoadError` naming the file (and line) for bad
+    meta.json, a missing file, a syntax error, an import error or no entry point; GitHub URLs
+    raise `NotSupportedYetError`.
+    """
+    if isinstance(source, Udf):
+        return source
+    text = os.fspath(source)
+    if re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
+        what = "GitHub URLs" if "github.com/" in text.lower() else "URLs"
+        raise NotSupportedYetError(
+            f"{what} are not supported yet by fused.load: {text} "
+            "(download the UDF's folder and load it by path instead)"
+        )
+    if "\n" in text or _CODE_START.match(text):
+        return load_code(text, import_globals=import_globals)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return load_folder(path, import_globals=import_globals)
+    if path.is_file():
+        if path.name == "meta.json":
+            return load_folder(path.parent, import_globals=import_globals)
+        return load_file(path, import_globals=import_globals)
+    if text.endswith(".py") or text.startswith((".", "/", "~")):
+        raise UdfLoadError(
+            f"no such file or folder: {path}", code=UDF_ERR_NOT_FOUND, file=str(path)
+        )
+    return load_name(text, import_globals=import_globals)
+
+
+def load_folder(directory: str | os.PathLike[str], *, import_globals: bool = True) -> Udf:
+    """Load a UDF folder (meta.json with `source` or inline `code`, headers, README)."""
+    folder = read_udf_folder(Path(directory).absolute())
+    filename = str(folder.code_path) if folder.code_path else inline_filename(folder.name)
+    udf = build_udf(
+        folder.code,
+        filename=filename,
+        name=folder.name,
+        headers=folder.headers,
+        directory=str(folder.directory),
+        entrypoint=folder.entrypoint,
+        import_globals=import_globals,
+    )
+    udf.name = folder.name
+    udf.metadata = folder.metadata
+    udf.parameters = {**udf.parameters, **folder.parameters}
+    udf.meta = folder.meta
+    udf.readme, udf.readme_name = folder.readme, folder.readme_name
+    return udf
+
+
+def load_file(path: str | os.PathLike[str], *, import_globals: bool = True) -> Udf:
+    """Load a UDF from a single `.py` file."""
+    file = Path(path).absolute()
+    try:
+        code = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UdfLoadError(
+            f"cannot read {file}: {exc.strerror or exc}", code=UDF_ERR_BAD_FOLDER, file=str(file)
+        ) from exc
+    udf = build_udf(
+        code,
+        filename=str(file),
+        name=file.stem,
+        directory=str(file.parent),
+        import_globals=import_globals,
+    )
+    if udf.name == udf.entrypoint:  # not named by `@fused.udf(name=...)`: the file names it
+        udf.name = file.stem
+    return udf
+
+
+def load_code(code: str, *, name: str | None = None, import_globals: bool = True) -> Udf:
+    """Load a UDF from source code; it is compiled as `<udf:NAME>`."""
+    if name is None:
+        first = _FIRST_DEF.search(code)
+        name = first.group(1) if first else "udf"
+    return build_udf(code, filename=inline_filename(name), name=name, import_globals=import_globals)
+
+
+def load_name(name: str, *, import_globals: bool = True) -> Udf:
+    """Load a UDF by name from the workspace folders, then `$UDF_STUDIO_HOME/udfs`."""
+    wanted = name.rstrip("/").rsplit("/", 1)[-1]
+    candidates = [wanted]
+    if wanted.startswith("UDF_"):
+        candidates.append(wanted[4:])
+    for folder in search_folders():
+        for candidate in candidates:
+            found = _find_in(folder, candidate)
+            if found is not None:
+                if found.is_dir():
+                    return load_folder(found, import_globals=import_globals)
+                return load_file(found, import_globals=import_globals)
+    searched = ", ".join(str(folder) for folder in search_folders()) or "no folders"
+    raise UdfLoadError(f"no UDF named {wanted!r} (searched: {searched})", code=UDF_ERR_NOT_FOUND)
+
+
+def search_folders() -> list[Path]:
+    """The folders names are looked up in: `UDF_STUDIO_WORKSPACES`, then the home's `udfs`."""
+    folders = [
+        Path(entry).expanduser()
+        for entry in os.environ.get(WORKSPACES_ENV, "").split(os.pathsep)
+        if entry.strip()
+    ]
+    home = Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser()
+    folders.append(home / "udfs")
+    return folders
+
+
+def build_udf(
+    code: str,
+    *,
+    filename: str,
+    name: str,
+    headers: Sequence[Header] = (),
+    directory: str | None = None,
+    entrypoint: str | None = None,
+    import_globals: bool = True,
+) -> Udf:
+    """Execute (or reuse) UDF code and return a new `Udf` for its entry point."""
+    key = _content_key(code, filename, headers)
+    module = _modules.get(key)
+    if module is None:
+        module = execute_udf_code(
+            code, filename=filename, name=name, headers=headers, directory=directory
+        )
+        _modules[key] = module
+        if len(_modules) > MODULE_CACHE_SIZE:
+            _modules.popitem(last=False)[1].discard()
+    else:
+        _modules.move_to_end(key)
+    return udf_for_module(
+        module,
+        entrypoint,
+        code=code,
+        filename=filename,
+        headers=headers,
+        directory=directory,
+        import_globals=import_globals,
+    )
+
+
+def udf_for_module(
+    module: UdfModule,
+    entrypoint: str | None,
+    *,
+    code: str,
+    filename: str,
+    headers: Sequence[Header],
+    directory: str | None,
+    import_globals: bool,
+    metadata: dict[str, Any] | None = None,
+) -> Udf:
+    """A new `Udf` for an executed module's entry point, recording where its code came from."""
+    entry = find_entry(module, entrypoint, filename)
+    udf = Udf(
+        entry._fn,
+        name=entry.name,
+        code=code,
+        headers=list(headers) or entry.headers,
+        metadata=metadata or entry.metadata,
+        parameters=entry.parameters,
+        cache_max_age=entry.cache_max_age,
+        engine=entry.engine,
+    )
+    udf.path = None if filename.startswith("<") else filename
+    udf.directory = directory
+    udf._module = module
+    udf._import_globals = import_globals
+    return udf
+
+
+def _content_key(code: str, filename: str, headers: Sequence[Header]) -> str:
+    import hashlib  # here: its OpenSSL binding costs every worker start a few milliseconds
+
+    digest = hashlib.sha256()
+    for part in _key_parts(code, filename, headers):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _key_parts(code: str, filename: str, headers: Sequence[Header]) -> Iterator[str]:
+    yield code
+    yield filename
+    for header in headers:
+        yield header.module_name
+        yield header.path or ""
+        yield header.source_code
+
+
+def _find_in(folder: Path, name: str) -> Path | None:
+    direct = folder / name
+    if direct.is_dir():
+        return direct
+    if (folder / f"{name}.py").is_file():
+        return folder / f"{name}.py"
+    try:
+        collections = [entry for entry in folder.iterdir() if (entry / COLLECTION_FILE).is_file()]
+    except OSError:
+        return None
+    return next((entry / name for entry in collections if (entry / name).is_dir()), None)

@@ -1,0 +1,79 @@
+"""`fused.run`: run a UDF (object, name, path or code) and return its data.
+
+Runs happen in this process for now; remote engines and shared tokens need the UDF Studio engine,
+which is not reachable from here yet, and say so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from types import FunctionType
+from typing import Any
+
+from ._call import check_run_options, invoke, tile_from_call
+from ._errors import EngineUnavailableError, UdfLoadError
+from ._load import load
+from ._udf import Udf
+
+_HEX_TOKEN = re.compile(r"^[0-9a-f]{64}$")
+
+
+def run(
+    udf: Udf | str | os.PathLike[str] | Callable[..., Any],
+    *args: Any,
+    x: int | str | None = None,
+    y: int | str | None = None,
+    z: int | str | None = None,
+    engine: str | None = None,
+    cache_max_age: int | str | None = None,
+    cache: bool = True,
+    parameters: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> Any:
+    """Run a UDF in this process and return its data.
+
+    `udf` is a `Udf`, a plain function, or anything `fused.load` takes (a name resolves the
+    same way). `x`, `y`, `z` together select tile mode: the first parameter receives the tile,
+    converted by its annotation. `parameters` and keyword arguments are the UDF's arguments;
+    strings are converted by annotation. Errors raise `UdfRuntimeError` (with `code`, `line`,
+    `file`); `cache=False` with a `cache_max_age` is a `ValueError`; other engines and shared
+    tokens raise `EngineUnavailableError`.
+    """
+    check_run_options(engine, cache, cache_max_age)
+    target = resolve_udf(udf)
+    merged = {**parameters, **params} if parameters else params
+    tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
+    return invoke(target, args, merged, tile)
+
+
+def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
+    """The `Udf` to run for `fused.run`'s first argument."""
+    if isinstance(udf, Udf):
+        return udf
+    if isinstance(udf, FunctionType):
+        return Udf(udf)
+    if not isinstance(udf, str | os.PathLike):
+        raise TypeError(f"fused.run needs a UDF, a name, a path or code, not {type(udf).__name__}")
+    text = os.fspath(udf)
+    if is_token(text):
+        raise _token_error(text)
+    try:
+        return load(text)
+    except UdfLoadError:
+        if text.startswith("UDF_"):
+            raise _token_error(text) from None
+        raise
+
+
+def is_token(text: str) -> bool:
+    """Whether a string is a shared token (`fsh_...` or 64 hex characters)."""
+    return text.startswith("fsh_") or bool(_HEX_TOKEN.match(text))
+
+
+def _token_error(token: str) -> EngineUnavailableError:
+    return EngineUnavailableError(
+        f"running {token[:12]}... by token needs the running UDF Studio engine, "
+        "which this process cannot reach yet"
+    )

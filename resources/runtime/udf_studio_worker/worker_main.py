@@ -1,0 +1,257 @@
+"""The worker: serves `run`, `describe` and `shutdown` requests from the engine, one at a time.
+
+Requests arrive on fd 3 and responses leave on fd 4 (see docs/worker-protocol.md). Executed UDF
+code stays warm per key: a run with a known key does no compiling, hashing or signature work.
+UDF errors, bad requests and unencodable results are answered as data; only a broken stream
+(a frame cut short, impossible lengths) ends the worker.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import fused
+from fused._call import invoke
+from fused._errors import (
+    UDF_ERR_MEMORY,
+    UDF_ERR_PROTOCOL,
+    UDF_ERR_RESULT,
+    UDF_ERR_RUNTIME,
+    UdfRuntimeError,
+)
+from fused._results import EncodedResult, encode_result
+from fused._tiles import make_tile
+from fused._udf import Udf
+
+from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
+from ._warm_cache import ProtocolError, WarmCache
+
+REQUEST_FD: Final = 3
+RESPONSE_FD: Final = 4
+PRELOAD_ENV: Final = "UDF_STUDIO_PRELOAD"
+_ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(-?\d+)')
+
+
+def main() -> int:
+    """Serve requests until end of file on fd 3 or a `shutdown` request; the exit status."""
+    # The engine owns the worker's lifetime (it closes fd 3 or sends shutdown); a Ctrl-C in the
+    # terminal that started the engine reaches the whole process group and must not kill a run.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    reader = FrameReader(REQUEST_FD)
+    writer = FrameWriter(RESPONSE_FD)
+    writer.write(
+        {
+            "op": "ready",
+            "pid": os.getpid(),
+            "python": platform.python_version(),
+            "fused": fused.__version__,
+        }
+    )
+    preload(os.environ.get(PRELOAD_ENV, ""))
+    worker = Worker(writer)
+    while True:
+        try:
+            frame = reader.read()
+        except FrameError as exc:
+            log(f"request stream broken: {exc}")
+            return 1
+        if frame is None:
+            return 0
+        if not worker.handle(frame[0]):
+            return 0
+
+
+def preload(names: str) -> None:
+    """Import the comma-separated modules so the first UDF that needs them does not wait."""
+    for name in names.split(","):
+        module = name.strip()
+        if not module:
+            continue
+        try:
+            __import__(module)
+        except Exception as exc:  # a missing optional library must not stop the worker
+            log(f"preload of {module} failed: {type(exc).__name__}: {exc}")
+
+
+def log(message: str) -> None:
+    """A line on the worker's own log (the real fd 2, even while a run captures stderr)."""
+    stream = sys.__stderr__
+    if stream is not None:
+        stream.write(f"udf_studio_worker: {message}\n")
+        stream.flush()
+
+
+class Worker:
+    """Handles requests and writes their responses."""
+
+    def __init__(self, writer: FrameWriter) -> None:
+        self._writer = writer
+        self._cache = WarmCache()
+        self._handlers: dict[str, Callable[[object, dict[str, Any]], None]] = {
+            "run": self._run,
+            "describe": self._describe,
+        }
+
+    def handle(self, header: bytes) -> bool:
+        """Answer one request; False when the worker should exit."""
+        try:
+            request = json.loads(header)
+        except (ValueError, RecursionError) as exc:
+            self._protocol_error(_id_from_broken(header), f"request header is not JSON: {exc}")
+            return True
+        if not isinstance(request, dict):
+            self._protocol_error(None, "request header must be a JSON object")
+            return True
+        op = request.get("op")
+        if op == "shutdown":
+            return False
+        request_id = request.get("id")
+        handler = self._handlers.get(op) if isinstance(op, str) else None
+        if handler is None:
+            self._protocol_error(request_id, f"unknown op {op!r}")
+        elif not _is_id(request_id):
+            self._protocol_error(None, f"{op} request has no valid id")
+        else:
+            try:
+                handler(request_id, request)
+            except ProtocolError as exc:
+                self._protocol_error(request_id, str(exc))
+        return True
+
+    def _run(self, request_id: object, request: dict[str, Any]) -> None:
+        params = _field(request, "params", dict, {})
+        tile = _field(request, "tile", dict, None)
+        formats = _field(request, "formats", list, [])
+        defaults = _field(request, "defaults", dict, {})
+        if not all(isinstance(name, str) for name in formats):
+            raise ProtocolError("formats must be a list of strings")
+        out, err = io.StringIO(), io.StringIO()
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        started = time.perf_counter()
+        encoded: EncodedResult | None = None
+        error: dict[str, Any] | None = None
+        try:
+            udf = self._cache.udf_for(request.get("udf"))
+            coordinates = None
+            if tile is not None:
+                coordinates = make_tile(tile.get("x"), tile.get("y"), tile.get("z"))
+            # durationMs is the call plus encoding, not executing new code.
+            started = time.perf_counter()
+            result = invoke(udf, (), params, coordinates)
+            encoded = encode_result(result, formats, defaults, coordinates)
+            if len(encoded.payload) > MAX_PAYLOAD_BYTES:
+                raise UdfRuntimeError("the result is too large for one frame", code=UDF_ERR_RESULT)
+        except (ProtocolError, KeyboardInterrupt):
+            raise
+        except UdfRuntimeError as exc:
+            error = exc.to_data()
+        except MemoryError as exc:
+            error = _unexpected(exc, UDF_ERR_MEMORY)
+        except BaseException as exc:  # SystemExit from UDF code, or a bug: answer, keep serving
+            error = _unexpected(exc, UDF_ERR_RUNTIME)
+        finally:
+            duration = (time.perf_counter() - started) * 1000.0
+            sys.stdout, sys.stderr = saved
+        response: dict[str, Any] = {"id": request_id, "ok": encoded is not None}
+        if encoded is None:
+            response.update(
+                stdout=out.getvalue(), stderr=err.getvalue(), durationMs=duration, error=error
+            )
+            self._writer.write(response)
+            return
+        response.update(
+            format=encoded.format,
+            contentType=encoded.content_type,
+            kind=encoded.kind,
+            empty=encoded.empty,
+            stdout=out.getvalue(),
+            stderr=err.getvalue(),
+            durationMs=duration,
+        )
+        self._writer.write(response, encoded.payload)
+
+    def _describe(self, request_id: object, request: dict[str, Any]) -> None:
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+        try:
+            udf = self._cache.udf_for(request.get("udf"))
+            response = describe(udf)
+        except UdfRuntimeError as exc:
+            response = {"ok": False, "error": exc.to_data()}
+        finally:
+            sys.stdout, sys.stderr = saved
+        self._writer.write({"id": request_id, **response})
+
+    def _protocol_error(self, request_id: object, message: str) -> None:
+        if not _is_id(request_id):
+            log(f"malformed request without an id: {message}")
+            return
+        error = UdfRuntimeError(message, code=UDF_ERR_PROTOCOL)
+        self._writer.write({"id": request_id, "ok": False, "error": error.to_data()})
+
+
+def describe(udf: Udf) -> dict[str, Any]:
+    """The `describe` answer for a UDF (without the id)."""
+    plan = udf.prepared().plan
+    parameters = []
+    for spec in plan.parameters:
+        required = spec.required and spec.name not in udf.parameters
+        default = udf.parameters.get(spec.name, None if spec.required else spec.default)
+        parameters.append(
+            {
+                "name": spec.name,
+                "annotation": spec.annotation,
+                "default": _jsonable(default),
+                "required": required,
+            }
+        )
+    return {
+        "ok": True,
+        "entrypoint": udf.entrypoint,
+        "takesKwargs": plan.takes_kwargs,
+        "tileParam": plan.tile_param,
+        "parameters": parameters,
+        "cacheMaxAge": udf.cache_max_age,
+    }
+
+
+def _jsonable(value: object) -> object:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
+
+
+def _field(request: Mapping[str, Any], name: str, kind: type, default: Any) -> Any:
+    value = request.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise ProtocolError(f"{name} must be a JSON {'object' if kind is dict else 'array'}")
+    return value
+
+
+def _unexpected(exc: BaseException, code: str) -> dict[str, Any]:
+    return UdfRuntimeError(
+        str(exc) or type(exc).__name__, code=code, exception_class=type(exc).__name__
+    ).to_data()
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int | str) and not isinstance(value, bool)
+
+
+def _id_from_broken(header: bytes) -> int | None:
+    found = _ID_IN_BROKEN_JSON.search(header)
+    return int(found.group(1)) if found else None

@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { CLI, runCli } from '../helpers/cli.js';
+import { request } from '../helpers/server.js';
+
+let home: TestHome;
+let child: ChildProcess | null = null;
+beforeEach(() => {
+  home = makeTestHome();
+});
+afterEach(() => {
+  child?.kill('SIGKILL');
+  child = null;
+  home.remove();
+});
+
+/** Starts `udf-studio serve` and resolves with its URL once it prints the listening line. */
+function startServe(args: string[]): Promise<{ url: string; stderr: () => string }> {
+  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
+  let err = '';
+  proc.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+      if (match?.[1]) resolve({ url: match[1], stderr: () => err });
+    });
+    proc.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+  });
+}
+
+function exitOf(proc: ChildProcess): Promise<number | string> {
+  return new Promise((resolve) => proc.on('exit', (code, signal) => resolve(code ?? `signal ${signal}`)));
+}
+
+describe('udf-studio serve', () => {
+  it('prints its URL once it answers, writes engine.json, and stops cleanly on SIGTERM', async () => {
+    const { url } = await startServe(['--port', '0', '--workers', '1']);
+    expect((await request(url, '/healthz')).json()).toEqual({ status: 'ok', workers: 1 });
+    const info = JSON.parse(readFileSync(join(home.root, 'engine.json'), 'utf8')) as { url: string; pid: number };
+    expect(info.url).toBe(url);
+    const pythonPids = await workerPids(info.pid);
+    expect(pythonPids.length).toBe(1);
+    const proc = child as ChildProcess;
+    const exited = exitOf(proc);
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(join(home.root, 'engine.json'))).toBe(false);
+    for (const pid of pythonPids) expect(isAlive(pid)).toBe(false);
+  });
+
+  it('stops cleanly on SIGINT too', async () => {
+    await startServe(['--port', '0', '--workers', '1']);
+    const proc = child as ChildProcess;
+    const exited = exitOf(proc);
+    proc.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('says clearly when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const result = await runCli(['serve', '--port', String(port), '--workers', '1'], home.env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is already in use; pick another with --port`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it.each([[['--port', 'http']], [['--port', '70000']], [['--workers', 'two']], [['extra']]])('refuses %j', async (args) => {
+    const result = await runCli(['serve', ...args], home.env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/udf-studio: /);
+  });
+});
+
+describe('udf-studio token', () => {
+  it('creates a token that runs its UDF through a server, lists it, and revokes it by prefix', async () => {
+    const created = await runCli(['token', 'create', 'Hello_World'], home.env);
+    expect(created.code).toBe(0);
+    const token = created.stdout.toString('utf8').trim();
+    expect(token).toMatch(/^fsh_[A-Za-z0-9_-]{32}$/);
+    expect(created.stderr).toMatch(/tilejson: http:\/\/127\.0\.0\.1:8765\/server\/v1\/realtime-shared\/fsh_/);
+
+    const { url } = await startServe(['--port', '0', '--workers', '1']);
+    const run = await request(url, `/${token}/run/file?name=CLI&n=1&format=csv`);
+    expect(run.status).toBe(200);
+    expect(run.text).toMatch(/CLI/);
+
+    const listed = await runCli(['token', 'list'], home.env);
+    const prefix = token.slice(0, 10);
+    expect(listed.stdout.toString('utf8')).toMatch(new RegExp(`^${prefix}… +Hello_World +enabled`, 'm'));
+    const revoked = await runCli(['token', 'revoke', `${prefix}…`], home.env);
+    expect(revoked.stdout.toString('utf8')).toMatch(/revoked .*Hello_World/);
+    expect((await request(url, `/${token}/run/file`)).status).toBe(404);
+  });
+
+  it.each([
+    [['token'], 2, /needs an action/],
+    [['token', 'mint'], 2, /unknown token action "mint"/],
+    [['token', 'create'], 2, /needs the NAME/],
+    [['token', 'create', 'No_Such'], 1, /UDF_ERR_NOT_FOUND/],
+    [['token', 'revoke'], 2, /needs the TOKEN/],
+    [['token', 'revoke', 'abc'], 2, /not a shared token/],
+    [['token', 'revoke', 'fsh_zzzzzz'], 1, /no shared token starts with fsh_zzzzzz/],
+  ])('udf-studio %j exits %i', async (args, code, message) => {
+    const result = await runCli(args, home.env);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+async function workerPids(parent: number): Promise<number[]> {
+  const { readdirSync } = await import('node:fs');
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,196 @@
+"""Shared helpers for the runtime tests: UDF folders on disk and a real worker subprocess."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RUNTIME = Path(__file__).resolve().parents[2] / "resources" / "runtime"
+if str(RUNTIME) not in sys.path:
+    sys.path.insert(0, str(RUNTIME))
+
+LENGTHS = struct.Struct(">II")
+READ_TIMEOUT_S = 60.0
+
+# Puts the pipe ends on fds 3 and 4, as the engine does, then becomes the real worker command.
+_LAUNCHER = r"""
+import fcntl, os, sys
+request, response = int(sys.argv[1]), int(sys.argv[2])
+high = [fcntl.fcntl(request, fcntl.F_DUPFD, 10), fcntl.fcntl(response, fcntl.F_DUPFD, 10)]
+os.dup2(high[0], 3)
+os.dup2(high[1], 4)
+for fd in {request, response, *high} - {3, 4}:
+    os.close(fd)
+os.execv(sys.executable, [sys.executable, "-u", "-m", "udf_studio_worker"])
+"""
+
+
+def write_udf_folder(
+    parent: Path,
+    name: str,
+    code: str,
+    *,
+    headers: dict[str, str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    extra_meta: dict[str, Any] | None = None,
+    inline: bool = False,
+) -> Path:
+    """A UDF folder in the catalogue's shape (section 1 of fused-compat.md)."""
+    folder = parent / name
+    folder.mkdir(parents=True)
+    step_udf: dict[str, Any] = {
+        "type": "geopandas_v2",
+        "name": name,
+        "entrypoint": "udf",
+        "parameters": {},
+        "headers": [],
+        "metadata": {"fused:name": name, **(metadata or {})},
+    }
+    if inline:
+        step_udf["code"] = code
+    else:
+        step_udf["source"] = f"{name}.py"
+        (folder / f"{name}.py").write_text(code)
+    for module_name, module_code in (headers or {}).items():
+        (folder / f"{module_name}.py").write_text(module_code)
+        step_udf["headers"].append({"module_name": module_name, "source_file": f"{module_name}.py"})
+    meta = {
+        "version": "0.0.3",
+        "job_config": {
+            "version": "0.0.3",
+            "name": None,
+            "metadata": None,
+            "steps": [{"type": "udf", "udf": step_udf}],
+        },
+        **(extra_meta or {}),
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+    return folder
+
+
+def udf_request(
+    code: str,
+    *,
+    name: str = "test_udf",
+    path: str | None = None,
+    headers: list[dict[str, Any]] | None = None,
+    entrypoint: str | None = None,
+) -> dict[str, Any]:
+    """The `udf` object of a run or describe request, keyed as the engine keys it."""
+    headers = headers or []
+    digest = hashlib.sha256(code.encode())
+    for header in headers:
+        digest.update(header["module_name"].encode() + header["code"].encode())
+    digest.update((entrypoint or "").encode())
+    return {
+        "key": digest.hexdigest(),
+        "name": name,
+        "path": path,
+        "dir": str(Path(path).parent) if path else None,
+        "code": code,
+        "entrypoint": entrypoint,
+        "headers": headers,
+        "metadata": {},
+    }
+
+
+class WorkerProcess:
+    """`python -u -m udf_studio_worker` with requests on its fd 3 and responses on its fd 4."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        request_read, self._request_write = os.pipe()
+        self._response_read, response_write = os.pipe()
+        full_env = {**os.environ, "PYTHONPATH": str(RUNTIME), "UDF_STUDIO_PRELOAD": ""}
+        full_env.update(env or {})
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, str(request_read), str(response_write)],
+            pass_fds=(request_read, response_write),
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        os.close(request_read)
+        os.close(response_write)
+        self._buffer = b""
+
+    def send(self, header: dict[str, Any] | bytes, payload: bytes = b"") -> None:
+        """Write one frame (a dict is JSON-encoded; bytes are sent as the header as they are)."""
+        encoded = header if isinstance(header, bytes) else json.dumps(header).encode()
+        self.send_raw(LENGTHS.pack(len(encoded), len(payload)) + encoded + payload)
+
+    def send_raw(self, data: bytes) -> None:
+        """Write bytes to the request pipe as they are."""
+        view = memoryview(data)
+        while view:
+            written = os.write(self._request_write, view)
+            view = view[written:]
+
+    def receive(self) -> tuple[dict[str, Any], bytes]:
+        """Read one response frame."""
+        header_length, payload_length = LENGTHS.unpack(self._read_exact(LENGTHS.size))
+        header = json.loads(self._read_exact(header_length))
+        return header, self._read_exact(payload_length)
+
+    def request(self, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        """Send a request and read its response."""
+        self.send(header)
+        return self.receive()
+
+    def close_requests(self) -> None:
+        """Close the request pipe (end of file on the worker's fd 3)."""
+        if self._request_write >= 0:
+            os.close(self._request_write)
+            self._request_write = -1
+
+    def wait(self, timeout: float = 30.0) -> int:
+        """Wait for the worker to exit; its status."""
+        return self.process.wait(timeout=timeout)
+
+    def close(self) -> None:
+        """Stop the worker (if still running) and release every descriptor."""
+        self.close_requests()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate(timeout=30)
+        os.close(self._response_read)
+
+    def _read_exact(self, count: int) -> bytes:
+        while len(self._buffer) < count:
+            ready, _, _ = select.select([self._response_read], [], [], READ_TIMEOUT_S)
+            if not ready:
+                raise TimeoutError("the worker did not answer in time")
+            chunk = os.read(self._response_read, 1 << 20)
+            if not chunk:
+                raise EOFError("the worker closed its response pipe")
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        return data
+
+
+@pytest.fixture
+def worker() -> Iterator[WorkerProcess]:
+    """A started worker whose `ready` frame has been read."""
+    process = WorkerProcess()
+    ready, payload = process.receive()
+    assert ready["op"] == "ready" and payload == b""
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_studio_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Name lookups must never see the developer's own ~/.udf-studio.
+    monkeypatch.setenv("UDF_STUDIO_HOME", str(tmp_path / "studio-home"))
+    monkeypatch.delenv("UDF_STUDIO_WORKSPACES", raising=False)
