@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { homePaths } from '../src-main/engine/home.js';
 import { benchEngineOverhead } from './engine-overhead.bench.js';
 import { benchHttp } from './http.bench.js';
+import { benchMvt } from './mvt.bench.js';
 
 const home = mkdtempSync(join(tmpdir(), 'udf-studio-bench-'));
 const env = { ...process.env, UDF_STUDIO_HOME: home, UDF_STUDIO_RUNTIME: homePaths(process.env).runtime };
@@ -18,6 +19,7 @@ process.stdout.write(`UDF Studio benchmarks — ${cpus().length} × ${cpus()[0]?
 try {
   await benchEngineOverhead(env);
   await benchHttp(env, home);
+  await benchMvt(env);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

@@ -77,6 +77,8 @@ export class Engine {
         // The app's own runtime sources win over whatever checkout the venv's .pth names.
         PYTHONPATH: [resources.runtime, env.PYTHONPATH].filter(Boolean).join(delimiter),
         PYTHONDONTWRITEBYTECODE: '1',
+        // Tells the fused package it runs inside a worker, so fused.run does not call back over HTTP.
+        UDF_STUDIO_WORKER: '1',
       },
       ...(options.poolSize !== undefined ? { size: options.poolSize } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),

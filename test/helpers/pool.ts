@@ -15,7 +15,7 @@ export function makePool(home: TestHome, options: Partial<PoolOptions> = {}): Wo
   return new WorkerPool({
     python: runtimePython(RUNTIME_DIR),
     cwd: home.root,
-    env: { ...home.env, UDF_STUDIO_WORKSPACES: home.root, UDF_STUDIO_PRELOAD: '', PYTHONPATH: resourcePaths().runtime },
+    env: { ...home.env, UDF_STUDIO_WORKSPACES: home.root, UDF_STUDIO_PRELOAD: '', UDF_STUDIO_WORKER: '1', PYTHONPATH: resourcePaths().runtime },
     size: 1,
     ...options,
   });

@@ -17,7 +17,7 @@ export interface RunQuery {
 }
 
 /** Reads UDF parameters, the format preference list and cache settings from a query string. */
-export function parseRunQuery(query: URLSearchParams, pathFormat: Format | null = null): RunQuery {
+export function parseRunQuery(query: URLSearchParams, requestFormats: Format[] = []): RunQuery {
   const params: Record<string, string> = {};
   for (const [name, value] of query) {
     if (RESERVED_QUERY.has(name)) continue;
@@ -25,8 +25,7 @@ export function parseRunQuery(query: URLSearchParams, pathFormat: Format | null 
     if (name in params) throw udfError('UDF_ERR_PARAM', `parameter "${name}" is given more than once`);
     params[name] = value;
   }
-  const formats: Format[] = [];
-  if (pathFormat) formats.push(pathFormat);
+  const formats: Format[] = [...requestFormats];
   const format = query.get('format');
   if (format !== null) formats.push(...parseFormatList(format));
   for (const name of ['dtype_out_vector', 'dtype_out_raster']) {

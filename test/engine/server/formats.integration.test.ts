@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { runtimePython } from '../../../src-main/engine/runtime/python-env.js';
 import { makeTestHome, metaJson, RUNTIME_DIR, type TestHome } from '../../helpers/test-home.js';
@@ -51,12 +52,13 @@ beforeAll(async () => {
   home.write({
     'ws/Places/meta.json': metaJson('Places'),
     'ws/Places/Places.py': `@fused.udf
-def udf(bounds: fused.types.Bounds = None):
+def udf(bounds: fused.types.Bounds = None, n: int = 3):
     import geopandas as gpd
     import shapely
-    w, s, e, n = bounds or (2.2, 48.8, 2.4, 48.9)
-    points = [shapely.Point(w + (e - w) * f, s + (n - s) * f) for f in (0.25, 0.5, 0.75)]
-    return gpd.GeoDataFrame({"name": ["a", "b", "c"], "value": [1.5, 2.5, 3.5]}, geometry=points, crs="EPSG:4326")
+    w, s, e, north = bounds or (2.2, 48.8, 2.4, 48.9)
+    fractions = [(i + 1) / (n + 1) for i in range(n)]
+    points = [shapely.Point(w + (e - w) * f, s + (north - s) * f) for f in fractions]
+    return gpd.GeoDataFrame({"name": [f"p{i}" for i in range(n)], "value": [i + 0.5 for i in range(n)]}, geometry=points, crs="EPSG:4326")
 `,
     'ws/Image/meta.json': metaJson('Image'),
     'ws/Image/Image.py': `@fused.udf
@@ -103,6 +105,13 @@ describe('every format over HTTP, decoded by a real reader', () => {
     const result = await request(server.url, `/${vector}/run/tiles/12/2074/1409.mvt`);
     expect(result.headers['content-type']).toBe('application/vnd.mapbox-vector-tile');
     expect(await decode(result.body, 'mvt')).toEqual({ rows: 3, extent: 4096 });
+  });
+
+  it('gzips vector tiles for clients that accept it', async () => {
+    const result = await request(server.url, `/${vector}/run/tiles/4/8/5.mvt?n=400`, { headers: { 'accept-encoding': 'gzip, deflate' } });
+    expect(result.status).toBe(200);
+    expect(result.headers['content-encoding']).toBe('gzip');
+    expect(await decode(gunzipSync(result.body), 'mvt')).toEqual({ rows: 400, extent: 4096 });
   });
 
   it('tables default to parquet, images to png', async () => {

@@ -17,6 +17,7 @@ const UDFS: Record<string, string> = {
   Echo: '@fused.udf\ndef udf(word: str = "hi", n: int = 1):\n    print("echo", word)\n    return {"word": word, "n": n}\n',
   Tile_Bounds: '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    import pandas as pd\n    w, s, e, n = bounds\n    return pd.DataFrame({"west": [w], "south": [s], "east": [e], "north": [n]})\n',
   Nothing: '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    return None\n',
+  No_Rows: '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    import geopandas as gpd\n    return gpd.GeoDataFrame({"a": []}, geometry=[], crs="EPSG:4326")\n',
   Boom: '@fused.udf\ndef udf():\n    raise ValueError("no data here")\n',
   Gradient: '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    import numpy as np\n    return np.tile(np.arange(256, dtype="uint8"), (256, 1))\n',
   Big_Text: '@fused.udf\ndef udf():\n    return {"rows": ["x" * 50 for _ in range(200)]}\n',
@@ -92,9 +93,9 @@ describe('shared token runs', () => {
     expect(csv.text.split(/\r?\n/)[0]).toBe('west,south,east,north');
   });
 
-  it('answers an empty tile with 204', async () => {
-    const emptyToken = await tokenFor('Nothing');
-    const result = await request(base, `/${emptyToken}/run/tiles/3/1/1.png`);
+  it.each([['Nothing', 'png'], ['No_Rows', 'mvt']])('answers an empty tile from %s with 204', async (udf, extension) => {
+    const emptyToken = await tokenFor(udf);
+    const result = await request(base, `/${emptyToken}/run/tiles/3/1/1.${extension}`);
     expect(result.status).toBe(204);
     expect(result.body.length).toBe(0);
     expect(metadataOf(result).has_exception).toBe(false);

@@ -5,7 +5,7 @@
  */
 
 import { udfError } from '../../../../src-shared/errors.js';
-import { HTTP_DEFAULTS, parseFormat, type Format } from '../../../../src-shared/formats.js';
+import { HTTP_DEFAULTS, parseFormat, parseFormatList, type Format } from '../../../../src-shared/formats.js';
 import type { Tile } from '../../../../src-shared/tiles.js';
 import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunOutcome } from '../http-response.js';
@@ -72,27 +72,28 @@ function sharedUdf(services: ServerServices, tokenText: string): UdfFolder {
 
 async function runShared(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null, pathFormat: Format | null = null): Promise<void> {
   const udf = sharedUdf(services, ctx.params.token as string);
-  await runAndSend(services, ctx, udf, tile, pathFormat);
+  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : []);
 }
 
 async function runSaved(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
   requirePrivateToken(services, ctx.req);
-  await runAndSend(services, ctx, services.engine.workspace.resolveName(ctx.params.name as string), tile, null);
+  await runAndSend(services, ctx, services.engine.workspace.resolveName(ctx.params.name as string), tile, []);
 }
 
 async function runCode(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
   requirePrivateToken(services, ctx.req);
   const body = await readJsonBody(ctx.req);
   const { udf, parameters } = udfFromStepConfig(body.step_config);
-  const bodyFormat = typeof body.format === 'string' ? parseFormat(body.format) : null;
-  await runAndSend(services, ctx, udf, tile, bodyFormat, parameters);
+  const bodyFormats = typeof body.format === 'string' ? parseFormatList(body.format) : [];
+  await runAndSend(services, ctx, udf, tile, bodyFormats, parameters);
 }
 
+/** Runs a UDF for a request; formats named by the path or body come before the query's. */
 async function runAndSend(
-  services: ServerServices, ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, pathFormat: Format | null,
+  services: ServerServices, ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, requestFormats: Format[],
   bodyParameters: Record<string, unknown> = {},
 ): Promise<void> {
-  const query = parseRunQuery(ctx.query, tile?.format ?? pathFormat);
+  const query = parseRunQuery(ctx.query, [...(tile?.format ? [tile.format] : []), ...requestFormats]);
   const outcome = await services.engine.run({
     udf,
     params: { ...bodyParameters, ...query.params },
