@@ -22,21 +22,21 @@ export async function benchEngineOverhead(env: NodeJS.ProcessEnv): Promise<void>
   process.stdout.write('\nEngine: warm trivial run (cache off)\n');
   const size = availableParallelism();
   const coldStart = performance.now();
-  const engine = await Engine.open({ env, poolSize: size });
+  const engine = await Engine.open({ env, poolSize: size, cache: false });
   report(`cold start: pool of ${size} workers ready`, ms(performance.now() - coldStart));
   try {
     const udf: UdfFolder = {
       kind: 'udf', name: 'Trivial', dir: '', udfType: 'auto', meta: null, readme: null, description: null,
       source: makeSource({ name: 'Trivial', path: null, dir: null, code: TRIVIAL_CODE, entrypoint: null, headers: [], metadata: {} }),
     };
-    const first = await engine.run({ udf, formats: ['json'] });
+    const { outcome: first } = await engine.run({ udf, formats: ['json'] });
     if (!first.ok) throw new Error(`trivial run failed: ${first.error.message}`);
     report('cold start: first run answered (after the pandas+numpy preload)', ms(performance.now() - coldStart));
     const samples: number[] = [];
     const inWorker: number[] = [];
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const started = performance.now();
-      const outcome = await engine.run({ udf, params: { n: i }, formats: ['json'] });
+      const { outcome } = await engine.run({ udf, params: { n: i }, formats: ['json'] });
       const elapsed = performance.now() - started;
       if (!outcome.ok) throw new Error(`trivial run failed: ${outcome.error.message}`);
       if (i >= WARMUP) {

@@ -26,7 +26,7 @@ def udf(bounds: fused.types.Bounds = None):
     return gpd.GeoDataFrame({"i": range(4)}, geometry=cells, crs="EPSG:4326")
 `);
   const size = availableParallelism();
-  const server = await startEngineServer({ env, workspaces: [workspace], port: 0, poolSize: size });
+  const server = await startEngineServer({ env, workspaces: [workspace], port: 0, poolSize: size, cache: false });
   try {
     const trivial = server.services.tokens.create({ udfSlug: 'Trivial' }).token;
     const tile = server.services.tokens.create({ udfSlug: 'Tile_Box' }).token;

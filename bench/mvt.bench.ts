@@ -28,7 +28,7 @@ def udf(bounds: fused.types.Bounds = None):
 
 export async function benchMvt(env: NodeJS.ProcessEnv): Promise<void> {
   process.stdout.write('\nMVT: encoding 10,000 polygons for one tile\n');
-  const engine = await Engine.open({ env, poolSize: 1 });
+  const engine = await Engine.open({ env, poolSize: 1, cache: false });
   try {
     const udf: UdfFolder = {
       kind: 'udf', name: 'Grid', dir: '', udfType: 'vector_tile', meta: null, readme: null, description: null,
@@ -37,7 +37,7 @@ export async function benchMvt(env: NodeJS.ProcessEnv): Promise<void> {
     const durations: number[] = [];
     let bytes = 0;
     for (let i = 0; i <= RUNS; i++) {
-      const outcome = await engine.run({ udf, tile: TILE, formats: ['mvt'] });
+      const { outcome } = await engine.run({ udf, tile: TILE, formats: ['mvt'] });
       if (!outcome.ok) throw new Error(`mvt run failed: ${outcome.error.message}`);
       // The first run also builds the grid; it is not counted.
       if (i > 0) durations.push(outcome.durationMs);

@@ -4,6 +4,7 @@
 
 import { reportError, UsageError } from './cli/cli-error.js';
 import type { CliIo, Command } from './cli/command.js';
+import { cacheCommand } from './cli/cache-command.js';
 import { doctorCommand } from './cli/doctor-command.js';
 import { newCommand } from './cli/new-command.js';
 import { pythonCommand } from './cli/python-command.js';
@@ -13,7 +14,7 @@ import { setupCommand } from './cli/setup-command.js';
 import { tokenCommand } from './cli/token-command.js';
 
 /** Every command, in the order `udf-studio help` lists them. */
-export const COMMANDS: readonly Command[] = [serveCommand, runCommand, tokenCommand, newCommand, doctorCommand, setupCommand, pythonCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, runCommand, tokenCommand, cacheCommand, newCommand, doctorCommand, setupCommand, pythonCommand];
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit status. */
 export async function main(argv: string[], io: CliIo): Promise<number> {

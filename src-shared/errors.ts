@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   UDF_ERR_TIMEOUT: { status: 504, title: 'The UDF ran past its time limit' },
   UDF_ERR_MEMORY_LIMIT: { status: 422, title: 'The UDF went over the memory limit' },
   UDF_ERR_BAD_TILE: { status: 400, title: 'The tile coordinates are not valid' },
+  UDF_ERR_TILE_INCOMPLETE: { status: 422, title: 'z, x and y must be given together' },
   UDF_ERR_BAD_FOLDER: { status: 422, title: 'The UDF folder cannot be read' },
   UDF_ERR_NODE_TEMPLATE: { status: 422, title: 'The folder is a node template, not a runnable UDF' },
   UDF_ERR_NOT_FOUND: { status: 404, title: 'No such UDF' },

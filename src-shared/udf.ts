@@ -74,6 +74,8 @@ export interface RunSuccess extends RunLog {
   kind: ResultKind;
   /** True when the result holds nothing: None, or a frame with no rows (a tile shows nothing). */
   empty: boolean;
+  /** The UDF's own `@fused.udf(cache_max_age=...)`, when it sets one. */
+  cacheMaxAge: string | number | null;
   body: Uint8Array;
 }
 

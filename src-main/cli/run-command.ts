@@ -24,6 +24,7 @@ TARGET is a UDF folder, a .py file, or the name of a UDF in the workspace.
                            GeoDataFrames, png for arrays, json, html or text as fits)
   -o, --out FILE           write the output to FILE instead of stdout
   --timeout SECONDS        time limit of the run (default 120)
+  --no-cache               run even when the result cache holds this result (and do not store it)
   --workspace DIR          look names up in DIR (repeatable) instead of the home's udfs/
   -v, --verbose            also print the worker's own log
 Exit status: 0 on success, 1 when the UDF fails (its error and line go to stderr), 2 on a usage error.`,
@@ -36,6 +37,7 @@ Exit status: 0 on success, 1 when the UDF fails (its error and line go to stderr
       out: { type: 'string', short: 'o' },
       timeout: { type: 'string' },
       workspace: { type: 'string', multiple: true },
+      'no-cache': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'run needs a TARGET (a UDF folder, a .py file or a UDF name)' : `run takes one TARGET, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -60,7 +62,11 @@ Exit status: 0 on success, 1 when the UDF fails (its error and line go to stderr
     });
     try {
       const udf = engine.workspace.resolve(positionals[0] as string);
-      const outcome = await engine.run({ udf, params, tile, formats, ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}) });
+      const { outcome, cache } = await engine.run({
+        udf, params, tile, formats,
+        ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
+        ...(values['no-cache'] ? { cacheMaxAge: 0 } : {}),
+      });
       if (outcome.stdout) io.stderr.write(outcome.stdout.endsWith('\n') ? outcome.stdout : `${outcome.stdout}\n`);
       if (outcome.stderr) io.stderr.write(outcome.stderr.endsWith('\n') ? outcome.stderr : `${outcome.stderr}\n`);
       if (!outcome.ok) {
@@ -70,7 +76,8 @@ Exit status: 0 on success, 1 when the UDF fails (its error and line go to stderr
       }
       if (out) {
         writeFileSync(out, outcome.body);
-        io.stderr.write(`wrote ${outcome.body.byteLength} bytes of ${outcome.format} to ${out} (${outcome.durationMs.toFixed(1)} ms)\n`);
+        const timing = cache === 'hit' ? 'from the cache' : `${outcome.durationMs.toFixed(1)} ms`;
+        io.stderr.write(`wrote ${outcome.body.byteLength} bytes of ${outcome.format} to ${out} (${timing})\n`);
       } else if (io.stdout.isTTY && BINARY_FORMATS.has(outcome.format)) {
         io.stderr.write(`udf-studio: the result is ${outcome.format} (${outcome.body.byteLength} bytes), which a terminal cannot show; use --out FILE, pipe it, or pick a text format with --format\n`);
         return EXIT_FAILURE;

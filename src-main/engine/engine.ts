@@ -1,20 +1,27 @@
 /**
- * The engine: the home folder, the workspace and the worker pool, wired together.
+ * The engine: the home folder, the workspace, the worker pool and the result cache, wired together.
  *
  * The CLI, the server and the Electron shell all drive UDFs through this one object; it never
  * imports Electron, so it runs the same headless and in the app.
  */
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { udfError } from '../../src-shared/errors.js';
 import { READABLE_DEFAULTS, type Format, type ResultKind } from '../../src-shared/formats.js';
-import type { RunFailure, RunOutcome, UdfDescription } from '../../src-shared/udf.js';
+import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../src-shared/max-age.js';
+import type { RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
 import type { Tile } from '../../src-shared/tiles.js';
+import { resultCacheKey } from './cache/cache-key.js';
+import { ResultCache, type CacheEntry, type ResultCacheOptions } from './cache/result-cache.js';
 import { homePaths, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
 import { runtimePython } from './runtime/python-env.js';
+import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
 import { WorkerPool } from './runtime/worker-pool.js';
+import { openDatabase, type Db } from './store/database.js';
+import { UdfIds } from './workspace/udf-ids.js';
 import { seedWorkspace, Workspace } from './workspace/workspace.js';
 import type { UdfFolder } from './workspace/udf-folder.js';
 
@@ -31,6 +38,8 @@ export interface EngineOptions {
   memoryLimitBytes?: number;
   /** Modules each worker imports once it is ready. */
   preload?: string[];
+  /** Result cache settings; `false` runs everything uncached. */
+  cache?: ResultCacheOptions | false;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
@@ -43,14 +52,35 @@ export interface EngineRun {
   formats?: Format[];
   defaults?: Record<ResultKind, Format>;
   timeoutMs?: number;
+  /** The call's cache max age (seconds, or "10m" style); 0 skips the cache. Absent: the UDF's own, else 90 days. */
+  cacheMaxAge?: string | number | null;
+}
+
+/** `hit`: from the cache; `miss`: ran and (when allowed) stored; `off`: ran with the cache skipped. */
+export type CacheStatus = 'hit' | 'miss' | 'off';
+
+export interface EngineResult {
+  outcome: RunOutcome;
+  cache: CacheStatus;
+  /** A strong validator of the result's bytes (for ETag), null for failures. */
+  etag: string | null;
 }
 
 export class Engine {
+  /** Runs in progress by cache key: identical concurrent requests share one run. */
+  private readonly inFlight = new Map<string, Promise<RunOutcome>>();
+  /** The code key each UDF last ran with, to spot an edit and drop the old version's entries. */
+  private readonly lastCodeKey = new Map<string, string>();
+
   private constructor(
     readonly paths: HomePaths,
     readonly resources: ResourcePaths,
     readonly workspace: Workspace,
     readonly pool: WorkerPool,
+    readonly db: Db,
+    readonly cache: ResultCache | null,
+    readonly udfIds: UdfIds,
+    private readonly fingerprint: string,
   ) {}
 
   /** Opens the engine: checks the runtime, prepares the home folder and starts the workers. */
@@ -66,6 +96,8 @@ export class Engine {
     const folders = options.workspaces && options.workspaces.length > 0 ? options.workspaces : [paths.udfs];
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);
+    const db = openDatabase(paths.database);
+    const cache = options.cache === false ? null : new ResultCache(db, paths.resultCache, options.cache ?? {});
     const pool = new WorkerPool({
       python,
       cwd: paths.root,
@@ -85,20 +117,48 @@ export class Engine {
       ...(options.memoryLimitBytes !== undefined ? { memoryLimitBytes: options.memoryLimitBytes } : {}),
       ...(options.log ? { onLog: options.log } : {}),
     });
-    await pool.start();
-    return new Engine(paths, resources, workspace, pool);
+    try {
+      await pool.start();
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new Engine(paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime));
   }
 
-  /** Runs a UDF in a worker. Failures of the UDF come back as a failed outcome. */
-  run(request: EngineRun): Promise<RunOutcome> {
-    return this.pool.run({
+  /**
+   * Runs a UDF, answering from the result cache when it can. Failures of the UDF come back as a
+   * failed outcome and are never cached.
+   */
+  async run(request: EngineRun): Promise<EngineResult> {
+    const callMaxAge = request.cacheMaxAge === undefined || request.cacheMaxAge === null ? null : parseMaxAge(request.cacheMaxAge);
+    const runRequest: RunRequest = {
       udf: request.udf.source,
       params: request.params ?? {},
       tile: request.tile ?? null,
       formats: request.formats ?? [],
       defaults: request.defaults ?? READABLE_DEFAULTS,
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
-    });
+    };
+    if (!this.cache || callMaxAge === 0) {
+      const outcome = await this.pool.run(runRequest);
+      return { outcome, cache: 'off', etag: outcome.ok ? digest(outcome.body) : null };
+    }
+    const key = resultCacheKey({ codeKey: runRequest.udf.key, runtimeFingerprint: this.fingerprint, params: runRequest.params, tile: runRequest.tile, formats: runRequest.formats, defaults: runRequest.defaults });
+    const hit = this.cache.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS);
+    if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
+
+    let flight = this.inFlight.get(key);
+    if (!flight) {
+      flight = this.pool.run(runRequest).then((outcome) => {
+        if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
+        return outcome;
+      });
+      this.inFlight.set(key, flight);
+      void flight.finally(() => this.inFlight.delete(key));
+    }
+    const outcome = await flight;
+    return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null };
   }
 
   /** Loads a UDF's code and reports its parameters, or why it does not load. */
@@ -106,8 +166,45 @@ export class Engine {
     return this.pool.describe(udf.source);
   }
 
-  /** Stops the workers. */
-  close(): Promise<void> {
-    return this.pool.close();
+  /** Stops the workers and closes the database. */
+  async close(): Promise<void> {
+    await this.pool.close();
+    this.cache?.flush();
+    if (this.db.open) this.db.close();
   }
+
+  private store(key: string, udf: UdfFolder, request: RunRequest, outcome: RunSuccess, callMaxAge: number | null): void {
+    const cache = this.cache as ResultCache;
+    let udfMaxAge: number | null = null;
+    try {
+      udfMaxAge = outcome.cacheMaxAge === null ? null : parseMaxAge(outcome.cacheMaxAge);
+    } catch {
+      udfMaxAge = null;
+    }
+    if ((callMaxAge ?? udfMaxAge ?? DEFAULT_MAX_AGE_SECONDS) === 0) return;
+    const udfId = this.udfIds.idFor(udf);
+    cache.put({
+      key, udfId, codeKey: request.udf.key, tile: request.tile, format: outcome.format, contentType: outcome.contentType,
+      kind: outcome.kind, empty: outcome.empty, udfMaxAge, stdout: outcome.stdout, stderr: outcome.stderr,
+      durationMs: outcome.durationMs, body: Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength),
+    });
+    if (this.lastCodeKey.get(udfId) !== request.udf.key) {
+      this.lastCodeKey.set(udfId, request.udf.key);
+      // An edited UDF's old entries can never be reached again; remove them off the request path.
+      setImmediate(() => {
+        if (this.db.open) cache.removeOtherVersions(udfId, request.udf.key);
+      });
+    }
+  }
+}
+
+function outcomeOf(entry: CacheEntry): RunSuccess {
+  return {
+    ok: true, format: entry.format, contentType: entry.contentType, kind: entry.kind, empty: entry.empty,
+    cacheMaxAge: entry.udfMaxAge, stdout: entry.stdout, stderr: entry.stderr, durationMs: entry.durationMs, body: entry.body,
+  };
+}
+
+function digest(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
 }

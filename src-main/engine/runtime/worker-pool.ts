@@ -240,7 +240,8 @@ function toOutcome(frame: Frame): RunOutcome {
   const h = frame.header;
   const log = { stdout: String(h.stdout ?? ''), stderr: String(h.stderr ?? ''), durationMs: Number(h.durationMs ?? 0) };
   if (h.ok === true) {
-    return { ok: true, ...log, format: h.format as Format, contentType: String(h.contentType), kind: h.kind as ResultKind, empty: h.empty === true || h.kind === 'empty', body: frame.payload };
+    return { ok: true, ...log, format: h.format as Format, contentType: String(h.contentType), kind: h.kind as ResultKind, empty: h.empty === true || h.kind === 'empty',
+      cacheMaxAge: typeof h.cacheMaxAge === 'string' || typeof h.cacheMaxAge === 'number' ? h.cacheMaxAge : null, body: frame.payload };
   }
   const raw = (h.error ?? {}) as Record<string, unknown>;
   const error: ErrorData = {

@@ -1,15 +1,15 @@
 /**
  * A running engine with its server: what `udf-studio serve` (and later the app) starts.
  *
- * Opens the engine, the database and the private token, listens, and records the URL in the
+ * Opens the engine, watches the workspace, loads the private token, listens, and records the URL in the
  * home's `engine.json` so scripts and notebooks can find it; `close` undoes all of it.
  */
 
 import { rmSync, writeFileSync, renameSync, readFileSync } from 'node:fs';
 import { Engine, type EngineOptions } from '../engine.js';
-import { openDatabase } from '../store/database.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
+import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from './http-server.js';
 import type { ServerServices } from './services.js';
 
@@ -37,12 +37,15 @@ export interface EngineServer {
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
   const log = options.log ?? (() => {});
   const engine = await Engine.open(options);
-  const db = openDatabase(engine.paths.database);
+  // The server answers from a snapshot of the workspace that the watcher keeps fresh.
+  const watcher = new WorkspaceWatcher(engine.workspace);
   try {
+    await watcher.start();
     const host = options.host ?? DEFAULT_HOST;
     const services: ServerServices = {
       engine,
-      tokens: new TokenStore(db),
+      watcher,
+      tokens: new TokenStore(engine.db),
       privateToken: loadOrCreatePrivateToken(engine.paths.credentials),
       allowAnyHost: host !== DEFAULT_HOST && host !== 'localhost' && host !== '::1',
       log,
@@ -59,14 +62,14 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
         closing ??= (async () => {
           removeEngineInfo(engine.paths.engineInfo);
           await running.close();
+          await watcher.close();
           await engine.close();
-          db.close();
         })();
         return closing;
       },
     };
   } catch (error) {
-    db.close();
+    await watcher.close();
     await engine.close();
     throw error;
   }

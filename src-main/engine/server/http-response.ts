@@ -8,6 +8,7 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { ERROR_CODES, UdfStudioError, type ErrorData } from '../../../src-shared/errors.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
+import type { EngineResult } from '../engine.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -57,12 +58,31 @@ export function fusedMetadata(outcome: RunOutcome): string {
   return JSON.stringify(metadata).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Sends a run's result (or its failure) with the metadata header; gzips when the client accepts it. */
-export async function sendRunOutcome(req: IncomingMessage, res: ServerResponse, outcome: RunOutcome, options: { tile: boolean; headers: Record<string, string> }): Promise<void> {
-  const headers: Record<string, string> = { ...options.headers, 'x-fused-metadata': fusedMetadata(outcome), 'access-control-expose-headers': 'x-fused-metadata, x-fused-cached' };
+/**
+ * Sends a run's result (or its failure) with the metadata and cache headers. The ETag lets clients
+ * revalidate (304); `cache-control: no-cache` makes them do so, so an edited UDF shows at once.
+ */
+export async function sendRunResult(req: IncomingMessage, res: ServerResponse, result: EngineResult, options: { tile: boolean; headers: Record<string, string> }): Promise<void> {
+  const { outcome } = result;
+  const headers: Record<string, string> = {
+    ...options.headers,
+    'x-fused-metadata': fusedMetadata(outcome),
+    'x-udf-studio-cache': result.cache,
+    'access-control-expose-headers': 'x-fused-metadata, x-fused-cached, x-udf-studio-cache, etag',
+  };
+  if (result.cache === 'hit') headers['x-fused-cached'] = 'true';
   if (!outcome.ok) {
     sendError(res, new UdfStudioError(outcome.error), headers);
     return;
+  }
+  if (result.etag) {
+    headers.etag = `"${result.etag.slice(0, 32)}"`;
+    headers['cache-control'] = 'no-cache';
+    if (matchesEtag(req.headers['if-none-match'], headers.etag)) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
   }
   if (options.tile && (outcome.kind === 'empty' || outcome.empty)) {
     res.writeHead(204, headers);
@@ -79,6 +99,11 @@ export async function sendRunOutcome(req: IncomingMessage, res: ServerResponse, 
   headers['content-length'] = String(body.length);
   res.writeHead(200, headers);
   res.end(body);
+}
+
+function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
 }
 
 function acceptsGzip(req: IncomingMessage): boolean {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { udfError } from '../../../src-shared/errors.js';
 import { sendError, sendJson } from './http-response.js';
 import { Router } from './router.js';
+import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
 import type { ServerServices } from './services.js';
@@ -31,6 +32,7 @@ export function buildRouter(services: ServerServices): Router {
   const router = new Router();
   router.add('GET', '/healthz', (ctx) => sendJson(ctx.res, 200, { status: 'ok', workers: services.engine.pool.workerPids().length }));
   registerTokenRoutes(router, services);
+  registerCacheRoutes(router, services);
   registerRunRoutes(router, services);
   registerTokenFileRoute(router, services);
   return router;

@@ -6,10 +6,12 @@ import { udfError } from '../../../src-shared/errors.js';
 import type { Engine } from '../engine.js';
 import { isPrivateToken } from '../tokens/private-token.js';
 import type { TokenStore } from '../tokens/token-store.js';
+import type { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
 import type { IncomingMessage } from 'node:http';
 
 export interface ServerServices {
   engine: Engine;
+  watcher: WorkspaceWatcher;
   tokens: TokenStore;
   privateToken: string;
   /** Accept any Host header (a team server bound beyond loopback, asked for explicitly). */

@@ -1,5 +1,6 @@
 /**
- * The engine's SQLite database (better-sqlite3, WAL): shared tokens today, the cache index later.
+ * The engine's SQLite database (better-sqlite3, WAL): shared tokens, the result cache's index and
+ * the stable ids of local UDFs.
  *
  * better-sqlite3 is synchronous and the engine is one process, so every write goes through this one
  * connection: SQLite sees a single writer.
@@ -28,6 +29,33 @@ const MIGRATIONS: readonly string[] = [
      last_updated  TEXT NOT NULL
    );
    CREATE INDEX shared_tokens_prefix ON shared_tokens (token_prefix);`,
+  `CREATE TABLE cache_entries (
+     key          TEXT PRIMARY KEY,
+     udf_id       TEXT NOT NULL,
+     code_key     TEXT NOT NULL,
+     tile_z       INTEGER,
+     tile_x       INTEGER,
+     tile_y       INTEGER,
+     format       TEXT NOT NULL,
+     content_type TEXT NOT NULL,
+     kind         TEXT NOT NULL,
+     empty        INTEGER NOT NULL,
+     udf_max_age  INTEGER,
+     size         INTEGER NOT NULL,
+     sha256       TEXT NOT NULL,
+     stdout       TEXT NOT NULL,
+     stderr       TEXT NOT NULL,
+     duration_ms  REAL NOT NULL,
+     created_at   INTEGER NOT NULL,
+     last_access  INTEGER NOT NULL
+   );
+   CREATE INDEX cache_by_udf ON cache_entries (udf_id, code_key);
+   CREATE INDEX cache_by_tile ON cache_entries (udf_id, tile_z, tile_x, tile_y);
+   CREATE INDEX cache_by_access ON cache_entries (last_access);
+   CREATE TABLE udf_ids (
+     dir TEXT PRIMARY KEY,
+     id  TEXT NOT NULL UNIQUE
+   );`,
 ];
 
 /** Opens (creating and migrating) the database at `path`; ':memory:' for a throw-away one. */

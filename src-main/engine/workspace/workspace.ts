@@ -15,9 +15,13 @@ export type WorkspaceEntry = FolderEntry & {
   collection: string | null;
 };
 
-/** The list of workspace folders and lookups over them. Reads the disk on every call. */
+/**
+ * The list of workspace folders and lookups over them. It reads the disk on every call, unless a
+ * {@link WorkspaceWatcher} keeps a snapshot fresh (`refresh`), as the server does.
+ */
 export class Workspace {
   readonly folders: readonly string[];
+  private snapshot: { entries: WorkspaceEntry[]; byName: Map<string, WorkspaceEntry> } | null = null;
 
   constructor(folders: readonly string[]) {
     this.folders = [...new Set(folders.map((folder) => resolve(folder)))];
@@ -25,6 +29,21 @@ export class Workspace {
 
   /** Every UDF folder in every workspace folder, collections opened, broken ones included. */
   list(): WorkspaceEntry[] {
+    return this.snapshot?.entries ?? this.scan();
+  }
+
+  /** Reads the folders again and keeps the result until the next refresh; returns it. */
+  refresh(): WorkspaceEntry[] {
+    const entries = this.scan();
+    const byName = new Map<string, WorkspaceEntry>();
+    // First match wins, as in an unwatched lookup: by folder name, then by the UDF's own name.
+    for (const entry of entries) if (!byName.has(basename(entry.dir))) byName.set(basename(entry.dir), entry);
+    for (const entry of entries) if (!byName.has(entry.name)) byName.set(entry.name, entry);
+    this.snapshot = { entries, byName };
+    return entries;
+  }
+
+  private scan(): WorkspaceEntry[] {
     const entries: WorkspaceEntry[] = [];
     for (const workspace of this.folders) {
       for (const dir of subfolders(workspace)) {
@@ -58,6 +77,8 @@ export class Workspace {
 
   /** Finds a UDF by name only (folder name or the UDF's own name), never as a path. */
   resolveName(name: string): UdfFolder {
+    const known = this.snapshot?.byName.get(name);
+    if (known) return runnable(known);
     const matches = this.list().filter((entry) => basename(entry.dir) === name || entry.name === name);
     if (matches.length === 0) {
       const known = this.list().map((entry) => entry.name);

@@ -7,8 +7,9 @@
 import { udfError } from '../../../../src-shared/errors.js';
 import { HTTP_DEFAULTS, parseFormat, parseFormatList, type Format } from '../../../../src-shared/formats.js';
 import type { Tile } from '../../../../src-shared/tiles.js';
+import type { SharedToken } from '../../tokens/token-store.js';
 import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
-import { sendRunOutcome } from '../http-response.js';
+import { sendRunResult } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
@@ -58,21 +59,26 @@ function tileOf(ctx: RouteContext): TileAndFormat {
   return parseTilePath(ctx.params.z as string, ctx.params.x as string, ctx.params.y as string);
 }
 
-/** The UDF a shared token runs; 404 for an unknown token, 403 for a disabled one. */
-function sharedUdf(services: ServerServices, tokenText: string): UdfFolder {
+/** The token and the UDF it runs; 404 for an unknown token, 403 for a disabled one. */
+function sharedTokenUdf(services: ServerServices, tokenText: string): { token: SharedToken; udf: UdfFolder } {
   const token = services.tokens.find(tokenText);
   if (!token) throw udfError('UDF_ERR_TOKEN_UNKNOWN', 'no such shared token (it may have been deleted)');
   if (!token.enabled) throw udfError('UDF_ERR_TOKEN_DISABLED', 'this shared token is disabled');
   try {
-    return services.engine.workspace.resolveName(token.udf_slug);
+    return { token, udf: services.engine.workspace.resolveName(token.udf_slug) };
   } catch {
     throw udfError('UDF_ERR_NOT_FOUND', `the UDF this token runs ("${token.udf_slug}") is no longer in the workspace`);
   }
 }
 
+function sharedUdf(services: ServerServices, tokenText: string): UdfFolder {
+  return sharedTokenUdf(services, tokenText).udf;
+}
+
 async function runShared(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null, pathFormat: Format | null = null): Promise<void> {
-  const udf = sharedUdf(services, ctx.params.token as string);
-  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : []);
+  const { token, udf } = sharedTokenUdf(services, ctx.params.token as string);
+  // A token made with cache off always runs its UDF.
+  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], {}, token.cache ? null : '0');
 }
 
 async function runSaved(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
@@ -85,23 +91,24 @@ async function runCode(services: ServerServices, ctx: RouteContext, tile: TileAn
   const body = await readJsonBody(ctx.req);
   const { udf, parameters } = udfFromStepConfig(body.step_config);
   const bodyFormats = typeof body.format === 'string' ? parseFormatList(body.format) : [];
-  await runAndSend(services, ctx, udf, tile, bodyFormats, parameters);
+  await runAndSend(services, ctx, udf, tile, bodyFormats, parameters, body.cache === false ? '0' : null);
 }
 
 /** Runs a UDF for a request; formats named by the path or body come before the query's. */
 async function runAndSend(
   services: ServerServices, ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, requestFormats: Format[],
-  bodyParameters: Record<string, unknown> = {},
+  bodyParameters: Record<string, unknown> = {}, cacheOverride: string | null = null,
 ): Promise<void> {
   const query = parseRunQuery(ctx.query, [...(tile?.format ? [tile.format] : []), ...requestFormats]);
-  const outcome = await services.engine.run({
+  const result = await services.engine.run({
     udf,
     params: { ...bodyParameters, ...query.params },
     tile: tile?.tile ?? null,
     formats: query.formats,
     defaults: HTTP_DEFAULTS,
+    cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
   });
-  await sendRunOutcome(ctx.req, ctx.res, outcome, { tile: tile !== null, headers: {} });
+  await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: {} });
 }
 
 /** Reads Fused's `step_config` (a JSON string, or an object) into a runnable UDF. */

@@ -1,0 +1,307 @@
+/**
+ * The result cache: encoded run results as files under the home's `cache/`, indexed in SQLite, with
+ * a memory tier in front so a hot tile is answered without touching Python or the disk.
+ *
+ * Writes are atomic (temp file, fsync, rename, then the index row), and every read from disk checks
+ * the size and SHA-256 recorded in the index, so a write cut short by `kill -9` is never served;
+ * opening the cache removes what such a write left behind.
+ */
+
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Format, ResultKind } from '../../../src-shared/formats.js';
+import type { Tile } from '../../../src-shared/tiles.js';
+import type { Db } from '../store/database.js';
+import { MemoryTier } from './memory-tier.js';
+
+export const DEFAULT_CACHE_CAP_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_MEMORY_TIER_BYTES = 128 * 1024 ** 2;
+/** Hits update `last_access` in batches, at most this often. */
+const ACCESS_FLUSH_MS = 1_000;
+const EVICTION_BATCH = 64;
+
+/** A cached result, as the server needs it to answer. */
+export interface CacheEntry {
+  key: string;
+  udfId: string;
+  codeKey: string;
+  tile: Tile | null;
+  format: Format;
+  contentType: string;
+  kind: ResultKind;
+  empty: boolean;
+  /** The UDF's own max age in seconds, learned when it ran (null when it sets none). */
+  udfMaxAge: number | null;
+  sha256: string;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  createdAt: number;
+  body: Buffer;
+  size: number;
+}
+
+export type NewCacheEntry = Omit<CacheEntry, 'sha256' | 'createdAt' | 'size'>;
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  capBytes: number;
+  memory: { entries: number; bytes: number };
+  byUdf: Array<{ udfId: string; entries: number; bytes: number }>;
+}
+
+export interface ResultCacheOptions {
+  capBytes?: number;
+  memoryBytes?: number;
+  now?: () => number;
+}
+
+interface Row {
+  key: string;
+  udf_id: string;
+  code_key: string;
+  tile_z: number | null;
+  tile_x: number | null;
+  tile_y: number | null;
+  format: string;
+  content_type: string;
+  kind: string;
+  empty: number;
+  udf_max_age: number | null;
+  size: number;
+  sha256: string;
+  stdout: string;
+  stderr: string;
+  duration_ms: number;
+  created_at: number;
+  last_access: number;
+}
+
+export class ResultCache {
+  readonly capBytes: number;
+  private readonly memory: MemoryTier<CacheEntry>;
+  private readonly now: () => number;
+  private readonly accessed = new Set<string>();
+  private accessTimer: NodeJS.Timeout | null = null;
+  private totalBytes: number;
+  private readonly statements;
+
+  constructor(private readonly db: Db, private readonly dir: string, options: ResultCacheOptions = {}) {
+    this.capBytes = options.capBytes ?? DEFAULT_CACHE_CAP_BYTES;
+    this.memory = new MemoryTier(options.memoryBytes ?? DEFAULT_MEMORY_TIER_BYTES);
+    this.now = options.now ?? Date.now;
+    mkdirSync(dir, { recursive: true });
+    this.statements = {
+      get: db.prepare('SELECT * FROM cache_entries WHERE key = ?'),
+      insert: db.prepare(`INSERT OR REPLACE INTO cache_entries
+        (key, udf_id, code_key, tile_z, tile_x, tile_y, format, content_type, kind, empty, udf_max_age, size, sha256, stdout, stderr, duration_ms, created_at, last_access)
+        VALUES (@key, @udf_id, @code_key, @tile_z, @tile_x, @tile_y, @format, @content_type, @kind, @empty, @udf_max_age, @size, @sha256, @stdout, @stderr, @duration_ms, @created_at, @last_access)`),
+      delete: db.prepare('DELETE FROM cache_entries WHERE key = ?'),
+      touch: db.prepare('UPDATE cache_entries SET last_access = ? WHERE key = ?'),
+      oldest: db.prepare('SELECT key, size FROM cache_entries ORDER BY last_access LIMIT ?'),
+      total: db.prepare('SELECT COALESCE(SUM(size), 0) AS bytes FROM cache_entries'),
+    };
+    this.repair();
+    this.totalBytes = (this.statements.total.get() as { bytes: number }).bytes;
+  }
+
+  /**
+   * The entry for `key` if it is younger than the max age: the call's (`callMaxAge` seconds), else
+   * the UDF's own, else `defaultMaxAge`. An expired or damaged entry is removed and reads as a miss.
+   */
+  get(key: string, callMaxAge: number | null, defaultMaxAge: number): CacheEntry | null {
+    let entry = this.memory.get(key) ?? null;
+    if (!entry) {
+      entry = this.readFromDisk(key);
+      if (!entry) return null;
+      this.memory.set(key, entry);
+    }
+    const maxAge = callMaxAge ?? entry.udfMaxAge ?? defaultMaxAge;
+    if (this.now() - entry.createdAt > maxAge * 1000) {
+      // Too old for this call; only drop it when it is too old for the UDF's own max age as well.
+      if (this.now() - entry.createdAt > (entry.udfMaxAge ?? defaultMaxAge) * 1000) this.remove(key);
+      return null;
+    }
+    this.noteAccess(key);
+    return entry;
+  }
+
+  /** Stores a result; the file is complete on disk before the index names it. */
+  put(fields: NewCacheEntry): CacheEntry {
+    const body = fields.body;
+    const entry: CacheEntry = { ...fields, sha256: sha256(body), createdAt: this.now(), size: body.length };
+    const folder = join(this.dir, entry.key.slice(0, 2));
+    mkdirSync(folder, { recursive: true });
+    const final = join(folder, entry.key);
+    const temporary = `${final}.${process.pid}.tmp`;
+    const fd = openSync(temporary, 'w');
+    try {
+      for (let offset = 0; offset < body.length;) offset += writeSync(fd, body, offset, body.length - offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, final);
+    const previous = this.statements.get.get(entry.key) as Row | undefined;
+    this.statements.insert.run({
+      key: entry.key, udf_id: entry.udfId, code_key: entry.codeKey,
+      tile_z: entry.tile?.z ?? null, tile_x: entry.tile?.x ?? null, tile_y: entry.tile?.y ?? null,
+      format: entry.format, content_type: entry.contentType, kind: entry.kind, empty: entry.empty ? 1 : 0,
+      udf_max_age: entry.udfMaxAge, size: entry.size, sha256: entry.sha256, stdout: entry.stdout, stderr: entry.stderr,
+      duration_ms: entry.durationMs, created_at: entry.createdAt, last_access: entry.createdAt,
+    });
+    this.totalBytes += entry.size - (previous?.size ?? 0);
+    this.memory.set(entry.key, entry);
+    this.evict();
+    return entry;
+  }
+
+  /** Removes every entry of a UDF, or only its entries for one tile. Returns how many went. */
+  invalidate(udfId: string, tile: Tile | null = null): number {
+    const rows = tile
+      ? this.db.prepare('SELECT key, size FROM cache_entries WHERE udf_id = ? AND tile_z = ? AND tile_x = ? AND tile_y = ?').all(udfId, tile.z, tile.x, tile.y)
+      : this.db.prepare('SELECT key, size FROM cache_entries WHERE udf_id = ?').all(udfId);
+    this.removeRows(rows as Array<{ key: string; size: number }>);
+    this.memory.deleteWhere((entry) => entry.udfId === udfId && (!tile || (entry.tile?.z === tile.z && entry.tile.x === tile.x && entry.tile.y === tile.y)));
+    return rows.length;
+  }
+
+  /** Removes a UDF's entries made by other versions of its code (they can no longer be reached). */
+  removeOtherVersions(udfId: string, codeKey: string): number {
+    const rows = this.db.prepare('SELECT key, size FROM cache_entries WHERE udf_id = ? AND code_key != ?').all(udfId, codeKey) as Array<{ key: string; size: number }>;
+    this.removeRows(rows);
+    this.memory.deleteWhere((entry) => entry.udfId === udfId && entry.codeKey !== codeKey);
+    return rows.length;
+  }
+
+  /** Empties the cache. */
+  clear(): number {
+    const rows = this.db.prepare('SELECT key, size FROM cache_entries').all() as Array<{ key: string; size: number }>;
+    this.removeRows(rows);
+    this.memory.clear();
+    return rows.length;
+  }
+
+  stats(): CacheStats {
+    const byUdf = this.db.prepare('SELECT udf_id AS udfId, COUNT(*) AS entries, SUM(size) AS bytes FROM cache_entries GROUP BY udf_id ORDER BY bytes DESC').all() as CacheStats['byUdf'];
+    return {
+      entries: byUdf.reduce((sum, row) => sum + row.entries, 0),
+      bytes: this.totalBytes,
+      capBytes: this.capBytes,
+      memory: this.memory.size,
+      byUdf,
+    };
+  }
+
+  /** Writes pending access times; call before closing the database. */
+  flush(): void {
+    if (this.accessTimer) clearTimeout(this.accessTimer);
+    this.accessTimer = null;
+    if (this.accessed.size === 0) return;
+    const now = this.now();
+    const keys = [...this.accessed];
+    this.accessed.clear();
+    this.db.transaction(() => {
+      for (const key of keys) this.statements.touch.run(now, key);
+    })();
+  }
+
+  private readFromDisk(key: string): CacheEntry | null {
+    const row = this.statements.get.get(key) as Row | undefined;
+    if (!row) return null;
+    let body: Buffer;
+    try {
+      body = readFileSync(this.pathOf(key));
+    } catch {
+      this.remove(key);
+      return null;
+    }
+    if (body.length !== row.size || sha256(body) !== row.sha256) {
+      this.remove(key);
+      return null;
+    }
+    return {
+      key, udfId: row.udf_id, codeKey: row.code_key,
+      tile: row.tile_z === null ? null : { z: row.tile_z, x: row.tile_x as number, y: row.tile_y as number },
+      format: row.format as Format, contentType: row.content_type, kind: row.kind as ResultKind, empty: row.empty === 1,
+      udfMaxAge: row.udf_max_age, sha256: row.sha256, stdout: row.stdout, stderr: row.stderr, durationMs: row.duration_ms,
+      createdAt: row.created_at, body, size: row.size,
+    };
+  }
+
+  private remove(key: string): void {
+    const row = this.statements.get.get(key) as Row | undefined;
+    this.removeRows(row ? [{ key, size: row.size }] : [{ key, size: 0 }]);
+    this.memory.delete(key);
+  }
+
+  private removeRows(rows: Array<{ key: string; size: number }>): void {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      for (const row of rows) this.statements.delete.run(row.key);
+    })();
+    for (const row of rows) {
+      rmSync(this.pathOf(row.key), { force: true });
+      this.accessed.delete(row.key);
+      this.totalBytes -= row.size;
+    }
+  }
+
+  /** Least recently used entries go first until the cache is under its cap. */
+  private evict(): void {
+    while (this.totalBytes > this.capBytes) {
+      this.flush();
+      const victims = this.statements.oldest.all(EVICTION_BATCH) as Array<{ key: string; size: number }>;
+      if (victims.length === 0) break;
+      let freed = 0;
+      const chosen: typeof victims = [];
+      for (const victim of victims) {
+        chosen.push(victim);
+        freed += victim.size;
+        if (this.totalBytes - freed <= this.capBytes) break;
+      }
+      this.removeRows(chosen);
+      for (const victim of chosen) this.memory.delete(victim.key);
+    }
+  }
+
+  private noteAccess(key: string): void {
+    this.accessed.add(key);
+    if (!this.accessTimer) {
+      this.accessTimer = setTimeout(() => this.flush(), ACCESS_FLUSH_MS);
+      this.accessTimer.unref();
+    }
+  }
+
+  /** Removes what an interrupted write left: temp files, files the index does not name, rows without a whole file. */
+  private repair(): void {
+    const known = new Map<string, number>();
+    for (const row of this.db.prepare('SELECT key, size FROM cache_entries').iterate() as Iterable<{ key: string; size: number }>) known.set(row.key, row.size);
+    const seen = new Set<string>();
+    for (const folder of readdirSync(this.dir)) {
+      const path = join(this.dir, folder);
+      if (!statSync(path).isDirectory()) continue;
+      for (const name of readdirSync(path)) {
+        const size = known.get(name);
+        if (size === undefined || statSync(join(path, name)).size !== size) rmSync(join(path, name), { force: true });
+        else seen.add(name);
+      }
+    }
+    const missing = [...known.keys()].filter((key) => !seen.has(key));
+    if (missing.length > 0) {
+      this.db.transaction(() => {
+        for (const key of missing) this.statements.delete.run(key);
+      })();
+    }
+  }
+
+  private pathOf(key: string): string {
+    return join(this.dir, key.slice(0, 2), key);
+  }
+}
+
+function sha256(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
+}
