@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { homePaths } from '../src-main/engine/home.js';
+import { benchCachedTiles } from './cached-tiles.bench.js';
 import { benchEngineOverhead } from './engine-overhead.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchMvt } from './mvt.bench.js';
@@ -20,6 +21,7 @@ try {
   await benchEngineOverhead(env);
   await benchHttp(env, home);
   await benchMvt(env);
+  await benchCachedTiles(env, home);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

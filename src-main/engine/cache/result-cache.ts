@@ -2,13 +2,14 @@
  * The result cache: encoded run results as files under the home's `cache/`, indexed in SQLite, with
  * a memory tier in front so a hot tile is answered without touching Python or the disk.
  *
- * Writes are atomic (temp file, fsync, rename, then the index row), and every read from disk checks
- * the size and SHA-256 recorded in the index, so a write cut short by `kill -9` is never served;
- * opening the cache removes what such a write left behind.
+ * Writes are atomic (temp file, rename, then the index row), and every read from disk checks the
+ * size and SHA-256 recorded in the index, so a write cut short by `kill -9` (or a power cut, which
+ * is why no fsync is needed on the request path) is never served; opening the cache removes what
+ * such a write left behind.
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Format, ResultKind } from '../../../src-shared/formats.js';
 import type { Tile } from '../../../src-shared/tiles.js';
@@ -136,13 +137,7 @@ export class ResultCache {
     mkdirSync(folder, { recursive: true });
     const final = join(folder, entry.key);
     const temporary = `${final}.${process.pid}.tmp`;
-    const fd = openSync(temporary, 'w');
-    try {
-      for (let offset = 0; offset < body.length;) offset += writeSync(fd, body, offset, body.length - offset);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeFileSync(temporary, body);
     renameSync(temporary, final);
     const previous = this.statements.get.get(entry.key) as Row | undefined;
     this.statements.insert.run({

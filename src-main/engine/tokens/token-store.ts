@@ -64,8 +64,21 @@ interface Row {
 /** The local user's name in token objects (`udf_email`), as Fused puts an account's email there. */
 export const LOCAL_OWNER = 'local';
 
+/**
+ * How long a looked-up token is trusted without asking SQLite again. Changes made through this
+ * store apply at once; a change made by another process (the CLI while no engine runs) within this.
+ */
+export const TOKEN_RECHECK_MS = 1_000;
+const RECENT_LIMIT = 10_000;
+
 export class TokenStore {
-  constructor(private readonly db: Db) {}
+  // Prepared once, and recent answers kept: a shared-token run looks its token up on every request.
+  private readonly byHash;
+  private readonly recent = new Map<string, { token: SharedToken | null; at: number }>();
+
+  constructor(private readonly db: Db) {
+    this.byHash = db.prepare('SELECT * FROM shared_tokens WHERE token_hash = ?');
+  }
 
   /** Creates a token for a UDF and returns it in full (the only time it is shown). */
   create(fields: NewTokenFields): SharedToken {
@@ -76,13 +89,20 @@ export class TokenStore {
       hashToken(token), token.slice(0, DISPLAY_PREFIX_LENGTH), fields.udfSlug, fields.udfId ?? null, fields.udfEmail ?? LOCAL_OWNER,
       fields.enabled === false ? 0 : 1, fields.cache === false ? 0 : 1, JSON.stringify(fields.metadata ?? {}), now, now,
     );
+    this.recent.delete(token);
     return { ...toToken(this.findRow(token) as Row), token };
   }
 
   /** The token's record, or null when it is unknown (or not shaped like a token at all). */
   find(token: string): SharedToken | null {
+    const now = Date.now();
+    const known = this.recent.get(token);
+    if (known && now - known.at < TOKEN_RECHECK_MS) return known.token;
     const row = this.findRow(token);
-    return row ? { ...toToken(row), token } : null;
+    const found = row ? { ...toToken(row), token } : null;
+    if (this.recent.size >= RECENT_LIMIT) this.recent.clear();
+    this.recent.set(token, { token: found, at: now });
+    return found;
   }
 
   /** Every token, newest first, with only the display prefix of each. */
@@ -101,6 +121,7 @@ export class TokenStore {
     };
     this.db.prepare('UPDATE shared_tokens SET enabled = ?, cache = ?, metadata_json = ?, last_updated = ? WHERE token_hash = ?')
       .run(next.enabled ? 1 : 0, next.cache ? 1 : 0, JSON.stringify(next.metadata), new Date().toISOString(), row.token_hash);
+    this.recent.clear();
     return this.find(token);
   }
 
@@ -109,6 +130,7 @@ export class TokenStore {
     const row = this.findRow(token);
     if (!row) return false;
     this.db.prepare('DELETE FROM shared_tokens WHERE token_hash = ?').run(row.token_hash);
+    this.recent.clear();
     return true;
   }
 
@@ -122,13 +144,14 @@ export class TokenStore {
     if (rows.length > 1) throw udfError('UDF_ERR_USAGE', `${rows.length} tokens start with ${prefix}; give the full token`);
     const row = rows[0] as Row;
     this.db.prepare('DELETE FROM shared_tokens WHERE token_hash = ?').run(row.token_hash);
+    this.recent.clear();
     return toToken(row);
   }
 
   private findRow(token: string): Row | null {
     if (!TOKEN_PATTERN.test(token)) return null;
     const presented = hashToken(token);
-    const row = this.db.prepare('SELECT * FROM shared_tokens WHERE token_hash = ?').get(presented) as Row | undefined;
+    const row = this.byHash.get(presented) as Row | undefined;
     if (!row) return null;
     return timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(presented, 'hex')) ? row : null;
   }

@@ -1,0 +1,90 @@
+/**
+ * Cached tiles over HTTP: 50 concurrent keep-alive connections (autocannon, in its own process)
+ * against the engine's server and, in the same run, against a bare Node `http` server returning the
+ * same bytes; then one request at a time on one keep-alive connection. Also a `@fused.cache` hit.
+ */
+
+import { execFile } from 'node:child_process';
+import { createServer, Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startEngineServer } from '../src-main/engine/server/engine-server.js';
+import { ms, report, summarise } from './stats.js';
+
+const CONNECTIONS = 50;
+const SECONDS = 5;
+const SEQUENTIAL = 2_000;
+const AUTOCANNON = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url));
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  non2xx: number;
+}
+
+export async function benchCachedTiles(env: NodeJS.ProcessEnv, home: string): Promise<void> {
+  process.stdout.write(`\nCache: one cached tile over HTTP, ${CONNECTIONS} keep-alive connections for ${SECONDS} s\n`);
+  const workspace = join(home, 'cache-bench-udfs');
+  mkdirSync(join(workspace, 'Tile_Png'), { recursive: true });
+  writeFileSync(join(workspace, 'Tile_Png', 'Tile_Png.py'), `@fused.udf
+def udf(bounds: fused.types.Bounds = None):
+    import numpy as np
+    return np.tile(np.arange(256, dtype="uint8"), (256, 1))
+`);
+  const server = await startEngineServer({ env, workspaces: [workspace], port: 0, poolSize: 1 });
+  try {
+    const token = server.services.tokens.create({ udfSlug: 'Tile_Png' }).token;
+    const path = `/${token}/run/tiles/10/512/340.png`;
+    const first = await fetch(`${server.url}${path}`);
+    const bytes = Buffer.from(await first.arrayBuffer());
+    const engine = await load(`${server.url}${path}`);
+
+    const bare = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(bytes.length) });
+      res.end(bytes);
+    });
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/tile.png`;
+    const reference = await load(bareUrl);
+    bare.closeAllConnections();
+    bare.close();
+
+    report(`bare Node http server, same ${bytes.length} bytes`, `${Math.round(reference.requestsPerSecond)} /s`, `p50 ${reference.p50} ms`);
+    report('engine server, cached tile', `${Math.round(engine.requestsPerSecond)} /s`, `p50 ${engine.p50} ms, ${engine.non2xx} non-2xx`);
+    report('engine / bare', `${(engine.requestsPerSecond / reference.requestsPerSecond * 100).toFixed(0)} %`, 'target >= 50 %');
+
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const samples: number[] = [];
+    for (let i = 0; i < SEQUENTIAL; i++) {
+      const started = performance.now();
+      await get(server.url, path, agent);
+      samples.push(performance.now() - started);
+    }
+    agent.destroy();
+    report(`cached tile, one request at a time (${SEQUENTIAL}), p50`, ms(summarise(samples).p50), 'target < 1 ms');
+    report('cached tile, one request at a time, p99', ms(summarise(samples).p99));
+  } finally {
+    await server.close();
+  }
+}
+
+async function load(url: string): Promise<LoadResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', url], { maxBuffer: 16 * 1024 * 1024 });
+  const result = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number }; non2xx: number };
+  return { requestsPerSecond: result.requests.average, p50: result.latency.p50, non2xx: result.non2xx };
+}
+
+function get(base: string, path: string, agent: Agent): Promise<number> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
