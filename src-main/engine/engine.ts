@@ -97,7 +97,8 @@ export class Engine {
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);
     const db = openDatabase(paths.database);
-    const cache = options.cache === false ? null : new ResultCache(db, paths.resultCache, options.cache ?? {});
+    const cacheOptions = options.cache === false ? null : { ...cacheSizeFromEnv(env), ...(options.cache ?? {}) };
+    const cache = cacheOptions ? new ResultCache(db, paths.resultCache, cacheOptions) : null;
     const pool = new WorkerPool({
       python,
       cwd: paths.root,
@@ -196,6 +197,16 @@ export class Engine {
       });
     }
   }
+}
+
+/** `UDF_STUDIO_CACHE_SIZE` (bytes, or with K, M or G) sets the result cache's cap. */
+function cacheSizeFromEnv(env: NodeJS.ProcessEnv): ResultCacheOptions {
+  const text = env.UDF_STUDIO_CACHE_SIZE;
+  if (!text) return {};
+  const match = /^(\d+(?:\.\d+)?)\s*([KMG]?)i?B?$/i.exec(text.trim());
+  if (!match?.[1]) throw udfError('UDF_ERR_USAGE', `UDF_STUDIO_CACHE_SIZE must be a size such as 500M or 2G, got "${text}"`);
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? '').toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return { capBytes: Math.round(Number(match[1]) * unit) };
 }
 
 function outcomeOf(entry: CacheEntry): RunSuccess {
