@@ -57,6 +57,11 @@ export class Router {
     throw udfError('UDF_ERR_ROUTE', `no route for ${pathname}`);
   }
 
+  /** Every route as `METHOD /pattern` with `{name}` placeholders (for the docs' contract test). */
+  list(): string[] {
+    return this.routes.map((route) => `${route.method} ${route.pattern.replace(/:([A-Za-z]+)/g, '{$1}')}`);
+  }
+
   /** The routes a path matches whatever the method (for CORS preflight). */
   routesFor(pathname: string): Route[] {
     const segments = pathname.split('/').filter(Boolean);
