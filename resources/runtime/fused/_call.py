@@ -1,11 +1,15 @@
-"""Calling a UDF in this process: run options, tile mode, binding, header modules, error mapping.
+"""Calling a UDF: run options, tile mode, where it runs, binding, header modules, error mapping.
 
 Shared by `Udf.__call__`, `fused.run` and the worker, so a UDF behaves the same everywhere.
+`run_call` sends a call without an engine to the running UDF Studio engine (`_engine_client`)
+and runs it in this process otherwise; `invoke` is the in-process call.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 LOCAL_ENGINES: Final = (None, "local")
+# Set by the engine for its workers: runs there stay in the worker, never call the engine back.
+WORKER_ENV: Final = "UDF_STUDIO_WORKER"
 _MAX_AGE = re.compile(r"^\d+[smhd]$")
 _TILE_NAMES: Final = ("x", "y", "z")
 
@@ -76,6 +82,38 @@ def tile_from_call(
     if len(given) < len(_TILE_NAMES) and all(name in plan.by_name for name in given):
         return None, {**params, **given}
     return make_tile(x, y, z), params
+
+
+def run_call(
+    udf: Udf,
+    args: Sequence[object],
+    params: Mapping[str, object],
+    tile: TileCoord | None,
+    *,
+    engine: str | None,
+    cache: bool = True,
+    cache_max_age: int | str | None = None,
+) -> Any:
+    """Run a checked call where it belongs and return its data.
+
+    With no engine named, outside a worker, the call goes to the running UDF Studio engine when
+    one answers; otherwise (and always for `engine="local"`) it runs in this process.
+    """
+    if engine is None and not in_worker():
+        from ._engine_client import run_on_engine  # on first use: workers never need it
+
+        sent, result = run_on_engine(
+            udf, args, params, tile, cache=cache, cache_max_age=cache_max_age
+        )
+        if sent:
+            return result
+    return invoke(udf, args, params, tile)
+
+
+def in_worker() -> bool:
+    """Whether this process is a UDF Studio worker: `UDF_STUDIO_WORKER` is set (not "0"), or
+    the worker package is loaded (workers of engines that do not set it yet)."""
+    return os.environ.get(WORKER_ENV, "0") != "0" or "udf_studio_worker" in sys.modules
 
 
 def invoke(

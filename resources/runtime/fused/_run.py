@@ -1,7 +1,8 @@
 """`fused.run`: run a UDF (object, name, path or code) and return its data.
 
-Runs happen in this process for now; remote engines and shared tokens need the UDF Studio engine,
-which is not reachable from here yet, and say so.
+Without an engine a run goes to the running UDF Studio engine when one answers (see
+`_engine_client`), else it runs in this process; `engine="local"` always runs here. Remote
+engines and shared tokens are not reachable from here yet, and say so.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Mapping
 from types import FunctionType
 from typing import Any
 
-from ._call import check_run_options, invoke, tile_from_call
+from ._call import check_run_options, run_call, tile_from_call
 from ._errors import EngineUnavailableError, UdfLoadError
 from ._load import load
 from ._udf import Udf
@@ -32,20 +33,30 @@ def run(
     parameters: Mapping[str, Any] | None = None,
     **params: Any,
 ) -> Any:
-    """Run a UDF in this process and return its data.
+    """Run a UDF and return its data.
 
     `udf` is a `Udf`, a plain function, or anything `fused.load` takes (a name resolves the
     same way). `x`, `y`, `z` together select tile mode: the first parameter receives the tile,
     converted by its annotation. `parameters` and keyword arguments are the UDF's arguments;
-    strings are converted by annotation. Errors raise `UdfRuntimeError` (with `code`, `line`,
-    `file`); `cache=False` with a `cache_max_age` is a `ValueError`; other engines and shared
-    tokens raise `EngineUnavailableError`.
+    strings are converted by annotation. With `engine=None` the run goes to the running UDF
+    Studio engine when there is one (and the arguments can travel as JSON), else it runs in this
+    process; `engine="local"` always runs here. Errors raise `UdfRuntimeError` (with `code`,
+    `line`, `file`); `cache=False` with a `cache_max_age` is a `ValueError`; other engines and
+    shared tokens raise `EngineUnavailableError`, as does an engine that fails mid-run.
     """
     check_run_options(engine, cache, cache_max_age)
     target = resolve_udf(udf)
     merged = {**parameters, **params} if parameters else params
     tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
-    return invoke(target, args, merged, tile)
+    return run_call(
+        target,
+        args,
+        merged,
+        tile,
+        engine=engine if engine is not None else target.engine,
+        cache=cache,
+        cache_max_age=cache_max_age,
+    )
 
 
 def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
