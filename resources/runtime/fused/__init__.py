@@ -2,11 +2,15 @@
 
 `@fused.udf` marks a UDF, `fused.load` reads one (folder, file, code, workspace name),
 `fused.run` runs one in this process, `fused.types` has the tile annotations.
+`@fused.cache`, `fused.download` and `fused.file_path` keep data on the shared disk
+(`/mnt/cache` in UDF code); `fused.options` has the settings UDF code reads.
 """
 
 from __future__ import annotations
 
 from . import types
+from ._cache import cache
+from ._download import DownloadError, download
 from ._errors import (
     EngineUnavailableError,
     NotSupportedYetError,
@@ -18,13 +22,16 @@ from ._errors import (
 )
 from ._headers import Header
 from ._load import load
+from ._options import options
 from ._results import EncodedResult, encode_result
 from ._run import run
+from ._shared_disk import file_path
 from ._udf import Udf, udf
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DownloadError",
     "EncodedResult",
     "EngineUnavailableError",
     "Header",
@@ -36,8 +43,12 @@ __all__ = [
     "UdfRuntimeError",
     "UdfTileError",
     "__version__",
+    "cache",
+    "download",
     "encode_result",
+    "file_path",
     "load",
+    "options",
     "run",
     "types",
     "udf",

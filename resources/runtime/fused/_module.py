@@ -7,6 +7,7 @@ under that name, so tracebacks show the code that ran even when the file has cha
 
 from __future__ import annotations
 
+import ast
 import itertools
 import linecache
 import re
@@ -19,6 +20,7 @@ from typing import Any
 
 from ._errors import UDF_ERR_IMPORT, error_from_exception, public_file, syntax_error
 from ._headers import Header, HeaderSet
+from ._shared_disk import map_paths_in_tree, mentions_mapped_paths
 
 _module_numbers = itertools.count(1)
 _UNSAFE_NAME = re.compile(r"\W+")
@@ -126,9 +128,16 @@ def load_headers(headers: Sequence[Header], udf_name: str) -> HeaderSet:
 
 
 def compile_source(code: str, filename: str) -> CodeType:
-    """Compile code as a module, remembering its lines for tracebacks."""
+    """Compile code as a module, remembering its lines for tracebacks.
+
+    `/mnt/cache` and `fd://` string literals become the real shared disk and bucket paths
+    (`_shared_disk.map_paths_in_tree`); line numbers are those of the code as written.
+    """
     try:
-        compiled = compile(code, filename, "exec", dont_inherit=True)
+        source: str | ast.Module = code
+        if mentions_mapped_paths(code):
+            source = map_paths_in_tree(ast.parse(code, filename))
+        compiled = compile(source, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise syntax_error(exc) from None
     except ValueError as exc:  # e.g. null bytes in the source

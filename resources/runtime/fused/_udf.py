@@ -12,7 +12,7 @@ from types import FunctionType, ModuleType
 from typing import Any, overload
 
 from ._binding import CallPlan, plan_call
-from ._call import check_cache_max_age, check_run_options, invoke, tile_from_call
+from ._call import check_cache_max_age, check_run_options, run_call, tile_from_call
 from ._errors import UDF_ERR_NO_ENTRYPOINT, UdfLoadError, public_file
 from ._headers import Header, HeaderSet, headers_from_arguments, restore
 from ._module import CURRENT_SOURCE, UdfModule, load_headers
@@ -81,15 +81,20 @@ class Udf:
         cache: bool = True,
         **params: Any,
     ) -> Any:
-        """Run the UDF in this process and return its data.
+        """Run the UDF and return its data.
 
-        `x`, `y`, `z` together select tile mode. `cache=False` with a `cache_max_age` is a
+        `x`, `y`, `z` together select tile mode. With no engine (here or on the `Udf`) the run
+        goes to the running UDF Studio engine when there is one, else it runs in this process;
+        `engine="local"` always runs here. `cache=False` with a `cache_max_age` is a
         `ValueError`; engines other than local raise `EngineUnavailableError` for now.
         """
-        check_run_options(engine or self.engine, cache, cache_max_age)
+        engine = engine or self.engine
+        check_run_options(engine, cache, cache_max_age)
         x, y, z = params.pop("x", None), params.pop("y", None), params.pop("z", None)
         tile, params = tile_from_call(self.prepared().plan, params, x, y, z)
-        return invoke(self, args, params, tile)
+        return run_call(
+            self, args, params, tile, engine=engine, cache=cache, cache_max_age=cache_max_age
+        )
 
     def __repr__(self) -> str:
         return f"<Udf {self.name!r} entrypoint={self.entrypoint!r}>"
@@ -129,6 +134,18 @@ class Udf:
         from ._folder import zip_udf_folder
 
         return zip_udf_folder(self, Path(path))
+
+    def invalidate_cache(
+        self, z: int | None = None, x: int | None = None, y: int | None = None
+    ) -> dict[str, Any] | None:
+        """Ask the running engine to drop this UDF's cached results (one tile's with z, x, y).
+
+        z, x and y come together or not at all (`ValueError`). With no engine running nothing
+        is cached: returns None. Else the engine's answer (`{"udf_id", "deleted"}`).
+        """
+        from ._cache_invalidation import invalidate_udf_cache
+
+        return invalidate_udf_cache(self, z=z, x=x, y=y)
 
     def _prepare(self) -> Prepared:
         module = self._module

@@ -29,6 +29,7 @@ from fused._errors import (
     UdfRuntimeError,
 )
 from fused._results import EncodedResult, encode_result
+from fused._shared_disk import load_env_file
 from fused._tiles import make_tile
 from fused._udf import Udf
 
@@ -82,6 +83,14 @@ def preload(names: str) -> None:
             log(f"preload of {module} failed: {type(exc).__name__}: {exc}")
 
 
+def refresh_environment() -> None:
+    """Load the shared disk's `.env` into the environment when it changed (before each request)."""
+    try:
+        load_env_file()
+    except Exception as exc:  # a broken .env must not stop runs
+        log(f"loading the shared .env failed: {type(exc).__name__}: {exc}")
+
+
 def log(message: str) -> None:
     """A line on the worker's own log (the real fd 2, even while a run captures stderr)."""
     stream = sys.__stderr__
@@ -122,6 +131,7 @@ class Worker:
             self._protocol_error(None, f"{op} request has no valid id")
         else:
             try:
+                refresh_environment()
                 handler(request_id, request)
             except ProtocolError as exc:
                 self._protocol_error(request_id, str(exc))
@@ -174,6 +184,7 @@ class Worker:
             contentType=encoded.content_type,
             kind=encoded.kind,
             empty=encoded.empty,
+            cacheMaxAge=udf.cache_max_age,
             stdout=out.getvalue(),
             stderr=err.getvalue(),
             durationMs=duration,
