@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { homePaths } from '../src-main/engine/home.js';
 import { benchCachedTiles } from './cached-tiles.bench.js';
 import { benchEngineOverhead } from './engine-overhead.bench.js';
+import { benchFusedCache } from './fused-cache.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchMvt } from './mvt.bench.js';
 
@@ -22,6 +23,7 @@ try {
   await benchHttp(env, home);
   await benchMvt(env);
   await benchCachedTiles(env, home);
+  await benchFusedCache(env);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

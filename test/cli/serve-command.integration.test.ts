@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { makeTestHome, type TestHome } from '../helpers/test-home.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
+import { TOKEN_RECHECK_MS } from '../../src-main/engine/tokens/token-store.js';
 
 let home: TestHome;
 let child: ChildProcess | null = null;
@@ -101,6 +102,8 @@ describe('udf-studio token', () => {
     expect(listed.stdout.toString('utf8')).toMatch(new RegExp(`^${prefix}… +Hello_World +enabled`, 'm'));
     const revoked = await runCli(['token', 'revoke', `${prefix}…`], home.env);
     expect(revoked.stdout.toString('utf8')).toMatch(/revoked .*Hello_World/);
+    // The server trusts a token it looked up for TOKEN_RECHECK_MS; after that the revocation holds.
+    await new Promise((resolve) => setTimeout(resolve, TOKEN_RECHECK_MS + 100));
     expect((await request(url, `/${token}/run/file`)).status).toBe(404);
   });
 

@@ -71,7 +71,10 @@ function resolveUdfId(services: ServerServices, given: string): string {
     const id = engine.udfIds.idFor(entry);
     if (id === given || entry.name === given) return id;
   }
-  if (engine.cache?.stats().byUdf.some((row) => row.udfId === given)) return given;
+  // Code runs (no folder) are cached as `code:<name>`; Python's invalidate_cache sends the bare name.
+  const known = new Set(engine.cache?.stats().byUdf.map((row) => row.udfId) ?? []);
+  if (known.has(given)) return given;
+  if (known.has(`code:${given}`)) return `code:${given}`;
   throw udfError('UDF_ERR_NOT_FOUND', `no UDF with id or name "${given}"`);
 }
 
