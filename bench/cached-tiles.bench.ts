@@ -5,13 +5,14 @@
  */
 
 import { execFile } from 'node:child_process';
-import { createServer, Agent, request } from 'node:http';
+import { createServer, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startEngineServer } from '../src-main/engine/server/engine-server.js';
+import { get } from './http-get.js';
 import { ms, report, summarise } from './stats.js';
 
 const CONNECTIONS = 50;
@@ -75,16 +76,4 @@ async function load(url: string): Promise<LoadResult> {
   const { stdout } = await promisify(execFile)(process.execPath, [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', url], { maxBuffer: 16 * 1024 * 1024 });
   const result = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number }; non2xx: number };
   return { requestsPerSecond: result.requests.average, p50: result.latency.p50, non2xx: result.non2xx };
-}
-
-function get(base: string, path: string, agent: Agent): Promise<number> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }

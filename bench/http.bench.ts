@@ -2,11 +2,12 @@
  * The server: a warm trivial run over HTTP (one keep-alive connection), and uncached tile throughput.
  */
 
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { startEngineServer } from '../src-main/engine/server/engine-server.js';
+import { get } from './http-get.js';
 import { ms, report, summarise } from './stats.js';
 
 const RUNS = 2_000;
@@ -65,16 +66,4 @@ def udf(bounds: fused.types.Bounds = None):
 function writeUdf(workspace: string, name: string, code: string): void {
   mkdirSync(join(workspace, name), { recursive: true });
   writeFileSync(join(workspace, name, `${name}.py`), code);
-}
-
-function get(base: string, path: string, agent: Agent): Promise<number> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
