@@ -17,7 +17,24 @@ export interface KeyParts {
   defaults: Record<ResultKind, Format>;
 }
 
+/** Memoised keys, looked up by a cheap string of the same parts (order-sensitive; a miss only costs a hash). */
+const MEMO_LIMIT = 50_000;
+const memo = new Map<string, string>();
+
+/** The key for a run, memoised: the hot path of a cached tile computes it on every request. */
 export function resultCacheKey(parts: KeyParts): string {
+  const tile = parts.tile ? `${parts.tile.z}/${parts.tile.x}/${parts.tile.y}` : '-';
+  const defaults = Object.entries(parts.defaults).map(([kind, format]) => `${kind}=${format}`).join(',');
+  const quick = `${parts.codeKey}|${parts.runtimeFingerprint}|${JSON.stringify(parts.params)}|${tile}|${parts.formats.join(',')}|${defaults}`;
+  const known = memo.get(quick);
+  if (known !== undefined) return known;
+  const key = hashKey(parts);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(quick, key);
+  return key;
+}
+
+function hashKey(parts: KeyParts): string {
   const tile = parts.tile ? `${parts.tile.z}/${parts.tile.x}/${parts.tile.y}` : '-';
   return createHash('sha256')
     .update(parts.codeKey).update('\0')

@@ -42,8 +42,22 @@ export function sendError(res: ServerResponse, error: unknown, headers: Record<s
   sendJson(res, status, body, headers);
 }
 
+/** Cached results reuse their body buffer, so their metadata header is built once per entry. */
+const metadataOfBody = new WeakMap<Uint8Array, string>();
+
 /** Fused's `x-fused-metadata` header for a run, ASCII-only so any client can read it. */
 export function fusedMetadata(outcome: RunOutcome): string {
+  if (outcome.ok) {
+    const known = metadataOfBody.get(outcome.body);
+    if (known !== undefined) return known;
+    const built = buildMetadata(outcome);
+    metadataOfBody.set(outcome.body, built);
+    return built;
+  }
+  return buildMetadata(outcome);
+}
+
+function buildMetadata(outcome: RunOutcome): string {
   const error = outcome.ok ? null : outcome.error;
   const metadata = {
     stdout: clip(outcome.stdout),
@@ -61,24 +75,21 @@ export function fusedMetadata(outcome: RunOutcome): string {
 /**
  * Sends a run's result (or its failure) with the metadata and cache headers. The ETag lets clients
  * revalidate (304); `cache-control: no-cache` makes them do so, so an edited UDF shows at once.
+ * Headers go to writeHead as one flat list: this is the hot path of a cached tile.
  */
-export async function sendRunResult(req: IncomingMessage, res: ServerResponse, result: EngineResult, options: { tile: boolean; headers: Record<string, string> }): Promise<void> {
+export async function sendRunResult(req: IncomingMessage, res: ServerResponse, result: EngineResult, options: { tile: boolean; headers: Readonly<Record<string, string>> }): Promise<void> {
   const { outcome } = result;
-  const headers: Record<string, string> = {
-    ...options.headers,
-    'x-fused-metadata': fusedMetadata(outcome),
-    'x-udf-studio-cache': result.cache,
-    'access-control-expose-headers': 'x-fused-metadata, x-fused-cached, x-udf-studio-cache, etag',
-  };
-  if (result.cache === 'hit') headers['x-fused-cached'] = 'true';
+  const headers: string[] = ['x-fused-metadata', fusedMetadata(outcome), 'x-udf-studio-cache', result.cache];
+  for (const name in options.headers) headers.push(name, options.headers[name] as string);
+  if (result.cache === 'hit') headers.push('x-fused-cached', 'true');
   if (!outcome.ok) {
-    sendError(res, new UdfStudioError(outcome.error), headers);
+    sendError(res, new UdfStudioError(outcome.error), pairsToObject(headers));
     return;
   }
   if (result.etag) {
-    headers.etag = `"${result.etag.slice(0, 32)}"`;
-    headers['cache-control'] = 'no-cache';
-    if (matchesEtag(req.headers['if-none-match'], headers.etag)) {
+    const etag = `"${result.etag.slice(0, 32)}"`;
+    headers.push('etag', etag, 'cache-control', 'no-cache');
+    if (matchesEtag(req.headers['if-none-match'], etag)) {
       res.writeHead(304, headers);
       res.end();
       return;
@@ -90,15 +101,20 @@ export async function sendRunResult(req: IncomingMessage, res: ServerResponse, r
     return;
   }
   let body = Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength);
-  headers['content-type'] = outcome.contentType;
+  headers.push('content-type', outcome.contentType);
   if (body.length >= GZIP_MIN_BYTES && COMPRESSIBLE.test(outcome.contentType) && acceptsGzip(req)) {
     body = await gzipAsync(body);
-    headers['content-encoding'] = 'gzip';
-    headers.vary = 'accept-encoding';
+    headers.push('content-encoding', 'gzip', 'vary', 'accept-encoding');
   }
-  headers['content-length'] = String(body.length);
+  headers.push('content-length', String(body.length));
   res.writeHead(200, headers);
   res.end(body);
+}
+
+function pairsToObject(pairs: string[]): Record<string, string> {
+  const object: Record<string, string> = {};
+  for (let i = 0; i < pairs.length; i += 2) object[pairs[i] as string] = pairs[i + 1] as string;
+  return object;
 }
 
 function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {

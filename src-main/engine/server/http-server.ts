@@ -21,10 +21,11 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** Longer URLs are refused before routing (parameters belong in a POST body past this). */
 export const MAX_URL_LENGTH = 8_192;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const NO_HEADERS = {};
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, OPTIONS',
-  'access-control-expose-headers': 'x-fused-metadata, x-fused-cached',
+  'access-control-expose-headers': 'x-fused-metadata, x-fused-cached, x-udf-studio-cache, etag',
 };
 
 /** Builds the router with every route; exported so tests can list the routes. */
@@ -64,11 +65,11 @@ async function handle(router: Router, services: ServerServices, req: IncomingMes
     return;
   }
   const { route, params } = router.match(method === 'HEAD' ? 'GET' : method, url.pathname);
+  const headers = route.cors ? CORS_HEADERS : NO_HEADERS;
   try {
-    if (route.cors) for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
-    await route.handler({ req, res, params, query: url.searchParams, url });
+    await route.handler({ req, res, params, query: url.searchParams, url, headers });
   } catch (error) {
-    sendError(res, error, {}, services.log);
+    sendError(res, error, headers, services.log);
   }
 }
 

@@ -13,6 +13,8 @@ export interface RouteContext {
   params: Record<string, string>;
   query: URLSearchParams;
   url: URL;
+  /** Headers every answer on this route carries (CORS on token URLs). */
+  headers: Readonly<Record<string, string>>;
 }
 
 export type Handler = (context: RouteContext) => Promise<void> | void;

@@ -36,7 +36,7 @@ export function sendTileJson(ctx: RouteContext, udf: UdfFolder): void {
     center,
     format: format === 'mvt' ? 'pbf' : format,
     ...(format === 'mvt' ? { vector_layers: [{ id: 'udf', fields: {} }] } : {}),
-  }, { 'cache-control': 'no-cache' });
+  }, { ...ctx.headers, 'cache-control': 'no-cache' });
 }
 
 /** The tiles' format: `?format=` when given, else from the UDF's type (vector → mvt), else png. */

@@ -108,7 +108,7 @@ async function runAndSend(
     defaults: HTTP_DEFAULTS,
     cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
   });
-  await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: {} });
+  await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
 
 /** Reads Fused's `step_config` (a JSON string, or an object) into a runnable UDF. */
