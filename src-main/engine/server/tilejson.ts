@@ -28,7 +28,7 @@ export function sendTileJson(ctx: RouteContext, udf: UdfFolder): void {
   sendJson(ctx.res, 200, {
     tilejson: '3.0.0',
     name: udf.name,
-    description: udf.description ?? undefined,
+    description: summary(udf.description),
     tiles: [template],
     minzoom: 0,
     maxzoom: MAX_ZOOM,
@@ -37,6 +37,14 @@ export function sendTileJson(ctx: RouteContext, udf: UdfFolder): void {
     format: format === 'mvt' ? 'pbf' : format,
     ...(format === 'mvt' ? { vector_layers: [{ id: 'udf', fields: {} }] } : {}),
   }, { ...ctx.headers, 'cache-control': 'no-cache' });
+}
+
+/** The first paragraph of the UDF's markdown description, as plain text for map clients' legends. */
+function summary(markdown: string | null): string | undefined {
+  const paragraph = markdown?.split(/\n\s*\n/).map((p) => p.trim()).find((p) => p && !p.startsWith('#'));
+  if (!paragraph) return undefined;
+  const text = paragraph.replace(/[`*_]/g, '').replace(/\s+/g, ' ');
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
 /** The tiles' format: `?format=` when given, else from the UDF's type (vector → mvt), else png. */
