@@ -19,6 +19,7 @@ export function summarise(samples: number[]): Summary {
 
 /** Milliseconds with a sensible number of digits. */
 export function ms(value: number): string {
+  if (value < 0.01) return `${(value * 1000).toFixed(2)} µs`;
   return value < 1 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`;
 }
 
