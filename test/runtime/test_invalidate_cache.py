@@ -30,6 +30,14 @@ class Engine:
         engine = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                # A running engine answers /healthz; the client checks it before calling.
+                body = b'{"status": "ok", "workers": 1}' if self.path == "/healthz" else b"{}"
+                self.send_response(200 if self.path == "/healthz" else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_DELETE(self) -> None:
                 engine.requests.append(
                     {

@@ -2,9 +2,9 @@
 
 UDF results are cached by the engine (not by this process), so invalidation is a request to it:
 `DELETE {url}/server/v1/realtime-shared/local/udf-cache/by-id/{udf_id}/delete[?z=&x=&y=]` with
-`Authorization: Bearer <access_token>`, where `url` and `pid` come from
-`$UDF_STUDIO_HOME/engine.json` and the token from `$UDF_STUDIO_HOME/credentials`. With no engine
-running nothing is cached, so there is nothing to do.
+`Authorization: Bearer <access_token>`, to the engine `fused._engine_client.find_engine` finds
+(engine.json, a live pid, a healthy `/healthz`, the credentials). With no engine running nothing
+is cached, so there is nothing to do.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlencode
 
-from ._cache_lock import pid_alive
 from ._errors import EngineUnavailableError
-from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
     from ._udf import Udf
@@ -65,9 +63,12 @@ def invalidate_udf_cache(
     """Drop a UDF's cached results (one tile's with z, x, y); the engine's answer, or None
     when no engine is running (or it does not know the UDF: then nothing of it is cached)."""
     tile = check_tile(z, x, y)
-    url = _engine_url()
-    if url is None:
+    from ._engine_client import find_engine  # imported when needed: `import fused` stays light
+
+    endpoint, _reason = find_engine()
+    if endpoint is None:
         return None
+    url = endpoint.url
     import urllib.error  # imported when needed: `import fused` stays light
     import urllib.request
 
@@ -80,7 +81,7 @@ def invalidate_udf_cache(
     request = urllib.request.Request(
         url + path,
         method="DELETE",
-        headers={"Authorization": f"Bearer {_access_token()}", "Accept": "application/json"},
+        headers={"Authorization": f"Bearer {endpoint.token}", "Accept": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
@@ -105,35 +106,6 @@ def invalidate_udf_cache(
     except ValueError:
         answer = {}
     return answer if isinstance(answer, dict) else {}
-
-
-def _engine_url() -> str | None:
-    """The running engine's URL from engine.json, or None when no engine is running."""
-    try:
-        info = json.loads((studio_home() / "engine.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(info, dict):
-        return None
-    url, pid = info.get("url"), info.get("pid")
-    if not isinstance(url, str) or not url:
-        return None
-    if isinstance(pid, int) and not isinstance(pid, bool) and not pid_alive(pid):
-        return None  # engine.json left behind by an engine that did not stop cleanly
-    return url.rstrip("/")
-
-
-def _access_token() -> str:
-    path = studio_home() / "credentials"
-    try:
-        token = json.loads(path.read_text(encoding="utf-8")).get("access_token")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise EngineUnavailableError(
-            f"an engine is running but its token cannot be read from {path}: {exc}"
-        ) from None
-    if not isinstance(token, str) or not token:
-        raise EngineUnavailableError(f"{path} holds no access_token")
-    return token
 
 
 def _error_detail(body: bytes) -> tuple[str | None, str]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import re
 import sys
 import time
@@ -29,6 +28,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ._cache_lock import pid_alive
 from ._errors import (
     EngineUnavailableError,
     UdfLoadError,
@@ -37,6 +37,7 @@ from ._errors import (
     UdfRuntimeError,
     UdfTileError,
 )
+from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
     from ._binding import CallPlan
@@ -143,12 +144,6 @@ _verdict: _Verdict | None = None
 _noted: set[str] = set()
 
 
-def studio_home() -> Path:
-    """`$UDF_STUDIO_HOME`, default `~/.udf-studio`."""
-    home = os.environ.get("UDF_STUDIO_HOME")
-    return Path(home) if home else Path.home() / ".udf-studio"
-
-
 def find_engine() -> tuple[EngineEndpoint | None, str]:
     """The running engine to send runs to, or None and why there is none.
 
@@ -166,7 +161,7 @@ def find_engine() -> tuple[EngineEndpoint | None, str]:
     known = _verdict
     if known is not None and known.key == key:
         endpoint = known.endpoint
-        if endpoint is not None and _pid_alive(endpoint.pid):
+        if endpoint is not None and pid_alive(endpoint.pid):
             return endpoint, ""
         if endpoint is None and time.monotonic() - known.checked_at < RECHECK_AFTER_S:
             return None, known.reason
@@ -260,7 +255,7 @@ def _check_engine(path: Path) -> tuple[EngineEndpoint | None, str]:
     address = _http_address(url) if isinstance(url, str) else None
     if not isinstance(url, str) or address is None:
         return None, f"{path} names no engine URL"
-    if not isinstance(pid, int) or isinstance(pid, bool) or not _pid_alive(pid):
+    if not isinstance(pid, int) or isinstance(pid, bool) or not pid_alive(pid):
         return None, (
             f"no UDF Studio engine is running ({path} names process {pid}, which has exited)"
         )
@@ -284,22 +279,6 @@ def _http_address(url: str) -> tuple[str, int] | None:
     if parts.scheme != "http" or not parts.hostname or port is None:
         return None
     return parts.hostname, port
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if os.name == "nt":
-        return True  # os.kill(pid, 0) is not a probe on Windows; /healthz decides
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, owned by another user
-    except OSError:
-        return False
-    return True
 
 
 def _read_token(path: Path) -> str | None:
