@@ -15,6 +15,7 @@ import type { RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } f
 import type { Tile } from '../../src-shared/tiles.js';
 import { resultCacheKey } from './cache/cache-key.js';
 import { ResultCache, type CacheEntry, type ResultCacheOptions } from './cache/result-cache.js';
+import { EngineEvents } from './events/engine-events.js';
 import { homePaths, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
 import { runtimePython } from './runtime/python-env.js';
@@ -71,6 +72,8 @@ export class Engine {
   private readonly inFlight = new Map<string, Promise<RunOutcome>>();
   /** The code key each UDF last ran with, to spot an edit and drop the old version's entries. */
   private readonly lastCodeKey = new Map<string, string>();
+  /** What changed, for the window's event stream and the CLI's progress bars. */
+  readonly events = new EngineEvents();
 
   private constructor(
     readonly paths: HomePaths,

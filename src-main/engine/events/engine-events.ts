@@ -1,0 +1,28 @@
+/**
+ * The engine's event bus: what changed (workspace, jobs, runtime), for the window's event stream
+ * and the CLI's progress bars. Listeners are called synchronously and must not throw.
+ */
+
+import type { JobSummary } from '../../../src-shared/jobs.js';
+
+export type EngineEvent = { type: 'job'; job: JobSummary };
+
+export type EngineEventListener = (event: EngineEvent) => void;
+
+export class EngineEvents {
+  private readonly listeners = new Set<EngineEventListener>();
+
+  /** Calls `listener` for every event from now on; returns a function that stops it. */
+  subscribe(listener: EngineEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Submit jobs (`fused.submit`, `udf.map`, `udf-studio submit`) as the engine reports them to the
+ * CLI, Python clients and the window.
+ */
+
+import type { ErrorData } from './errors.js';
+
+export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobRunStatus = (typeof RUN_STATUSES)[number];
+
+/** A job as a whole: `running` until every run has ended, then how it ended. */
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobSummary {
+  id: string;
+  /** The UDF's name. */
+  udf: string;
+  status: JobStatus;
+  total: number;
+  counts: Record<JobRunStatus, number>;
+  /** ISO 8601 times. */
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** One run of a job: its arguments, how it went, and where its result is. */
+export interface JobRun {
+  index: number;
+  args: Record<string, unknown>;
+  status: JobRunStatus;
+  attempts: number;
+  durationMs: number | null;
+  cache: 'hit' | 'miss' | 'off' | null;
+  error: ErrorData | null;
+}
+
+export interface JobDetail extends JobSummary {
+  runs: JobRun[];
+}
