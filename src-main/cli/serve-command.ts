@@ -14,7 +14,8 @@ export const serveCommand: Command = {
   usage: `udf-studio serve [--port N] [--workspace DIR]... [--workers N]
 
 Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
-shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C stops it.
+shared tokens) and the window. Prints "listening on http://127.0.0.1:N" once it answers, then a
+one-time link that opens the window in a browser; Ctrl-C stops it.
   --port N          the port (default ${DEFAULT_PORT}; 0 picks a free one)
   --workspace DIR   serve the UDFs in DIR (repeatable; default: the home's udfs/)
   --workers N       Python workers (default: one per CPU)
@@ -52,6 +53,7 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       process.on('SIGTERM', stop);
     });
     io.stdout.write(`listening on ${server.url}\n`);
+    io.stdout.write(`open the window (this link works once): ${server.sessionLink()}\n`);
     await stopped;
     return 0;
   },

@@ -1,5 +1,6 @@
 /**
- * Where the app's bundled resources are: the Python runtime's sources and the example UDFs.
+ * Where the app's bundled resources are: the Python runtime's sources, the example UDFs and the
+ * built window.
  *
  * From a source checkout they sit in the project's `resources/`; a packaged app sets
  * `UDF_STUDIO_RESOURCES` to its resources folder.
@@ -17,6 +18,8 @@ export interface ResourcePaths {
   devRequirements: string;
   /** Example UDF folders seeded into a new workspace. */
   exampleUdfs: string;
+  /** The built window (Vite's output); `UDF_STUDIO_RENDERER` moves it, else `dist-renderer/` beside resources/. */
+  renderer: string;
 }
 
 /** Finds the resources folder: `UDF_STUDIO_RESOURCES`, else the nearest `resources/` above this file. */
@@ -29,6 +32,7 @@ export function resourcePaths(env: NodeJS.ProcessEnv = process.env): ResourcePat
     requirements: join(runtime, 'requirements.txt'),
     devRequirements: join(runtime, 'requirements-dev.txt'),
     exampleUdfs: join(root, 'udfs'),
+    renderer: env.UDF_STUDIO_RENDERER ? resolve(env.UDF_STUDIO_RENDERER) : join(dirname(root), 'dist-renderer'),
   };
 }
 

@@ -3,9 +3,14 @@
  * and the CLI's progress bars. Listeners are called synchronously and must not throw.
  */
 
+import type { AppEvent } from '../../../src-shared/app-api.js';
 import type { JobSummary } from '../../../src-shared/jobs.js';
 
-export type EngineEvent = { type: 'job'; job: JobSummary };
+/** Job progress, settled workspace changes (UDFs by name with their new code key) and window runs. */
+export type EngineEvent =
+  | { type: 'job'; job: JobSummary }
+  | Extract<AppEvent, { type: 'workspace' }>
+  | Extract<AppEvent, { type: 'run' }>;
 
 export type EngineEventListener = (event: EngineEvent) => void;
 

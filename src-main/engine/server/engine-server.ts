@@ -10,8 +10,10 @@ import { Engine, type EngineOptions } from '../engine.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
 import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
+import { createAppServices } from './app-services.js';
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from './http-server.js';
 import type { ServerServices } from './services.js';
+import { SESSION_PATH, SessionStore } from './session.js';
 
 export interface EngineServerOptions extends EngineOptions {
   port?: number;
@@ -31,6 +33,11 @@ export interface EngineServer {
   services: ServerServices;
   url: string;
   port: number;
+  /**
+   * A new one-time link that opens the window in a browser (or the app's own window) and gives it a
+   * session; each call makes a fresh link, usable once within ten minutes.
+   */
+  sessionLink(): string;
   close(): Promise<void>;
 }
 
@@ -42,6 +49,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   try {
     await watcher.start();
     const host = options.host ?? DEFAULT_HOST;
+    const app = createAppServices(engine, options.env ?? process.env);
     const services: ServerServices = {
       engine,
       watcher,
@@ -49,8 +57,17 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       privateToken: loadOrCreatePrivateToken(engine.paths.credentials),
       allowAnyHost: host !== DEFAULT_HOST && host !== 'localhost' && host !== '::1',
       log,
+      app,
     };
+    // The window hears which UDFs a settled change touched, with their new code keys.
+    watcher.onChange((entries, paths) => {
+      const changed = app.library.changedUdfs(entries, paths);
+      if (changed.length > 0) engine.events.emit({ type: 'workspace', changed });
+    });
     const running = await listen(services, options.port ?? DEFAULT_PORT, host);
+    // Cookies are per host, not per port: the session cookie's name carries the port.
+    const sessions = new SessionStore(running.port);
+    services.sessions = sessions;
     const info: EngineInfo = { url: running.url, port: running.port, pid: process.pid, startedAt: new Date().toISOString() };
     const temporary = `${engine.paths.engineInfo}.${process.pid}.tmp`;
     writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`);
@@ -58,6 +75,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     let closing: Promise<void> | null = null;
     return {
       engine, services, url: running.url, port: running.port,
+      sessionLink: () => `${running.url}${SESSION_PATH}/${sessions.issueTicket()}`,
       close: () => {
         closing ??= (async () => {
           removeEngineInfo(engine.paths.engineInfo);
