@@ -15,6 +15,7 @@ import { registerAppEventsRoute } from './routes/app-events-route.js';
 import { registerAppLibraryRoutes } from './routes/app-library-routes.js';
 import { registerAppRunRoutes } from './routes/app-run-routes.js';
 import { registerAppStatusRoutes } from './routes/app-status-routes.js';
+import { registerAppTokenRoutes } from './routes/app-token-routes.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
@@ -44,6 +45,7 @@ export function buildRouter(services: ServerServices): Router {
   registerAppLibraryRoutes(router, services);
   registerAppRunRoutes(router, services);
   registerAppStatusRoutes(router, services);
+  registerAppTokenRoutes(router, services);
   registerAppEventsRoute(router, services);
   registerTokenFileRoute(router, services);
   return router;

@@ -272,3 +272,27 @@ describe('runs from the window', () => {
     expect(runtime.workers).toBe(1);
   });
 });
+
+describe('token manager', () => {
+  it('creates with the cookie, then disables, enables and deletes by the listing prefix', async () => {
+    const created = await api('/server/v1/udf-access-token/new', { method: 'POST', body: { udf_slug: 'Tiles' } });
+    expect(created.status).toBe(201);
+    const { token, tile_url: tileUrl } = created.json() as { token: string; tile_url: string };
+    const prefix = token.slice(0, 10);
+    const tilePath = new URL(tileUrl.replace('{z}/{x}/{y}', '3/4/2.png')).pathname;
+    expect((await request(base, tilePath)).status).toBe(200);
+
+    const disabled = await api(`/api/tokens/${prefix}`, { method: 'POST', body: { enabled: false } });
+    expect((disabled.json() as { enabled: boolean }).enabled).toBe(false);
+    expect((await request(base, tilePath)).status).toBe(403);
+    await api(`/api/tokens/${prefix}`, { method: 'POST', body: { enabled: true } });
+    expect((await request(base, tilePath)).status).toBe(200);
+
+    expect((await api(`/api/tokens/${prefix}`, { method: 'POST', body: { enabled: 'no' } })).status).toBe(400);
+    expect((await api(`/api/tokens/${prefix}`, { method: 'POST', body: { udf_slug: 'Greet' } })).status).toBe(400);
+    expect((await api('/api/tokens/fsh_nope00', { method: 'POST', body: { enabled: true } })).status).toBe(404);
+    expect((await api(`/api/tokens/${prefix}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await request(base, tilePath)).status).toBe(404);
+    expect((await api(`/api/tokens/${prefix}`, { method: 'DELETE' })).status).toBe(404);
+  });
+});
