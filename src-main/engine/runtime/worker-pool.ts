@@ -246,6 +246,8 @@ export class WorkerPool {
     task.slot = slot;
     task.killedFor = null;
     task.innocent = false;
+    // A worker that just became busy gets its CPU baseline now, so the first verdict comes one sample later.
+    if (slot.tasks.size === 1) this.checkCpu(slot, worker);
     this.sampleBusyWorkers();
     task.timers.push(setTimeout(() => {
       this.kill(slot, task, { code: 'UDF_ERR_TIMEOUT', message: `the run took longer than ${formatSeconds(task.timeoutMs)} and was stopped` });
