@@ -21,6 +21,8 @@ export interface HomePaths {
   credentials: string;
   engineInfo: string;
   logs: string;
+  /** Results of submit jobs while the engine runs. */
+  jobs: string;
 }
 
 /** Resolves the home folder from the environment (or an explicit root) into its paths. */
@@ -37,5 +39,6 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     credentials: join(base, 'credentials'),
     engineInfo: join(base, 'engine.json'),
     logs: join(base, 'logs'),
+    jobs: join(base, 'jobs'),
   };
 }

@@ -17,6 +17,7 @@ import { registerAppRunRoutes } from './routes/app-run-routes.js';
 import { registerAppStatusRoutes } from './routes/app-status-routes.js';
 import { registerAppTokenRoutes } from './routes/app-token-routes.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
+import { registerJobRoutes } from './routes/job-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
 import { registerWindowRoutes } from './routes/window-routes.js';
@@ -40,6 +41,7 @@ export function buildRouter(services: ServerServices): Router {
   router.add('GET', '/healthz', (ctx) => sendJson(ctx.res, 200, { status: 'ok', workers: services.engine.pool.workerPids().length }));
   registerTokenRoutes(router, services);
   registerCacheRoutes(router, services);
+  registerJobRoutes(router, services);
   registerRunRoutes(router, services);
   registerWindowRoutes(router, services);
   registerAppLibraryRoutes(router, services);

@@ -12,6 +12,7 @@ import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
+import { abortOnDisconnect, recursionDepth } from '../recursion.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 import { sendTileJson } from '../tilejson.js';
@@ -100,6 +101,7 @@ async function runAndSend(
   bodyParameters: Record<string, unknown> = {}, cacheOverride: string | null = null,
 ): Promise<void> {
   const query = parseRunQuery(ctx.query, [...(tile?.format ? [tile.format] : []), ...requestFormats]);
+  const depth = recursionDepth(ctx.req);
   const result = await services.engine.run({
     udf,
     params: { ...bodyParameters, ...query.params },
@@ -107,6 +109,7 @@ async function runAndSend(
     formats: query.formats,
     defaults: HTTP_DEFAULTS,
     cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
+    ...(depth > 0 ? { depth, signal: abortOnDisconnect(ctx.res) } : {}),
   });
   await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
