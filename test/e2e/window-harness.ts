@@ -4,11 +4,12 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CLI } from '../helpers/cli.js';
+import { request } from '../helpers/server.js';
 import { makeTestHome, type TestHome } from '../helpers/test-home.js';
 
 export const CHROMIUM = process.env.UDF_STUDIO_CHROMIUM ?? '/usr/bin/chromium';
@@ -66,13 +67,27 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A page signed in through the one-time link, at the given window size. */
+/**
+ * A page signed in through a one-time link, at the given window size: the link `serve` printed the
+ * first time, then a new one made with the private token (a link works once).
+ */
 export async function openWindow(browser: Browser, served: ServedWindow, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
-  await page.goto(served.link);
+  const link = linksUsed.has(served) ? await newLink(served) : served.link;
+  linksUsed.add(served);
+  await page.goto(link);
   await page.getByTestId('library-item').first().waitFor();
   return { context, page };
+}
+
+const linksUsed = new WeakSet<ServedWindow>();
+
+async function newLink(served: ServedWindow): Promise<string> {
+  const { access_token: token } = JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string };
+  const made = await request(served.url, '/api/session/link', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  if (made.status !== 201) throw new Error(`no new window link: ${made.text}`);
+  return (made.json() as { url: string }).url;
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
