@@ -29,10 +29,14 @@ export interface LibraryUdf {
   error: ErrorData | null;
   summary: string | null;
   tags: string[];
+  /** A bundled example that is not in any workspace folder: shown, and copied in to run or edit. */
+  example: boolean;
 }
 
 export interface LibraryListing {
   workspaces: string[];
+  /** Where the bundled examples are. */
+  examples: string;
   udfs: LibraryUdf[];
 }
 

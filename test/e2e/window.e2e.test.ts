@@ -120,6 +120,21 @@ describe('the window', () => {
     await expect.poll(() => page.getByTestId('result-table').innerText().catch(() => ''), { timeout: 15_000 }).toContain('Howdy, world! (1 of 2)');
   });
 
+  it('deletes a UDF to the trash; the bundled example shows again and can be added back', async () => {
+    await page.getByTestId('library-item').filter({ hasText: 'Eiffel_Tower' }).click();
+    await page.getByTestId('more-actions').click();
+    await page.getByRole('menuitem', { name: 'Delete…' }).click();
+    await page.getByTestId('confirm-delete').click();
+    await expect.poll(() => existsSync(join(served.home.root, 'udfs', 'Eiffel_Tower'))).toBe(false);
+    expect(existsSync(join(served.home.root, 'xdg', 'Trash', 'files', 'Eiffel_Tower', 'Eiffel_Tower.py'))).toBe(true);
+    const group = page.locator('.group').filter({ hasText: 'Bundled examples' });
+    await group.getByTestId('library-item').filter({ hasText: 'Eiffel_Tower' }).click();
+    await page.getByTestId('example-banner').getByRole('button', { name: 'Add to my workspace' }).click();
+    await expect.poll(() => existsSync(udfFile('Eiffel_Tower'))).toBe(true);
+    await expect.poll(() => page.getByTestId('example-banner').count()).toBe(0);
+    await expect.poll(() => group.count()).toBe(0);
+  });
+
   it('creates a shared token whose tile URL works from outside the page', async () => {
     await page.getByTestId('nav-tokens').click();
     await page.getByTestId('token-udf').selectOption('Raster_Gradient');

@@ -6,13 +6,14 @@
  * (`describe`); answers are kept per code key, so each version is loaded once.
  */
 
-import { basename, relative, sep } from 'node:path';
+import { cpSync, existsSync } from 'node:fs';
+import { basename, join, relative, sep } from 'node:path';
 import type { DefaultParameter, LibraryListing, LibraryUdf, UdfDetail, UdfFile, ViewState } from '../../../src-shared/app-api.js';
 import { udfError, type ErrorData } from '../../../src-shared/errors.js';
 import type { UdfDescription } from '../../../src-shared/udf.js';
 import type { Engine } from '../engine.js';
 import type { UdfFolder } from './udf-folder.js';
-import type { WorkspaceEntry } from './workspace.js';
+import { Workspace, type WorkspaceEntry } from './workspace.js';
 
 /** Descriptions kept; old code versions fall out first. */
 const DESCRIPTION_LIMIT = 500;
@@ -25,17 +26,38 @@ export class Library {
 
   constructor(private readonly engine: Engine) {}
 
-  /** Every UDF of every workspace folder, each loaded once per code version. */
+  /**
+   * Every UDF of every workspace folder, then the bundled examples no workspace folder has (by
+   * folder name); each loaded once per code version.
+   */
   async list(): Promise<LibraryListing> {
-    const entries = this.engine.workspace.list();
-    const udfs = await Promise.all(entries.map((entry) => this.listed(entry)));
-    return { workspaces: [...this.engine.workspace.folders], udfs };
+    const udfs = await Promise.all([
+      ...this.engine.workspace.list().map((entry) => this.listed(entry, false)),
+      ...this.examples().map((entry) => this.listed(entry, true)),
+    ]);
+    return { workspaces: [...this.engine.workspace.folders], examples: this.engine.resources.exampleUdfs, udfs };
+  }
+
+  /** The bundled examples that no workspace folder holds (a deleted example shows again here). */
+  examples(): WorkspaceEntry[] {
+    const present = new Set(this.engine.workspace.list().map((entry) => basename(entry.dir)));
+    return new Workspace([this.engine.resources.exampleUdfs]).list().filter((entry) => !present.has(basename(entry.dir)));
+  }
+
+  /** Copies a bundled example into the first workspace folder; returns its new folder. */
+  copyExample(name: string): string {
+    const example = this.examples().find((entry) => basename(entry.dir) === name);
+    if (!example) throw udfError('UDF_ERR_NOT_FOUND', `no bundled example "${name}" outside the workspace`);
+    const target = join(this.engine.workspace.folders[0] as string, basename(example.dir));
+    if (existsSync(target)) throw udfError('UDF_ERR_USAGE', `${target} already exists`);
+    cpSync(example.dir, target, { recursive: true });
+    return target;
   }
 
   /** A UDF's page by its (folder) name; UDF_ERR_NOT_FOUND for an unknown name. */
   async detail(name: string): Promise<UdfDetail> {
     const entry = this.entry(name);
-    const listed = await this.listed(entry);
+    const listed = await this.listed(entry, this.isExample(entry));
     if (entry.kind !== 'udf') {
       return { ...listed, codeFile: null, code: '', readme: null, files: [], defaultParameters: [], viewState: null, description: null };
     }
@@ -53,12 +75,24 @@ export class Library {
     };
   }
 
-  /** The workspace entry listed under `name` (its folder's name), whatever its state. */
+  /** The entry listed under `name` (its folder's name), whatever its state: the workspace's, else an example. */
   entry(name: string): WorkspaceEntry {
     const entries = this.engine.workspace.list();
-    const found = entries.find((entry) => basename(entry.dir) === name) ?? entries.find((entry) => entry.name === name);
+    const found = entries.find((entry) => basename(entry.dir) === name) ?? entries.find((entry) => entry.name === name)
+      ?? this.examples().find((entry) => basename(entry.dir) === name);
     if (!found) throw udfError('UDF_ERR_NOT_FOUND', `no UDF named "${name}" in the workspace`);
     return found;
+  }
+
+  /** The workspace's own entry under `name`; a bundled example is refused (copy it in first). */
+  workspaceEntry(name: string): WorkspaceEntry {
+    const entry = this.entry(name);
+    if (this.isExample(entry)) throw udfError('UDF_ERR_USAGE', `${name} is a bundled example; add it to your workspace to change it`);
+    return entry;
+  }
+
+  private isExample(entry: WorkspaceEntry): boolean {
+    return entry.workspace === this.engine.resources.exampleUdfs;
   }
 
   /**
@@ -85,9 +119,9 @@ export class Library {
     });
   }
 
-  private async listed(entry: WorkspaceEntry): Promise<LibraryUdf> {
+  private async listed(entry: WorkspaceEntry, example: boolean): Promise<LibraryUdf> {
     const base = {
-      name: basename(entry.dir), displayName: entry.name, dir: entry.dir, workspace: entry.workspace, collection: entry.collection,
+      name: basename(entry.dir), displayName: entry.name, dir: entry.dir, workspace: entry.workspace, collection: entry.collection, example,
     };
     if (entry.kind === 'broken') {
       return { ...base, state: 'broken', udfType: null, tile: false, key: null, error: entry.error, summary: null, tags: [] };

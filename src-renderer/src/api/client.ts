@@ -81,6 +81,7 @@ export const api = {
   udf: (name: string) => call<UdfDetail>('GET', `/api/udfs/${encode(name)}`),
   saveFile: (name: string, file: string, content: string) => call<{ saved: string }>('POST', `/api/udfs/${encode(name)}/files/${encode(file)}`, { content }),
   create: (name: string, template: 'table' | 'tile') => call<{ name: string }>('POST', '/api/udfs', { name, template }),
+  copyExample: (name: string) => call<{ name: string }>('POST', `/api/examples/${encode(name)}/copy`),
   duplicate: (name: string, newName: string) => call<{ name: string }>('POST', `/api/udfs/${encode(name)}/duplicate`, { name: newName }),
   remove: (name: string) => call<{ deleted: string; trash: string | null }>('DELETE', `/api/udfs/${encode(name)}`),
   reveal: (name: string) => call<unknown>('POST', `/api/udfs/${encode(name)}/reveal`, {}),

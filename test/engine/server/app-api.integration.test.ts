@@ -151,7 +151,7 @@ describe('window files', () => {
 describe('library', () => {
   it('lists every UDF with tile and error badges; broken code shows its line', async () => {
     const listing = (await api('/api/library')).json() as LibraryListing;
-    const byName = new Map(listing.udfs.map((udf) => [udf.name, udf]));
+    const byName = new Map(listing.udfs.filter((udf) => !udf.example).map((udf) => [udf.name, udf]));
     expect([...byName.keys()].sort()).toEqual(['Broken', 'Greet', 'Tiles']);
     expect(byName.get('Tiles')?.tile).toBe(true);
     expect(byName.get('Greet')?.tile).toBe(false);
@@ -159,6 +159,24 @@ describe('library', () => {
     expect(byName.get('Broken')?.state).toBe('broken');
     expect(byName.get('Broken')?.error?.code).toBe('UDF_ERR_SYNTAX');
     expect(byName.get('Broken')?.error?.line).toBe(2);
+  });
+
+  it('lists the bundled examples the workspace lacks; one is copied in to run, not changed in place', async () => {
+    const listing = (await api('/api/library')).json() as LibraryListing;
+    const examples = listing.udfs.filter((udf) => udf.example).map((udf) => udf.name);
+    expect(examples).toContain('Hello_World');
+    expect(listing.udfs.find((udf) => udf.name === 'Hello_World')?.workspace).toBe(listing.examples);
+    expect(((await api('/api/udfs/Hello_World')).json() as UdfDetail).code).toContain('def udf');
+    const refused = await api('/api/udfs/Hello_World/files/Hello_World.py', { method: 'POST', body: { content: 'x' } });
+    expect(refused.status).toBe(400);
+    expect((refused.json() as { error: { message: string } }).error.message).toContain('bundled example');
+    expect((await api('/api/udfs/Hello_World', { method: 'DELETE' })).status).toBe(400);
+
+    expect((await api('/api/examples/Hello_World/copy', { method: 'POST' })).status).toBe(201);
+    expect(existsSync(join(ws, 'Hello_World', 'Hello_World.py'))).toBe(true);
+    await expect.poll(async () => ((await api('/api/library')).json() as LibraryListing).udfs.find((udf) => udf.name === 'Hello_World')?.example).toBe(false);
+    expect((await api('/api/examples/Hello_World/copy', { method: 'POST' })).status).toBe(404);
+    expect((await api('/api/examples/No_Such/copy', { method: 'POST' })).status).toBe(404);
   });
 
   it('gives a UDF page: code, README, files, parameters', async () => {

@@ -3,7 +3,8 @@
  * window's session cookie from its own origin):
  *
  * - `GET /api/library`: every UDF with its badges; `GET /api/udfs/{name}`: a UDF's page.
- * - `POST /api/udfs`: a new UDF from a template; `POST /api/udfs/{name}/duplicate`.
+ * - `POST /api/udfs`: a new UDF from a template; `POST /api/udfs/{name}/duplicate`;
+ *   `POST /api/examples/{name}/copy`: a bundled example into the workspace.
  * - `POST /api/udfs/{name}/files/{file}`: save its code, a header module or its README.
  * - `DELETE /api/udfs/{name}`: to the system trash (or for good with `?permanent=true`).
  * - `POST /api/udfs/{name}/reveal`, `POST /api/udfs/{name}/open`: the file manager, the editor.
@@ -47,6 +48,11 @@ export function registerAppLibraryRoutes(router: Router, services: ServerService
     sendJson(ctx.res, 201, { name: basename(dir), dir });
   }));
 
+  router.add('POST', '/api/examples/:name/copy', authorised((ctx) => {
+    const dir = library().copyExample(ctx.params.name as string);
+    sendJson(ctx.res, 201, { name: basename(dir), dir });
+  }));
+
   router.add('POST', '/api/udfs/:name/duplicate', authorised(async (ctx) => {
     const body = await readJsonBody(ctx.req);
     const dir = duplicateUdf(runnable(services, ctx), stringField(body, 'name'));
@@ -61,7 +67,7 @@ export function registerAppLibraryRoutes(router: Router, services: ServerService
   }));
 
   router.add('DELETE', '/api/udfs/:name', authorised((ctx) => {
-    const entry = library().entry(ctx.params.name as string);
+    const entry = library().workspaceEntry(ctx.params.name as string);
     if (ctx.query.get('permanent') === 'true') {
       rmSync(entry.dir, { recursive: true, force: true });
       sendJson(ctx.res, 200, { deleted: entry.dir, trash: null });
@@ -91,7 +97,7 @@ export function registerAppLibraryRoutes(router: Router, services: ServerService
 
 /** The UDF the route names, loaded (a broken folder or a node template is a clear error). */
 function runnable(services: ServerServices, ctx: RouteContext): UdfFolder {
-  const entry = appOf(services).library.entry(ctx.params.name as string);
+  const entry = appOf(services).library.workspaceEntry(ctx.params.name as string);
   if (entry.kind === 'udf') return entry;
   if (entry.kind === 'node-template') throw udfError('UDF_ERR_NODE_TEMPLATE', `${entry.name} is a node template, not a UDF`);
   throw udfError(entry.error.code, entry.error.message, entry.error.file ? { file: entry.error.file, ...(entry.error.line ? { line: entry.error.line } : {}) } : {});
