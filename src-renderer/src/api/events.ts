@@ -7,10 +7,14 @@ import type { AppEvent } from '../../../src-shared/app-api.js';
 
 export type EventListener = (event: AppEvent) => void;
 
-export function connectEvents(onEvent: EventListener, onStatus: (connected: boolean) => void): () => void {
+/**
+ * Opens the stream. `onStatus` hears `connected`, and `closed` when the browser gave up (the engine
+ * answered with an error, e.g. a session it no longer knows after a restart).
+ */
+export function connectEvents(onEvent: EventListener, onStatus: (connected: boolean, closed: boolean) => void): () => void {
   const source = new EventSource('/api/events');
-  source.onopen = () => onStatus(true);
-  source.onerror = () => onStatus(false);
+  source.onopen = () => onStatus(true, false);
+  source.onerror = () => onStatus(false, source.readyState === EventSource.CLOSED);
   source.onmessage = (message: MessageEvent<string>) => {
     try {
       onEvent(JSON.parse(message.data) as AppEvent);

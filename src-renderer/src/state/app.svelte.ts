@@ -61,14 +61,37 @@ export function notify(text: string, error = false): void {
   }, error ? 8_000 : 3_500);
 }
 
+/** How long to wait before opening a stream the browser gave up on. */
+const REOPEN_MS = 2_000;
+
 /** Starts the event stream; the library reloads on workspace changes, jobs update in place. */
 export function startEvents(): () => void {
-  return connectEvents(handle, (connected) => {
-    const reconnected = connected && !app.connected;
-    app.connected = connected;
-    // Whatever happened while the stream was down is picked up by reloading once.
-    if (reconnected) void loadLibrary();
-  });
+  let stopped = false;
+  let everConnected = false;
+  let close = (): void => {};
+  const open = (): void => {
+    close = connectEvents(handle, (connected, closed) => {
+      const reconnected = connected && !app.connected && everConnected;
+      everConnected ||= connected;
+      app.connected = connected;
+      // Whatever happened while the stream was down is picked up by reloading once.
+      if (reconnected) void loadLibrary();
+      if (closed) {
+        // The engine refused the stream: a lost session shows the sign-in page; otherwise retry.
+        setTimeout(() => {
+          if (stopped) return;
+          void loadLibrary().then(() => {
+            if (!stopped && app.authorised) open();
+          });
+        }, REOPEN_MS);
+      }
+    });
+  };
+  open();
+  return () => {
+    stopped = true;
+    close();
+  };
 }
 
 function handle(event: AppEvent): void {
