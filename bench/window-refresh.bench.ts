@@ -29,7 +29,7 @@ interface TileElement {
 interface PageGlobals {
   refreshedAt: number | null;
   repaintedTiles: number;
-  document: { querySelectorAll(selector: string): ArrayLike<TileElement>; body: unknown };
+  document: { querySelectorAll(selector: string): ArrayLike<TileElement>; body: { textContent: string | null } };
   MutationObserver: new (callback: () => void) => { observe(target: unknown, options: object): void; disconnect(): void };
   performance: { timeOrigin: number; now(): number };
 }
@@ -54,13 +54,26 @@ function watchRepaint(): void {
   observer.observe(page.document.body, { subtree: true, attributes: true, attributeFilter: ['data-version', 'class'] });
 }
 
+/** Runs in the page: notes when the page first shows `text` (the rerun result of a saved file UDF). */
+function watchText(text: string): void {
+  const page = globalThis as unknown as PageGlobals;
+  page.refreshedAt = null;
+  const observer = new page.MutationObserver(() => {
+    if (page.document.body.textContent?.includes(text)) {
+      page.refreshedAt = page.performance.timeOrigin + page.performance.now();
+      observer.disconnect();
+    }
+  });
+  observer.observe(page.document.body, { subtree: true, childList: true, characterData: true });
+}
+
 /** Epoch milliseconds with sub-millisecond precision, comparable with the page's clock. */
 const now = (): number => performance.timeOrigin + performance.now();
 
 export async function benchWindowRefresh(env: NodeJS.ProcessEnv): Promise<void> {
   process.stdout.write('\nsave → refreshed tile in the window (Chromium, uncached tiles)\n');
   const workspace = mkdtempSync(join(tmpdir(), 'udf-studio-bench-window-'));
-  cpSync(join(resourcePaths(env).exampleUdfs, UDF), join(workspace, UDF), { recursive: true });
+  for (const name of [UDF, 'Hello_World']) cpSync(join(resourcePaths(env).exampleUdfs, name), join(workspace, name), { recursive: true });
   const file = join(workspace, UDF, `${UDF}.py`);
   const original = readFileSync(file, 'utf8');
   const server = await startEngineServer({ env, workspaces: [workspace], port: 0, poolSize: 2 });
@@ -90,11 +103,31 @@ export async function benchWindowRefresh(env: NodeJS.ProcessEnv): Promise<void> 
       toTiles.push(refreshedAt - savedAt);
       if (eventAt > 0) toEvent.push(eventAt - savedAt);
     }
+
+    // A file UDF: save → its result table shows the new output (the page reruns it on the event).
+    const tableUdf = 'Hello_World';
+    const tableFile = join(workspace, tableUdf, `${tableUdf}.py`);
+    const tableCode = readFileSync(tableFile, 'utf8');
+    await page.goto(`${server.url}/#/udf/${tableUdf}`);
+    await page.getByTestId('result-table').waitFor({ timeout: 60_000 });
+    const toTable: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      await page.waitForTimeout(150);
+      const marker = `Round${round}`;
+      await page.evaluate(watchText, marker);
+      const savedAt = now();
+      writeFileSync(tableFile, tableCode.replace('"Hello, {name}!', `"${marker}, {name}!`));
+      const handle = await page.waitForFunction(() => (globalThis as unknown as PageGlobals).refreshedAt, undefined, { timeout: 10_000 });
+      toTable.push(((await handle.jsonValue()) as number) - savedAt);
+    }
+
     const event = summarise(toEvent);
     const tiles = summarise(toTiles);
     report('save → workspace event (chokidar + settle)', ms(event.p50), `p90 ${ms(event.p90)}; settle window ${SETTLE_MS} ms`);
     report(`save → all ${tileCount} visible tiles repainted, p50`, ms(tiles.p50), 'bar: under 500 ms');
     report('save → all visible tiles repainted, p90 / max', ms(tiles.p90), `max ${ms(Math.max(...toTiles))} over ${ROUNDS} saves`);
+    const table = summarise(toTable);
+    report('save → a file UDF\'s result table rerun and shown, p50', ms(table.p50), `p90 ${ms(table.p90)}; bar: under 500 ms`);
   } finally {
     await browser.close();
     await server.close();

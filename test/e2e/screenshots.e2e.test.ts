@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from '../helpers/server.js';
 import { readTiles } from './map-tiles.js';
 import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
 
@@ -21,6 +24,8 @@ afterAll(async () => {
   await browser?.close();
   await served?.stop();
 });
+
+const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
 
 /** The page never scrolls sideways: everything fits the window's width. */
 async function expectNoSidewaysScroll(page: Page): Promise<void> {
@@ -106,6 +111,17 @@ describe.each(SIZES)('screens at $label', ({ label, viewport }) => {
 
       await page.getByTestId('nav-jobs').click();
       await page.locator('.page h1').filter({ hasText: 'Jobs' }).waitFor();
+      await screenshot(page, `${label}-13-jobs-empty`);
+      const argList = [{ n: 1 }, { n: 2 }, { n: -1 }, { n: 3 }];
+      const submitted = await request(served.url, '/api/jobs', {
+        method: 'POST', headers: { authorization: `Bearer ${privateToken()}`, 'content-type': 'application/json' }, body: JSON.stringify({ udf: 'Hello_World', argList, maxRetry: 0 }),
+      });
+      expect(submitted.status).toBe(201);
+      const job = page.getByTestId('job').first();
+      await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('failed');
+      await job.locator('.job-name').click();
+      await job.locator('.runs tbody tr').nth(3).waitFor();
+      expect(await job.locator('.runs').innerText()).toContain('n must be zero or more');
       await screenshot(page, `${label}-13-jobs`);
 
       await page.getByTestId('nav-settings').click();

@@ -55,7 +55,7 @@ export function problemOf(field: ParameterField, text: string): string | null {
         JSON.parse(value);
         return null;
       } catch {
-        return 'must be JSON (a list like ["a", "b"] or an object like {"k": 1})';
+        return 'must be JSON, e.g. ["a", "b"] or {"k": 1}';
       }
     default:
       return null;
