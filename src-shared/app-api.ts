@@ -66,6 +66,8 @@ export interface UdfDetail extends LibraryUdf {
   /** The main code file's name in the folder (null for inline code, which is read-only). */
   codeFile: string | null;
   code: string;
+  /** Header modules kept as files in the folder, editable like the code. */
+  headers: Array<{ name: string; code: string }>;
   readme: string | null;
   files: UdfFile[];
   defaultParameters: DefaultParameter[];

@@ -12,6 +12,8 @@ let served: ServedWindow;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+/** Every URL the window asked for: with the default basemap, nothing leaves the engine. */
+const requested: string[] = [];
 
 /** Opens a UDF by clicking it in the library (search cleared first). */
 async function openFromLibrary(name: string): Promise<void> {
@@ -28,6 +30,7 @@ beforeAll(async () => {
   served = await serveWindow();
   browser = await launchBrowser();
   ({ context, page } = await openWindow(browser, served));
+  page.on('request', (req) => requested.push(req.url()));
 });
 
 afterAll(async () => {
@@ -143,6 +146,21 @@ describe('the window', () => {
     await expect.poll(() => group.count()).toBe(0);
   });
 
+  it('edits a header module in its own tab', async () => {
+    await openFromLibrary('With_Utils');
+    const header = page.getByTestId('file-tab').filter({ hasText: /^utils\.py/ });
+    await header.click();
+    const editor = page.getByTestId('code-editor');
+    const original = await editor.inputValue();
+    expect(original).toBe(readFileSync(join(served.home.root, 'udfs', 'With_Utils', 'utils.py'), 'utf8'));
+    await editor.press('End');
+    await editor.pressSequentially('\n# edited in the window\n');
+    expect(await header.innerText()).toContain('•');
+    await editor.press('Control+s');
+    await expect.poll(() => readFileSync(join(served.home.root, 'udfs', 'With_Utils', 'utils.py'), 'utf8')).toContain('# edited in the window');
+    await expect.poll(() => header.innerText()).not.toContain('•');
+  });
+
   it('creates a shared token whose tile URL works from outside the page', async () => {
     await page.getByTestId('nav-tokens').click();
     await page.getByTestId('token-udf').selectOption('Raster_Gradient');
@@ -169,6 +187,12 @@ describe('the window', () => {
     await expect.poll(() => job.getByTestId('job-percent').innerText(), { timeout: 30_000 }).toBe('100%');
     expect(await job.getAttribute('data-status')).toBe('succeeded');
     expect(await job.getByTestId('job-progress').getAttribute('aria-valuenow')).toBe('100');
+  });
+
+  it('works offline: every request the window made went to the engine', () => {
+    expect(requested.length).toBeGreaterThan(20);
+    const elsewhere = requested.filter((url) => !url.startsWith(`${served.url}/`) && !url.startsWith('data:') && !url.startsWith('blob:'));
+    expect(elsewhere).toEqual([]);
   });
 
   it('no other page can use the session: a page on another port cannot create a UDF', async () => {

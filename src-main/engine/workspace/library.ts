@@ -7,7 +7,7 @@
  */
 
 import { cpSync, existsSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type { DefaultParameter, LibraryListing, LibraryUdf, UdfDetail, UdfFile, ViewState } from '../../../src-shared/app-api.js';
 import { udfError, type ErrorData } from '../../../src-shared/errors.js';
 import type { UdfDescription } from '../../../src-shared/udf.js';
@@ -59,7 +59,7 @@ export class Library {
     const entry = this.entry(name);
     const listed = await this.listed(entry, this.isExample(entry));
     if (entry.kind !== 'udf') {
-      return { ...listed, codeFile: null, code: '', readme: null, files: [], defaultParameters: [], viewState: null, description: null };
+      return { ...listed, codeFile: null, code: '', headers: [], readme: null, files: [], defaultParameters: [], viewState: null, description: null };
     }
     const described = await this.describe(entry);
     const metadata = entry.source.metadata;
@@ -67,6 +67,7 @@ export class Library {
       ...listed,
       codeFile: entry.source.path ? relativeName(entry.dir, entry.source.path) : null,
       code: entry.source.code,
+      headers: entry.source.headers.flatMap((header) => (header.path && dirname(header.path) === entry.dir ? [{ name: relativeName(entry.dir, header.path), code: header.code }] : [])),
       readme: entry.readme ?? (typeof metadata['fused:description'] === 'string' ? metadata['fused:description'] : null),
       files: filesOf(entry),
       defaultParameters: defaultParameters(metadata['fused:defaultParameters']),
