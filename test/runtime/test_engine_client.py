@@ -28,6 +28,8 @@ import pytest
 import fused
 from conftest import write_udf_folder
 from fused import EngineUnavailableError, UdfParameterError, UdfRuntimeError, _call, _engine_client
+from fused._engine_client import forget_engine
+from fused._nesting import at_depth
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "dist" / "src-main" / "cli.js"
@@ -433,15 +435,41 @@ def test_engine_local_runs_here_silently(engine: RunningEngine, capsys: pytest.C
     assert capsys.readouterr().err == ""
 
 
-def test_inside_a_worker_runs_stay_here(
-    engine: RunningEngine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@fused.udf
+def depth_udf(n: int = 0):
+    import os
+
+    from fused._nesting import current_depth
+
+    return {"pid": os.getpid(), "depth": current_depth(), "n": n}
+
+
+def test_calls_made_inside_a_run_go_to_the_engine_one_level_deeper(engine: RunningEngine):
+    with at_depth(0):  # as a worker sets it for a top-level run
+        answer = depth_udf(n=1)
+    assert answer["pid"] != os.getpid()
+    assert answer["depth"] == 1
+    with at_depth(3):
+        assert depth_udf(n=2)["depth"] == 4
+    assert depth_udf(n=3)["depth"] == 0  # a top-level call from a script
+
+
+def test_a_call_past_five_levels_fails_before_it_is_sent(engine: RunningEngine):
+    with at_depth(5), pytest.raises(UdfRuntimeError) as caught:
+        fused.run(depth_udf, n=1)
+    assert caught.value.code == "UDF_ERR_RECURSION"
+    assert "limit is 5" in str(caught.value)
+
+
+def test_inside_a_worker_without_an_engine_runs_here_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
+    monkeypatch.setenv("UDF_STUDIO_HOME", str(tmp_path))
     monkeypatch.setenv("UDF_STUDIO_WORKER", "1")
-    assert where(n=1)["pid"] == os.getpid()
-    # Workers of engines that do not set the variable are known by the worker package.
-    monkeypatch.delenv("UDF_STUDIO_WORKER")
-    monkeypatch.setitem(sys.modules, "udf_studio_worker", types.ModuleType("udf_studio_worker"))
-    assert fused.run(where, n=1)["pid"] == os.getpid()
+    forget_engine()
+    with at_depth(1):
+        answer = depth_udf(n=1)
+    assert answer == {"pid": os.getpid(), "depth": 2, "n": 1}
     assert capsys.readouterr().err == ""
 
 

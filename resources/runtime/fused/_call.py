@@ -23,13 +23,14 @@ from ._errors import (
     error_from_exception,
 )
 from ._headers import restore
+from ._nesting import at_depth, child_depth
 from ._tiles import TileCoord, make_tile
 
 if TYPE_CHECKING:
     from ._udf import Udf
 
 LOCAL_ENGINES: Final = (None, "local")
-# Set by the engine for its workers: runs there stay in the worker, never call the engine back.
+# Set by the engine for its workers: no notes about a missing engine there, no progress bars.
 WORKER_ENV: Final = "UDF_STUDIO_WORKER"
 _MAX_AGE = re.compile(r"^\d+[smhd]$")
 _TILE_NAMES: Final = ("x", "y", "z")
@@ -98,18 +99,22 @@ def run_call(
 ) -> Any:
     """Run a checked call where it belongs and return its data.
 
-    With no engine named, outside a worker, the call goes to the running UDF Studio engine when
-    one answers; otherwise (and always for `engine="local"`) it runs in this process.
+    With no engine named, the call goes to the running UDF Studio engine when one answers (from
+    a UDF in a worker too: the engine starts nested runs at once, so a busy pool cannot
+    deadlock); otherwise (and always for `engine="local"`) it runs in this process. Either way
+    it is one level deeper than the run it is made from, and fails past five levels.
     """
-    if engine is None and not in_worker():
-        from ._engine_client import run_on_engine  # on first use: workers never need it
+    if engine is None:
+        from ._engine_client import run_on_engine  # on first use
 
+        # A UDF in a worker calls the engine only when it runs (the Engine API alone has none).
         sent, result = run_on_engine(
-            udf, args, params, tile, cache=cache, cache_max_age=cache_max_age
+            udf, args, params, tile, cache=cache, cache_max_age=cache_max_age, quiet=in_worker()
         )
         if sent:
             return result
-    return invoke(udf, args, params, tile)
+    with at_depth(child_depth()):
+        return invoke(udf, args, params, tile)
 
 
 def in_worker() -> bool:
