@@ -552,9 +552,7 @@ def _echo(metadata: Mapping[str, Any]) -> None:
             stream.flush()
 
 
-def _error_from_response(
-    endpoint: EngineEndpoint, response: Response, origin: Origin
-) -> Exception:
+def _error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:
     try:
         error = json.loads(response.payload).get("error")
     except (ValueError, AttributeError):
