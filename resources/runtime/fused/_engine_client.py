@@ -196,13 +196,13 @@ def run_on_engine(
     endpoint, reason = find_engine()
     if endpoint is None:
         if not quiet:
-            _note_once("no-engine", f"fused: {reason}; running in this process")
+            note_once("no-engine", f"fused: {reason}; running in this process")
         return False, None
     try:
         body, origin = _code_run_body(udf, args, params, tile, cache)
     except RunHere as why:
         if not quiet:
-            _note_once(str(why), f"fused: {why}; running {udf.name!r} in this process")
+            note_once(str(why), f"fused: {why}; running {udf.name!r} in this process")
         return False, None
     target = _target(tile, cache, cache_max_age)
     try:
@@ -212,7 +212,7 @@ def run_on_engine(
         forget_engine()
         endpoint, reason = find_engine()
         if endpoint is None:
-            _note_once("no-engine", f"fused: {reason}; running in this process")
+            note_once("no-engine", f"fused: {reason}; running in this process")
             return False, None
         try:
             response = _post(endpoint, target, body)
@@ -318,7 +318,7 @@ def _code_run_body(
     """The code run's JSON body and where its code lives here; `RunHere` when it cannot go."""
     code = udf_code(udf)
     named = _named_arguments(udf.prepared().plan, args, params, tile)
-    parameters = _json_object({**udf.parameters, **named}, "parameter")
+    parameters = json_object({**udf.parameters, **named}, "parameter")
     step = {"type": "udf", "udf": step_udf(udf, code, parameters)}
     body = json.dumps(
         {
@@ -416,7 +416,7 @@ def _named_arguments(
     return named
 
 
-def _json_object(values: Mapping[str, object], what: str) -> dict[str, Any]:
+def json_object(values: Mapping[str, object], what: str) -> dict[str, Any]:
     return {name: _json_value(value, name, what) for name, value in values.items()}
 
 
@@ -627,7 +627,7 @@ def _decode_text(payload: bytes, options: str) -> str:
         return payload.decode("utf-8", "replace")
 
 
-def _note_once(key: str, text: str) -> None:
+def note_once(key: str, text: str) -> None:
     if key in _noted:
         return
     _noted.add(key)
