@@ -270,3 +270,35 @@ def test_cancel_on_the_engine(engine: RunningEngine):
 def test_engine_local_uses_threads_even_with_an_engine(engine: RunningEngine):
     pool = square.map([1], engine="local", show_progress=False)
     assert isinstance(pool._parts[0][0], LocalJobs)
+
+
+# --- fused.run(sync=False) -------------------------------------------------------------------
+
+
+def test_sync_false_returns_an_awaitable_that_runs_at_once(no_engine: Path):
+    import asyncio
+
+    async def gather() -> list[Any]:
+        handles = [fused.run(nap, n=n, seconds=0.5, sync=False) for n in range(4)]
+        return list(await asyncio.gather(*handles))
+
+    results = asyncio.run(gather())
+    assert [result["n"] for result in results] == [0, 1, 2, 3]
+    assert max(r["began"] for r in results) < min(r["ended"] for r in results)
+    handle = fused.run(as_dict, n=2, sync=False)
+    assert handle.result(timeout=30) == {"value": 2}
+    assert handle.done()
+
+
+def test_sync_false_raises_the_udfs_error_when_awaited(no_engine: Path):
+    import asyncio
+
+    handle = fused.run(picky, n=2, sync=False)
+    with pytest.raises(UdfRuntimeError, match="two is not allowed"):
+        asyncio.run(_await(handle))
+    with pytest.raises(TypeError):
+        fused.run(picky, colour="red", sync=False)
+
+
+async def _await(handle: Any) -> Any:
+    return await handle

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from types import FunctionType
 from typing import Any
 
+from ._async_run import RunHandle
+from ._binding import bind
 from ._call import check_run_options, run_call, tile_from_call
 from ._errors import EngineUnavailableError, UdfLoadError
 from ._load import load
@@ -31,6 +33,7 @@ def run(
     cache_max_age: int | str | None = None,
     cache: bool = True,
     parameters: Mapping[str, Any] | None = None,
+    sync: bool = True,
     **params: Any,
 ) -> Any:
     """Run a UDF and return its data.
@@ -43,20 +46,29 @@ def run(
     process; `engine="local"` always runs here. Errors raise `UdfRuntimeError` (with `code`,
     `line`, `file`); `cache=False` with a `cache_max_age` is a `ValueError`; other engines and
     shared tokens raise `EngineUnavailableError`, as does an engine that fails mid-run.
+    `sync=False` starts the run and returns a `RunHandle` at once: `await` it, or call
+    `.result()`; its arguments are checked before it starts.
     """
     check_run_options(engine, cache, cache_max_age)
     target = resolve_udf(udf)
     merged = {**parameters, **params} if parameters else params
     tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
-    return run_call(
-        target,
-        args,
-        merged,
-        tile,
-        engine=engine if engine is not None else target.engine,
-        cache=cache,
-        cache_max_age=cache_max_age,
-    )
+
+    def call() -> Any:
+        return run_call(
+            target,
+            args,
+            merged,
+            tile,
+            engine=engine if engine is not None else target.engine,
+            cache=cache,
+            cache_max_age=cache_max_age,
+        )
+
+    if sync:
+        return call()
+    bind(target.prepared().plan, args, {**target.parameters, **merged}, tile)  # fail here, not later
+    return RunHandle(call)
 
 
 def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
