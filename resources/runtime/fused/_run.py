@@ -67,7 +67,8 @@ def run(
 
     if sync:
         return call()
-    bind(target.prepared().plan, args, {**target.parameters, **merged}, tile)  # fail here, not later
+    # Bad arguments fail here, not when the handle is awaited.
+    bind(target.prepared().plan, args, {**target.parameters, **merged}, tile)
     return RunHandle(call)
 
 
