@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 LOCAL_ENGINES: Final = (None, "local")
+# Fused's serverless and batch engines and its instance names: the configured remote engine.
+REMOTE_ENGINES: Final = ("remote", "realtime", "batch", "small", "medium", "large")
 # Set by the engine for its workers: runs there stay in the worker, never call the engine back.
 WORKER_ENV: Final = "UDF_STUDIO_WORKER"
 _MAX_AGE = re.compile(r"^\d+[smhd]$")
@@ -54,15 +56,16 @@ def check_run_options(engine: str | None, cache: bool, cache_max_age: int | str 
     """Check a run's `engine` and cache options before anything runs.
 
     Raises `ValueError` for `cache=False` together with a `cache_max_age` (they say the same
-    thing twice), and `EngineUnavailableError` for engines other than local.
+    thing twice), and `EngineUnavailableError` for an engine name that is neither local nor
+    remote.
     """
     if not cache and cache_max_age is not None:
         raise ValueError("cache=False already means cache_max_age=0; give one or the other")
     check_cache_max_age(cache_max_age)
-    if engine not in LOCAL_ENGINES:
+    if engine not in LOCAL_ENGINES and engine not in REMOTE_ENGINES:
         raise EngineUnavailableError(
-            f"engine={engine!r}: remote engines are not configured yet; "
-            "this process runs UDFs with engine='local' only"
+            f"engine={engine!r} is not an engine: use 'local', or 'remote' (also 'realtime', "
+            "'batch', 'small', 'medium', 'large') for the configured remote engine"
         )
 
 
@@ -97,8 +100,13 @@ def run_call(
     """Run a checked call where it belongs and return its data.
 
     With no engine named, outside a worker, the call goes to the running UDF Studio engine when
-    one answers; otherwise (and always for `engine="local"`) it runs in this process.
+    one answers; otherwise (and always for `engine="local"`) it runs in this process. Remote
+    engine names send it to the configured remote engine (`_remote`).
     """
+    if engine in REMOTE_ENGINES:
+        from ._remote import run_on_remote
+
+        return run_on_remote(udf, args, params, tile, cache=cache, cache_max_age=cache_max_age)
     if engine is None and not in_worker():
         from ._engine_client import run_on_engine  # on first use: workers never need it
 

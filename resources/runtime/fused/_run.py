@@ -1,8 +1,9 @@
 """`fused.run`: run a UDF (object, name, path or code) and return its data.
 
 Without an engine a run goes to the running UDF Studio engine when one answers (see
-`_engine_client`), else it runs in this process; `engine="local"` always runs here. Remote
-engines and shared tokens are not reachable from here yet, and say so.
+`_engine_client`), else it runs in this process; `engine="local"` always runs here.
+`engine="remote"` (and Fused's other engine names) runs on the configured remote engine
+(`_remote`): a `Udf` as code, a saved name or a token as the remote's own UDF.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import FunctionType
-from typing import Any
+from typing import Any, TypeGuard
 
-from ._call import check_run_options, run_call, tile_from_call
+from ._call import REMOTE_ENGINES, check_run_options, run_call, tile_from_call
 from ._errors import EngineUnavailableError, UdfLoadError
 from ._load import load
+from ._tiles import make_tile
 from ._udf import Udf
 
 _HEX_TOKEN = re.compile(r"^[0-9a-f]{64}$")
@@ -45,8 +48,18 @@ def run(
     shared tokens raise `EngineUnavailableError`, as does an engine that fails mid-run.
     """
     check_run_options(engine, cache, cache_max_age)
-    target = resolve_udf(udf)
     merged = {**parameters, **params} if parameters else params
+    if engine in REMOTE_ENGINES and _names_a_remote_udf(udf):
+        from ._remote import run_saved_on_remote
+
+        return run_saved_on_remote(
+            udf,
+            merged,
+            make_tile(x, y, z) if (x, y, z) != (None, None, None) else None,
+            cache=cache,
+            cache_max_age=cache_max_age,
+        )
+    target = resolve_udf(udf)
     tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
     return run_call(
         target,
@@ -76,6 +89,14 @@ def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
         if text.startswith("UDF_"):
             raise _token_error(text) from None
         raise
+
+
+def _names_a_remote_udf(udf: object) -> TypeGuard[str]:
+    """Whether a remote run's target is the remote's own UDF (a name or a token), not local code:
+    a str that is no existing path, no code and no URL."""
+    if not isinstance(udf, str) or "\n" in udf or "://" in udf:
+        return False
+    return not Path(udf).exists()
 
 
 def is_token(text: str) -> bool:
