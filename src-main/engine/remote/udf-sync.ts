@@ -91,6 +91,8 @@ export class UdfSync {
 
   /** Saves a local UDF to the remote: created with its id, or updated when only the local side changed. */
   async push(client: RemoteClient, name: string, options: SyncOptions = {}): Promise<SyncResult> {
+    // Read the disk, not a watcher's snapshot: an edit saved a moment ago must be what is pushed.
+    this.workspace.refresh();
     const udf = this.workspace.resolveName(name);
     const id = this.ids.idFor(udf);
     const body = udfBodyOf(udf);
