@@ -23,6 +23,8 @@ export interface HomePaths {
   remotes: string;
   engineInfo: string;
   logs: string;
+  /** Results of submit jobs while the engine runs. */
+  jobs: string;
 }
 
 /** Resolves the home folder from the environment (or an explicit root) into its paths. */
@@ -40,5 +42,6 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     remotes: join(base, 'remotes.json'),
     engineInfo: join(base, 'engine.json'),
     logs: join(base, 'logs'),
+    jobs: join(base, 'jobs'),
   };
 }

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, Final
 from ._binding import CallPlan, bind
 from ._errors import (
     UDF_ERR_MEMORY,
+    UDF_ERR_RECURSION,
     UDF_ERR_RUNTIME,
     EngineUnavailableError,
+    UdfRuntimeError,
     error_from_exception,
 )
 from ._headers import restore
@@ -142,6 +144,8 @@ def invoke(
         return prepared.fn(*call_args, **call_kwargs)
     except Exception as exc:
         code = UDF_ERR_MEMORY if isinstance(exc, MemoryError) else UDF_ERR_RUNTIME
+        if isinstance(exc, UdfRuntimeError) and exc.code == UDF_ERR_RECURSION:
+            code = UDF_ERR_RECURSION  # too deep anywhere below: the whole chain says so
         raise error_from_exception(exc, prepared.files, code=code) from exc
     finally:
         if saved is not None:

@@ -34,6 +34,7 @@ from ._engine_client import (
     decode_result,
 )
 from ._errors import EngineUnavailableError
+from ._nesting import RECURSION_HEADER, child_depth, current_depth
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -213,6 +214,8 @@ def _send(remote: Remote, method: str, target: str, body: bytes | None) -> _Resp
         if connection.sock is not None:
             connection.sock.settimeout(RUN_TIMEOUT_S)
         headers = {"Authorization": f"Bearer {remote.token}", "Accept-Encoding": "identity"}
+        if current_depth() > 0:  # a UDF calling a UDF: the remote counts the nesting too
+            headers[RECURSION_HEADER] = str(child_depth())
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:

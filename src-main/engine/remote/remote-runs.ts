@@ -31,6 +31,8 @@ export interface RemoteRun {
   formats?: Format[];
   /** The call's cache max age, passed on to the remote (0 skips its cache). */
   cacheMaxAge?: string | number | null;
+  /** How deep the run is nested in other UDFs' runs; passed on as `Fused-Recursion`. */
+  depth?: number;
 }
 
 /**
@@ -58,7 +60,12 @@ export async function runOnRemote(client: RemoteClient, run: RemoteRun): Promise
 }
 
 /** The method, path and body for a run. */
-export function remoteRequest(run: RemoteRun): { method: 'GET' | 'POST'; path: string; body?: unknown; timeoutMs: number } {
+export function remoteRequest(run: RemoteRun): { method: 'GET' | 'POST'; path: string; body?: unknown; timeoutMs: number; headers?: Record<string, string> } {
+  const request = targetRequest(run);
+  return run.depth ? { ...request, headers: { 'fused-recursion': String(run.depth) } } : request;
+}
+
+function targetRequest(run: RemoteRun): { method: 'GET' | 'POST'; path: string; body?: unknown; timeoutMs: number } {
   const query = new URLSearchParams();
   if (run.formats?.length) query.set('format', run.formats.join(','));
   if (run.cacheMaxAge !== undefined && run.cacheMaxAge !== null) query.set('cache_max_age', String(run.cacheMaxAge));

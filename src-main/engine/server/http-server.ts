@@ -12,6 +12,7 @@ import { udfError } from '../../../src-shared/errors.js';
 import { sendError, sendJson } from './http-response.js';
 import { Router } from './router.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
+import { registerJobRoutes } from './routes/job-routes.js';
 import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
@@ -40,6 +41,7 @@ export function buildRouter(services: ServerServices): Router {
   });
   registerTokenRoutes(router, services);
   registerCacheRoutes(router, services);
+  registerJobRoutes(router, services);
   registerUdfStorageRoutes(router, services);
   registerRemoteRoutes(router, services);
   registerRunRoutes(router, services);

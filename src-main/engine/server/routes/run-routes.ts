@@ -13,6 +13,7 @@ import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
+import { abortOnDisconnect, recursionDepth } from '../recursion.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 import { sendTileJson } from '../tilejson.js';
@@ -114,8 +115,10 @@ async function proxyAndSend(
   } catch {
     cacheId = remoteCacheId(name);
   }
+  const depth = recursionDepth(ctx.req);
   const result = await services.remotes.run(remote, cacheId, {
     target: { kind: 'saved', name }, params: query.params, tile: tile?.tile ?? null, formats: query.formats, cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
+    ...(depth > 0 ? { depth } : {}),
   });
   await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
@@ -134,6 +137,7 @@ async function runAndSend(
   bodyParameters: Record<string, unknown> = {}, cacheOverride: string | null = null,
 ): Promise<void> {
   const query = parseRunQuery(ctx.query, [...(tile?.format ? [tile.format] : []), ...requestFormats]);
+  const depth = recursionDepth(ctx.req);
   const result = await services.engine.run({
     udf,
     params: { ...bodyParameters, ...query.params },
@@ -141,6 +145,7 @@ async function runAndSend(
     formats: query.formats,
     defaults: HTTP_DEFAULTS,
     cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
+    ...(depth > 0 ? { depth, signal: abortOnDisconnect(ctx.res) } : {}),
   });
   await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
