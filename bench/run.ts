@@ -14,6 +14,7 @@ import { benchEngineOverhead } from './engine-overhead.bench.js';
 import { benchFusedCache } from './fused-cache.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchMvt } from './mvt.bench.js';
+import { benchRemoteProxy } from './remote-proxy.bench.js';
 
 const home = mkdtempSync(join(tmpdir(), 'udf-studio-bench-'));
 const env = { ...process.env, UDF_STUDIO_HOME: home, UDF_STUDIO_RUNTIME: homePaths(process.env).runtime };
@@ -24,6 +25,7 @@ try {
   await benchMvt(env);
   await benchCachedTiles(env, home);
   await benchFusedCache(env);
+  await benchRemoteProxy(env, home);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

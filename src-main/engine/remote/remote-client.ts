@@ -5,8 +5,8 @@
  * UDF) come back with their code and message, marked as the remote's.
  */
 
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { UdfStudioError, isErrorCode, udfError, type ErrorData } from '../../../src-shared/errors.js';
 import type { RemoteConfig } from './remote-config.js';
 
@@ -18,6 +18,9 @@ export const RUN_TIMEOUT_MS = 150_000;
 export const API_TIMEOUT_MS = 30_000;
 /** Largest answer read from a remote. */
 export const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
+
+/** Connections to remotes are kept open between requests (a proxied tile costs one round trip, not a handshake too). */
+const KEEP_ALIVE = { http: new Agent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
 export interface RemoteRequest {
   method: 'GET' | 'POST' | 'DELETE';
@@ -64,6 +67,14 @@ export class RemoteClient {
 
   /** Sends a request and returns whatever status it answers; only network failures and timeouts throw. */
   request(request: RemoteRequest): Promise<RemoteAnswer> {
+    return this.exchange(request, true);
+  }
+
+  /**
+   * One exchange. A kept-alive connection the remote closed just as it was reused fails before any
+   * answer; a GET (safe to repeat) is then sent once more on a fresh connection.
+   */
+  private exchange(request: RemoteRequest, mayRetry: boolean): Promise<RemoteAnswer> {
     const { remote } = this;
     const url = new URL(`${remote.url}${request.path}`);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -89,7 +100,7 @@ export class RemoteClient {
           ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
           ...request.headers,
         },
-        agent: false,
+        agent: url.protocol === 'https:' ? KEEP_ALIVE.https : KEEP_ALIVE.http,
       }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -118,7 +129,16 @@ export class RemoteClient {
         if (!socket.connecting) clearTimeout(connectTimer);
         else socket.once('connect', () => clearTimeout(connectTimer));
       });
-      req.on('error', (error) => fail(networkError(where, error as NodeJS.ErrnoException)));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (mayRetry && !settled && req.reusedSocket && error.code === 'ECONNRESET' && request.method === 'GET') {
+          settled = true;
+          clearTimeout(connectTimer);
+          clearTimeout(answerTimer);
+          resolve(this.exchange(request, false));
+          return;
+        }
+        fail(networkError(where, error));
+      });
       req.end(payload ?? undefined);
     });
   }

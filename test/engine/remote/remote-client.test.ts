@@ -109,6 +109,29 @@ describe('remote client', () => {
     }
   });
 
+  it('sends a GET again on a fresh connection when the remote closed a kept-alive one', async () => {
+    let requests = 0;
+    const served = new WeakMap<object, number>();
+    const closing = createServer((req, res) => {
+      requests++;
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      // A remote that drops idle connections: a second request on one socket finds it gone.
+      if (count > 1) req.socket.destroy();
+      else json(res, 200, { n: requests });
+    });
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
+      expect(await client(base).json({ method: 'GET', path: '/a' })).toEqual({ n: 1 });
+      expect(await client(base).json({ method: 'GET', path: '/b' })).toEqual({ n: 3 });
+      expect(requests).toBe(3);
+    } finally {
+      closing.closeAllConnections();
+      await new Promise((resolve) => closing.close(resolve));
+    }
+  });
+
   it('times out a remote that does not answer', async () => {
     const error = await failure(client().json({ method: 'GET', path: '/hang', timeoutMs: 300 }));
     expect(error.code).toBe('UDF_ERR_REMOTE_TIMEOUT');

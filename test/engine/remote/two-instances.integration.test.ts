@@ -90,6 +90,8 @@ describe('A runs B\'s UDFs', () => {
     expect(second.headers['x-udf-studio-cache']).toBe('hit');
     expect(second.headers['x-fused-cached']).toBe('true');
     expect(second.body.equals(first.body)).toBe(true);
+    const tilejson = await request(a.url, `/${token}/run/tiles/tilejson.json?format=mvt`);
+    expect(tilejson.json()).toMatchObject({ name: 'Tile_Bounds', tiles: [expect.stringContaining(`/${token}/run/tiles/{z}/{x}/{y}.mvt`)] });
     const direct = await request(b.url, '/server/v1/realtime/x/api/v1/run/udf/saved/me/Tile_Bounds/tiles/2/1/1?format=json', { headers: bearer(b) });
     expect(first.body.equals(direct.body)).toBe(true);
     // The same rules as local results: cache_max_age=0 skips the cache, invalidation drops it.

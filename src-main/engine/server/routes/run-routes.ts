@@ -34,7 +34,7 @@ export function registerRunRoutes(router: Router, services: ServerServices): voi
   router.add('GET', saved, (ctx) => runSaved(services, ctx, null));
   router.add('GET', `${saved}/tiles/tilejson.json`, (ctx) => {
     requirePrivateToken(services, ctx.req);
-    sendTileJson(ctx, services.engine.workspace.resolveName(ctx.params.name as string));
+    sendTileJson(ctx, udfForTileJson(services, ctx.params.name as string));
   });
   router.add('GET', `${saved}/tiles/:z/:x/:y`, (ctx) => runSaved(services, ctx, tileOf(ctx)));
   router.add('POST', PRIVATE_BASE, (ctx) => runCode(services, ctx, null));
@@ -80,7 +80,24 @@ function sharedTokenUdf(services: ServerServices, tokenText: string): { token: S
 }
 
 function sharedUdf(services: ServerServices, tokenText: string): UdfFolder {
-  return sharedTokenUdf(services, tokenText).udf;
+  const token = usableToken(services, tokenText);
+  return services.remotes.boundRemote(token.udf_slug) ? udfForTileJson(services, token.udf_slug) : sharedTokenUdf(services, tokenText).udf;
+}
+
+/**
+ * The UDF a TileJSON describes: the local folder when there is one; for a UDF the engine switch
+ * sends to a remote and that exists only there, its name alone (so map clients keep working).
+ */
+function udfForTileJson(services: ServerServices, name: string): UdfFolder {
+  try {
+    return services.engine.workspace.resolveName(name);
+  } catch (error) {
+    if (!services.remotes.boundRemote(name)) throw error;
+    return {
+      kind: 'udf', name, dir: '', udfType: 'auto', meta: null, readme: null, description: null,
+      source: makeSource({ name, path: null, dir: null, code: '', entrypoint: null, headers: [], metadata: {} }),
+    };
+  }
 }
 
 async function runShared(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null, pathFormat: Format | null = null): Promise<void> {
