@@ -84,6 +84,21 @@ def test_a_saved_tile_udf_runs_in_tile_mode(remote_b: RunningEngine):
     assert 2.2 < bounds[0] < bounds[2] < 2.4  # tile 12/2074/1409 is over Paris
 
 
+def test_a_shared_token_runs_the_remotes_udf(remote_b: RunningEngine):
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{remote_b.url}/server/v1/udf-access-token/new",
+        data=json.dumps({"udf_slug": "Hello_World"}).encode(),
+        headers={"Authorization": f"Bearer {_token_of(remote_b.home)}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        token = json.loads(answer.read())["token"]
+    table = fused.run(token, engine="remote", name="Tok", n=1)
+    assert list(table["greeting"]) == ["Hello, Tok! (1 of 1)"]
+
+
 def test_a_udf_error_on_the_remote_is_raised_with_its_line(remote_b: RunningEngine):
     with pytest.raises(UdfRuntimeError) as raised:
         fused.run(failing, n=3, engine="remote")

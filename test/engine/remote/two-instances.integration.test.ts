@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EngineEvent } from '../../../src-main/engine/events/engine-events.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { RemoteStore } from '../../../src-main/engine/remote/remote-config.js';
 import { runCli } from '../../helpers/cli.js';
@@ -188,6 +189,8 @@ describe('push and pull', () => {
 
   it('push and pull through the app API, with a 409 for a conflict', async () => {
     const headers = bearer(a);
+    const events: EngineEvent[] = [];
+    const stop = a.engine.events.subscribe((event) => events.push(event));
     appendFileSync(join(homeA.root, 'ws', 'Mine', 'Mine.py'), '# A again\n');
     expect((await request(a.url, '/api/udfs/Mine/push?remote=B', { method: 'POST', headers })).json()).toMatchObject({ name: 'Mine', action: 'updated' });
     appendFileSync(join(homeA.root, 'ws', 'Mine', 'Mine.py'), '# A once more\n');
@@ -199,6 +202,8 @@ describe('push and pull', () => {
     const remotes = (await request(a.url, '/api/remotes', { headers })).json() as { remotes: unknown[] };
     expect(remotes.remotes).toEqual([{ name: 'B', url: b.url, isDefault: true }]);
     expect(JSON.stringify(remotes)).not.toContain(b.services.privateToken);
+    stop();
+    expect(events).toEqual([{ type: 'remote', udf: 'Mine', change: 'pushed', remote: 'B' }]);
   });
 });
 

@@ -43,11 +43,17 @@ export function registerRemoteRoutes(router: Router, services: ServerServices): 
   }));
 
   router.add('POST', '/api/udfs/:name/push', authorised(async (ctx) => {
-    sendJson(ctx.res, 200, await sync().push(client(ctx.query.get('remote')), ctx.params.name as string, { force: ctx.query.get('force') === 'true' }));
+    const remote = client(ctx.query.get('remote'));
+    const result = await sync().push(remote, ctx.params.name as string, { force: ctx.query.get('force') === 'true' });
+    if (result.action !== 'unchanged') services.engine.events.emit({ type: 'remote', udf: result.name, change: 'pushed', remote: remote.name });
+    sendJson(ctx.res, 200, result);
   }));
 
   router.add('POST', '/api/udfs/:name/pull', authorised(async (ctx) => {
-    sendJson(ctx.res, 200, await sync().pull(client(ctx.query.get('remote')), ctx.params.name as string, { force: ctx.query.get('force') === 'true' }));
+    const remote = client(ctx.query.get('remote'));
+    const result = await sync().pull(remote, ctx.params.name as string, { force: ctx.query.get('force') === 'true' });
+    if (result.action !== 'unchanged') services.engine.events.emit({ type: 'remote', udf: result.name, change: 'pulled', remote: remote.name });
+    sendJson(ctx.res, 200, result);
   }));
 
   router.add('GET', '/api/udfs/:name/engine', authorised((ctx) => {
@@ -60,6 +66,7 @@ export function registerRemoteRoutes(router: Router, services: ServerServices): 
     const body = await readJsonBody(ctx.req);
     if (!('remote' in body) || (body.remote !== null && typeof body.remote !== 'string')) throw udfError('UDF_ERR_BAD_REQUEST', 'the body needs "remote": a remote\'s name, or null for the local engine');
     services.remotes.bind(name, body.remote as string | null);
+    services.engine.events.emit({ type: 'remote', udf: name, change: 'engine', remote: services.remotes.boundRemote(name) });
     sendJson(ctx.res, 200, { name, remote: services.remotes.boundRemote(name) });
   }));
 }
