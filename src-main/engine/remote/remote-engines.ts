@@ -11,6 +11,7 @@ import { HTTP_DEFAULTS } from '../../../src-shared/formats.js';
 import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../../src-shared/max-age.js';
 import { resultCacheKey } from '../cache/cache-key.js';
 import type { ResultCache } from '../cache/result-cache.js';
+import type { RunOutcome } from '../../../src-shared/udf.js';
 import type { EngineResult } from '../engine.js';
 import type { Db } from '../store/database.js';
 import { RemoteClient } from './remote-client.js';
@@ -23,6 +24,8 @@ const REMOTE_FINGERPRINT = 'remote';
 export class RemoteEngines {
   private readonly upsertBinding;
   private readonly deleteBinding;
+  /** Identical proxied runs in flight share one remote call (a map asks for a tile several times). */
+  private readonly inFlight = new Map<string, Promise<RunOutcome>>();
   /** The switch's settings, read once: every shared-token request asks, so it stays off the disk. */
   private readonly bound = new Map<string, string>();
 
@@ -75,14 +78,23 @@ export class RemoteEngines {
         cache: 'hit', etag: hit.sha256,
       };
     }
-    const outcome = await runOnRemote(client, run);
-    if (outcome.ok) {
-      this.cache.put({
-        key, udfId: cacheId, codeKey: client.remote.url, tile: run.tile ?? null, format: outcome.format, contentType: outcome.contentType,
-        kind: outcome.kind, empty: outcome.empty, udfMaxAge: null, stdout: outcome.stdout, stderr: outcome.stderr, durationMs: outcome.durationMs,
-        body: Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength),
+    let flight = this.inFlight.get(key);
+    if (!flight) {
+      const cache = this.cache;
+      flight = runOnRemote(client, run).then((outcome) => {
+        if (outcome.ok) {
+          cache.put({
+            key, udfId: cacheId, codeKey: client.remote.url, tile: run.tile ?? null, format: outcome.format, contentType: outcome.contentType,
+            kind: outcome.kind, empty: outcome.empty, udfMaxAge: null, stdout: outcome.stdout, stderr: outcome.stderr, durationMs: outcome.durationMs,
+            body: Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength),
+          });
+        }
+        return outcome;
       });
+      this.inFlight.set(key, flight);
+      void flight.finally(() => this.inFlight.delete(key)).catch(() => {});
     }
+    const outcome = await flight;
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null };
   }
 }

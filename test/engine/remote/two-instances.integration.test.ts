@@ -5,6 +5,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { EngineEvent } from '../../../src-main/engine/events/engine-events.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
@@ -103,6 +105,34 @@ describe('A runs B\'s UDFs', () => {
     // Back to the local engine, where this UDF does not exist: a clear 404.
     await request(a.url, '/api/udfs/Tile_Bounds/engine', { method: 'POST', headers, body: JSON.stringify({ remote: null }) });
     expect((await request(a.url, `/${token}/run/tiles/2/1/1?format=json`)).status).toBe(404);
+  });
+
+  it('asks the remote once for a tile several clients want at the same moment', async () => {
+    let calls = 0;
+    const slow = createServer((_req, res) => {
+      calls++;
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-fused-metadata': '{"stdout": "", "stderr": ""}' });
+        res.end('{"slow": true}');
+      }, 300);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const headers = bearer(a);
+    const remotes = new RemoteStore(join(homeA.root, 'remotes.json'));
+    remotes.add('Slow', `http://127.0.0.1:${(slow.address() as AddressInfo).port}`, 'slow-token');
+    try {
+      await request(a.url, '/api/udfs/Far/engine', { method: 'POST', headers, body: JSON.stringify({ remote: 'Slow' }) });
+      const path = '/server/v1/realtime/x/api/v1/run/udf/saved/me/Far/tiles/3/2/1?format=json';
+      const answers = await Promise.all(Array.from({ length: 4 }, () => request(a.url, path, { headers })));
+      expect(answers.map((answer) => answer.json())).toEqual(Array.from({ length: 4 }, () => ({ slow: true })));
+      expect(calls).toBe(1);
+      expect((await request(a.url, path, { headers })).headers['x-udf-studio-cache']).toBe('hit');
+    } finally {
+      await request(a.url, '/api/udfs/Far/engine', { method: 'POST', headers, body: JSON.stringify({ remote: null }) });
+      remotes.remove('Slow');
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
   });
 
   it('refuses malformed engine switches', async () => {
@@ -207,6 +237,22 @@ describe('push and pull', () => {
   });
 });
 
+describe('remote settings over the app API', () => {
+  it('adds and removes remotes, refusing malformed bodies', async () => {
+    const headers = bearer(a);
+    const bad: Array<[string, number]> = [['nope', 400], ['{}', 400], ['{"name": "X", "url": 5, "token": "t"}', 400], ['{"name": "9", "url": "http://h", "token": "t"}', 400], ['{"name": "B", "url": "http://h", "token": "t"}', 400]];
+    for (const [body, status] of bad) expect((await request(a.url, '/api/remotes', { method: 'POST', headers, body })).status, body).toBe(status);
+    const added = await request(a.url, '/api/remotes', { method: 'POST', headers, body: JSON.stringify({ name: 'Extra', url: 'http://127.0.0.1:9/', token: 'secret-extra' }) });
+    expect(added.status).toBe(201);
+    expect(added.json()).toEqual({ name: 'Extra', url: 'http://127.0.0.1:9' });
+    expect(readFileSync(join(homeA.root, 'remotes.json'), 'utf8')).toContain('secret-extra');
+    expect((await request(a.url, '/api/remotes', { headers })).text).not.toContain('secret-extra');
+    expect((await request(a.url, '/api/remotes/Extra', { method: 'DELETE', headers })).json()).toEqual({ name: 'Extra', removed: true });
+    expect((await request(a.url, '/api/remotes/Extra', { method: 'DELETE', headers })).status).toBe(404);
+    expect((await request(a.url, '/api/remotes', { method: 'POST', body: '{}' })).status).toBe(401);
+  });
+});
+
 describe('UDF storage routes', () => {
   it('refuses requests without the token and malformed bodies, writing nothing', async () => {
     const headers = bearer(b);
@@ -271,6 +317,9 @@ describe('when the remote goes away', () => {
       const proxied = await request(a.url, '/server/v1/realtime/x/api/v1/run/udf/saved/me/Slow', { headers: bearer(a) });
       expect(proxied.status).toBe(502);
       expect(proxied.json()).toMatchObject({ error: { code: 'UDF_ERR_REMOTE_UNREACHABLE' } });
+      const status = await request(a.url, '/api/remotes/C/sync', { headers: bearer(a) });
+      expect(status.status).toBe(502);
+      expect(status.json()).toMatchObject({ error: { code: 'UDF_ERR_REMOTE_UNREACHABLE' } });
     } finally {
       await c.close();
       homeC.remove();
