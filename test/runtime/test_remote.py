@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 import fused
+from conftest import RunningEngine
 from fused import EngineUnavailableError, UdfParameterError, UdfRuntimeError
 from fused._remote import configured_remote, run_remote_call
-from test_engine_client import RunningEngine, engine_server, parent_pid  # noqa: F401  (fixture)
+from test_engine_client import parent_pid
 
 
 @fused.udf
@@ -50,7 +51,7 @@ def _configure(home: Path, remotes: list[dict[str, str]]) -> None:
 
 
 @pytest.fixture
-def remote_b(engine_server: RunningEngine, tmp_path: Path) -> RunningEngine:  # noqa: F811
+def remote_b(engine_server: RunningEngine) -> RunningEngine:
     """This process's home points at the engine as its remote "B"."""
     token = _token_of(engine_server.home)
     _configure(
@@ -128,7 +129,7 @@ def test_the_token_is_never_shown(remote_b: RunningEngine):
     assert remote.token not in repr(remote)
 
 
-def test_a_wrong_token_is_a_clear_error(engine_server: RunningEngine):  # noqa: F811
+def test_a_wrong_token_is_a_clear_error(engine_server: RunningEngine):
     _configure(
         Path(os.environ["UDF_STUDIO_HOME"]),
         [{"name": "B", "url": engine_server.url, "token": "0" * 64}],

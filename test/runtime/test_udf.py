@@ -70,7 +70,7 @@ def test_cache_false_together_with_max_age_is_a_value_error():
         plain(cache=False, cache_max_age="1h")
 
 
-@pytest.mark.parametrize("engine", ["remote", "realtime", "batch", "small"])
+@pytest.mark.parametrize("engine", ["remote", "batch", "small"])
 def test_remote_engines_need_a_configured_remote(engine: str):
     assert plain(engine="local") == {"hello": "world", "n": 1}
     with pytest.raises(EngineUnavailableError, match="no remote engine is configured"):

@@ -3,11 +3,12 @@
 
 Remote engines are configured with `udf-studio remote add NAME URL --token T`, kept in
 `$UDF_STUDIO_HOME/remotes.json`; runs go to `$UDF_STUDIO_REMOTE` when set, else the first one.
-A `Udf` travels as a code run (its code, headers and JSON parameters in `step_config`), a name
-(`name`, `team/name`) runs the remote's saved UDF, a token (`fsh_...`) the remote's shared
-token. The answer is decoded, its stdout/stderr echoed and its errors raised as for a run on the
-local engine; the remote being unreachable, slow, refusing the token or answering nonsense raises
-`EngineUnavailableError` naming the remote. `run_remote_call` is one call on a named remote, for
+"realtime" without a remote configured is the local engine. A `Udf` travels as a code run (its
+code, headers and JSON parameters in `step_config`), a name (`name`, `team/name`) runs the
+remote's saved UDF, a token (`fsh_...`) the remote's shared token. The answer is decoded, its
+stdout/stderr echoed and its errors raised as for a run on the local engine; the remote being
+unreachable, slow, refusing the token or answering nonsense raises `EngineUnavailableError`
+naming the remote. `run_remote_call` is one call on a named remote, for
 `fused.submit(..., engine="remote")` to fan out.
 """
 
@@ -20,21 +21,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlencode, urlsplit
 
+from ._call import REMOTE_ENGINES
 from ._engine_client import (
     RESULT_FORMATS,
     EngineEndpoint,
+    Origin,
+    Response,
+    RunHere,
     _code_run_body,
     _echo,
     _error_from_response,
     _metadata,
-    _Origin,
-    _Response,
-    _RunHere,
     _target,
     decode_result,
 )
 from ._errors import EngineUnavailableError
-from ._nesting import RECURSION_HEADER, child_depth, current_depth
+from ._nesting import RECURSION_HEADER, child_depth, in_run
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -60,24 +62,26 @@ class Remote:
         return f"Remote(name={self.name!r}, url={self.url!r})"
 
 
+def goes_remote(engine: str | None) -> bool:
+    """Whether a run with this engine name goes to a remote engine.
+
+    "realtime" is Fused's serverless engine: the configured remote when there is one, else the
+    local engine (as Fused's docs have it for UDF Studio). Every other remote name always means
+    the remote, and says so when none is configured.
+    """
+    if engine not in REMOTE_ENGINES:
+        return False
+    if engine != "realtime":
+        return True
+    try:
+        return bool(os.environ.get(REMOTE_ENV)) or bool(_read_remotes())
+    except EngineUnavailableError:
+        return True  # a damaged remotes.json: let the run report it
+
+
 def configured_remote(name: str | None = None) -> Remote:
     """The remote called `name`, else `$UDF_STUDIO_REMOTE`'s, else the first one configured."""
-    path = studio_home() / "remotes.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        data = {"remotes": []}
-    except (OSError, ValueError) as exc:
-        raise EngineUnavailableError(f"{path} cannot be read: {exc}") from None
-    entries = data.get("remotes") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise EngineUnavailableError(f'{path} must hold {{"remotes": [...]}}')
-    remotes = [
-        Remote(entry["name"], entry["url"].rstrip("/"), entry["token"])
-        for entry in entries
-        if isinstance(entry, dict)
-        and all(isinstance(entry.get(key), str) for key in ("name", "url", "token"))
-    ]
+    remotes = _read_remotes()
     wanted = name or os.environ.get(REMOTE_ENV) or None
     if wanted is None:
         if not remotes:
@@ -91,6 +95,25 @@ def configured_remote(name: str | None = None) -> Remote:
             return remote
     known = ", ".join(remote.name for remote in remotes) or "none"
     raise EngineUnavailableError(f"no remote engine named {wanted!r} (configured: {known})")
+
+
+def _read_remotes() -> list[Remote]:
+    path = studio_home() / "remotes.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        raise EngineUnavailableError(f"{path} cannot be read: {exc}") from None
+    entries = data.get("remotes") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise EngineUnavailableError(f'{path} must hold {{"remotes": [...]}}')
+    return [
+        Remote(entry["name"], entry["url"].rstrip("/"), entry["token"])
+        for entry in entries
+        if isinstance(entry, dict)
+        and all(isinstance(entry.get(key), str) for key in ("name", "url", "token"))
+    ]
 
 
 def run_on_remote(
@@ -107,7 +130,7 @@ def run_on_remote(
     target = configured_remote(remote)
     try:
         body, origin = _code_run_body(udf, args, params, tile, cache)
-    except _RunHere as why:
+    except RunHere as why:
         raise EngineUnavailableError(
             f"cannot run {udf.name!r} on remote {target.name!r}: {why}"
         ) from None
@@ -141,7 +164,7 @@ def run_saved_on_remote(
         owner, _, name = name_or_token.rpartition("/")
         path = f"{_SAVED_PATH}/{quote(owner or 'me', safe='')}/{quote(name, safe='')}{tile_path}"
     response = _send(target, "GET", f"{path}?{urlencode(query)}", None)
-    return _answer(target, response, _Origin(None, 0, {}))
+    return _answer(target, response, Origin(None, 0, {}))
 
 
 def run_remote_call(
@@ -167,7 +190,7 @@ def run_remote_call(
     )
 
 
-def _answer(remote: Remote, response: _Response, origin: _Origin) -> Any:
+def _answer(remote: Remote, response: Response, origin: Origin) -> Any:
     _echo(response.metadata)
     if response.status == 204:
         return None
@@ -187,7 +210,7 @@ def _answer(remote: Remote, response: _Response, origin: _Origin) -> Any:
     raise error
 
 
-def _send(remote: Remote, method: str, target: str, body: bytes | None) -> _Response:
+def _send(remote: Remote, method: str, target: str, body: bytes | None) -> Response:
     import http.client
 
     parts = urlsplit(remote.url)
@@ -214,7 +237,7 @@ def _send(remote: Remote, method: str, target: str, body: bytes | None) -> _Resp
         if connection.sock is not None:
             connection.sock.settimeout(RUN_TIMEOUT_S)
         headers = {"Authorization": f"Bearer {remote.token}", "Accept-Encoding": "identity"}
-        if current_depth() > 0:  # a UDF calling a UDF: the remote counts the nesting too
+        if in_run():  # a UDF calling a UDF: the remote counts the nesting too
             headers[RECURSION_HEADER] = str(child_depth())
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -232,7 +255,7 @@ def _send(remote: Remote, method: str, target: str, body: bytes | None) -> _Resp
             ) from None
     finally:
         connection.close()
-    return _Response(
+    return Response(
         response.status,
         response.getheader("content-type") or "",
         _metadata(response.getheader("x-fused-metadata")),

@@ -15,9 +15,12 @@ from pathlib import Path
 from types import FunctionType
 from typing import Any, TypeGuard
 
+from ._async_run import RunHandle
+from ._binding import bind
 from ._call import REMOTE_ENGINES, check_run_options, run_call, tile_from_call
 from ._errors import EngineUnavailableError, UdfLoadError
 from ._load import load
+from ._remote import goes_remote, run_saved_on_remote
 from ._tiles import make_tile
 from ._udf import Udf
 
@@ -34,6 +37,7 @@ def run(
     cache_max_age: int | str | None = None,
     cache: bool = True,
     parameters: Mapping[str, Any] | None = None,
+    sync: bool = True,
     **params: Any,
 ) -> Any:
     """Run a UDF and return its data.
@@ -44,32 +48,44 @@ def run(
     strings are converted by annotation. With `engine=None` the run goes to the running UDF
     Studio engine when there is one (and the arguments can travel as JSON), else it runs in this
     process; `engine="local"` always runs here. Errors raise `UdfRuntimeError` (with `code`,
-    `line`, `file`); `cache=False` with a `cache_max_age` is a `ValueError`; other engines and
-    shared tokens raise `EngineUnavailableError`, as does an engine that fails mid-run.
+    `line`, `file`); `cache=False` with a `cache_max_age` is a `ValueError`; unknown engines
+    and shared tokens without a remote raise `EngineUnavailableError`, as does an engine that
+    fails mid-run. `engine="remote"` (or "realtime", "batch", ...) runs on the configured remote
+    engine: a `Udf` as code, a name or token as the remote's own UDF.
+    `sync=False` starts the run and returns a `RunHandle` at once: `await` it, or call
+    `.result()`; its arguments are checked before it starts.
     """
     check_run_options(engine, cache, cache_max_age)
     merged = {**parameters, **params} if parameters else params
-    if engine in REMOTE_ENGINES and _names_a_remote_udf(udf):
-        from ._remote import run_saved_on_remote
+    if engine in REMOTE_ENGINES and _names_a_remote_udf(udf) and goes_remote(engine):
+        saved, saved_params = udf, merged
+        saved_tile = make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
 
-        return run_saved_on_remote(
-            udf,
+        def call_saved() -> Any:
+            return run_saved_on_remote(
+                saved, saved_params, saved_tile, cache=cache, cache_max_age=cache_max_age
+            )
+
+        return call_saved() if sync else RunHandle(call_saved)
+    target = resolve_udf(udf)
+    tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
+
+    def call() -> Any:
+        return run_call(
+            target,
+            args,
             merged,
-            make_tile(x, y, z) if (x, y, z) != (None, None, None) else None,
+            tile,
+            engine=engine if engine is not None else target.engine,
             cache=cache,
             cache_max_age=cache_max_age,
         )
-    target = resolve_udf(udf)
-    tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
-    return run_call(
-        target,
-        args,
-        merged,
-        tile,
-        engine=engine if engine is not None else target.engine,
-        cache=cache,
-        cache_max_age=cache_max_age,
-    )
+
+    if sync:
+        return call()
+    # Bad arguments fail here, not when the handle is awaited.
+    bind(target.prepared().plan, args, {**target.parameters, **merged}, tile)
+    return RunHandle(call)
 
 
 def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:

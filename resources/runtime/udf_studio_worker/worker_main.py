@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import fused
+from fused import _thread_output
 from fused._call import invoke
 from fused._errors import (
     UDF_ERR_CANCELLED,
@@ -39,7 +40,6 @@ from fused._shared_disk import load_env_file
 from fused._tiles import make_tile
 from fused._udf import Udf
 
-from . import _output_capture
 from ._cancellation import Cancellation, RunCancelled
 from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
 from ._warm_cache import ProtocolError, WarmCache
@@ -68,7 +68,7 @@ def main() -> int:
         }
     )
     preload(os.environ.get(PRELOAD_ENV, ""))
-    _output_capture.install()
+    _thread_output.install()
     worker = Worker(writer)
     main_queue: queue.SimpleQueue[dict[str, Any] | _Stop] = queue.SimpleQueue()
     dispatcher = Dispatcher(worker, main_queue)
@@ -233,7 +233,7 @@ class Worker:
         started = time.perf_counter()
         encoded: EncodedResult | None = None
         error: dict[str, Any] | None = None
-        with _output_capture.captured() as (out, err):
+        with _thread_output.captured() as (out, err):
             self._cancellation.started(request_id)
             try:
                 udf = self._cache.udf_for(request.get("udf"))
@@ -282,7 +282,7 @@ class Worker:
         self._writer.write(response, encoded.payload)
 
     def _describe(self, request_id: object, request: dict[str, Any]) -> None:
-        with _output_capture.captured():
+        with _thread_output.captured():
             try:
                 udf = self._cache.udf_for(request.get("udf"))
                 response = describe(udf)
