@@ -52,9 +52,10 @@ def test_an_unknown_engine_name_is_a_clear_error():
 
 
 @pytest.mark.parametrize("token", ["fsh_0123456789abcdef", "a" * 64, "UDF_Not_Saved_Here"])
-def test_tokens_need_the_running_engine(token: str):
-    with pytest.raises(EngineUnavailableError, match="needs the running UDF Studio engine"):
+def test_unknown_tokens_and_public_names_are_not_found(token: str):
+    with pytest.raises(fused.UdfLoadError) as caught:
         fused.run(token)
+    assert caught.value.code == "UDF_ERR_NOT_FOUND"
 
 
 def test_cache_false_with_max_age_is_a_value_error():

@@ -40,7 +40,7 @@ def picky(n: int = 0):
 PICKY_RAISE_LINE = next(
     number
     for number, line in enumerate(Path(__file__).read_text().splitlines(), start=1)
-    if "raise ValueError(\"two is not allowed\")" in line
+    if 'raise ValueError("two is not allowed")' in line
 )
 
 

@@ -61,8 +61,7 @@ def test_cancel_stops_a_run_on_the_main_thread_and_one_on_another_thread(worker:
         "import time\n@fused.udf\ndef udf(n: int = 0):\n    time.sleep(60)\n    return n\n"
     )
     looper = udf_request(
-        "import time\n@fused.udf\ndef udf(n: int = 0):\n"
-        "    while True:\n        time.sleep(0.01)\n"
+        "import time\n@fused.udf\ndef udf(n: int = 0):\n    while True:\n        time.sleep(0.01)\n"
     )
     worker.send(run_request(sleeper, 1))
     worker.send(run_request(looper, 2))

@@ -220,12 +220,12 @@ def run_on_engine(
             raise EngineUnavailableError(
                 f"the UDF Studio engine at {endpoint.url} refused the connection"
             ) from None
-    _echo(response.metadata)
+    echo_output(response.metadata)
     if 200 <= response.status < 300:
         if response.status == 204:
             return True, None
         return True, decode_result(response.content_type, response.payload)
-    raise _error_from_response(endpoint, response, origin)
+    raise error_from_response(endpoint, response, origin)
 
 
 def decode_result(content_type: str, payload: bytes) -> Any:
@@ -418,10 +418,10 @@ def _named_arguments(
 
 
 def json_object(values: Mapping[str, object], what: str) -> dict[str, Any]:
-    return {name: _json_value(value, name, what) for name, value in values.items()}
+    return {name: json_value(value, name, what) for name, value in values.items()}
 
 
-def _json_value(value: object, name: str, what: str) -> Any:
+def json_value(value: object, name: str, what: str) -> Any:
     """`value` as plain JSON types; `RunHere` naming the parameter when it has none."""
     if value is None or isinstance(value, str | bool | int):
         return value
@@ -429,14 +429,14 @@ def _json_value(value: object, name: str, what: str) -> Any:
         if math.isfinite(value):
             return value
     elif isinstance(value, list | tuple):
-        return [_json_value(item, name, what) for item in value]
+        return [json_value(item, name, what) for item in value]
     elif isinstance(value, dict):
         if all(isinstance(key, str) for key in value):
-            return {key: _json_value(item, name, what) for key, item in value.items()}
+            return {key: json_value(item, name, what) for key, item in value.items()}
     else:
         np = sys.modules.get("numpy")
         if np is not None and isinstance(value, np.bool_ | np.integer | np.floating | np.str_):
-            return _json_value(value.item(), name, what)
+            return json_value(value.item(), name, what)
     kind = type(value)
     shown = repr(value) if isinstance(value, float) else kind.__qualname__
     if kind.__module__ != "builtins":
@@ -544,7 +544,7 @@ def _metadata(header: str | None) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _echo(metadata: Mapping[str, Any]) -> None:
+def echo_output(metadata: Mapping[str, Any]) -> None:
     """Print the UDF's stdout and stderr here, as a run in this process would have."""
     for key, stream in (("stdout", sys.stdout), ("stderr", sys.stderr)):
         text = metadata.get(key)
@@ -553,7 +553,7 @@ def _echo(metadata: Mapping[str, Any]) -> None:
             stream.flush()
 
 
-def _error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:
+def error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:
     try:
         error = json.loads(response.payload).get("error")
     except (ValueError, AttributeError):

@@ -29,11 +29,11 @@ from ._engine_client import (
     Response,
     RunHere,
     _code_run_body,
-    _echo,
-    _error_from_response,
     _metadata,
     _target,
     decode_result,
+    echo_output,
+    error_from_response,
 )
 from ._errors import EngineUnavailableError
 from ._nesting import RECURSION_HEADER, child_depth, in_run
@@ -191,7 +191,7 @@ def run_remote_call(
 
 
 def _answer(remote: Remote, response: Response, origin: Origin) -> Any:
-    _echo(response.metadata)
+    echo_output(response.metadata)
     if response.status == 204:
         return None
     if 200 <= response.status < 300:
@@ -202,7 +202,7 @@ def _answer(remote: Remote, response: Response, origin: Origin) -> Any:
             "add the remote again with the right --token"
         )
     endpoint = EngineEndpoint(remote.url, "", 0, 0, "")
-    error = _error_from_response(endpoint, response, origin)
+    error = error_from_response(endpoint, response, origin)
     if isinstance(error, EngineUnavailableError):
         raise EngineUnavailableError(
             str(error).replace("the UDF Studio engine at", f"remote {remote.name!r} at")

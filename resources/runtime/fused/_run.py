@@ -1,9 +1,10 @@
 """`fused.run`: run a UDF (object, name, path or code) and return its data.
 
 Without an engine a run goes to the running UDF Studio engine when one answers (see
-`_engine_client`), else it runs in this process; `engine="local"` always runs here.
-`engine="remote"` (and Fused's other engine names) runs on the configured remote engine
-(`_remote`): a `Udf` as code, a saved name or a token as the remote's own UDF.
+`_engine_client`), else it runs in this process; `engine="local"` always runs here. A shared
+token runs the UDF it names on the local server (`_token_run`); `UDF_<name>` is the workspace
+UDF `<name>`. `engine="remote"` (and Fused's other engine names) runs on the configured remote
+engine (`_remote`): a `Udf` as code, a saved name or a token as the remote's own UDF.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Any, TypeGuard
 from ._async_run import RunHandle
 from ._binding import bind
 from ._call import REMOTE_ENGINES, check_run_options, run_call, tile_from_call
-from ._errors import EngineUnavailableError, UdfLoadError
-from ._load import load
+from ._errors import UdfLoadError
+from ._load import load, load_name
 from ._remote import goes_remote, run_saved_on_remote
 from ._tiles import make_tile
+from ._token_run import run_token, udf_name_for_token
 from ._udf import Udf
 
 _HEX_TOKEN = re.compile(r"^[0-9a-f]{64}$")
@@ -67,6 +69,14 @@ def run(
             )
 
         return call_saved() if sync else RunHandle(call_saved)
+    if isinstance(udf, str) and is_token(udf) and engine in (None, "local"):
+        token, token_params = udf, merged
+        tile = make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
+
+        def call_token() -> Any:
+            return run_token(token, token_params, tile, cache=cache, cache_max_age=cache_max_age)
+
+        return call_token() if sync else RunHandle(call_token)
     target = resolve_udf(udf)
     tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
 
@@ -98,12 +108,13 @@ def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
         raise TypeError(f"fused.run needs a UDF, a name, a path or code, not {type(udf).__name__}")
     text = os.fspath(udf)
     if is_token(text):
-        raise _token_error(text)
+        return load_name(udf_name_for_token(text))
     try:
         return load(text)
     except UdfLoadError:
-        if text.startswith("UDF_"):
-            raise _token_error(text) from None
+        # `UDF_<name>` is a UDF's public name: the workspace UDF of that name.
+        if text.startswith("UDF_") and len(text) > 4:
+            return load_name(text[4:])
         raise
 
 
@@ -118,10 +129,3 @@ def _names_a_remote_udf(udf: object) -> TypeGuard[str]:
 def is_token(text: str) -> bool:
     """Whether a string is a shared token (`fsh_...` or 64 hex characters)."""
     return text.startswith("fsh_") or bool(_HEX_TOKEN.match(text))
-
-
-def _token_error(token: str) -> EngineUnavailableError:
-    return EngineUnavailableError(
-        f"running {token[:12]}... by token needs the running UDF Studio engine, "
-        "which this process cannot reach yet"
-    )

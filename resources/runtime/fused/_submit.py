@@ -8,6 +8,7 @@ note; `engine="local"` always uses threads here.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -97,9 +98,8 @@ def submit(
 def bind_arg_list(udf: Udf, arg_list: Any) -> list[dict[str, Any]]:
     """The runs' parameters: dicts as they are, a DataFrame's rows, other values bound to the
     UDF's first parameter."""
-    import pandas as pd
-
-    if isinstance(arg_list, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # a DataFrame means pandas is loaded; do not load it here
+    if pd is not None and isinstance(arg_list, pd.DataFrame):
         items: list[Any] = arg_list.to_dict("records")
     elif isinstance(arg_list, str | bytes | Mapping) or not isinstance(arg_list, Iterable):
         raise TypeError(
