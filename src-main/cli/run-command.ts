@@ -66,6 +66,7 @@ Exit status: 0 on success, 1 when the UDF fails (its error and line go to stderr
 
     const remoteName = stringOption(values, 'remote');
     if (remoteName !== undefined) {
+      if (timeoutSeconds) throw new UsageError('--timeout applies to local runs; a remote engine keeps its own time limit');
       const { outcome, name } = await runRemotely(io.env, remoteName, positionals[0] as string, workspaces, { params, tile, formats, cacheMaxAge: values['no-cache'] ? 0 : null });
       return writeOutcome(io, name, outcome, 'miss', out);
     }

@@ -365,6 +365,8 @@ describe('the remote command', () => {
         [['pull', 'X', '--all'], 2, /NAME of a remote UDF, or --all/],
         [['pull', '--all', '--force'], 2, /--force takes one UDF/],
         [['run', 'Hello_World', '--remote', 'ghost'], 1, /no remote engine named "ghost"/],
+        [['run', 'Hello_World', '--remote', 'ghost', '--timeout', '5'], 2, /--timeout applies to local runs/],
+        [['run', 'Hello_World', '--remote'], 2, /argument missing|--remote/],
       ];
       for (const [args, code, message] of cases) {
         const result = await runCli(args, home.env);
