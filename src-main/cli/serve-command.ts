@@ -3,7 +3,8 @@
  */
 
 import { startEngineServer } from '../engine/server/engine-server.js';
-import { DEFAULT_PORT } from '../engine/server/http-server.js';
+import { isIP } from 'node:net';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../engine/server/http-server.js';
 import { UsageError } from './cli-error.js';
 import type { Command } from './command.js';
 import { parseOptions, positiveNumberOption, stringOption } from './options.js';
@@ -11,18 +12,22 @@ import { parseOptions, positiveNumberOption, stringOption } from './options.js';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the engine and its localhost server (tile and file URLs for every UDF)',
-  usage: `udf-studio serve [--port N] [--workspace DIR]... [--workers N]
+  usage: `udf-studio serve [--port N] [--host ADDRESS] [--workspace DIR]... [--workers N]
 
 Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
 shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C stops it.
   --port N          the port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDRESS    listen on ADDRESS instead of 127.0.0.1, e.g. 0.0.0.0 for a team server:
+                    then every route needs a token (shared-token URLs carry theirs, everything
+                    else the private token of credentials) and any machine that can reach the
+                    port can try; put it behind TLS and a firewall
   --workspace DIR   serve the UDFs in DIR (repeatable; default: the home's udfs/)
   --workers N       Python workers (default: one per CPU)
   -v, --verbose     print the workers' own log`,
 
   async run(args, io) {
     const { values, positionals } = parseOptions(args, {
-      port: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
+      port: { type: 'string' }, host: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
     });
     if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
     const portText = stringOption(values, 'port');
@@ -31,12 +36,14 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
     const workers = positiveNumberOption(values, 'workers');
     if (workers !== undefined && !Number.isInteger(workers)) throw new UsageError(`--workers needs a whole number, got ${workers}`);
     const workspaces = values.workspace as string[] | undefined;
+    const host = stringOption(values, 'host') ?? DEFAULT_HOST;
+    if (!isIP(host) && host !== 'localhost') throw new UsageError(`--host needs an IP address such as 127.0.0.1 or 0.0.0.0, got "${host}"`);
     // Internal errors are always shown; the workers' own chatter only with --verbose.
     const log = (line: string): void => {
       if (values.verbose || line.startsWith('internal error')) io.stderr.write(`${line}\n`);
     };
     const server = await startEngineServer({
-      env: io.env, port, log,
+      env: io.env, port, host, log,
       ...(workspaces ? { workspaces } : {}),
       ...(workers ? { poolSize: workers } : {}),
     });
@@ -51,6 +58,9 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    if (server.services.teamMode) {
+      io.stderr.write(`warning: team mode: listening on ${host}, reachable from other machines. Every request needs a token; anyone with the private token (${server.engine.paths.credentials}) can run code here. Use it only on a network you trust, behind TLS.\n`);
+    }
     io.stdout.write(`listening on ${server.url}\n`);
     await stopped;
     return 0;

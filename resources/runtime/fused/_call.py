@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 LOCAL_ENGINES: Final = (None, "local")
+# Fused's serverless and batch engines and its instance names: the configured remote engine.
+REMOTE_ENGINES: Final = ("remote", "realtime", "batch", "small", "medium", "large")
 # Set by the engine for its workers: no notes about a missing engine there, no progress bars.
 WORKER_ENV: Final = "UDF_STUDIO_WORKER"
 _MAX_AGE = re.compile(r"^\d+[smhd]$")
@@ -57,15 +59,16 @@ def check_run_options(engine: str | None, cache: bool, cache_max_age: int | str 
     """Check a run's `engine` and cache options before anything runs.
 
     Raises `ValueError` for `cache=False` together with a `cache_max_age` (they say the same
-    thing twice), and `EngineUnavailableError` for engines other than local.
+    thing twice), and `EngineUnavailableError` for an engine name that is neither local nor
+    remote.
     """
     if not cache and cache_max_age is not None:
         raise ValueError("cache=False already means cache_max_age=0; give one or the other")
     check_cache_max_age(cache_max_age)
-    if engine not in LOCAL_ENGINES:
+    if engine not in LOCAL_ENGINES and engine not in REMOTE_ENGINES:
         raise EngineUnavailableError(
-            f"engine={engine!r}: remote engines are not configured yet; "
-            "this process runs UDFs with engine='local' only"
+            f"engine={engine!r} is not an engine: use 'local', or 'remote' (also 'realtime', "
+            "'batch', 'small', 'medium', 'large') for the configured remote engine"
         )
 
 
@@ -102,8 +105,15 @@ def run_call(
     With no engine named, the call goes to the running UDF Studio engine when one answers (from
     a UDF in a worker too: the engine starts nested runs at once, so a busy pool cannot
     deadlock); otherwise (and always for `engine="local"`) it runs in this process. Either way
-    it is one level deeper than the run it is made from, and fails past five levels.
+    it is one level deeper than the run it is made from, and fails past five levels. Remote
+    engine names send it to the configured remote engine (`_remote`).
     """
+    if engine in REMOTE_ENGINES:
+        from ._remote import goes_remote, run_on_remote
+
+        if goes_remote(engine):
+            return run_on_remote(udf, args, params, tile, cache=cache, cache_max_age=cache_max_age)
+        engine = None  # "realtime" with no remote configured: the local engine
     if engine is None:
         from ._engine_client import run_on_engine  # on first use
 

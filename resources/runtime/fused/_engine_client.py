@@ -267,7 +267,7 @@ def _check_engine(path: Path) -> tuple[EngineEndpoint | None, str]:
     token = _read_token(credentials)
     if token is None:
         return None, f"the engine's credentials file ({credentials}) cannot be read"
-    if not _healthy(*address):
+    if not _healthy(*address, token):
         return None, f"the UDF Studio engine at {url} does not answer"
     return EngineEndpoint(url.rstrip("/"), address[0], address[1], pid, token), ""
 
@@ -293,12 +293,13 @@ def _read_token(path: Path) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def _healthy(host: str, port: int) -> bool:
+def _healthy(host: str, port: int, token: str) -> bool:
     import http.client
 
     connection = http.client.HTTPConnection(host, port, timeout=CONNECT_TIMEOUT_S)
     try:
-        connection.request("GET", "/healthz")
+        # With the token: a team server (`serve --host 0.0.0.0`) answers /healthz only to it.
+        connection.request("GET", "/healthz", headers={"Authorization": f"Bearer {token}"})
         response = connection.getresponse()
         answer = json.loads(response.read(65536)) if response.status == 200 else None
     except (OSError, http.client.HTTPException, ValueError):

@@ -3,7 +3,8 @@
 Without an engine a run goes to the running UDF Studio engine when one answers (see
 `_engine_client`), else it runs in this process; `engine="local"` always runs here. A shared
 token runs the UDF it names on the local server (`_token_run`); `UDF_<name>` is the workspace
-UDF `<name>`.
+UDF `<name>`. `engine="remote"` (and Fused's other engine names) runs on the configured remote
+engine (`_remote`): a `Udf` as code, a saved name or a token as the remote's own UDF.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import FunctionType
-from typing import Any
+from typing import Any, TypeGuard
 
 from ._async_run import RunHandle
 from ._binding import bind
-from ._call import check_run_options, run_call, tile_from_call
+from ._call import REMOTE_ENGINES, check_run_options, run_call, tile_from_call
 from ._errors import UdfLoadError
 from ._load import load, load_name
+from ._remote import goes_remote, run_saved_on_remote
 from ._tiles import make_tile
 from ._token_run import run_token, udf_name_for_token
 from ._udf import Udf
@@ -47,13 +50,25 @@ def run(
     strings are converted by annotation. With `engine=None` the run goes to the running UDF
     Studio engine when there is one (and the arguments can travel as JSON), else it runs in this
     process; `engine="local"` always runs here. Errors raise `UdfRuntimeError` (with `code`,
-    `line`, `file`); `cache=False` with a `cache_max_age` is a `ValueError`; other engines and
-    shared tokens raise `EngineUnavailableError`, as does an engine that fails mid-run.
+    `line`, `file`); `cache=False` with a `cache_max_age` is a `ValueError`; unknown engines
+    and shared tokens without a remote raise `EngineUnavailableError`, as does an engine that
+    fails mid-run. `engine="remote"` (or "realtime", "batch", ...) runs on the configured remote
+    engine: a `Udf` as code, a name or token as the remote's own UDF.
     `sync=False` starts the run and returns a `RunHandle` at once: `await` it, or call
     `.result()`; its arguments are checked before it starts.
     """
     check_run_options(engine, cache, cache_max_age)
     merged = {**parameters, **params} if parameters else params
+    if engine in REMOTE_ENGINES and _names_a_remote_udf(udf) and goes_remote(engine):
+        saved, saved_params = udf, merged
+        saved_tile = make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
+
+        def call_saved() -> Any:
+            return run_saved_on_remote(
+                saved, saved_params, saved_tile, cache=cache, cache_max_age=cache_max_age
+            )
+
+        return call_saved() if sync else RunHandle(call_saved)
     if isinstance(udf, str) and is_token(udf) and engine in (None, "local"):
         token, token_params = udf, merged
         tile = make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
@@ -101,6 +116,14 @@ def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
         if text.startswith("UDF_") and len(text) > 4:
             return load_name(text[4:])
         raise
+
+
+def _names_a_remote_udf(udf: object) -> TypeGuard[str]:
+    """Whether a remote run's target is the remote's own UDF (a name or a token), not local code:
+    a str that is no existing path, no code and no URL."""
+    if not isinstance(udf, str) or "\n" in udf or "://" in udf:
+        return False
+    return not Path(udf).exists()
 
 
 def is_token(text: str) -> bool:

@@ -5,7 +5,10 @@
 
 import type { JobSummary } from '../../../src-shared/jobs.js';
 
-export type EngineEvent = { type: 'job'; job: JobSummary };
+export type EngineEvent =
+  | { type: 'job'; job: JobSummary }
+  /** A UDF was pushed to or pulled from a remote, or the engine switch moved it (remote null: local). */
+  | { type: 'remote'; udf: string; change: 'pushed' | 'pulled' | 'engine'; remote: string | null };
 
 export type EngineEventListener = (event: EngineEvent) => void;
 

@@ -7,6 +7,8 @@
 
 import { rmSync, writeFileSync, renameSync, readFileSync } from 'node:fs';
 import { Engine, type EngineOptions } from '../engine.js';
+import { RemoteStore } from '../remote/remote-config.js';
+import { RemoteEngines } from '../remote/remote-engines.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
 import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
@@ -47,11 +49,15 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       watcher,
       tokens: new TokenStore(engine.db),
       privateToken: loadOrCreatePrivateToken(engine.paths.credentials),
-      allowAnyHost: host !== DEFAULT_HOST && host !== 'localhost' && host !== '::1',
+      remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache),
+      allowAnyHost: !isLoopback(host),
+      teamMode: !isLoopback(host),
       log,
     };
     const running = await listen(services, options.port ?? DEFAULT_PORT, host);
-    const info: EngineInfo = { url: running.url, port: running.port, pid: process.pid, startedAt: new Date().toISOString() };
+    // Scripts on this machine reach a wildcard-bound team server through loopback.
+    const localUrl = host === '0.0.0.0' || host === '::' ? `http://127.0.0.1:${running.port}` : running.url;
+    const info: EngineInfo = { url: localUrl, port: running.port, pid: process.pid, startedAt: new Date().toISOString() };
     const temporary = `${engine.paths.engineInfo}.${process.pid}.tmp`;
     writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`);
     renameSync(temporary, engine.paths.engineInfo);
@@ -73,6 +79,10 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     await engine.close();
     throw error;
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === DEFAULT_HOST || host === 'localhost' || host === '::1';
 }
 
 /** Removes engine.json only if it still describes this process (another engine may own it now). */

@@ -4,6 +4,7 @@
 
 import { udfError } from '../../../src-shared/errors.js';
 import type { Engine } from '../engine.js';
+import type { RemoteEngines } from '../remote/remote-engines.js';
 import { isPrivateToken } from '../tokens/private-token.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import type { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
@@ -14,8 +15,12 @@ export interface ServerServices {
   watcher: WorkspaceWatcher;
   tokens: TokenStore;
   privateToken: string;
+  /** Remote engines: their settings, the UDFs sent to them, proxied runs. */
+  remotes: RemoteEngines;
   /** Accept any Host header (a team server bound beyond loopback, asked for explicitly). */
   allowAnyHost: boolean;
+  /** A team server (`serve --host 0.0.0.0`): every route needs a token, `/healthz` too. */
+  teamMode: boolean;
   log: (line: string) => void;
 }
 
