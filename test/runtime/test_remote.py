@@ -188,3 +188,21 @@ def test_a_broken_remotes_file_is_a_clear_error():
     (home / "remotes.json").write_text("{not json")
     with pytest.raises(EngineUnavailableError, match=r"remotes\.json cannot be read"):
         fused.run(where_am_i, engine="remote")
+
+
+def test_submit_fans_out_on_the_remote(remote_b: RunningEngine):
+    pool = fused.submit(
+        where_am_i, ["a", "b", "c"], engine="remote", collect=False, show_progress=False
+    )
+    assert pool.wait() is True
+    results = pool.results()
+    assert [result["label"] for result in results] == ["a", "b", "c"]
+    assert {parent_pid(result["pid"]) for result in results} == {remote_b.pid}
+    failed = fused.submit(failing, [0, 2], engine="remote", collect=False, max_retry=0)
+    failed.wait(show_progress=False)
+    assert failed.errors()[1].exception_class == "ValueError"
+
+
+def test_submit_to_a_remote_that_is_not_configured_says_so_before_running(tmp_path: Path):
+    with pytest.raises(EngineUnavailableError):
+        fused.submit(where_am_i, ["a"], engine="remote")

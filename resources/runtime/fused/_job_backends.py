@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -30,6 +30,7 @@ from ._engine_client import (
 from ._errors import (
     UDF_ERR_CANCELLED,
     UDF_ERR_MEMORY,
+    UDF_ERR_REMOTE_FAILED,
     UDF_ERR_RUNTIME,
     EngineUnavailableError,
     UdfRuntimeError,
@@ -194,7 +195,8 @@ class _LocalRun:
 
 
 class LocalJobs:
-    """Runs in threads of this process."""
+    """Runs in threads of this process: the UDF itself, or (with `call`) each run sent elsewhere,
+    such as a remote engine, which is why an error that is not the UDF's fails the run too."""
 
     def __init__(
         self,
@@ -204,10 +206,11 @@ class LocalJobs:
         *,
         max_workers: int,
         max_retry: int,
+        call: Callable[[Mapping[str, Any]], Any] | None = None,
     ) -> None:
         from ._call import invoke  # here: _call imports the modules this one does
 
-        self._invoke = invoke
+        self._call = call or (lambda params: invoke(udf, (), params, None))
         self._udf = udf
         self._params = dict(params)
         self._max_retry = max_retry
@@ -269,10 +272,15 @@ class LocalJobs:
                 started = time.perf_counter()
                 with _thread_output.captured() as (out, err), at_depth(self._depth):
                     try:
-                        value = self._invoke(self._udf, (), params, None)
+                        value = self._call(params)
                         error = None
                     except UdfRuntimeError as exc:
                         value, error = None, exc
+                    except Exception as exc:  # the remote, not the UDF: the run fails all the same
+                        value = None
+                        error = UdfRuntimeError(
+                            str(exc), code=UDF_ERR_REMOTE_FAILED, exception_class=type(exc).__name__
+                        )
                     finally:
                         run.duration_s = time.perf_counter() - started
                 run.logs = out.getvalue() + err.getvalue()

@@ -2,7 +2,9 @@
 
 With no engine named, the runs go to the running UDF Studio engine as one job (its workers, its
 cache; progress shows in the window too), else to threads in this process with a one-line
-note; `engine="local"` always uses threads here.
+note; `engine="local"` always uses threads here. A remote engine name ("remote", "batch", or
+"realtime" when a remote is configured) sends each run to the configured remote engine, many at
+once from threads here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from ._call import check_cache_max_age, in_worker
+from ._call import check_cache_max_age, check_run_options, in_worker
 from ._engine_client import (
     RunHere,
     find_engine,
@@ -24,6 +26,7 @@ from ._engine_client import (
 )
 from ._job_backends import EngineJobs, LocalJobs, engine_job_body
 from ._job_pool import JobBackend, JobPool
+from ._remote import configured_remote, goes_remote, run_remote_call
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +34,6 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 DEFAULT_MAX_WORKERS: Final = 32
-LOCAL_ENGINES: Final = (None, "local", "realtime")
 
 
 def submit(
@@ -75,14 +77,18 @@ def submit(
     check_names(target, items, params)
     show = (not in_worker()) if show_progress is None else show_progress
     engine_name = engine if engine is not None else target.engine
-    if engine_name not in LOCAL_ENGINES:
-        from ._errors import EngineUnavailableError
+    check_run_options(engine_name, cache, cache_max_age)
+    if goes_remote(engine_name):
+        configured_remote()  # no remote configured: say so now, not once per run
 
-        raise EngineUnavailableError(
-            f"engine={engine_name!r}: submit runs on the local engine (None, 'local', 'realtime')"
-        )
+        def call_remote(run_params: Mapping[str, Any]) -> Any:
+            return run_remote_call(target, run_params, cache=cache, cache_max_age=cache_max_age)
 
     def start(part: Sequence[Mapping[str, Any]]) -> JobBackend:
+        if goes_remote(engine_name):
+            return LocalJobs(
+                target, part, params, max_workers=workers, max_retry=max_retry, call=call_remote
+            )
         if engine_name != "local":
             backend = _engine_jobs(target, part, params, workers, max_retry, cache, cache_max_age)
             if backend is not None:
