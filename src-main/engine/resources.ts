@@ -17,6 +17,8 @@ export interface ResourcePaths {
   devRequirements: string;
   /** Example UDF folders seeded into a new workspace. */
   exampleUdfs: string;
+  /** The runtime's progress and failure page (HTML, CSS, script). */
+  runtimePage: string;
 }
 
 /** Finds the resources folder: `UDF_STUDIO_RESOURCES`, else the nearest `resources/` above this file. */
@@ -29,6 +31,7 @@ export function resourcePaths(env: NodeJS.ProcessEnv = process.env): ResourcePat
     requirements: join(runtime, 'requirements.txt'),
     devRequirements: join(runtime, 'requirements-dev.txt'),
     exampleUdfs: join(root, 'udfs'),
+    runtimePage: join(root, 'runtime-page'),
   };
 }
 

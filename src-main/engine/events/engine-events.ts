@@ -4,8 +4,12 @@
  */
 
 import type { JobSummary } from '../../../src-shared/jobs.js';
+import type { RuntimeStatus } from '../../../src-shared/runtime.js';
 
-export type EngineEvent = { type: 'job'; job: JobSummary };
+export type EngineEvent =
+  | { type: 'job'; job: JobSummary }
+  /** The runtime's phase or step changed (`line` null), or setup printed `line`. */
+  | { type: 'runtime'; status: RuntimeStatus; line: string | null };
 
 export type EngineEventListener = (event: EngineEvent) => void;
 

@@ -13,6 +13,7 @@ import { sendError, sendJson } from './http-response.js';
 import { Router } from './router.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
+import { registerRuntimeRoutes } from './routes/runtime-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
 import type { ServerServices } from './services.js';
 
@@ -34,6 +35,7 @@ export function buildRouter(services: ServerServices): Router {
   router.add('GET', '/healthz', (ctx) => sendJson(ctx.res, 200, { status: 'ok', workers: services.engine.pool.workerPids().length }));
   registerTokenRoutes(router, services);
   registerCacheRoutes(router, services);
+  registerRuntimeRoutes(router, services);
   registerRunRoutes(router, services);
   registerTokenFileRoute(router, services);
   return router;
