@@ -110,13 +110,18 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopAppOp
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('activate', showWindow);
+  let engineStopped = false;
   app.on('before-quit', (event) => {
-    if (stopped) return;
-    // Quit waits until the workers and the server have stopped.
+    if (engineStopped) return;
+    // Every quit waits until the workers and the server have stopped; the first one stops them.
     event.preventDefault();
+    if (stopped) return;
     stopped = true;
     tray?.destroy();
-    void (server?.close() ?? Promise.resolve()).finally(() => app.quit());
+    void (server?.close() ?? Promise.resolve()).finally(() => {
+      engineStopped = true;
+      app.quit();
+    });
   });
 
   const ready = app.whenReady().then(async () => {
@@ -144,7 +149,6 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopAppOp
     openWindow();
   }).catch((error: unknown) => {
     fail('UDF Studio could not start', error);
-    stopped = true;
     app.quit();
   });
 

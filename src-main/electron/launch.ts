@@ -5,26 +5,12 @@
  */
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli.js';
+import { findElectronBinary } from './electron-binary.js';
 
 /** The project folder: Electron runs the app from its package.json `main`. */
 const APP_DIR = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** The Electron binary's path, or null with the reason it is not there. */
-export function findElectronBinary(): { path: string } | { path: null; reason: string } {
-  let path: unknown;
-  try {
-    // In plain Node the electron package's only export is the path of its binary.
-    path = createRequire(import.meta.url)('electron');
-  } catch (error) {
-    return { path: null, reason: (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'the electron package is not installed' : 'Electron\'s binary was not downloaded' };
-  }
-  if (typeof path !== 'string' || !existsSync(path)) return { path: null, reason: 'Electron\'s binary was not downloaded' };
-  return { path };
-}
 
 async function launch(args: string[]): Promise<number> {
   const electron = findElectronBinary();
