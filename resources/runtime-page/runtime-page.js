@@ -32,8 +32,10 @@ async function poll() {
 
 function show(status) {
   $('title').textContent = TITLES[status.phase] || status.phase;
-  $('explain').textContent = REASONS[status.reason] || 'UDF Studio runs your UDFs in a Python runtime of its own.';
-  $('step').textContent = status.step;
+  $('explain').textContent = status.phase === 'failed'
+    ? 'Setup stopped. Once the problem below is fixed, choose "Reset runtime" to try again; "Copy diagnostics" gives the details for a bug report.'
+    : REASONS[status.reason] || 'UDF Studio runs your UDFs in a Python runtime of its own.';
+  $('step').textContent = status.phase === 'failed' ? '' : status.step;
   $('spinner').classList.toggle('stopped', status.phase === 'ready' || status.phase === 'failed');
   $('failure').hidden = status.phase !== 'failed';
   $('error').textContent = status.error ? `${status.error.code}: ${status.error.message}` : '';

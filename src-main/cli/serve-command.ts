@@ -2,6 +2,8 @@
  * `udf-studio serve [--port N] [--workspace DIR]...`
  */
 
+import { existsSync } from 'node:fs';
+import { resourcePaths } from '../engine/resources.js';
 import { startEngineServer, type EngineServer } from '../engine/server/engine-server.js';
 import { DEFAULT_PORT } from '../engine/server/http-server.js';
 import { windowUrl } from '../engine/server/window-url.js';
@@ -45,7 +47,8 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       env: io.env, port, log,
       ...(workspaces ? { workspaces } : {}),
       ...(workers ? { poolSize: workers } : {}),
-      ...(values.open ? { setupRuntime: { dev: false } } : {}),
+      // A source checkout (it has the dev requirements) keeps its test tools through a repair.
+      ...(values.open ? { setupRuntime: { dev: existsSync(resourcePaths(io.env).devRequirements) } } : {}),
     });
     // Handlers go in before the URL is printed: whoever reads it may signal us at once.
     const stopped = new Promise<void>((resolve) => {
