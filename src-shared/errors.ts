@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   UDF_ERR_FORMAT: { status: 406, title: 'No requested format fits the result' },
   UDF_ERR_RESULT: { status: 422, title: 'The UDF returned a value that cannot be encoded' },
   UDF_ERR_PROTOCOL: { status: 502, title: 'The worker could not read the request' },
+  UDF_ERR_CANCELLED: { status: 409, title: 'The run was cancelled' },
+  UDF_ERR_RECURSION: { status: 508, title: 'UDFs call each other too deep (the limit is 5)' },
+  UDF_ERR_FETCH: { status: 502, title: 'The UDF could not be fetched from its URL' },
+  UDF_ERR_JOB_NOT_FOUND: { status: 404, title: 'No such job' },
   UDF_ERR_WORKER_CRASHED: { status: 422, title: 'The worker running the UDF exited' },
   UDF_ERR_TIMEOUT: { status: 504, title: 'The UDF ran past its time limit' },
   UDF_ERR_MEMORY_LIMIT: { status: 422, title: 'The UDF went over the memory limit' },
@@ -40,6 +44,14 @@ export const ERROR_CODES = {
   UDF_ERR_METHOD: { status: 405, title: 'The route does not take this method' },
   UDF_ERR_URI_TOO_LONG: { status: 414, title: 'The URL is too long' },
   UDF_ERR_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UDF_ERR_REMOTE_UNKNOWN: { status: 404, title: 'No such remote engine is configured' },
+  UDF_ERR_REMOTE_CONFIG: { status: 422, title: 'The remote engine settings cannot be read' },
+  UDF_ERR_REMOTE_UNREACHABLE: { status: 502, title: 'The remote engine cannot be reached' },
+  UDF_ERR_REMOTE_TIMEOUT: { status: 504, title: 'The remote engine did not answer in time' },
+  UDF_ERR_REMOTE_AUTH: { status: 502, title: 'The remote engine refused the token' },
+  UDF_ERR_REMOTE_FAILED: { status: 502, title: 'The remote engine failed' },
+  UDF_ERR_REMOTE_BAD_ANSWER: { status: 502, title: 'The remote engine gave a malformed answer' },
+  UDF_ERR_SYNC_CONFLICT: { status: 409, title: 'The UDF changed on both sides since the last sync' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -58,6 +58,8 @@ export interface RunRequest {
   defaults: Record<ResultKind, Format>;
   /** Time limit in milliseconds; the pool's default when absent. */
   timeoutMs?: number;
+  /** How deep this run is nested in runs of other UDFs (`Fused-Recursion`); 0 when absent. */
+  depth?: number;
 }
 
 /** What the UDF printed and how long it took; present on success and failure alike. */

@@ -3,9 +3,11 @@
  */
 
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { homePaths } from '../engine/home.js';
 import { resourcePaths } from '../engine/resources.js';
 import { startEngineServer, type EngineServer } from '../engine/server/engine-server.js';
-import { DEFAULT_PORT } from '../engine/server/http-server.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../engine/server/http-server.js';
 import { windowUrl } from '../engine/server/window-url.js';
 import { UsageError } from './cli-error.js';
 import type { CliIo, Command } from './command.js';
@@ -15,11 +17,15 @@ import { parseOptions, positiveNumberOption, stringOption } from './options.js';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the engine and its localhost server (tile and file URLs for every UDF)',
-  usage: `udf-studio serve [--port N] [--workspace DIR]... [--workers N] [--open]
+  usage: `udf-studio serve [--port N] [--host ADDRESS] [--workspace DIR]... [--workers N] [--open]
 
 Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
 shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C stops it.
   --port N          the port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDRESS    listen on ADDRESS instead of 127.0.0.1, e.g. 0.0.0.0 for a team server:
+                    then every route needs a token (shared-token URLs carry theirs, everything
+                    else the private token of credentials) and any machine that can reach the
+                    port can try; put it behind TLS and a firewall
   --workspace DIR   serve the UDFs in DIR (repeatable; default: the home's udfs/)
   --workers N       Python workers (default: one per CPU)
   --open            as the desktop app does: set up or repair the Python runtime when it is missing or
@@ -29,7 +35,7 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
 
   async run(args, io) {
     const { values, positionals } = parseOptions(args, {
-      port: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
+      port: { type: 'string' }, host: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
       open: { type: 'boolean' },
     });
     if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
@@ -39,12 +45,14 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
     const workers = positiveNumberOption(values, 'workers');
     if (workers !== undefined && !Number.isInteger(workers)) throw new UsageError(`--workers needs a whole number, got ${workers}`);
     const workspaces = values.workspace as string[] | undefined;
+    const host = stringOption(values, 'host') ?? DEFAULT_HOST;
+    if (!isIP(host) && host !== 'localhost') throw new UsageError(`--host needs an IP address such as 127.0.0.1 or 0.0.0.0, got "${host}"`);
     // Internal errors are always shown; the workers' own chatter only with --verbose.
     const log = (line: string): void => {
       if (values.verbose || line.startsWith('internal error')) io.stderr.write(`${line}\n`);
     };
     const server = await startEngineServer({
-      env: io.env, port, log,
+      env: io.env, port, host, log,
       ...(workspaces ? { workspaces } : {}),
       ...(workers ? { poolSize: workers } : {}),
       // A source checkout (it has the dev requirements) keeps its test tools through a repair.
@@ -61,6 +69,9 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    if (server.services.teamMode) {
+      io.stderr.write(`warning: team mode: listening on ${host}, reachable from other machines. Every request needs a token; anyone with the private token (${homePaths(io.env).credentials}) can run code here. Use it only on a network you trust, behind TLS.\n`);
+    }
     io.stdout.write(`listening on ${server.url}\n`);
     if (values.open) {
       reportRuntime(server, io, values.verbose === true);

@@ -16,6 +16,7 @@ import type { Tile } from '../../src-shared/tiles.js';
 import { resultCacheKey } from './cache/cache-key.js';
 import { ResultCache, type CacheEntry, type ResultCacheOptions } from './cache/result-cache.js';
 import { EngineEvents } from './events/engine-events.js';
+import { JobManager } from './jobs/job-manager.js';
 import { homePaths, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
 import { runtimePython } from './runtime/python-env.js';
@@ -57,6 +58,10 @@ export interface EngineRun {
   timeoutMs?: number;
   /** The call's cache max age (seconds, or "10m" style); 0 skips the cache. Absent: the UDF's own, else 90 days. */
   cacheMaxAge?: string | number | null;
+  /** How deep the run is nested in another UDF's run (`Fused-Recursion`). */
+  depth?: number;
+  /** Cancels the run (it then fails with UDF_ERR_CANCELLED). */
+  signal?: AbortSignal;
 }
 
 /** `hit`: from the cache; `miss`: ran and (when allowed) stored; `off`: ran with the cache skipped. */
@@ -74,6 +79,9 @@ export class Engine {
   private readonly inFlight = new Map<string, Promise<RunOutcome>>();
   /** The code key each UDF last ran with, to spot an edit and drop the old version's entries. */
   private readonly lastCodeKey = new Map<string, string>();
+  /** Submit jobs: many runs of one UDF. */
+  readonly jobs: JobManager;
+
   private constructor(
     /** What changed, for the window's event stream and the CLI's progress bars. */
     readonly events: EngineEvents,
@@ -85,7 +93,9 @@ export class Engine {
     readonly cache: ResultCache | null,
     readonly udfIds: UdfIds,
     private readonly fingerprint: string,
-  ) {}
+  ) {
+    this.jobs = new JobManager(paths.jobs, (run) => this.run(run), this.events);
+  }
 
   /** Opens the engine: checks the runtime, prepares the home folder and starts the workers. */
   static async open(options: EngineOptions = {}): Promise<Engine> {
@@ -144,23 +154,28 @@ export class Engine {
       formats: request.formats ?? [],
       defaults: request.defaults ?? READABLE_DEFAULTS,
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
+      ...(request.depth ? { depth: request.depth } : {}),
     };
+    const control = request.signal ? { signal: request.signal } : {};
     if (!this.cache || callMaxAge === 0) {
-      const outcome = await this.pool.run(runRequest);
+      const outcome = await this.pool.run(runRequest, control);
       return { outcome, cache: 'off', etag: outcome.ok ? digest(outcome.body) : null };
     }
     const key = resultCacheKey({ codeKey: runRequest.udf.key, runtimeFingerprint: this.fingerprint, params: runRequest.params, tile: runRequest.tile, formats: runRequest.formats, defaults: runRequest.defaults });
     const hit = this.cache.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS);
     if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
 
-    let flight = this.inFlight.get(key);
+    // A run that can be cancelled does not share its flight: cancelling it must not fail the others.
+    let flight = request.signal ? undefined : this.inFlight.get(key);
     if (!flight) {
-      flight = this.pool.run(runRequest).then((outcome) => {
+      flight = this.pool.run(runRequest, control).then((outcome) => {
         if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
         return outcome;
       });
-      this.inFlight.set(key, flight);
-      void flight.finally(() => this.inFlight.delete(key));
+      if (!request.signal) {
+        this.inFlight.set(key, flight);
+        void flight.finally(() => this.inFlight.delete(key));
+      }
     }
     const outcome = await flight;
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null };
@@ -173,6 +188,7 @@ export class Engine {
 
   /** Stops the workers and closes the database. */
   async close(): Promise<void> {
+    this.jobs.close();
     await this.pool.close();
     this.cache?.flush();
     if (this.db.open) this.db.close();

@@ -21,11 +21,14 @@ UDF_ERR_MEMORY: Final = "UDF_ERR_MEMORY"
 UDF_ERR_FORMAT: Final = "UDF_ERR_FORMAT"
 UDF_ERR_RESULT: Final = "UDF_ERR_RESULT"
 UDF_ERR_PROTOCOL: Final = "UDF_ERR_PROTOCOL"
+UDF_ERR_CANCELLED: Final = "UDF_ERR_CANCELLED"
+UDF_ERR_RECURSION: Final = "UDF_ERR_RECURSION"
 # Raised by `fused.load` in Python only (the worker never reads folders); the same codes as the
 # engine's table in src-shared/errors.ts.
 UDF_ERR_BAD_FOLDER: Final = "UDF_ERR_BAD_FOLDER"
 UDF_ERR_NODE_TEMPLATE: Final = "UDF_ERR_NODE_TEMPLATE"
 UDF_ERR_NOT_FOUND: Final = "UDF_ERR_NOT_FOUND"
+UDF_ERR_FETCH: Final = "UDF_ERR_FETCH"
 
 ERROR_CODES: Final = frozenset(
     {
@@ -40,9 +43,12 @@ ERROR_CODES: Final = frozenset(
         UDF_ERR_FORMAT,
         UDF_ERR_RESULT,
         UDF_ERR_PROTOCOL,
+        UDF_ERR_CANCELLED,
+        UDF_ERR_RECURSION,
         UDF_ERR_BAD_FOLDER,
         UDF_ERR_NODE_TEMPLATE,
         UDF_ERR_NOT_FOUND,
+        UDF_ERR_FETCH,
     }
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import threading
 from typing import Any, BinaryIO, Final
 
 LENGTHS: Final = struct.Struct(">II")
@@ -46,10 +47,11 @@ class FrameReader:
 
 
 class FrameWriter:
-    """Writes frames to a file descriptor, one flush per frame."""
+    """Writes frames to a file descriptor, one flush per frame; safe to share between threads."""
 
     def __init__(self, fd: int) -> None:
         self._file: BinaryIO = os.fdopen(fd, "wb", buffering=64 * 1024)
+        self._lock = threading.Lock()
 
     def write(self, header: dict[str, Any], payload: bytes = b"") -> None:
         """Write one frame; the header is encoded as ASCII-only JSON."""
@@ -57,11 +59,12 @@ class FrameWriter:
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"payload of {len(payload)} bytes does not fit a frame")
         file = self._file
-        file.write(LENGTHS.pack(len(encoded), len(payload)))
-        file.write(encoded)
-        if payload:
-            file.write(payload)
-        file.flush()
+        with self._lock:
+            file.write(LENGTHS.pack(len(encoded), len(payload)))
+            file.write(encoded)
+            if payload:
+                file.write(payload)
+            file.flush()
 
     def close(self) -> None:
         """Flush and close the descriptor."""

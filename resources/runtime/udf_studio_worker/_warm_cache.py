@@ -6,7 +6,9 @@ never hashes code itself. The rest of the request's `udf` object is read only fo
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
+from contextlib import suppress
 from pathlib import PurePath
 from typing import Any, Final
 
@@ -28,6 +30,8 @@ class WarmCache:
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self._size = size
         self._entries: OrderedDict[str, Udf] = OrderedDict()
+        # Runs in several threads may bring the same new key: its code is executed once.
+        self._lock = threading.Lock()
 
     def udf_for(self, data: object) -> Udf:
         """The UDF for a request's `udf` object, executing its code only for a new key.
@@ -43,8 +47,17 @@ class WarmCache:
         entries = self._entries
         udf = entries.get(key)
         if udf is not None:
-            entries.move_to_end(key)
+            with suppress(KeyError):  # dropped by another thread meanwhile: still usable
+                entries.move_to_end(key)
             return udf
+        with self._lock:
+            udf = entries.get(key)
+            if udf is not None:
+                return udf
+            return self._add(key, data)
+
+    def _add(self, key: str, data: dict[str, Any]) -> Udf:
+        entries = self._entries
         udf = _prepare(data)
         entries[key] = udf
         if len(entries) > self._size:

@@ -1,6 +1,9 @@
-"""The worker: serves `run`, `describe` and `shutdown` requests from the engine, one at a time.
+"""The worker: serves `run`, `describe`, `load`, `cancel` and `shutdown` requests from the engine.
 
-Requests arrive on fd 3 and responses leave on fd 4 (see docs/worker-protocol.md). Executed UDF
+Requests arrive on fd 3 and responses leave on fd 4 (see docs/worker-protocol.md). A reader
+thread takes every frame: `load` and `cancel` are answered at once; a run or describe goes to
+the main thread when it is free, else to a thread of its own, so a worker whose runs wait (on
+I/O, on sleep, on a UDF they called) can take more; the engine decides how many. Executed UDF
 code stays warm per key: a run with a known key does no compiling, hashing or signature work.
 UDF errors, bad requests and unencodable results are answered as data; only a broken stream
 (a frame cut short, impossible lengths) ends the worker.
@@ -8,31 +11,37 @@ UDF errors, bad requests and unencodable results are answered as data; only a br
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import platform
+import queue
 import re
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Final
 
 import fused
+from fused import _thread_output
 from fused._call import invoke
 from fused._errors import (
+    UDF_ERR_CANCELLED,
     UDF_ERR_MEMORY,
     UDF_ERR_PROTOCOL,
     UDF_ERR_RESULT,
     UDF_ERR_RUNTIME,
     UdfRuntimeError,
 )
+from fused._nesting import at_depth
 from fused._results import EncodedResult, encode_result
 from fused._shared_disk import load_env_file
 from fused._tiles import make_tile
 from fused._udf import Udf
 
+from ._cancellation import Cancellation, RunCancelled
 from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
 from ._warm_cache import ProtocolError, WarmCache
 
@@ -40,6 +49,8 @@ REQUEST_FD: Final = 3
 RESPONSE_FD: Final = 4
 PRELOAD_ENV: Final = "UDF_STUDIO_PRELOAD"
 _ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(-?\d+)')
+# What the reader hands the main thread to end the process, with the exit status.
+_Stop = int
 
 
 def main() -> int:
@@ -58,17 +69,16 @@ def main() -> int:
         }
     )
     preload(os.environ.get(PRELOAD_ENV, ""))
+    _thread_output.install()
     worker = Worker(writer)
+    main_queue: queue.SimpleQueue[dict[str, Any] | _Stop] = queue.SimpleQueue()
+    dispatcher = Dispatcher(worker, main_queue)
+    threading.Thread(target=dispatcher.read_all, args=(reader,), daemon=True).start()
     while True:
-        try:
-            frame = reader.read()
-        except FrameError as exc:
-            log(f"request stream broken: {exc}")
-            return 1
-        if frame is None:
-            return 0
-        if not worker.handle(frame[0]):
-            return 0
+        item = main_queue.get()
+        if isinstance(item, int):
+            return item
+        dispatcher.serve(item, on_main=True)
 
 
 def preload(names: str) -> None:
@@ -99,30 +109,91 @@ def log(message: str) -> None:
         stream.flush()
 
 
+class Dispatcher:
+    """Reads requests and decides which thread serves each."""
+
+    def __init__(self, worker: Worker, main_queue: queue.SimpleQueue[dict[str, Any] | _Stop]):
+        self._worker = worker
+        self._main_queue = main_queue
+        self._lock = threading.Lock()
+        self._main_busy = False
+
+    def read_all(self, reader: FrameReader) -> None:
+        """The reader thread: route every frame until the stream ends."""
+        status = 0
+        while True:
+            try:
+                frame = reader.read()
+            except FrameError as exc:
+                log(f"request stream broken: {exc}")
+                status = 1
+                break
+            if frame is None:
+                break
+            request = self._worker.parse(frame[0])
+            if request is None:
+                continue
+            op = request.get("op")
+            if op == "shutdown":
+                break
+            if op == "load":
+                self._worker.load(request)
+            elif op == "cancel":
+                self._worker.cancel(request)
+            else:
+                self._start(request)
+        self._main_queue.put(status)
+
+    def serve(self, request: dict[str, Any], *, on_main: bool) -> None:
+        """Answer one run or describe request (in the thread it was given to)."""
+        try:
+            self._worker.handle(request)
+        except RunCancelled:
+            pass  # a cancel that arrived as the run ended: its answer is already written
+        finally:
+            if on_main:
+                with self._lock:
+                    self._main_busy = False
+
+    def _start(self, request: dict[str, Any]) -> None:
+        with self._lock:
+            to_main = not self._main_busy
+            self._main_busy = self._main_busy or to_main
+        if to_main:
+            self._main_queue.put(request)
+        else:
+            threading.Thread(
+                target=self.serve, args=(request,), kwargs={"on_main": False}, daemon=True
+            ).start()
+
+
 class Worker:
     """Handles requests and writes their responses."""
 
     def __init__(self, writer: FrameWriter) -> None:
         self._writer = writer
         self._cache = WarmCache()
+        self._cancellation = Cancellation()
         self._handlers: dict[str, Callable[[object, dict[str, Any]], None]] = {
             "run": self._run,
             "describe": self._describe,
         }
 
-    def handle(self, header: bytes) -> bool:
-        """Answer one request; False when the worker should exit."""
+    def parse(self, header: bytes) -> dict[str, Any] | None:
+        """A request's header as a dict; malformed ones are answered here and give None."""
         try:
             request = json.loads(header)
         except (ValueError, RecursionError) as exc:
             self._protocol_error(_id_from_broken(header), f"request header is not JSON: {exc}")
-            return True
+            return None
         if not isinstance(request, dict):
             self._protocol_error(None, "request header must be a JSON object")
-            return True
+            return None
+        return request
+
+    def handle(self, request: dict[str, Any]) -> None:
+        """Answer one request."""
         op = request.get("op")
-        if op == "shutdown":
-            return False
         request_id = request.get("id")
         handler = self._handlers.get(op) if isinstance(op, str) else None
         if handler is None:
@@ -135,43 +206,69 @@ class Worker:
                 handler(request_id, request)
             except ProtocolError as exc:
                 self._protocol_error(request_id, str(exc))
-        return True
+
+    def load(self, request: dict[str, Any]) -> None:
+        """Answer `load`: the CPU time this process has used and (where the system says) how many
+        of its other threads are running or ready to run now, which together tell runs that wait
+        from runs that compute, even on a machine crowded by other processes."""
+        request_id = request.get("id")
+        if not _is_id(request_id):
+            self._protocol_error(None, "load request has no valid id")
+            return
+        answer: dict[str, Any] = {"id": request_id, "ok": True, "cpuSeconds": time.process_time()}
+        runnable = runnable_threads()
+        if runnable is not None:
+            answer["runnableThreads"] = runnable
+        self._writer.write(answer)
+
+    def cancel(self, request: dict[str, Any]) -> None:
+        """Interrupt the run named by `target` (no answer: the run itself answers, cancelled)."""
+        target = request.get("target")
+        if _is_id(target):
+            self._cancellation.cancel(target)
 
     def _run(self, request_id: object, request: dict[str, Any]) -> None:
         params = _field(request, "params", dict, {})
         tile = _field(request, "tile", dict, None)
         formats = _field(request, "formats", list, [])
         defaults = _field(request, "defaults", dict, {})
+        depth = request.get("depth", 0)
         if not all(isinstance(name, str) for name in formats):
             raise ProtocolError("formats must be a list of strings")
-        out, err = io.StringIO(), io.StringIO()
-        saved = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = out, err
+        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+            raise ProtocolError("depth must be a non-negative integer")
         started = time.perf_counter()
         encoded: EncodedResult | None = None
         error: dict[str, Any] | None = None
-        try:
-            udf = self._cache.udf_for(request.get("udf"))
-            coordinates = None
-            if tile is not None:
-                coordinates = make_tile(tile.get("x"), tile.get("y"), tile.get("z"))
-            # durationMs is the call plus encoding, not executing new code.
-            started = time.perf_counter()
-            result = invoke(udf, (), params, coordinates)
-            encoded = encode_result(result, formats, defaults, coordinates)
-            if len(encoded.payload) > MAX_PAYLOAD_BYTES:
-                raise UdfRuntimeError("the result is too large for one frame", code=UDF_ERR_RESULT)
-        except (ProtocolError, KeyboardInterrupt):
-            raise
-        except UdfRuntimeError as exc:
-            error = exc.to_data()
-        except MemoryError as exc:
-            error = _unexpected(exc, UDF_ERR_MEMORY)
-        except BaseException as exc:  # SystemExit from UDF code, or a bug: answer, keep serving
-            error = _unexpected(exc, UDF_ERR_RUNTIME)
-        finally:
-            duration = (time.perf_counter() - started) * 1000.0
-            sys.stdout, sys.stderr = saved
+        with _thread_output.captured() as (out, err):
+            self._cancellation.started(request_id)
+            try:
+                udf = self._cache.udf_for(request.get("udf"))
+                coordinates = None
+                if tile is not None:
+                    coordinates = make_tile(tile.get("x"), tile.get("y"), tile.get("z"))
+                # durationMs is the call plus encoding, not executing new code.
+                started = time.perf_counter()
+                with at_depth(depth):
+                    result = invoke(udf, (), params, coordinates)
+                encoded = encode_result(result, formats, defaults, coordinates)
+                if len(encoded.payload) > MAX_PAYLOAD_BYTES:
+                    raise UdfRuntimeError(
+                        "the result is too large for one frame", code=UDF_ERR_RESULT
+                    )
+            except (ProtocolError, KeyboardInterrupt):
+                raise
+            except UdfRuntimeError as exc:
+                error = exc.to_data()
+            except RunCancelled:
+                error = UdfRuntimeError("the run was cancelled", code=UDF_ERR_CANCELLED).to_data()
+            except MemoryError as exc:
+                error = _unexpected(exc, UDF_ERR_MEMORY)
+            except BaseException as exc:  # SystemExit from UDF code, or a bug: answer, keep serving
+                error = _unexpected(exc, UDF_ERR_RUNTIME)
+            finally:
+                self._cancellation.finished(request_id)
+                duration = (time.perf_counter() - started) * 1000.0
         response: dict[str, Any] = {"id": request_id, "ok": encoded is not None}
         if encoded is None:
             response.update(
@@ -192,15 +289,12 @@ class Worker:
         self._writer.write(response, encoded.payload)
 
     def _describe(self, request_id: object, request: dict[str, Any]) -> None:
-        saved = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
-        try:
-            udf = self._cache.udf_for(request.get("udf"))
-            response = describe(udf)
-        except UdfRuntimeError as exc:
-            response = {"ok": False, "error": exc.to_data()}
-        finally:
-            sys.stdout, sys.stderr = saved
+        with _thread_output.captured():
+            try:
+                udf = self._cache.udf_for(request.get("udf"))
+                response = describe(udf)
+            except UdfRuntimeError as exc:
+                response = {"ok": False, "error": exc.to_data()}
         self._writer.write({"id": request_id, **response})
 
     def _protocol_error(self, request_id: object, message: str) -> None:
@@ -209,6 +303,21 @@ class Worker:
             return
         error = UdfRuntimeError(message, code=UDF_ERR_PROTOCOL)
         self._writer.write({"id": request_id, "ok": False, "error": error.to_data()})
+
+
+def runnable_threads() -> int | None:
+    """Threads of this process but the caller running or ready to run (Linux), else None."""
+    me = str(threading.get_native_id())
+    count = 0
+    try:
+        for task in os.scandir("/proc/self/task"):
+            if task.name == me:
+                continue
+            text = Path(task.path, "stat").read_text(encoding="ascii", errors="replace")
+            count += text[text.rindex(")") + 2] == "R"
+    except (OSError, ValueError, IndexError):
+        return None
+    return count
 
 
 def describe(udf: Udf) -> dict[str, Any]:

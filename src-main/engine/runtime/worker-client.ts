@@ -117,12 +117,23 @@ export class WorkerClient {
 
   /** Sends one request and resolves with the worker's answer to it. */
   request(message: Record<string, unknown>): Promise<Frame> {
-    if (!this.alive) return Promise.reject(new WorkerExitedError(this.exitInfo as WorkerExit));
+    return this.send(message).answer;
+  }
+
+  /** Sends one request; its id (to name it in a later `cancel`) and the answer to come. */
+  send(message: Record<string, unknown>): { id: number; answer: Promise<Frame> } {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    if (!this.alive) return { id, answer: Promise.reject(new WorkerExitedError(this.exitInfo as WorkerExit)) };
+    const answer = new Promise<Frame>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.requests.write(encodeFrame({ ...message, id }));
     });
+    return { id, answer };
+  }
+
+  /** Sends a message that has no answer (`cancel`). */
+  notify(message: Record<string, unknown>): void {
+    if (this.alive) this.requests.write(encodeFrame(message));
   }
 
   /** Asks the worker to exit, and kills it if it has not within `graceMs`. */

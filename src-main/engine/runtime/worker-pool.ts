@@ -1,8 +1,15 @@
 /**
  * A pool of warm Python workers behind one queue, with a time and memory limit on every run.
  *
- * A worker that crashes, hangs past the limit or grows past the memory limit is killed; its run
- * fails with a clear error and a replacement starts, so the runs queued behind it still succeed.
+ * Each worker starts with one run at a time. When its runs wait (I/O, sleep, a UDF they called)
+ * rather than compute, as its CPU time shows, it is given more, up to
+ * {@link MAX_RUNS_PER_WORKER}: waiting jobs go far past the CPU count while CPU-bound ones stay at
+ * one per worker. A run nested in another (depth > 0) starts at once whatever the load, since the
+ * run that called it holds a worker while it waits: a pool of one cannot deadlock.
+ *
+ * A worker that crashes, hangs past the limit or grows past the memory limit is killed; the run to
+ * blame fails with a clear error, runs that shared the worker are run again, and a replacement
+ * starts, so the runs queued behind it still succeed.
  */
 
 import { availableParallelism } from 'node:os';
@@ -16,8 +23,16 @@ import type { Frame } from './frame-codec.js';
 /** The hosted realtime engine's limit, which UDFs are written for. */
 export const DEFAULT_TIMEOUT_MS = 120_000;
 export const DEFAULT_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
-/** How often running workers' memory is sampled. */
-const MEMORY_POLL_MS = 100;
+/** Runs one worker may have at once when they wait; with the CPU count of workers, Fused's 32. */
+export const MAX_RUNS_PER_WORKER = 16;
+/** How long a cancelled run may take to stop before its worker is killed. */
+export const CANCEL_GRACE_MS = 2_000;
+/** How often busy workers' memory and CPU time are sampled. */
+const SAMPLE_MS = 100;
+/** Below this share of one core, with no thread ready to run, a busy worker's runs are waiting. */
+const WAITING_CPU_SHARE = 0.25;
+/** A waiting worker's allowance grows this many times per sample (1, 4, 16). */
+const GROWTH = 4;
 /** Workers that fail to start in a row before the pool stops trying and fails the queue. */
 const START_FAILURE_LIMIT = 3;
 
@@ -31,18 +46,46 @@ export interface PoolOptions {
   onLog?: (line: string) => void;
 }
 
+/** What a caller may add to a run: a way to cancel it. */
+export interface RunControl {
+  signal?: AbortSignal;
+}
+
 interface Task {
   message: Record<string, unknown>;
   timeoutMs: number;
+  /** Started by another run (depth > 0): never waits for a free worker. */
+  nested: boolean;
+  /** Runs alone in its worker (after a crash that could have been another run's). */
+  solo: boolean;
+  /** Ever ran beside another run in the same worker. */
+  shared: boolean;
+  requeued: number;
+  signal: AbortSignal | undefined;
   resolve: (frame: Frame) => void;
   reject: (error: Error) => void;
+  /** While running: the worker's id for it, its slot and its timers. */
+  requestId: number;
+  slot: Slot | null;
+  timers: NodeJS.Timeout[];
+  /** Why the pool killed the worker, when this run is to blame. */
+  killedFor: ErrorData | null;
+  /** The worker was killed for another run: this one goes back in the queue. */
+  innocent: boolean;
+  onAbort: (() => void) | null;
 }
 
 interface Slot {
   worker: WorkerClient | null;
-  task: Task | null;
-  /** Why the running task's worker was killed, when the pool killed it. */
-  killedFor: ErrorData | null;
+  tasks: Set<Task>;
+  /** How many runs this worker may have at once now. */
+  allowance: number;
+  /** The last CPU time sample (seconds of CPU, at a monotonic time in ms). */
+  cpu: { seconds: number; at: number } | null;
+  probing: boolean;
+  residentBytes: number;
+  /** Why the worker was killed when no single run is to blame (memory shared by several). */
+  killedForAll: ErrorData | null;
 }
 
 /** The pool. `run` and `describe` queue work; `close` stops every worker. */
@@ -55,14 +98,16 @@ export class WorkerPool {
   private startFailures = 0;
   private lastStartError = '';
   private closed = false;
-  private memoryTimer: NodeJS.Timeout | null = null;
+  private sampleTimer: NodeJS.Timeout | null = null;
   private readonly starting = new Set<Promise<void>>();
 
   constructor(private readonly options: PoolOptions) {
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
-    this.slots = Array.from({ length: this.size }, () => ({ worker: null, task: null, killedFor: null }));
+    this.slots = Array.from({ length: this.size }, () => ({
+      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, residentBytes: 0, killedForAll: null,
+    }));
   }
 
   /** Starts every worker; resolves when all are ready (or have failed to start). */
@@ -73,8 +118,9 @@ export class WorkerPool {
     }
   }
 
-  /** Runs a UDF. UDF errors, crashes and limits come back as a failed outcome, never as a throw. */
-  async run(request: RunRequest): Promise<RunOutcome> {
+  /** Runs a UDF. UDF errors, crashes, limits and cancels come back as a failed outcome, never as a throw. */
+  async run(request: RunRequest, control: RunControl = {}): Promise<RunOutcome> {
+    const depth = request.depth ?? 0;
     const message = {
       op: 'run',
       udf: toWire(request.udf),
@@ -82,10 +128,11 @@ export class WorkerPool {
       tile: request.tile,
       formats: request.formats,
       defaults: request.defaults,
+      ...(depth > 0 ? { depth } : {}),
     };
     const started = performance.now();
     try {
-      const frame = await this.submit(message, request.timeoutMs ?? this.timeoutMs);
+      const frame = await this.submit(message, request.timeoutMs ?? this.timeoutMs, depth > 0, control.signal);
       return toOutcome(frame);
     } catch (error) {
       return failure(asErrorData(error), performance.now() - started);
@@ -96,7 +143,7 @@ export class WorkerPool {
   async describe(udf: UdfSource): Promise<{ ok: true; description: UdfDescription } | RunFailure> {
     const started = performance.now();
     try {
-      const frame = await this.submit({ op: 'describe', udf: toWire(udf) }, this.timeoutMs);
+      const frame = await this.submit({ op: 'describe', udf: toWire(udf) }, this.timeoutMs, false, undefined);
       const header = frame.header;
       if (header.ok !== true) return toOutcome(frame) as RunFailure;
       return {
@@ -119,59 +166,151 @@ export class WorkerPool {
     return this.slots.flatMap((slot) => (slot.worker?.alive ? [slot.worker.pid] : []));
   }
 
+  /** Runs in progress and waiting, and the workers' memory: for the window and the benchmarks. */
+  load(): { running: number; queued: number; perWorker: { pid: number; running: number; allowance: number; residentBytes: number }[] } {
+    const perWorker = this.slots.flatMap((slot) => (slot.worker?.alive
+      ? [{ pid: slot.worker.pid, running: slot.tasks.size, allowance: slot.allowance, residentBytes: slot.residentBytes }]
+      : []));
+    return { running: perWorker.reduce((sum, worker) => sum + worker.running, 0), queued: this.queue.length, perWorker };
+  }
+
   /** Stops every worker and fails whatever is still queued. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.memoryTimer) clearInterval(this.memoryTimer);
-    for (const task of this.queue.splice(0)) task.reject(udfError('UDF_ERR_ENGINE_CLOSED', 'the engine is shutting down'));
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
+    for (const task of this.queue.splice(0)) this.settle(task, udfError('UDF_ERR_ENGINE_CLOSED', 'the engine is shutting down'));
     await Promise.all([...this.starting]);
     await Promise.all(this.slots.map((slot) => slot.worker?.shutdown()));
   }
 
-  private submit(message: Record<string, unknown>, timeoutMs: number): Promise<Frame> {
+  private submit(message: Record<string, unknown>, timeoutMs: number, nested: boolean, signal: AbortSignal | undefined): Promise<Frame> {
     if (this.closed) return Promise.reject(udfError('UDF_ERR_ENGINE_CLOSED', 'the engine is shutting down'));
+    if (signal?.aborted) return Promise.reject(cancelledError());
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, timeoutMs, resolve, reject });
+      const task: Task = {
+        message, timeoutMs, nested, solo: false, shared: false, requeued: 0, signal, resolve, reject,
+        requestId: -1, slot: null, timers: [], killedFor: null, innocent: false, onAbort: null,
+      };
+      if (signal) {
+        task.onAbort = () => this.cancel(task);
+        signal.addEventListener('abort', task.onAbort, { once: true });
+      }
+      this.queue.push(task);
       this.dispatch();
     });
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.task || !slot.worker?.alive) continue;
-      this.execute(slot, this.queue.shift() as Task);
+    for (let index = 0; index < this.queue.length && this.hasRoom(); ) {
+      const task = this.queue[index] as Task;
+      const slot = this.pick(task);
+      if (!slot) {
+        index += 1;
+        continue;
+      }
+      this.queue.splice(index, 1);
+      this.execute(slot, task);
     }
     if (this.queue.length > 0 && this.startFailures >= START_FAILURE_LIMIT && this.slots.every((s) => !s.worker?.alive)) {
       const error = udfError('UDF_ERR_RUNTIME_MISSING', `workers fail to start: ${this.lastStartError}`);
-      for (const task of this.queue.splice(0)) task.reject(error);
+      for (const task of this.queue.splice(0)) this.settle(task, error);
     }
+  }
+
+  /** Whether any queued run could start now (so dispatch stops scanning a long queue early). */
+  private hasRoom(): boolean {
+    return this.slots.some((slot) => slot.worker?.alive) && (this.queue.some((task) => task.nested)
+      || this.slots.some((slot) => slot.worker?.alive && !hasSolo(slot) && slot.tasks.size < slot.allowance));
+  }
+
+  /** The worker a queued run goes to now, or null when it must wait. */
+  private pick(task: Task): Slot | null {
+    const alive = this.slots.filter((slot) => slot.worker?.alive);
+    const idle = alive.find((slot) => slot.tasks.size === 0);
+    if (task.solo) return idle ?? null;
+    if (idle) return idle;
+    const open = alive.filter((slot) => !hasSolo(slot));
+    const candidates = task.nested ? (open.length > 0 ? open : alive) : open.filter((slot) => slot.tasks.size < slot.allowance);
+    let best: Slot | null = null;
+    for (const slot of candidates) if (!best || slot.tasks.size < best.tasks.size) best = slot;
+    return best;
   }
 
   private execute(slot: Slot, task: Task): void {
     const worker = slot.worker as WorkerClient;
-    slot.task = task;
-    slot.killedFor = null;
-    this.watchMemory();
-    const timer = setTimeout(() => {
-      slot.killedFor = { code: 'UDF_ERR_TIMEOUT', message: `the run took longer than ${formatSeconds(task.timeoutMs)} and was stopped` };
-      worker.kill();
-    }, task.timeoutMs);
-    worker.request(task.message).then(
+    if (slot.tasks.size === 0) slot.cpu = null;
+    slot.tasks.add(task);
+    if (slot.tasks.size > 1) for (const other of slot.tasks) other.shared = true;
+    task.slot = slot;
+    task.killedFor = null;
+    task.innocent = false;
+    // A worker that just became busy gets its CPU baseline now, so the first verdict comes one sample later.
+    if (slot.tasks.size === 1) this.checkCpu(slot, worker);
+    this.sampleBusyWorkers();
+    task.timers.push(setTimeout(() => {
+      this.kill(slot, task, { code: 'UDF_ERR_TIMEOUT', message: `the run took longer than ${formatSeconds(task.timeoutMs)} and was stopped` });
+    }, task.timeoutMs));
+    const { id, answer } = worker.send(task.message);
+    task.requestId = id;
+    answer.then(
       (frame) => {
-        clearTimeout(timer);
-        slot.task = null;
-        task.resolve(frame);
+        this.leave(slot, task);
+        this.settle(task, null, frame);
         this.dispatch();
       },
       (error: unknown) => {
-        clearTimeout(timer);
-        slot.task = null;
-        task.reject(slot.killedFor ? new UdfStudioError(slot.killedFor) : crashError(error));
+        this.leave(slot, task);
+        if (task.killedFor) this.settle(task, new UdfStudioError(task.killedFor));
+        else if (task.innocent && !task.signal?.aborted) this.requeue(task, false);
+        else if (task.shared && task.requeued === 0 && !task.signal?.aborted) this.requeue(task, true);
+        else this.settle(task, slot.killedForAll ? new UdfStudioError(slot.killedForAll) : crashError(error));
         // The exit handler installed at start replaces the worker and dispatches again.
       },
     );
+  }
+
+  /** A run that lost its worker through no fault of its own goes to the front of the queue. */
+  private requeue(task: Task, solo: boolean): void {
+    task.requeued += 1;
+    task.solo = solo;
+    this.queue.unshift(task);
+  }
+
+  private leave(slot: Slot, task: Task): void {
+    for (const timer of task.timers) clearTimeout(timer);
+    task.timers = [];
+    task.slot = null;
+    slot.tasks.delete(task);
+    if (slot.tasks.size === 0) slot.allowance = 1;
+  }
+
+  private settle(task: Task, error: Error | null, frame?: Frame): void {
+    if (task.onAbort) task.signal?.removeEventListener('abort', task.onAbort);
+    if (error) task.reject(error);
+    else task.resolve(frame as Frame);
+  }
+
+  /** Cancels a run: dropped from the queue, or stopped in its worker (killed after a grace period). */
+  private cancel(task: Task): void {
+    const queued = this.queue.indexOf(task);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.settle(task, cancelledError());
+      return;
+    }
+    const slot = task.slot;
+    if (!slot?.worker) return;
+    slot.worker.notify({ op: 'cancel', target: task.requestId });
+    task.timers.push(setTimeout(() => this.kill(slot, task, cancelledError().data), CANCEL_GRACE_MS));
+  }
+
+  /** Kills a worker for one run's sake; the others it was running go back in the queue. */
+  private kill(slot: Slot, culprit: Task, reason: ErrorData): void {
+    if (!slot.tasks.has(culprit)) return;
+    culprit.killedFor = reason;
+    for (const other of slot.tasks) if (other !== culprit) other.innocent = true;
+    slot.worker?.kill();
   }
 
   private startWorker(slot: Slot): Promise<void> {
@@ -183,6 +322,9 @@ export class WorkerPool {
           return;
         }
         slot.worker = worker;
+        slot.allowance = 1;
+        slot.cpu = null;
+        slot.killedForAll = null;
         void worker.exited.then(() => this.onWorkerExit(slot, worker));
         this.dispatch();
       },
@@ -204,31 +346,83 @@ export class WorkerPool {
     if (!this.closed) void this.startWorker(slot);
   }
 
-  /** Samples the memory of busy workers while any run is in flight. */
-  private watchMemory(): void {
-    if (this.memoryTimer || !Number.isFinite(this.memoryLimitBytes)) return;
-    this.memoryTimer = setInterval(() => {
-      const busy = this.slots.filter((slot) => slot.task && slot.worker?.alive);
-      if (busy.length === 0 && this.memoryTimer) {
-        clearInterval(this.memoryTimer);
-        this.memoryTimer = null;
+  /** Samples busy workers' memory (the limit) and CPU time (waiting or working) while runs are in flight. */
+  private sampleBusyWorkers(): void {
+    if (this.sampleTimer) return;
+    this.sampleTimer = setInterval(() => {
+      const busy = this.slots.filter((slot) => slot.tasks.size > 0 && slot.worker?.alive);
+      if (busy.length === 0 && this.sampleTimer) {
+        clearInterval(this.sampleTimer);
+        this.sampleTimer = null;
         return;
       }
       for (const slot of busy) {
-        const worker = slot.worker as WorkerClient;
-        void residentBytes(worker.pid).then((bytes) => {
-          if (bytes !== null && bytes > this.memoryLimitBytes && slot.worker === worker && slot.task) {
-            slot.killedFor = {
-              code: 'UDF_ERR_MEMORY_LIMIT',
-              message: `the run used ${formatBytes(bytes)}, over the limit of ${formatBytes(this.memoryLimitBytes)}, and was stopped`,
-            };
-            worker.kill();
-          }
-        });
+        this.checkMemory(slot, slot.worker as WorkerClient);
+        this.checkCpu(slot, slot.worker as WorkerClient);
       }
-    }, MEMORY_POLL_MS);
-    this.memoryTimer.unref();
+    }, SAMPLE_MS);
+    this.sampleTimer.unref();
   }
+
+  private checkMemory(slot: Slot, worker: WorkerClient): void {
+    if (!Number.isFinite(this.memoryLimitBytes)) return;
+    void residentBytes(worker.pid).then((bytes) => {
+      if (bytes === null || slot.worker !== worker) return;
+      slot.residentBytes = bytes;
+      if (bytes <= this.memoryLimitBytes || slot.tasks.size === 0) return;
+      const reason: ErrorData = {
+        code: 'UDF_ERR_MEMORY_LIMIT',
+        message: `the run used ${formatBytes(bytes)}, over the limit of ${formatBytes(this.memoryLimitBytes)}, and was stopped`,
+      };
+      if (slot.tasks.size === 1) {
+        this.kill(slot, slot.tasks.values().next().value as Task, reason);
+      } else {
+        // Several runs share the memory: each runs again alone, and the one to blame fails then.
+        slot.killedForAll = reason;
+        worker.kill();
+      }
+    });
+  }
+
+  /** Grows a worker's allowance while its runs wait; CPU-bound runs keep it at one. */
+  private checkCpu(slot: Slot, worker: WorkerClient): void {
+    if (slot.probing || hasSolo(slot)) return;
+    slot.probing = true;
+    worker.request({ op: 'load' }).then(
+      (frame) => {
+        slot.probing = false;
+        const seconds = Number(frame.header.cpuSeconds);
+        const now = performance.now();
+        if (slot.worker !== worker || !Number.isFinite(seconds)) return;
+        const previous = slot.cpu;
+        slot.cpu = { seconds, at: now };
+        if (!previous || slot.tasks.size === 0) return;
+        const share = (seconds - previous.seconds) / ((now - previous.at) / 1000);
+        // A thread running or ready to run is computing, however little CPU a crowded machine gave it.
+        const runnable = typeof frame.header.runnableThreads === 'number' ? frame.header.runnableThreads : 0;
+        const waiting = share < WAITING_CPU_SHARE && runnable === 0;
+        const roomy = slot.residentBytes < this.memoryLimitBytes / 2;
+        if (waiting && roomy && slot.tasks.size >= slot.allowance) {
+          slot.allowance = Math.min(MAX_RUNS_PER_WORKER, slot.allowance * GROWTH);
+          this.dispatch();
+        } else if (!waiting) {
+          slot.allowance = 1;
+        }
+      },
+      () => {
+        slot.probing = false;
+      },
+    );
+  }
+}
+
+function hasSolo(slot: Slot): boolean {
+  for (const task of slot.tasks) if (task.solo) return true;
+  return false;
+}
+
+function cancelledError(): UdfStudioError {
+  return udfError('UDF_ERR_CANCELLED', 'the run was cancelled');
 }
 
 /** The UDF as docs/worker-protocol.md spells it (header fields in snake case, as in meta.json). */

@@ -16,6 +16,8 @@ import { udfError } from '../../../src-shared/errors.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { EngineEvents } from '../events/engine-events.js';
 import { homePaths } from '../home.js';
+import { RemoteStore } from '../remote/remote-config.js';
+import { RemoteEngines } from '../remote/remote-engines.js';
 import { resourcePaths } from '../resources.js';
 import { RuntimeSupervisor, type PrepareMode } from '../runtime/runtime-supervisor.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
@@ -65,6 +67,7 @@ interface OpenEngine {
   engine: Engine;
   watcher: WorkspaceWatcher;
   tokens: TokenStore;
+  remotes: RemoteEngines;
 }
 
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
@@ -91,7 +94,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       await engine.close();
       throw error;
     }
-    open = { engine, watcher, tokens: new TokenStore(engine.db) };
+    open = { engine, watcher, tokens: new TokenStore(engine.db), remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache) };
   };
   const closeEngine = async (): Promise<void> => {
     const current = open;
@@ -151,15 +154,21 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       get tokens() {
         return ready().tokens;
       },
+      get remotes() {
+        return ready().remotes;
+      },
       events,
       runtime,
       resources,
       privateToken: loadOrCreatePrivateToken(paths.credentials),
-      allowAnyHost: host !== DEFAULT_HOST && host !== 'localhost' && host !== '::1',
+      allowAnyHost: !isLoopback(host),
+      teamMode: !isLoopback(host),
       log,
     };
     const running = await listen(services, options.port ?? DEFAULT_PORT, host);
-    const info: EngineInfo = { url: running.url, port: running.port, pid: process.pid, startedAt: new Date().toISOString() };
+    // Scripts on this machine reach a wildcard-bound team server through loopback.
+    const localUrl = host === '0.0.0.0' || host === '::' ? `http://127.0.0.1:${running.port}` : running.url;
+    const info: EngineInfo = { url: localUrl, port: running.port, pid: process.pid, startedAt: new Date().toISOString() };
     const temporary = `${paths.engineInfo}.${process.pid}.tmp`;
     writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`);
     renameSync(temporary, paths.engineInfo);
@@ -194,6 +203,10 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     await closeEngine();
     throw error;
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === DEFAULT_HOST || host === 'localhost' || host === '::1';
 }
 
 /** Removes engine.json only if it still describes this process (another engine may own it now). */

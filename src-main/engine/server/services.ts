@@ -2,8 +2,8 @@
  * What the server's routes share: the engine, the token store, the private token, the event bus and
  * the runtime's state.
  *
- * While the runtime is being set up there is no engine yet: `engine`, `watcher` and `tokens` then
- * throw UDF_ERR_RUNTIME_NOT_READY (a 503), so every route that needs them says so by itself.
+ * While the runtime is being set up there is no engine yet: `engine`, `watcher`, `tokens` and `remotes`
+ * then throw UDF_ERR_RUNTIME_NOT_READY (a 503), so every route that needs them says so by itself.
  */
 
 import { udfError } from '../../../src-shared/errors.js';
@@ -11,6 +11,7 @@ import type { RuntimeReportBody } from '../../../src-shared/runtime.js';
 import type { Engine } from '../engine.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import type { ResourcePaths } from '../resources.js';
+import type { RemoteEngines } from '../remote/remote-engines.js';
 import { isPrivateToken } from '../tokens/private-token.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import type { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
@@ -26,8 +27,12 @@ export interface ServerServices {
   /** The app's bundled files (the runtime page; later the window's). */
   resources: ResourcePaths;
   privateToken: string;
+  /** Remote engines: their settings, the UDFs sent to them, proxied runs. */
+  readonly remotes: RemoteEngines;
   /** Accept any Host header (a team server bound beyond loopback, asked for explicitly). */
   allowAnyHost: boolean;
+  /** A team server (`serve --host 0.0.0.0`): every route needs a token, `/healthz` too. */
+  teamMode: boolean;
   log: (line: string) => void;
 }
 

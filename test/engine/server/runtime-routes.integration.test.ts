@@ -139,3 +139,24 @@ describe('the runtime routes while setup fails', () => {
     expect(existsSync(join(home.root, 'engine.json'))).toBe(false);
   });
 });
+
+describe('the runtime routes on a team server', () => {
+  it('ask for the private token, as every route there does', async () => {
+    const team = makeTestHome();
+    const teamServer = await startEngineServer({ env: team.env, host: '0.0.0.0', port: 0, poolSize: 1, preload: [] });
+    const local = `http://127.0.0.1:${teamServer.port}`;
+    try {
+      for (const path of ['/api/runtime', '/runtime', '/runtime/runtime-page.js', '/']) {
+        const response = await request(local, path);
+        expect(response.status, path).toBe(401);
+        expect(response.json()).toMatchObject({ error: { code: 'UDF_ERR_AUTH_REQUIRED' } });
+      }
+      const sameOrigin = await request(local, '/api/runtime/reset', { method: 'POST', headers: { origin: local, host: `127.0.0.1:${teamServer.port}` } });
+      expect(sameOrigin.status).toBe(401);
+      expect((await request(local, '/api/runtime', { headers: bearer(teamServer) })).json()).toMatchObject({ phase: 'ready', reason: null });
+    } finally {
+      await teamServer.close();
+      team.remove();
+    }
+  });
+});

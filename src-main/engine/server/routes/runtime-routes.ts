@@ -23,21 +23,31 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
 };
 
 export function registerRuntimeRoutes(router: Router, services: ServerServices): void {
-  router.add('GET', '/api/runtime', (ctx) => sendJson(ctx.res, 200, services.runtime.report(), { 'cache-control': 'no-store' }));
+  // A team server shows nothing about this machine without the private token.
+  const guard = (ctx: RouteContext): void => {
+    if (services.teamMode) requirePrivateToken(services, ctx.req);
+  };
+
+  router.add('GET', '/api/runtime', (ctx) => {
+    guard(ctx);
+    sendJson(ctx.res, 200, services.runtime.report(), { 'cache-control': 'no-store' });
+  });
 
   router.add('POST', '/api/runtime/reset', (ctx) => {
-    if (!isSameOrigin(ctx)) requirePrivateToken(services, ctx.req);
+    if (services.teamMode || !isSameOrigin(ctx)) requirePrivateToken(services, ctx.req);
     services.runtime.reset();
     sendJson(ctx.res, 202, services.runtime.report());
   });
 
   router.add('GET', '/', (ctx) => {
+    guard(ctx);
     ctx.res.writeHead(303, { location: '/runtime', 'content-length': '0' });
     ctx.res.end();
   });
 
   for (const [path, { file, type }] of Object.entries(PAGE_FILES)) {
     router.add('GET', path, async (ctx) => {
+      guard(ctx);
       const body = await readFile(join(services.resources.runtimePage, file));
       ctx.res.writeHead(200, {
         'content-type': type, 'content-length': String(body.length), 'cache-control': 'no-cache',

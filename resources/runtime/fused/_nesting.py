@@ -1,0 +1,54 @@
+"""How deep the current run is nested: a UDF that runs another UDF passes its depth + 1.
+
+The engine sends each run's depth to the worker, which sets it for the thread running the UDF;
+calls the UDF makes (to the engine, or in this process) carry one more, and a call past
+`MAX_DEPTH` fails at once instead of recursing without end. Over HTTP the depth travels in the
+`Fused-Recursion` header, as on Fused's hosted engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Final
+
+from ._errors import UDF_ERR_RECURSION, UdfRuntimeError
+
+MAX_DEPTH: Final = 5
+RECURSION_HEADER: Final = "Fused-Recursion"
+# None outside any UDF run: a run started there is a top-level run (depth 0).
+_depth: ContextVar[int | None] = ContextVar("udf_studio_run_depth", default=None)
+
+
+def current_depth() -> int:
+    """The depth of the run this code is part of: 0 for a top-level run, and outside any run."""
+    return _depth.get() or 0
+
+
+def in_run() -> bool:
+    """Whether this code runs as part of a UDF run (so a run it starts is nested)."""
+    return _depth.get() is not None
+
+
+def child_depth() -> int:
+    """The depth a run started from here has; raises past `MAX_DEPTH`."""
+    parent = _depth.get()
+    depth = 0 if parent is None else parent + 1
+    if depth > MAX_DEPTH:
+        raise UdfRuntimeError(
+            f"UDFs call each other {depth} levels deep; the limit is {MAX_DEPTH} "
+            "(a UDF that runs itself, directly or through others?)",
+            code=UDF_ERR_RECURSION,
+        )
+    return depth
+
+
+@contextmanager
+def at_depth(depth: int) -> Iterator[None]:
+    """Run the enclosed code as part of a run at `depth`."""
+    token = _depth.set(depth)
+    try:
+        yield
+    finally:
+        _depth.reset(token)

@@ -1,0 +1,62 @@
+"""Stopping a run in progress when the engine asks (`cancel`).
+
+The run's thread gets `RunCancelled` raised inside it: the main thread through a signal, which
+also cuts short a `time.sleep` or a blocking read; other threads through the interpreter's
+asynchronous exception, which lands at the thread's next Python instruction. A run stuck in C
+code past the engine's grace period is ended by the engine killing the worker.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any, Final
+
+from fused._interrupt import RunCancelled, interrupt_thread
+
+_SIGNAL: Final = getattr(signal, "SIGUSR1", None)
+__all__ = ["Cancellation", "RunCancelled"]
+
+
+class Cancellation:
+    """The runs in progress by request id, and the means to interrupt each one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads: dict[object, int] = {}
+        self._main_target: object = None
+        self._main = threading.main_thread().ident
+        if _SIGNAL is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(_SIGNAL, self._on_signal)
+
+    def started(self, request_id: object) -> None:
+        """The calling thread now runs `request_id`."""
+        with self._lock:
+            self._threads[request_id] = threading.get_ident()
+
+    def finished(self, request_id: object) -> None:
+        """The run of `request_id` ended; a late cancel must no longer reach its thread."""
+        with self._lock:
+            self._threads.pop(request_id, None)
+            if self._main_target == request_id:
+                self._main_target = None
+
+    def cancel(self, request_id: object) -> bool:
+        """Interrupt the run of `request_id`; False when it is not running."""
+        with self._lock:
+            ident = self._threads.get(request_id)
+            if ident is None:
+                return False
+            if ident == self._main and _SIGNAL is not None:
+                self._main_target = request_id
+                signal.pthread_kill(ident, _SIGNAL)
+                return True
+        return interrupt_thread(ident)
+
+    def _on_signal(self, _signum: int, _frame: Any) -> None:
+        with self._lock:
+            target = self._main_target
+            still_running = target is not None and self._threads.get(target) == self._main
+            self._main_target = None
+        if still_running:
+            raise RunCancelled()

@@ -1,0 +1,204 @@
+/**
+ * One submit job: a UDF run once per argument set, at most `maxWorkers` at a time, each run
+ * retried with back-off when it failed in a way that may pass, and cancellable as a whole.
+ *
+ * Results go to files under the job's folder as they arrive, so a job of any size holds only
+ * small records in memory.
+ */
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ErrorCode, ErrorData } from '../../../src-shared/errors.js';
+import type { JobDetail, JobRun, JobRunStatus, JobStatus, JobSummary } from '../../../src-shared/jobs.js';
+import type { RunSuccess } from '../../../src-shared/udf.js';
+import type { EngineResult, EngineRun } from '../engine.js';
+
+/** Failures worth another attempt: the UDF raised, or its worker died or ran out of time or memory. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UDF_ERR_RUNTIME', 'UDF_ERR_MEMORY', 'UDF_ERR_TIMEOUT', 'UDF_ERR_WORKER_CRASHED', 'UDF_ERR_MEMORY_LIMIT']);
+/** The first retry waits this long; each further one twice as long. */
+export const RETRY_BASE_MS = 200;
+
+export interface JobSpec {
+  /** The run every item shares: UDF, formats, cache setting, depth. */
+  base: Omit<EngineRun, 'params' | 'signal'>;
+  argList: Record<string, unknown>[];
+  /** Parameters every run gets (an item's own values win). */
+  params?: Record<string, unknown>;
+  maxWorkers: number;
+  maxRetry: number;
+}
+
+/** A finished run's result, without its bytes (those are in the job's folder). */
+type StoredResult = Omit<RunSuccess, 'body'> & { etag: string | null; cache: EngineResult['cache'] };
+
+interface RunState extends JobRun {
+  controller: AbortController | null;
+  stdout: string;
+  stderr: string;
+  result: StoredResult | null;
+}
+
+export type RunFunction = (run: EngineRun) => Promise<EngineResult>;
+
+export class Job {
+  readonly createdAt = new Date();
+  finishedAt: Date | null = null;
+  /** Grows with every change; long-polling clients wait for it to pass what they saw. */
+  version = 0;
+  private readonly runs: RunState[];
+  private next = 0;
+  private running = 0;
+  private cancelled = false;
+  private readonly retries = new Map<RunState, NodeJS.Timeout>();
+
+  constructor(
+    readonly id: string,
+    private readonly spec: JobSpec,
+    private readonly folder: string,
+    private readonly runUdf: RunFunction,
+    private readonly onChange: (job: Job) => void,
+  ) {
+    mkdirSync(folder, { recursive: true });
+    this.runs = spec.argList.map((args, index) => ({
+      index, args, status: 'pending', attempts: 0, durationMs: null, cache: null, format: null, error: null,
+      controller: null, stdout: '', stderr: '', result: null,
+    }));
+  }
+
+  get udfName(): string {
+    return this.spec.base.udf.name;
+  }
+
+  /** Starts runs up to the job's concurrency; call once after creating the job. */
+  start(): void {
+    this.fill();
+    this.changed();
+  }
+
+  /** Stops the job: pending runs are dropped, running ones cancelled in their workers. */
+  cancel(): void {
+    if (this.cancelled || this.finishedAt) return;
+    this.cancelled = true;
+    for (const [run, timer] of this.retries) {
+      clearTimeout(timer);
+      this.running -= 1;
+      run.status = 'cancelled';
+    }
+    this.retries.clear();
+    for (const run of this.runs) {
+      if (run.status === 'pending') run.status = 'cancelled';
+      else if (run.status === 'running') run.controller?.abort();
+    }
+    this.finishIfDone();
+    this.changed();
+  }
+
+  summary(): JobSummary {
+    const counts: Record<JobRunStatus, number> = { pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    for (const run of this.runs) counts[run.status] += 1;
+    return {
+      id: this.id, udf: this.udfName, status: this.status(counts), total: this.runs.length, counts,
+      createdAt: this.createdAt.toISOString(), finishedAt: this.finishedAt?.toISOString() ?? null,
+    };
+  }
+
+  detail(): JobDetail & { version: number } {
+    return {
+      ...this.summary(),
+      version: this.version,
+      runs: this.runs.map(({ index, args, status, attempts, durationMs, cache, format, error }) => ({ index, args, status, attempts, durationMs, cache, format, error })),
+    };
+  }
+
+  /** A finished run's outcome, for the result route; null while it has not succeeded. */
+  result(index: number): EngineResult | { run: JobRun; stdout: string; stderr: string } {
+    const run = this.runs[index];
+    if (!run) throw new RangeError(`the job has runs 0 to ${this.runs.length - 1}`);
+    if (run.status !== 'succeeded' || !run.result) return { run, stdout: run.stdout, stderr: run.stderr };
+    const { etag, cache, ...meta } = run.result;
+    return { outcome: { ...meta, body: readFileSync(join(this.folder, String(index))) }, cache, etag };
+  }
+
+  private status(counts: Record<JobRunStatus, number>): JobStatus {
+    if (!this.finishedAt) return 'running';
+    if (this.cancelled) return 'cancelled';
+    return counts.failed > 0 ? 'failed' : 'succeeded';
+  }
+
+  private fill(): void {
+    while (!this.cancelled && this.running < this.spec.maxWorkers && this.next < this.runs.length) {
+      this.attempt(this.runs[this.next++] as RunState);
+    }
+    this.finishIfDone();
+  }
+
+  private attempt(run: RunState): void {
+    run.status = 'running';
+    run.attempts += 1;
+    run.controller = new AbortController();
+    this.running += 1;
+    const params = { ...this.spec.params, ...run.args };
+    this.runUdf({ ...this.spec.base, params, signal: run.controller.signal }).then(
+      (result) => this.settle(run, result),
+      (error: unknown) => this.settle(run, null, { code: 'UDF_ERR_WORKER_CRASHED', message: (error as Error).message }),
+    );
+  }
+
+  private settle(run: RunState, result: EngineResult | null, thrown?: ErrorData): void {
+    this.running -= 1;
+    run.controller = null;
+    const outcome = result?.outcome;
+    if (outcome) {
+      run.durationMs = outcome.durationMs;
+      run.stdout = outcome.stdout;
+      run.stderr = outcome.stderr;
+    }
+    if (outcome?.ok && result) {
+      const { body, ...meta } = outcome;
+      writeFileSync(join(this.folder, String(run.index)), body);
+      run.result = { ...meta, etag: result.etag, cache: result.cache };
+      run.cache = result.cache;
+      run.format = outcome.format;
+      run.status = 'succeeded';
+      run.error = null;
+    } else {
+      const error = outcome && !outcome.ok ? outcome.error : (thrown as ErrorData);
+      run.error = error;
+      if (this.cancelled || error.code === 'UDF_ERR_CANCELLED') {
+        run.status = 'cancelled';
+      } else if (RETRYABLE.has(error.code) && run.attempts <= this.spec.maxRetry) {
+        this.retryLater(run);
+        this.changed();
+        return;
+      } else {
+        run.status = 'failed';
+      }
+    }
+    this.fill();
+    this.changed();
+  }
+
+  /** Runs a failed run again after the back-off; it keeps its place in the job's concurrency. */
+  private retryLater(run: RunState): void {
+    run.status = 'running';
+    this.running += 1;
+    const timer = setTimeout(() => {
+      this.retries.delete(run);
+      this.running -= 1;
+      this.attempt(run);
+    }, RETRY_BASE_MS * 2 ** (run.attempts - 1));
+    this.retries.set(run, timer);
+  }
+
+  private finishIfDone(): void {
+    if (this.finishedAt || this.running > 0) return;
+    if (this.next < this.runs.length && !this.cancelled) return;
+    if (this.runs.some((run) => run.status === 'running')) return;
+    this.finishedAt = new Date();
+  }
+
+  private changed(): void {
+    this.version += 1;
+    this.onChange(this);
+  }
+}

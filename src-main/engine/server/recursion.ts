@@ -1,0 +1,33 @@
+/**
+ * The `Fused-Recursion` request header: how deep a run is nested in runs of other UDFs. A UDF's
+ * worker sends its own depth + 1 when it calls the engine; past {@link MAX_DEPTH} the call fails,
+ * so UDFs that call each other in a loop end with a clear error instead of filling the pool.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { udfError } from '../../../src-shared/errors.js';
+
+export const MAX_DEPTH = 5;
+
+/** The request's depth: 0 without the header; a malformed header is a 400, too deep a 508. */
+export function recursionDepth(req: IncomingMessage): number {
+  const header = req.headers['fused-recursion'];
+  if (header === undefined) return 0;
+  const text = Array.isArray(header) ? header[0] ?? '' : header;
+  if (!/^\d{1,3}$/.test(text.trim())) throw udfError('UDF_ERR_BAD_REQUEST', `the Fused-Recursion header must be a whole number, got "${text}"`);
+  const depth = Number(text.trim());
+  if (depth > MAX_DEPTH) throw udfError('UDF_ERR_RECURSION', `UDFs call each other ${depth} levels deep; the limit is ${MAX_DEPTH}`);
+  return depth;
+}
+
+/**
+ * A signal that aborts when the client goes away before the answer is sent: a nested run whose
+ * caller was cancelled or killed stops too, instead of holding a worker for nobody.
+ */
+export function abortOnDisconnect(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}

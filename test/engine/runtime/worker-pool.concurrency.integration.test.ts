@@ -1,0 +1,129 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunOutcome } from '../../../src-shared/udf.js';
+import type { WorkerPool } from '../../../src-main/engine/runtime/worker-pool.js';
+import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
+import { inlineUdf, jsonOf, makePool, runOf } from '../../helpers/pool.js';
+
+/** Records when it ran, so tests can see which runs overlapped. */
+const SLEEPER = inlineUdf('Sleeper', `
+import os, time
+@fused.udf
+def udf(i: int = 0, seconds: float = 1.0):
+    began = time.time()
+    time.sleep(seconds)
+    return {"i": i, "pid": os.getpid(), "began": began, "ended": time.time()}
+`);
+
+const SPINNER = inlineUdf('Spinner', `
+import os, time
+@fused.udf
+def udf(i: int = 0, seconds: float = 0.4):
+    began = time.time()
+    n = 0
+    while time.time() - began < seconds:
+        n += 1
+    return {"i": i, "pid": os.getpid(), "began": began, "ended": time.time()}
+`);
+
+interface Interval { i: number; pid: number; began: number; ended: number }
+
+/** The most runs that were in progress at the same moment. */
+function peakOverlap(intervals: Interval[]): number {
+  return Math.max(...intervals.map((a) => intervals.filter((b) => b.began <= a.began && a.began < b.ended).length));
+}
+
+function intervalsOf(outcomes: RunOutcome[]): Interval[] {
+  return outcomes.map((outcome) => jsonOf(outcome) as Interval);
+}
+
+let home: TestHome;
+let pool: WorkerPool | null = null;
+beforeEach(() => {
+  home = makeTestHome();
+});
+afterEach(async () => {
+  await pool?.close();
+  pool = null;
+  home.remove();
+});
+
+describe('worker pool concurrency (real Python workers)', () => {
+  it('runs many waiting runs at once in one worker, up to its limit', async () => {
+    pool = makePool(home, { size: 1 });
+    await pool.start();
+    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => pool!.run(runOf(SLEEPER, { i }))));
+    const intervals = intervalsOf(outcomes);
+    expect(intervals.map((r) => r.i)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(new Set(intervals.map((r) => r.pid)).size).toBe(1);
+    const peak = peakOverlap(intervals);
+    expect(peak).toBeGreaterThan(4);
+    expect(peak).toBeLessThanOrEqual(16);
+  });
+
+  it('keeps CPU-bound runs at one per worker', async () => {
+    pool = makePool(home, { size: 1 });
+    await pool.start();
+    const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => pool!.run(runOf(SPINNER, { i }))));
+    expect(peakOverlap(intervalsOf(outcomes))).toBe(1);
+  });
+
+  it('starts a nested run at once even when every worker is busy computing', async () => {
+    pool = makePool(home, { size: 1 });
+    await pool.start();
+    const busy = pool.run(runOf(SPINNER, { i: 1, seconds: 1.5 }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const nested = jsonOf(await pool.run(runOf(SLEEPER, { i: 2, seconds: 0.1 }, { depth: 1 }))) as Interval;
+    const outer = jsonOf(await busy) as Interval;
+    expect(nested.ended).toBeLessThan(outer.ended);
+    expect(nested.pid).toBe(outer.pid);
+  });
+
+  it('cancels a queued run and a running one, and the worker goes on', async () => {
+    pool = makePool(home, { size: 1 });
+    await pool.start();
+    const pid = pool.workerPids()[0];
+    const running = new AbortController();
+    const queued = new AbortController();
+    const first = pool.run(runOf(SPINNER, { i: 1, seconds: 30 }), { signal: running.signal });
+    const second = pool.run(runOf(SPINNER, { i: 2, seconds: 30 }), { signal: queued.signal });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    queued.abort();
+    running.abort();
+    const [one, two] = await Promise.all([first, second]);
+    expect(one.ok ? null : one.error.code).toBe('UDF_ERR_CANCELLED');
+    expect(two.ok ? null : two.error.code).toBe('UDF_ERR_CANCELLED');
+    expect(pool.workerPids()).toEqual([pid]);
+    const already = new AbortController();
+    already.abort();
+    const refused = await pool.run(runOf(SLEEPER), { signal: already.signal });
+    expect(refused.ok ? null : refused.error.code).toBe('UDF_ERR_CANCELLED');
+  });
+
+  it('kills the worker of a run that ignores its cancel, and runs its neighbours again', async () => {
+    pool = makePool(home, { size: 1 });
+    await pool.start();
+    const pid = pool.workerPids()[0];
+    // A run in C code (a long sleep on a non-main thread) cannot be interrupted in Python.
+    const neighbours = Array.from({ length: 3 }, (_, i) => pool!.run(runOf(SLEEPER, { i, seconds: 0.8 })));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const stuck = new AbortController();
+    const stubborn = pool.run(runOf(SLEEPER, { i: 9, seconds: 120 }), { signal: stuck.signal });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stuck.abort();
+    const outcome = await stubborn;
+    expect(outcome.ok ? null : outcome.error.code).toBe('UDF_ERR_CANCELLED');
+    const results = intervalsOf(await Promise.all(neighbours));
+    expect(results.map((r) => r.i)).toEqual([0, 1, 2]);
+    expect((jsonOf(await pool.run(runOf(SLEEPER, { seconds: 0 }))) as Interval).pid).not.toBe(pid);
+  });
+
+  it('runs a crash that happened in a shared worker again alone, so only the crashing run fails', async () => {
+    pool = makePool(home, { size: 1 });
+    await pool.start();
+    const crasher = inlineUdf('Crasher', '@fused.udf\ndef udf():\n    import os, time\n    time.sleep(0.5)\n    os._exit(4)\n');
+    const others = Array.from({ length: 4 }, (_, i) => pool!.run(runOf(SLEEPER, { i, seconds: 0.7 })));
+    const crashed = await pool.run(runOf(crasher));
+    expect(crashed.ok ? null : crashed.error.code).toBe('UDF_ERR_WORKER_CRASHED');
+    expect(intervalsOf(await Promise.all(others)).map((r) => r.i)).toEqual([0, 1, 2, 3]);
+  });
+});

@@ -1,0 +1,127 @@
+"""A worker serving several runs at once: threads, per-run output, load, cancel and depth."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from conftest import WorkerProcess, udf_request
+from test_worker import run_request
+
+WAITER = """\
+import time
+
+@fused.udf
+def udf(label: str = "a", seconds: float = 0.5):
+    print("start", label)
+    began = time.time()
+    time.sleep(seconds)
+    print("end", label)
+    return {"label": label, "began": began, "ended": time.time()}
+"""
+
+
+def receive_all(worker: WorkerProcess, count: int) -> dict[int, tuple[dict[str, Any], bytes]]:
+    answers: dict[int, tuple[dict[str, Any], bytes]] = {}
+    while len(answers) < count:
+        header, payload = worker.receive()
+        answers[header["id"]] = (header, payload)
+    return answers
+
+
+def test_runs_sent_together_run_at_the_same_time_with_their_own_output(worker: WorkerProcess):
+    udf = udf_request(WAITER)
+    for index, label in enumerate(["a", "b", "c"], start=1):
+        worker.send(run_request(udf, index, params={"label": label}, formats=["json"]))
+    answers = receive_all(worker, 3)
+    results = {i: json.loads(payload) for i, (_, payload) in answers.items()}
+    # Each run's interval overlaps the others': they did not wait for each other.
+    latest_start = max(result["began"] for result in results.values())
+    earliest_end = min(result["ended"] for result in results.values())
+    assert latest_start < earliest_end
+    for index, label in enumerate(["a", "b", "c"], start=1):
+        header, _ = answers[index]
+        assert header["ok"] is True
+        assert header["stdout"] == f"start {label}\nend {label}\n"
+        assert results[index]["label"] == label
+
+
+def test_load_is_answered_while_runs_are_in_progress(worker: WorkerProcess):
+    worker.send(run_request(udf_request(WAITER), 1, params={"seconds": 1}))
+    time.sleep(0.3)  # the run is asleep by now
+    header, _ = worker.request({"op": "load", "id": 2})
+    assert header["id"] == 2 and header["ok"] is True
+    assert isinstance(header["cpuSeconds"], float) and header["cpuSeconds"] > 0
+    assert header["runnableThreads"] == 0  # the run sleeps; the answering thread is not counted
+    header, _ = worker.receive()
+    assert header["id"] == 1 and header["ok"] is True
+
+
+def test_cancel_stops_a_run_on_the_main_thread_and_one_on_another_thread(worker: WorkerProcess):
+    sleeper = udf_request(
+        "import time\n@fused.udf\ndef udf(n: int = 0):\n    time.sleep(60)\n    return n\n"
+    )
+    looper = udf_request(
+        "import time\n@fused.udf\ndef udf(n: int = 0):\n    while True:\n        time.sleep(0.01)\n"
+    )
+    worker.send(run_request(sleeper, 1))
+    worker.send(run_request(looper, 2))
+    time.sleep(0.3)  # both have started
+    worker.send({"op": "cancel", "target": 1})
+    worker.send({"op": "cancel", "target": 2})
+    answers = receive_all(worker, 2)
+    for request_id in (1, 2):
+        header, _ = answers[request_id]
+        assert header["ok"] is False
+        assert header["error"]["code"] == "UDF_ERR_CANCELLED"
+    # The worker goes on serving.
+    header, payload = worker.request(run_request(sleeper_free(), 3, formats=["json"]))
+    assert header["ok"] is True and json.loads(payload) == 7
+
+
+def sleeper_free() -> dict[str, Any]:
+    return udf_request("@fused.udf\ndef udf():\n    return 7\n")
+
+
+def test_cancel_of_an_unknown_run_and_malformed_cancels_are_ignored(worker: WorkerProcess):
+    worker.send({"op": "cancel", "target": 99})
+    worker.send({"op": "cancel"})
+    worker.send({"op": "cancel", "target": [1]})
+    header, payload = worker.request(run_request(sleeper_free(), 1, formats=["json"]))
+    assert header["ok"] is True and json.loads(payload) == 7
+
+
+def test_depth_is_set_for_the_run_and_limits_nesting(worker: WorkerProcess):
+    udf = udf_request(
+        "from fused._nesting import current_depth, child_depth\n"
+        "@fused.udf\ndef udf():\n    return [current_depth(), child_depth()]\n"
+    )
+    header, payload = worker.request(run_request(udf, 1, depth=2, formats=["json"]))
+    assert json.loads(payload) == [2, 3]
+    header, _ = worker.request(run_request(udf, 2, depth=5))
+    assert header["ok"] is False
+    assert header["error"]["code"] == "UDF_ERR_RECURSION"
+    assert "limit is 5" in header["error"]["message"]
+    for bad in (-1, "2", True):
+        header, _ = worker.request(run_request(udf, 3, depth=bad))
+        assert header["error"]["code"] == "UDF_ERR_PROTOCOL"
+        assert "depth" in header["error"]["message"]
+
+
+def test_load_without_an_id_is_logged_not_answered(worker: WorkerProcess):
+    worker.send({"op": "load"})
+    header, _ = worker.request({"op": "load", "id": 5})
+    assert header["id"] == 5
+
+
+def test_load_counts_threads_that_compute(worker: WorkerProcess):
+    spinner = udf_request(
+        "import time\n@fused.udf\ndef udf():\n    end = time.time() + 1\n"
+        "    while time.time() < end:\n        pass\n    return 1\n"
+    )
+    worker.send(run_request(spinner, 1))
+    time.sleep(0.3)
+    header, _ = worker.request({"op": "load", "id": 2})
+    assert header["runnableThreads"] == 1
+    assert worker.receive()[0]["ok"] is True
