@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   UDF_ERR_NODE_TEMPLATE: { status: 422, title: 'The folder is a node template, not a runnable UDF' },
   UDF_ERR_NOT_FOUND: { status: 404, title: 'No such UDF' },
   UDF_ERR_RUNTIME_MISSING: { status: 503, title: 'The Python runtime is not installed' },
+  UDF_ERR_RUNTIME_NOT_READY: { status: 503, title: 'The Python runtime is being set up or failed to set up' },
+  UDF_ERR_RUNTIME_BUSY: { status: 409, title: 'The Python runtime is already being set up' },
   UDF_ERR_ENGINE_CLOSED: { status: 503, title: 'The engine is shutting down' },
   UDF_ERR_USAGE: { status: 400, title: 'The command or request is not well formed' },
   UDF_ERR_BAD_REQUEST: { status: 400, title: 'The request is not well formed' },

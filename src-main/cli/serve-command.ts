@@ -2,17 +2,22 @@
  * `udf-studio serve [--port N] [--workspace DIR]...`
  */
 
-import { startEngineServer } from '../engine/server/engine-server.js';
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { homePaths } from '../engine/home.js';
+import { resourcePaths } from '../engine/resources.js';
+import { startEngineServer, type EngineServer } from '../engine/server/engine-server.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../engine/server/http-server.js';
+import { windowUrl } from '../engine/server/window-url.js';
 import { UsageError } from './cli-error.js';
-import type { Command } from './command.js';
+import type { CliIo, Command } from './command.js';
+import { openInBrowser } from './open-browser.js';
 import { parseOptions, positiveNumberOption, stringOption } from './options.js';
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the engine and its localhost server (tile and file URLs for every UDF)',
-  usage: `udf-studio serve [--port N] [--host ADDRESS] [--workspace DIR]... [--workers N]
+  usage: `udf-studio serve [--port N] [--host ADDRESS] [--workspace DIR]... [--workers N] [--open]
 
 Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
 shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C stops it.
@@ -23,11 +28,15 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
                     port can try; put it behind TLS and a firewall
   --workspace DIR   serve the UDFs in DIR (repeatable; default: the home's udfs/)
   --workers N       Python workers (default: one per CPU)
-  -v, --verbose     print the workers' own log`,
+  --open            as the desktop app does: set up or repair the Python runtime when it is missing or
+                    broken (its progress in the window), and open the window in the system browser,
+                    or print its URL when there is no display (what \`npm start\` runs without Electron)
+  -v, --verbose     print the workers' own log (and pip's, with --open)`,
 
   async run(args, io) {
     const { values, positionals } = parseOptions(args, {
       port: { type: 'string' }, host: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
+      open: { type: 'boolean' },
     });
     if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
     const portText = stringOption(values, 'port');
@@ -46,6 +55,8 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       env: io.env, port, host, log,
       ...(workspaces ? { workspaces } : {}),
       ...(workers ? { poolSize: workers } : {}),
+      // A source checkout (it has the dev requirements) keeps its test tools through a repair.
+      ...(values.open ? { setupRuntime: { dev: existsSync(resourcePaths(io.env).devRequirements) } } : {}),
     });
     // Handlers go in before the URL is printed: whoever reads it may signal us at once.
     const stopped = new Promise<void>((resolve) => {
@@ -59,10 +70,33 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       process.on('SIGTERM', stop);
     });
     if (server.services.teamMode) {
-      io.stderr.write(`warning: team mode: listening on ${host}, reachable from other machines. Every request needs a token; anyone with the private token (${server.engine.paths.credentials}) can run code here. Use it only on a network you trust, behind TLS.\n`);
+      io.stderr.write(`warning: team mode: listening on ${host}, reachable from other machines. Every request needs a token; anyone with the private token (${homePaths(io.env).credentials}) can run code here. Use it only on a network you trust, behind TLS.\n`);
     }
     io.stdout.write(`listening on ${server.url}\n`);
+    if (values.open) {
+      reportRuntime(server, io, values.verbose === true);
+      const url = windowUrl(server);
+      const result = await openInBrowser(url, io.env);
+      if (result.opened) io.stderr.write(`opened ${url} in your browser\n`);
+      else io.stdout.write(`${result.reason}: open ${url} in a browser\n`);
+    }
     await stopped;
     return 0;
   },
 };
+
+/** Prints the runtime's setup steps (and pip's lines when verbose) while the window shows them too. */
+function reportRuntime(server: EngineServer, io: CliIo, verbose: boolean): void {
+  let last = '';
+  const show = (status: EngineServer['runtime']['status']): void => {
+    const text = status.phase === 'failed' ? `failed: ${status.error?.message ?? 'unknown error'} (details: ${server.url}/runtime)` : `${status.phase}: ${status.step}`;
+    if (text !== last) io.stderr.write(`runtime ${text}\n`);
+    last = text;
+  };
+  show(server.runtime.status);
+  server.events.subscribe((event) => {
+    if (event.type !== 'runtime') return;
+    if (event.line === null) show(event.status);
+    else if (verbose) io.stderr.write(`runtime: ${event.line}\n`);
+  });
+}

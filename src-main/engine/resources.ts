@@ -17,6 +17,10 @@ export interface ResourcePaths {
   devRequirements: string;
   /** Example UDF folders seeded into a new workspace. */
   exampleUdfs: string;
+  /** The runtime's progress and failure page (HTML, CSS, script). */
+  runtimePage: string;
+  /** The app's icons as PNGs named by size (`32x32.png` ... `512x512.png`). */
+  icons: string;
 }
 
 /** Finds the resources folder: `UDF_STUDIO_RESOURCES`, else the nearest `resources/` above this file. */
@@ -29,6 +33,8 @@ export function resourcePaths(env: NodeJS.ProcessEnv = process.env): ResourcePat
     requirements: join(runtime, 'requirements.txt'),
     devRequirements: join(runtime, 'requirements-dev.txt'),
     exampleUdfs: join(root, 'udfs'),
+    runtimePage: join(root, 'runtime-page'),
+    icons: join(root, 'icons'),
   };
 }
 

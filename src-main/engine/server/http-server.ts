@@ -15,6 +15,7 @@ import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
+import { registerRuntimeRoutes } from './routes/runtime-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
 import { registerUdfStorageRoutes } from './routes/udf-storage-routes.js';
 import { requirePrivateToken, type ServerServices } from './services.js';
@@ -41,6 +42,7 @@ export function buildRouter(services: ServerServices): Router {
   });
   registerTokenRoutes(router, services);
   registerCacheRoutes(router, services);
+  registerRuntimeRoutes(router, services);
   registerJobRoutes(router, services);
   registerUdfStorageRoutes(router, services);
   registerRemoteRoutes(router, services);

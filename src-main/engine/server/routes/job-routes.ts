@@ -19,17 +19,18 @@ import { requirePrivateToken, type ServerServices } from '../services.js';
 const MAX_WAIT_MS = 30_000;
 
 export function registerJobRoutes(router: Router, services: ServerServices): void {
-  const jobs = services.engine.jobs;
+  // Looked up per request: while the runtime is being set up there is no engine (a 503).
+  const jobs = (): ServerServices['engine']['jobs'] => services.engine.jobs;
   router.add('GET', '/api/jobs', (ctx) => {
     requirePrivateToken(services, ctx.req);
-    sendJson(ctx.res, 200, { jobs: jobs.list() });
+    sendJson(ctx.res, 200, { jobs: jobs().list() });
   });
 
   router.add('POST', '/api/jobs', async (ctx) => {
     requirePrivateToken(services, ctx.req);
     const depth = recursionDepth(ctx.req);
     const body = await readJsonBody(ctx.req);
-    const job = jobs.submit(await jobSpecFromBody(services.engine, body, depth));
+    const job = jobs().submit(await jobSpecFromBody(services.engine, body, depth));
     sendJson(ctx.res, 201, job.detail());
   });
 
@@ -40,14 +41,14 @@ export function registerJobRoutes(router: Router, services: ServerServices): voi
     if (since !== null) {
       const version = wholeNumber(Number(since), 'since', 0, 0, Number.MAX_SAFE_INTEGER);
       const wait = wholeNumber(Number(ctx.query.get('wait') ?? MAX_WAIT_MS), 'wait', MAX_WAIT_MS, 0, MAX_WAIT_MS);
-      await jobs.waitForChange(id, version, wait);
+      await jobs().waitForChange(id, version, wait);
     }
-    sendJson(ctx.res, 200, jobs.get(id).detail());
+    sendJson(ctx.res, 200, jobs().get(id).detail());
   });
 
   router.add('POST', '/api/jobs/:id/cancel', (ctx) => {
     requirePrivateToken(services, ctx.req);
-    const job = jobs.get(ctx.params.id as string);
+    const job = jobs().get(ctx.params.id as string);
     job.cancel();
     sendJson(ctx.res, 200, job.summary());
   });
