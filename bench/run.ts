@@ -14,6 +14,8 @@ import { benchEngineOverhead } from './engine-overhead.bench.js';
 import { benchFusedCache } from './fused-cache.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchMvt } from './mvt.bench.js';
+import { benchRemoteProxy } from './remote-proxy.bench.js';
+import { benchSubmit } from './submit.bench.js';
 import { benchWindowRefresh } from './window-refresh.bench.js';
 
 const home = mkdtempSync(join(tmpdir(), 'udf-studio-bench-'));
@@ -25,6 +27,8 @@ try {
   await benchMvt(env);
   await benchCachedTiles(env, home);
   await benchFusedCache(env);
+  await benchSubmit(env, home);
+  await benchRemoteProxy(env, home);
   await benchWindowRefresh(env);
 } finally {
   rmSync(home, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 
 import type { ErrorData } from './errors.js';
 import type { JobSummary } from './jobs.js';
+import type { RuntimeStatus } from './runtime.js';
 import type { ResultKind } from './formats.js';
 import type { UdfDescription, UdfType } from './udf.js';
 
@@ -102,7 +103,8 @@ export interface AppSettings {
   editorCommand: string | null;
 }
 
-export interface RuntimeStatus {
+/** What `udf-studio doctor` finds in the runtime, for the Settings view. */
+export interface RuntimeHealth {
   ok: boolean;
   python: string | null;
   pythonVersion: string | null;
@@ -114,9 +116,11 @@ export interface RuntimeStatus {
   problems: string[];
 }
 
-/** What the event stream (`GET /api/events`, server-sent events) carries. */
+/** What the event stream (`GET /api/events`, server-sent events) carries: every engine event. */
 export type AppEvent =
   | { type: 'hello'; at: string }
   | { type: 'workspace'; changed: Array<{ name: string; key: string | null }> }
   | { type: 'job'; job: JobSummary }
+  | { type: 'runtime'; status: RuntimeStatus; line: string | null }
+  | { type: 'remote'; udf: string; change: 'pushed' | 'pulled' | 'engine'; remote: string | null }
   | { type: 'run'; udf: string; ok: boolean; durationMs: number; cache: 'hit' | 'miss' | 'off'; stdout: string; stderr: string; error: ErrorData | null };

@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   UDF_ERR_NODE_TEMPLATE: { status: 422, title: 'The folder is a node template, not a runnable UDF' },
   UDF_ERR_NOT_FOUND: { status: 404, title: 'No such UDF' },
   UDF_ERR_RUNTIME_MISSING: { status: 503, title: 'The Python runtime is not installed' },
+  UDF_ERR_RUNTIME_NOT_READY: { status: 503, title: 'The Python runtime is being set up or failed to set up' },
+  UDF_ERR_RUNTIME_BUSY: { status: 409, title: 'The Python runtime is already being set up' },
   UDF_ERR_ENGINE_CLOSED: { status: 503, title: 'The engine is shutting down' },
   UDF_ERR_USAGE: { status: 400, title: 'The command or request is not well formed' },
   UDF_ERR_BAD_REQUEST: { status: 400, title: 'The request is not well formed' },
@@ -42,6 +44,14 @@ export const ERROR_CODES = {
   UDF_ERR_METHOD: { status: 405, title: 'The route does not take this method' },
   UDF_ERR_URI_TOO_LONG: { status: 414, title: 'The URL is too long' },
   UDF_ERR_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UDF_ERR_REMOTE_UNKNOWN: { status: 404, title: 'No such remote engine is configured' },
+  UDF_ERR_REMOTE_CONFIG: { status: 422, title: 'The remote engine settings cannot be read' },
+  UDF_ERR_REMOTE_UNREACHABLE: { status: 502, title: 'The remote engine cannot be reached' },
+  UDF_ERR_REMOTE_TIMEOUT: { status: 504, title: 'The remote engine did not answer in time' },
+  UDF_ERR_REMOTE_AUTH: { status: 502, title: 'The remote engine refused the token' },
+  UDF_ERR_REMOTE_FAILED: { status: 502, title: 'The remote engine failed' },
+  UDF_ERR_REMOTE_BAD_ANSWER: { status: 502, title: 'The remote engine gave a malformed answer' },
+  UDF_ERR_SYNC_CONFLICT: { status: 409, title: 'The UDF changed on both sides since the last sync' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

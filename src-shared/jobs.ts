@@ -4,6 +4,7 @@
  */
 
 import type { ErrorData } from './errors.js';
+import type { Format } from './formats.js';
 
 export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobRunStatus = (typeof RUN_STATUSES)[number];
@@ -31,6 +32,8 @@ export interface JobRun {
   attempts: number;
   durationMs: number | null;
   cache: 'hit' | 'miss' | 'off' | null;
+  /** The result's format once the run has succeeded. */
+  format: Format | null;
   error: ErrorData | null;
 }
 

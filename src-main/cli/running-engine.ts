@@ -24,7 +24,8 @@ export async function findRunningEngine(paths: HomePaths): Promise<RunningEngine
   if (typeof info.url !== 'string' || typeof info.pid !== 'number' || typeof credentials.access_token !== 'string') return null;
   try {
     process.kill(info.pid, 0);
-    const health = await fetch(`${info.url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+    // With the token: a team server answers /healthz only to it.
+    const health = await fetch(`${info.url}/healthz`, { headers: { authorization: `Bearer ${credentials.access_token}` }, signal: AbortSignal.timeout(1_000) });
     if (!health.ok) return null;
   } catch {
     return null;

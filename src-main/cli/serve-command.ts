@@ -2,28 +2,42 @@
  * `udf-studio serve [--port N] [--workspace DIR]...`
  */
 
-import { startEngineServer } from '../engine/server/engine-server.js';
-import { DEFAULT_PORT } from '../engine/server/http-server.js';
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { homePaths } from '../engine/home.js';
+import { resourcePaths } from '../engine/resources.js';
+import { startEngineServer, type EngineServer } from '../engine/server/engine-server.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../engine/server/http-server.js';
+import { windowUrl } from '../engine/server/window-url.js';
 import { UsageError } from './cli-error.js';
-import type { Command } from './command.js';
+import type { CliIo, Command } from './command.js';
+import { openInBrowser } from './open-browser.js';
 import { parseOptions, positiveNumberOption, stringOption } from './options.js';
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the engine and its localhost server (tile and file URLs for every UDF)',
-  usage: `udf-studio serve [--port N] [--workspace DIR]... [--workers N]
+  usage: `udf-studio serve [--port N] [--host ADDRESS] [--workspace DIR]... [--workers N] [--open]
 
 Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
 shared tokens) and the window. Prints "listening on http://127.0.0.1:N" once it answers, then a
 one-time link that opens the window in a browser; Ctrl-C stops it.
   --port N          the port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDRESS    listen on ADDRESS instead of 127.0.0.1, e.g. 0.0.0.0 for a team server:
+                    then every route needs a token (shared-token URLs carry theirs, everything
+                    else the private token of credentials) and any machine that can reach the
+                    port can try; put it behind TLS and a firewall
   --workspace DIR   serve the UDFs in DIR (repeatable; default: the home's udfs/)
   --workers N       Python workers (default: one per CPU)
-  -v, --verbose     print the workers' own log`,
+  --open            as the desktop app does: set up or repair the Python runtime when it is missing or
+                    broken (its progress in the window), and open the window in the system browser,
+                    or print its URL when there is no display (what \`npm start\` runs without Electron)
+  -v, --verbose     print the workers' own log (and pip's, with --open)`,
 
   async run(args, io) {
     const { values, positionals } = parseOptions(args, {
-      port: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
+      port: { type: 'string' }, host: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
+      open: { type: 'boolean' },
     });
     if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
     const portText = stringOption(values, 'port');
@@ -32,14 +46,18 @@ one-time link that opens the window in a browser; Ctrl-C stops it.
     const workers = positiveNumberOption(values, 'workers');
     if (workers !== undefined && !Number.isInteger(workers)) throw new UsageError(`--workers needs a whole number, got ${workers}`);
     const workspaces = values.workspace as string[] | undefined;
+    const host = stringOption(values, 'host') ?? DEFAULT_HOST;
+    if (!isIP(host) && host !== 'localhost') throw new UsageError(`--host needs an IP address such as 127.0.0.1 or 0.0.0.0, got "${host}"`);
     // Internal errors are always shown; the workers' own chatter only with --verbose.
     const log = (line: string): void => {
       if (values.verbose || line.startsWith('internal error')) io.stderr.write(`${line}\n`);
     };
     const server = await startEngineServer({
-      env: io.env, port, log,
+      env: io.env, port, host, log,
       ...(workspaces ? { workspaces } : {}),
       ...(workers ? { poolSize: workers } : {}),
+      // A source checkout (it has the dev requirements) keeps its test tools through a repair.
+      ...(values.open ? { setupRuntime: { dev: existsSync(resourcePaths(io.env).devRequirements) } } : {}),
     });
     // Handlers go in before the URL is printed: whoever reads it may signal us at once.
     const stopped = new Promise<void>((resolve) => {
@@ -52,9 +70,35 @@ one-time link that opens the window in a browser; Ctrl-C stops it.
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    if (server.services.teamMode) {
+      io.stderr.write(`warning: team mode: listening on ${host}, reachable from other machines. Every request needs a token; anyone with the private token (${homePaths(io.env).credentials}) can run code here. Use it only on a network you trust, behind TLS.\n`);
+    }
     io.stdout.write(`listening on ${server.url}\n`);
-    io.stdout.write(`open the window (this link works once): ${server.sessionLink()}\n`);
+    if (!values.open) io.stdout.write(`open the window (this link works once): ${server.sessionLink()}\n`);
+    if (values.open) {
+      reportRuntime(server, io, values.verbose === true);
+      const url = windowUrl(server);
+      const result = await openInBrowser(url, io.env);
+      if (result.opened) io.stderr.write(`opened ${url} in your browser\n`);
+      else io.stdout.write(`${result.reason}: open ${url} in a browser\n`);
+    }
     await stopped;
     return 0;
   },
 };
+
+/** Prints the runtime's setup steps (and pip's lines when verbose) while the window shows them too. */
+function reportRuntime(server: EngineServer, io: CliIo, verbose: boolean): void {
+  let last = '';
+  const show = (status: EngineServer['runtime']['status']): void => {
+    const text = status.phase === 'failed' ? `failed: ${status.error?.message ?? 'unknown error'} (details: ${server.url}/runtime)` : `${status.phase}: ${status.step}`;
+    if (text !== last) io.stderr.write(`runtime ${text}\n`);
+    last = text;
+  };
+  show(server.runtime.status);
+  server.events.subscribe((event) => {
+    if (event.type !== 'runtime') return;
+    if (event.line === null) show(event.status);
+    else if (verbose) io.stderr.write(`runtime: ${event.line}\n`);
+  });
+}

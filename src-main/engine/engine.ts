@@ -44,6 +44,8 @@ export interface EngineOptions {
   cache?: ResultCacheOptions | false;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** The bus to report on; one is made when absent (a server shares its bus across engine restarts). */
+  events?: EngineEvents;
 }
 
 /** A run as callers ask for it: a UDF (found by target or given), its inputs and formats. */
@@ -77,12 +79,12 @@ export class Engine {
   private readonly inFlight = new Map<string, Promise<RunOutcome>>();
   /** The code key each UDF last ran with, to spot an edit and drop the old version's entries. */
   private readonly lastCodeKey = new Map<string, string>();
-  /** What changed, for the window's event stream and the CLI's progress bars. */
-  readonly events = new EngineEvents();
   /** Submit jobs: many runs of one UDF. */
   readonly jobs: JobManager;
 
   private constructor(
+    /** What changed, for the window's event stream and the CLI's progress bars. */
+    readonly events: EngineEvents,
     readonly paths: HomePaths,
     readonly resources: ResourcePaths,
     readonly workspace: Workspace,
@@ -136,7 +138,7 @@ export class Engine {
       db.close();
       throw error;
     }
-    return new Engine(paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime));
+    return new Engine(options.events ?? new EngineEvents(), paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime));
   }
 
   /**

@@ -19,6 +19,8 @@ export interface HomePaths {
   database: string;
   resultCache: string;
   credentials: string;
+  /** Configured remote engines and their tokens (mode 0600). */
+  remotes: string;
   engineInfo: string;
   logs: string;
   /** Results of submit jobs while the engine runs. */
@@ -37,6 +39,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     database: join(base, 'udf-studio.sqlite'),
     resultCache: join(base, 'cache'),
     credentials: join(base, 'credentials'),
+    remotes: join(base, 'remotes.json'),
     engineInfo: join(base, 'engine.json'),
     logs: join(base, 'logs'),
     jobs: join(base, 'jobs'),

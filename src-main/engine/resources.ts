@@ -18,7 +18,14 @@ export interface ResourcePaths {
   devRequirements: string;
   /** Example UDF folders seeded into a new workspace. */
   exampleUdfs: string;
-  /** The built window (Vite's output); `UDF_STUDIO_RENDERER` moves it, else `dist-renderer/` beside resources/. */
+  /** The runtime's progress and failure page (HTML, CSS, script). */
+  runtimePage: string;
+  /** The app's icons as PNGs named by size (`32x32.png` ... `512x512.png`). */
+  icons: string;
+  /**
+   * The built window (Vite's output): `UDF_STUDIO_RENDERER`, else `renderer/` in a packaged app's
+   * resources, else a checkout's `dist-renderer/`.
+   */
   renderer: string;
 }
 
@@ -32,8 +39,15 @@ export function resourcePaths(env: NodeJS.ProcessEnv = process.env): ResourcePat
     requirements: join(runtime, 'requirements.txt'),
     devRequirements: join(runtime, 'requirements-dev.txt'),
     exampleUdfs: join(root, 'udfs'),
-    renderer: env.UDF_STUDIO_RENDERER ? resolve(env.UDF_STUDIO_RENDERER) : join(dirname(root), 'dist-renderer'),
+    runtimePage: join(root, 'runtime-page'),
+    icons: join(root, 'icons'),
+    renderer: rendererDir(env, root),
   };
+}
+
+function rendererDir(env: NodeJS.ProcessEnv, root: string): string {
+  if (env.UDF_STUDIO_RENDERER) return resolve(env.UDF_STUDIO_RENDERER);
+  return env.UDF_STUDIO_RESOURCES ? join(root, 'renderer') : join(dirname(root), 'dist-renderer');
 }
 
 function findResourcesAbove(start: string): string {

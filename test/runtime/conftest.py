@@ -5,11 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import select
+import shutil
+import signal
 import struct
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +200,95 @@ def _isolated_studio_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     # Name lookups must never see the developer's own ~/.udf-studio.
     monkeypatch.setenv("UDF_STUDIO_HOME", str(tmp_path / "studio-home"))
     monkeypatch.delenv("UDF_STUDIO_WORKSPACES", raising=False)
+
+
+# --- a real engine: `udf-studio serve` ------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = ROOT / "dist" / "src-main" / "cli.js"
+# Read before any test points UDF_STUDIO_HOME at a temporary folder.
+RUNTIME_DIR = os.environ.get("UDF_STUDIO_RUNTIME") or str(
+    Path(os.environ.get("UDF_STUDIO_HOME") or Path.home() / ".udf-studio") / "runtime"
+)
+START_TIMEOUT_S = 90.0
+
+
+@dataclass(frozen=True)
+class RunningEngine:
+    home: Path
+    url: str
+    pid: int
+
+
+@pytest.fixture(scope="module")
+def engine_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
+    """`udf-studio serve --port 0 --workers 1` with a home of its own."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on PATH, so no engine can be started")
+    if not CLI.exists():
+        pytest.skip(f"{CLI.relative_to(ROOT)} is missing: build first (npm run build)")
+    home = tmp_path_factory.mktemp("engine-home")
+    env = {**os.environ, "UDF_STUDIO_HOME": str(home), "UDF_STUDIO_RUNTIME": RUNTIME_DIR}
+    env.pop("UDF_STUDIO_WORKSPACES", None)
+    env.pop("UDF_STUDIO_WORKER", None)
+    process = subprocess.Popen(
+        [node, str(ROOT / "bin" / "udf-studio.js"), "serve", "--port", "0", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def drain() -> None:  # keeps the pipe from filling; the first lines say where it listens
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + START_TIMEOUT_S
+    url = None
+    while url is None:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            line = None
+        if line is None:
+            process.kill()
+            process.wait()
+            pytest.fail("udf-studio serve did not start:\n" + "".join(seen))
+        seen.append(line)
+        if line.startswith("listening on "):
+            url = line.split("listening on ", 1)[1].strip()
+    try:
+        info = json.loads((home / "engine.json").read_text())
+        assert info["url"] == url and info["pid"] == process.pid
+        yield RunningEngine(home, url, process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_client_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each test looks for its engine afresh and sees its own once-per-process notes.
+    from fused import _engine_client
+
+    monkeypatch.setattr(_engine_client, "_verdict", None)
+    monkeypatch.setattr(_engine_client, "_noted", set())
+    monkeypatch.delenv("UDF_STUDIO_WORKER", raising=False)
+    monkeypatch.delitem(sys.modules, "udf_studio_worker", raising=False)
+
+
+@pytest.fixture
+def engine(engine_server: RunningEngine, monkeypatch: pytest.MonkeyPatch) -> RunningEngine:
+    """This process pointed at the module's engine."""
+    monkeypatch.setenv("UDF_STUDIO_HOME", str(engine_server.home))
+    return engine_server

@@ -9,16 +9,12 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import queue
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
-import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,96 +22,12 @@ from typing import Any
 import pytest
 
 import fused
-from conftest import write_udf_folder
+from conftest import RunningEngine, write_udf_folder
 from fused import EngineUnavailableError, UdfParameterError, UdfRuntimeError, _call, _engine_client
+from fused._engine_client import forget_engine
+from fused._nesting import at_depth
 
-ROOT = Path(__file__).resolve().parents[2]
-CLI = ROOT / "dist" / "src-main" / "cli.js"
-# Read before any test points UDF_STUDIO_HOME at a temporary folder.
-RUNTIME_DIR = os.environ.get("UDF_STUDIO_RUNTIME") or str(
-    Path(os.environ.get("UDF_STUDIO_HOME") or Path.home() / ".udf-studio") / "runtime"
-)
-START_TIMEOUT_S = 90.0
 NO_ENGINE_NOTE = "no UDF Studio engine is running"
-
-
-@dataclass(frozen=True)
-class RunningEngine:
-    home: Path
-    url: str
-    pid: int
-
-
-@pytest.fixture(scope="module")
-def engine_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
-    """`udf-studio serve --port 0 --workers 1` with a home of its own."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not on PATH, so no engine can be started")
-    if not CLI.exists():
-        pytest.skip(f"{CLI.relative_to(ROOT)} is missing: build first (npm run build)")
-    home = tmp_path_factory.mktemp("engine-home")
-    env = {**os.environ, "UDF_STUDIO_HOME": str(home), "UDF_STUDIO_RUNTIME": RUNTIME_DIR}
-    env.pop("UDF_STUDIO_WORKSPACES", None)
-    env.pop("UDF_STUDIO_WORKER", None)
-    process = subprocess.Popen(
-        [node, str(ROOT / "bin" / "udf-studio.js"), "serve", "--port", "0", "--workers", "1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def drain() -> None:  # keeps the pipe from filling; the first lines say where it listens
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=drain, daemon=True).start()
-    seen: list[str] = []
-    deadline = time.monotonic() + START_TIMEOUT_S
-    url = None
-    while url is None:
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            line = None
-        if line is None:
-            process.kill()
-            process.wait()
-            pytest.fail("udf-studio serve did not start:\n" + "".join(seen))
-        seen.append(line)
-        if line.startswith("listening on "):
-            url = line.split("listening on ", 1)[1].strip()
-    try:
-        info = json.loads((home / "engine.json").read_text())
-        assert info["url"] == url and info["pid"] == process.pid
-        yield RunningEngine(home, url, process.pid)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_client_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Each test looks for its engine afresh and sees its own once-per-process notes.
-    monkeypatch.setattr(_engine_client, "_verdict", None)
-    monkeypatch.setattr(_engine_client, "_noted", set())
-    monkeypatch.delenv("UDF_STUDIO_WORKER", raising=False)
-    monkeypatch.delitem(sys.modules, "udf_studio_worker", raising=False)
-
-
-@pytest.fixture
-def engine(engine_server: RunningEngine, monkeypatch: pytest.MonkeyPatch) -> RunningEngine:
-    """This process pointed at the module's engine."""
-    monkeypatch.setenv("UDF_STUDIO_HOME", str(engine_server.home))
-    return engine_server
 
 
 def _no_local_run(*args: object, **kwargs: object) -> Any:
@@ -433,15 +345,41 @@ def test_engine_local_runs_here_silently(engine: RunningEngine, capsys: pytest.C
     assert capsys.readouterr().err == ""
 
 
-def test_inside_a_worker_runs_stay_here(
-    engine: RunningEngine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@fused.udf
+def depth_udf(n: int = 0):
+    import os
+
+    from fused._nesting import current_depth
+
+    return {"pid": os.getpid(), "depth": current_depth(), "n": n}
+
+
+def test_calls_made_inside_a_run_go_to_the_engine_one_level_deeper(engine: RunningEngine):
+    with at_depth(0):  # as a worker sets it for a top-level run
+        answer = depth_udf(n=1)
+    assert answer["pid"] != os.getpid()
+    assert answer["depth"] == 1
+    with at_depth(3):
+        assert depth_udf(n=2)["depth"] == 4
+    assert depth_udf(n=3)["depth"] == 0  # a top-level call from a script
+
+
+def test_a_call_past_five_levels_fails_before_it_is_sent(engine: RunningEngine):
+    with at_depth(5), pytest.raises(UdfRuntimeError) as caught:
+        fused.run(depth_udf, n=1)
+    assert caught.value.code == "UDF_ERR_RECURSION"
+    assert "limit is 5" in str(caught.value)
+
+
+def test_inside_a_worker_without_an_engine_runs_here_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
+    monkeypatch.setenv("UDF_STUDIO_HOME", str(tmp_path))
     monkeypatch.setenv("UDF_STUDIO_WORKER", "1")
-    assert where(n=1)["pid"] == os.getpid()
-    # Workers of engines that do not set the variable are known by the worker package.
-    monkeypatch.delenv("UDF_STUDIO_WORKER")
-    monkeypatch.setitem(sys.modules, "udf_studio_worker", types.ModuleType("udf_studio_worker"))
-    assert fused.run(where, n=1)["pid"] == os.getpid()
+    forget_engine()
+    with at_depth(1):
+        answer = depth_udf(n=1)
+    assert answer == {"pid": os.getpid(), "depth": 2, "n": 1}
     assert capsys.readouterr().err == ""
 
 

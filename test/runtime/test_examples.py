@@ -181,9 +181,7 @@ def check_raster_gradient(fused: Any, udf: Any) -> None:
     assert east.shape == (3, 256, 256)
     assert not np.array_equal(west, east)
     assert west[0].mean() < east[0].mean()  # red grows eastwards
-    assert (
-        west[2].mean() < 128 < east[2].mean()
-    )  # the stripe pattern alternates per tile
+    assert west[2].mean() < 128 < east[2].mean()  # the stripe pattern alternates per tile
 
     # Within a tile, green (latitude) decreases from the top row to the bottom row.
     assert west[1, 0].mean() > west[1, -1].mean()
@@ -281,12 +279,8 @@ def check_typed_parameters(fused: Any, udf: Any) -> None:
     }
     assert row["count"] == 42 and row["ratio"] == 0.5 and bool(row["enabled"]) is False
     assert row["label"] == "7" and row["limit"] == 10
-    assert json.loads(row["tags"]) == ["x", "y"] and json.loads(row["options"]) == {
-        "mode": "slow"
-    }
-    assert (
-        bool(fused.run(udf, engine="local", enabled="yes").iloc[0]["enabled"]) is True
-    )
+    assert json.loads(row["tags"]) == ["x", "y"] and json.loads(row["options"]) == {"mode": "slow"}
+    assert bool(fused.run(udf, engine="local", enabled="yes").iloc[0]["enabled"]) is True
 
 
 def check_html_report(fused: Any, udf: Any) -> None:
@@ -366,22 +360,16 @@ def test_folder_shape(folder: Path) -> None:
 
     code = (folder / step["source"]).read_text(encoding="utf-8")
     tree = ast.parse(code)
-    functions = {
-        node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)
-    }
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     entry = functions["udf"]
-    assert any(
-        "fused.udf" in ast.unparse(decorator) for decorator in entry.decorator_list
-    )
+    assert any("fused.udf" in ast.unparse(decorator) for decorator in entry.decorator_list)
     top_level_imports = set()
     for node in tree.body:
         if isinstance(node, ast.Import):
             top_level_imports.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             top_level_imports.add(node.module.split(".")[0])
-    assert not top_level_imports & HEAVY_MODULES, (
-        "heavy imports belong inside the UDF function"
-    )
+    assert not top_level_imports & HEAVY_MODULES, "heavy imports belong inside the UDF function"
 
     arguments = entry.args.args + entry.args.kwonlyargs
     defaults = dict(
@@ -400,8 +388,7 @@ def test_folder_shape(folder: Path) -> None:
         assert parameter["parameter"] in names
         assert parameter["value"] == ast.literal_eval(defaults[parameter["parameter"]])
         assert (
-            parameter["value"] in parameter["suggestedValues"]
-            or not parameter["suggestedValues"]
+            parameter["value"] in parameter["suggestedValues"] or not parameter["suggestedValues"]
         )
     if metadata["fused:udfType"] in TILE_UDF_TYPES:
         assert names and names[0] == "bounds"
@@ -441,9 +428,7 @@ def test_load_matches_folder(fused: Any, folder: Path) -> None:
 @pytest.mark.parametrize(
     "folder", [f for f in EXAMPLE_FOLDERS if f.parent == EXAMPLES_ROOT], ids=folder_id
 )
-def test_load_by_name(
-    fused: Any, folder: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_load_by_name(fused: Any, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the examples as a workspace, the name in the README's `udf-studio run NAME` resolves."""
     monkeypatch.setenv("UDF_STUDIO_WORKSPACES", str(EXAMPLES_ROOT))
     by_name = fused.load(folder.name)
@@ -526,11 +511,7 @@ def test_default_parameters_run(fused: Any, folder: Path) -> None:
     for parameter in udf.metadata["fused:defaultParameters"]:
         for value in [parameter["value"], *parameter["suggestedValues"]]:
             params = {parameter["parameter"]: value}
-            result = (
-                run_tile(fused, udf, WORLD_TILE, **params)
-                if tile_mode
-                else udf(**params)
-            )
+            result = run_tile(fused, udf, WORLD_TILE, **params) if tile_mode else udf(**params)
             assert result is not None, params
 
 
@@ -545,9 +526,9 @@ def test_round_trip(fused: Any, folder: Path, tmp_path: Path) -> None:
     step = written["job_config"]["steps"][0]["udf"]
     assert (target / step["source"]).is_file()
 
-    assert (target / "README.MD").read_text(encoding="utf-8") == (
-        folder / "README.MD"
-    ).read_text(encoding="utf-8")
+    assert (target / "README.MD").read_text(encoding="utf-8") == (folder / "README.MD").read_text(
+        encoding="utf-8"
+    )
     for header in step["headers"]:
         assert (target / header["source_file"]).read_text(encoding="utf-8") == (
             folder / header["source_file"]

@@ -211,22 +211,12 @@ def test_no_entry_point_is_reported(tmp_path: Path):
     assert caught.value.file == str(folder / "NoEntry.py")
 
 
-@pytest.mark.parametrize(
-    ("url", "message"),
-    [
-        (
-            "https://github.com/fusedio/udfs/tree/bdfb4d0/public/Single_point_Eiffel_Tower/",
-            "GitHub URLs are not supported yet",
-        ),
-        ("https://example.com/udf.py", "URLs are not supported yet"),
-    ],
-)
-def test_urls_are_not_supported_yet(url: str, message: str):
-    with pytest.raises(NotSupportedYetError, match=message) as caught:
-        fused.load(url)
+def test_urls_other_than_github_folders_are_not_supported():
+    with pytest.raises(NotSupportedYetError, match="only GitHub folder URLs") as caught:
+        fused.load("https://example.com/udf.py")
     assert isinstance(caught.value, NotImplementedError)
     with pytest.raises(NotSupportedYetError):
-        fused.run(url)
+        fused.run("https://example.com/udf.py")
 
 
 def test_runtime_errors_point_at_the_users_file(tmp_path: Path):

@@ -35,17 +35,27 @@ def test_the_udfs_stdout_is_echoed(capsys: pytest.CaptureFixture[str]):
     assert capsys.readouterr().out == "greeting out\n"
 
 
-@pytest.mark.parametrize("engine", ["remote", "realtime", "batch", "large"])
-def test_other_engines_are_not_configured_yet(engine: str):
+@pytest.mark.parametrize("engine", ["remote", "batch", "large"])
+def test_remote_engines_need_a_configured_remote(engine: str):
     assert fused.run(greet, engine="local") == "hello world"
-    with pytest.raises(EngineUnavailableError, match="remote engines are not configured yet"):
+    with pytest.raises(EngineUnavailableError, match="no remote engine is configured"):
         fused.run(greet, engine=engine)
 
 
+def test_realtime_without_a_remote_is_the_local_engine():
+    assert fused.run(greet, engine="realtime") == "hello world"
+
+
+def test_an_unknown_engine_name_is_a_clear_error():
+    with pytest.raises(EngineUnavailableError, match="'gpu' is not an engine"):
+        fused.run(greet, engine="gpu")
+
+
 @pytest.mark.parametrize("token", ["fsh_0123456789abcdef", "a" * 64, "UDF_Not_Saved_Here"])
-def test_tokens_need_the_running_engine(token: str):
-    with pytest.raises(EngineUnavailableError, match="needs the running UDF Studio engine"):
+def test_unknown_tokens_and_public_names_are_not_found(token: str):
+    with pytest.raises(fused.UdfLoadError) as caught:
         fused.run(token)
+    assert caught.value.code == "UDF_ERR_NOT_FOUND"
 
 
 def test_cache_false_with_max_age_is_a_value_error():

@@ -70,10 +70,10 @@ def test_cache_false_together_with_max_age_is_a_value_error():
         plain(cache=False, cache_max_age="1h")
 
 
-@pytest.mark.parametrize("engine", ["remote", "realtime", "batch", "small"])
-def test_engines_other_than_local_are_not_configured_yet(engine: str):
+@pytest.mark.parametrize("engine", ["remote", "batch", "small"])
+def test_remote_engines_need_a_configured_remote(engine: str):
     assert plain(engine="local") == {"hello": "world", "n": 1}
-    with pytest.raises(EngineUnavailableError, match="remote engines are not configured"):
+    with pytest.raises(EngineUnavailableError, match="no remote engine is configured"):
         plain(engine=engine)
 
 

@@ -49,9 +49,11 @@ def test_runs_sent_together_run_at_the_same_time_with_their_own_output(worker: W
 
 def test_load_is_answered_while_runs_are_in_progress(worker: WorkerProcess):
     worker.send(run_request(udf_request(WAITER), 1, params={"seconds": 1}))
+    time.sleep(0.3)  # the run is asleep by now
     header, _ = worker.request({"op": "load", "id": 2})
     assert header["id"] == 2 and header["ok"] is True
     assert isinstance(header["cpuSeconds"], float) and header["cpuSeconds"] > 0
+    assert header["runnableThreads"] == 0  # the run sleeps; the answering thread is not counted
     header, _ = worker.receive()
     assert header["id"] == 1 and header["ok"] is True
 
@@ -61,8 +63,7 @@ def test_cancel_stops_a_run_on_the_main_thread_and_one_on_another_thread(worker:
         "import time\n@fused.udf\ndef udf(n: int = 0):\n    time.sleep(60)\n    return n\n"
     )
     looper = udf_request(
-        "import time\n@fused.udf\ndef udf(n: int = 0):\n"
-        "    while True:\n        time.sleep(0.01)\n"
+        "import time\n@fused.udf\ndef udf(n: int = 0):\n    while True:\n        time.sleep(0.01)\n"
     )
     worker.send(run_request(sleeper, 1))
     worker.send(run_request(looper, 2))
@@ -112,3 +113,15 @@ def test_load_without_an_id_is_logged_not_answered(worker: WorkerProcess):
     worker.send({"op": "load"})
     header, _ = worker.request({"op": "load", "id": 5})
     assert header["id"] == 5
+
+
+def test_load_counts_threads_that_compute(worker: WorkerProcess):
+    spinner = udf_request(
+        "import time\n@fused.udf\ndef udf():\n    end = time.time() + 1\n"
+        "    while time.time() < end:\n        pass\n    return 1\n"
+    )
+    worker.send(run_request(spinner, 1))
+    time.sleep(0.3)
+    header, _ = worker.request({"op": "load", "id": 2})
+    assert header["runnableThreads"] == 1
+    assert worker.receive()[0]["ok"] is True

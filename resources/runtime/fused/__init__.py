@@ -1,7 +1,8 @@
 """UDF Studio's implementation of the `fused` API that UDF code uses.
 
 `@fused.udf` marks a UDF, `fused.load` reads one (folder, file, code, workspace name),
-`fused.run` runs one in this process, `fused.types` has the tile annotations.
+`fused.run` runs one, `fused.submit` (and `Udf.map`) runs one over many arguments in parallel,
+`fused.types` has the tile annotations.
 `@fused.cache`, `fused.download` and `fused.file_path` keep data on the shared disk
 (`/mnt/cache` in UDF code); `fused.options` has the settings UDF code reads.
 """
@@ -21,11 +22,13 @@ from ._errors import (
     UdfTileError,
 )
 from ._headers import Header
+from ._job_pool import JobPool
 from ._load import load
 from ._options import options
 from ._results import EncodedResult, encode_result
 from ._run import run
 from ._shared_disk import file_path
+from ._submit import submit
 from ._udf import Udf, udf
 
 __version__ = "0.1.0"
@@ -35,6 +38,7 @@ __all__ = [
     "EncodedResult",
     "EngineUnavailableError",
     "Header",
+    "JobPool",
     "NotSupportedYetError",
     "Udf",
     "UdfLoadError",
@@ -50,6 +54,7 @@ __all__ = [
     "load",
     "options",
     "run",
+    "submit",
     "types",
     "udf",
 ]

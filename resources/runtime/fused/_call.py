@@ -23,13 +23,16 @@ from ._errors import (
     error_from_exception,
 )
 from ._headers import restore
+from ._nesting import at_depth, child_depth
 from ._tiles import TileCoord, make_tile
 
 if TYPE_CHECKING:
     from ._udf import Udf
 
 LOCAL_ENGINES: Final = (None, "local")
-# Set by the engine for its workers: runs there stay in the worker, never call the engine back.
+# Fused's serverless and batch engines and its instance names: the configured remote engine.
+REMOTE_ENGINES: Final = ("remote", "realtime", "batch", "small", "medium", "large")
+# Set by the engine for its workers: no notes about a missing engine there, no progress bars.
 WORKER_ENV: Final = "UDF_STUDIO_WORKER"
 _MAX_AGE = re.compile(r"^\d+[smhd]$")
 _TILE_NAMES: Final = ("x", "y", "z")
@@ -56,15 +59,16 @@ def check_run_options(engine: str | None, cache: bool, cache_max_age: int | str 
     """Check a run's `engine` and cache options before anything runs.
 
     Raises `ValueError` for `cache=False` together with a `cache_max_age` (they say the same
-    thing twice), and `EngineUnavailableError` for engines other than local.
+    thing twice), and `EngineUnavailableError` for an engine name that is neither local nor
+    remote.
     """
     if not cache and cache_max_age is not None:
         raise ValueError("cache=False already means cache_max_age=0; give one or the other")
     check_cache_max_age(cache_max_age)
-    if engine not in LOCAL_ENGINES:
+    if engine not in LOCAL_ENGINES and engine not in REMOTE_ENGINES:
         raise EngineUnavailableError(
-            f"engine={engine!r}: remote engines are not configured yet; "
-            "this process runs UDFs with engine='local' only"
+            f"engine={engine!r} is not an engine: use 'local', or 'remote' (also 'realtime', "
+            "'batch', 'small', 'medium', 'large') for the configured remote engine"
         )
 
 
@@ -98,18 +102,29 @@ def run_call(
 ) -> Any:
     """Run a checked call where it belongs and return its data.
 
-    With no engine named, outside a worker, the call goes to the running UDF Studio engine when
-    one answers; otherwise (and always for `engine="local"`) it runs in this process.
+    With no engine named, the call goes to the running UDF Studio engine when one answers (from
+    a UDF in a worker too: the engine starts nested runs at once, so a busy pool cannot
+    deadlock); otherwise (and always for `engine="local"`) it runs in this process. Either way
+    it is one level deeper than the run it is made from, and fails past five levels. Remote
+    engine names send it to the configured remote engine (`_remote`).
     """
-    if engine is None and not in_worker():
-        from ._engine_client import run_on_engine  # on first use: workers never need it
+    if engine in REMOTE_ENGINES:
+        from ._remote import goes_remote, run_on_remote
 
+        if goes_remote(engine):
+            return run_on_remote(udf, args, params, tile, cache=cache, cache_max_age=cache_max_age)
+        engine = None  # "realtime" with no remote configured: the local engine
+    if engine is None:
+        from ._engine_client import run_on_engine  # on first use
+
+        # A UDF in a worker calls the engine only when it runs (the Engine API alone has none).
         sent, result = run_on_engine(
-            udf, args, params, tile, cache=cache, cache_max_age=cache_max_age
+            udf, args, params, tile, cache=cache, cache_max_age=cache_max_age, quiet=in_worker()
         )
         if sent:
             return result
-    return invoke(udf, args, params, tile)
+    with at_depth(child_depth()):
+        return invoke(udf, args, params, tile)
 
 
 def in_worker() -> bool:

@@ -37,6 +37,7 @@ from ._errors import (
     UdfRuntimeError,
     UdfTileError,
 )
+from ._nesting import RECURSION_HEADER, child_depth, in_run
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class _Verdict:
 
 
 @dataclass(frozen=True, slots=True)
-class _Origin:
+class Origin:
     """Where the code sent to the engine lives here, to report errors as a local run does.
 
     `file` is the file the UDF's code came from (None for inline code), `offset` the lines before
@@ -125,18 +126,18 @@ class _Origin:
 
 
 @dataclass(frozen=True, slots=True)
-class _Response:
+class Response:
     status: int
     content_type: str
     metadata: Mapping[str, Any]
     payload: bytes
 
 
-class _RunHere(Exception):
+class RunHere(Exception):
     """This call cannot go to the engine; the message says why (shown in the note)."""
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """The engine's port refused the connection: nothing was sent."""
 
 
@@ -184,6 +185,7 @@ def run_on_engine(
     *,
     cache: bool = True,
     cache_max_age: int | str | None = None,
+    quiet: bool = False,
 ) -> tuple[bool, Any]:
     """Run a call on the running engine: `(True, result)`, or `(False, None)` to run it here.
 
@@ -193,35 +195,37 @@ def run_on_engine(
     """
     endpoint, reason = find_engine()
     if endpoint is None:
-        _note_once("no-engine", f"fused: {reason}; running in this process")
+        if not quiet:
+            note_once("no-engine", f"fused: {reason}; running in this process")
         return False, None
     try:
         body, origin = _code_run_body(udf, args, params, tile, cache)
-    except _RunHere as why:
-        _note_once(str(why), f"fused: {why}; running {udf.name!r} in this process")
+    except RunHere as why:
+        if not quiet:
+            note_once(str(why), f"fused: {why}; running {udf.name!r} in this process")
         return False, None
     target = _target(tile, cache, cache_max_age)
     try:
         response = _post(endpoint, target, body)
-    except _Refused:
+    except Refused:
         # The engine went away since it was found: look again (it may have restarted elsewhere).
         forget_engine()
         endpoint, reason = find_engine()
         if endpoint is None:
-            _note_once("no-engine", f"fused: {reason}; running in this process")
+            note_once("no-engine", f"fused: {reason}; running in this process")
             return False, None
         try:
             response = _post(endpoint, target, body)
-        except _Refused:
+        except Refused:
             raise EngineUnavailableError(
                 f"the UDF Studio engine at {endpoint.url} refused the connection"
             ) from None
-    _echo(response.metadata)
+    echo_output(response.metadata)
     if 200 <= response.status < 300:
         if response.status == 204:
             return True, None
         return True, decode_result(response.content_type, response.payload)
-    raise _error_from_response(endpoint, response, origin)
+    raise error_from_response(endpoint, response, origin)
 
 
 def decode_result(content_type: str, payload: bytes) -> Any:
@@ -263,7 +267,7 @@ def _check_engine(path: Path) -> tuple[EngineEndpoint | None, str]:
     token = _read_token(credentials)
     if token is None:
         return None, f"the engine's credentials file ({credentials}) cannot be read"
-    if not _healthy(*address):
+    if not _healthy(*address, token):
         return None, f"the UDF Studio engine at {url} does not answer"
     return EngineEndpoint(url.rstrip("/"), address[0], address[1], pid, token), ""
 
@@ -289,12 +293,13 @@ def _read_token(path: Path) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def _healthy(host: str, port: int) -> bool:
+def _healthy(host: str, port: int, token: str) -> bool:
     import http.client
 
     connection = http.client.HTTPConnection(host, port, timeout=CONNECT_TIMEOUT_S)
     try:
-        connection.request("GET", "/healthz")
+        # With the token: a team server (`serve --host 0.0.0.0`) answers /healthz only to it.
+        connection.request("GET", "/healthz", headers={"Authorization": f"Bearer {token}"})
         response = connection.getresponse()
         answer = json.loads(response.read(65536)) if response.status == 200 else None
     except (OSError, http.client.HTTPException, ValueError):
@@ -310,36 +315,12 @@ def _code_run_body(
     params: Mapping[str, object],
     tile: TileCoord | None,
     cache: bool,
-) -> tuple[bytes, _Origin]:
-    """The code run's JSON body and where its code lives here; `_RunHere` when it cannot go."""
-    code = udf.code
-    if not code.strip():
-        from ._udf import _function_source  # here: _udf imports this module's importer
-
-        code = _function_source(udf._fn)
-        if not code.strip():
-            raise _RunHere("the UDF's source code is not available to send to the engine")
+) -> tuple[bytes, Origin]:
+    """The code run's JSON body and where its code lives here; `RunHere` when it cannot go."""
+    code = udf_code(udf)
     named = _named_arguments(udf.prepared().plan, args, params, tile)
-    parameters = _json_object({**udf.parameters, **named}, "parameter")
-    try:
-        metadata = json.loads(json.dumps(udf.metadata, allow_nan=False))
-    except (TypeError, ValueError):
-        metadata = {}
-    step = {
-        "type": "udf",
-        "udf": {
-            "type": "geopandas_v2",
-            "name": udf.name,
-            "entrypoint": udf.entrypoint,
-            "parameters": parameters,
-            "metadata": metadata,
-            "code": code,
-            "headers": [
-                {"module_name": header.module_name, "source_code": header.source_code}
-                for header in udf.headers
-            ],
-        },
-    }
+    parameters = json_object({**udf.parameters, **named}, "parameter")
+    step = {"type": "udf", "udf": step_udf(udf, code, parameters)}
     body = json.dumps(
         {
             "step_config": json.dumps(step, allow_nan=False),
@@ -349,11 +330,69 @@ def _code_run_body(
         allow_nan=False,
     ).encode("utf-8")
     if len(body) > MAX_BODY_BYTES:
-        raise _RunHere(
+        raise RunHere(
             f"the run's code and parameters ({len(body) // 1024} KiB) are over the engine's "
             f"{MAX_BODY_BYTES // (1024 * 1024)} MiB request limit"
         )
     return body, _origin(udf, code)
+
+
+def udf_code(udf: Udf) -> str:
+    """The UDF's source to send: its code, or its function's source; `RunHere` when neither."""
+    code = udf.code
+    if not code.strip():
+        from ._udf import _function_source  # here: _udf imports this module's importer
+
+        code = _function_source(udf._fn)
+        if not code.strip():
+            raise RunHere("the UDF's source code is not available to send to the engine")
+    return code
+
+
+def step_udf(udf: Udf, code: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The `udf` object of a `step_config`: what the engine needs to run this UDF's code."""
+    try:
+        metadata = json.loads(json.dumps(udf.metadata, allow_nan=False))
+    except (TypeError, ValueError):
+        metadata = {}
+    return {
+        "type": "geopandas_v2",
+        "name": udf.name,
+        "entrypoint": udf.entrypoint,
+        "parameters": dict(parameters),
+        "metadata": metadata,
+        "code": code,
+        "headers": [
+            {"module_name": header.module_name, "source_code": header.source_code}
+            for header in udf.headers
+        ],
+    }
+
+
+def origin_of(udf: Udf, code: str) -> Origin:
+    """Where the code sent lives here, to report errors in this process's files."""
+    return _origin(udf, code)
+
+
+def error_from_data(error: Mapping[str, Any], origin: Origin) -> UdfRuntimeError:
+    """The exception for an error object of the engine (a UDF's failure), located here."""
+    line = error.get("line")
+    file, line, traceback_text = _locate(
+        error.get("file") if isinstance(error.get("file"), str) else None,
+        line if isinstance(line, int) and not isinstance(line, bool) else None,
+        str(error.get("traceback") or ""),
+        origin,
+    )
+    code = str(error.get("code") or "UDF_ERR_RUNTIME")
+    exception_class = error.get("exceptionClass")
+    return _ERROR_CLASSES.get(code, UdfRuntimeError)(
+        str(error.get("message") or ""),
+        code=code,
+        exception_class=exception_class if isinstance(exception_class, str) else None,
+        file=file,
+        line=line,
+        traceback_text=traceback_text,
+    )
 
 
 def _named_arguments(
@@ -370,51 +409,51 @@ def _named_arguments(
         taken.update(name for name in ("x", "y", "z") if name in plan.by_name)
     free = [spec for spec in plan.positional if spec.name not in taken]
     if plan.has_positional_only or len(args) > len(free):
-        raise _RunHere("positional arguments that have no parameter name cannot be sent")
+        raise RunHere("positional arguments that have no parameter name cannot be sent")
     for spec, value in zip(free, args, strict=False):
         if spec.name in named:
-            raise _RunHere(f"parameter {spec.name!r} is given both by position and by name")
+            raise RunHere(f"parameter {spec.name!r} is given both by position and by name")
         named[spec.name] = value
     return named
 
 
-def _json_object(values: Mapping[str, object], what: str) -> dict[str, Any]:
-    return {name: _json_value(value, name, what) for name, value in values.items()}
+def json_object(values: Mapping[str, object], what: str) -> dict[str, Any]:
+    return {name: json_value(value, name, what) for name, value in values.items()}
 
 
-def _json_value(value: object, name: str, what: str) -> Any:
-    """`value` as plain JSON types; `_RunHere` naming the parameter when it has none."""
+def json_value(value: object, name: str, what: str) -> Any:
+    """`value` as plain JSON types; `RunHere` naming the parameter when it has none."""
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
         if math.isfinite(value):
             return value
     elif isinstance(value, list | tuple):
-        return [_json_value(item, name, what) for item in value]
+        return [json_value(item, name, what) for item in value]
     elif isinstance(value, dict):
         if all(isinstance(key, str) for key in value):
-            return {key: _json_value(item, name, what) for key, item in value.items()}
+            return {key: json_value(item, name, what) for key, item in value.items()}
     else:
         np = sys.modules.get("numpy")
         if np is not None and isinstance(value, np.bool_ | np.integer | np.floating | np.str_):
-            return _json_value(value.item(), name, what)
+            return json_value(value.item(), name, what)
     kind = type(value)
     shown = repr(value) if isinstance(value, float) else kind.__qualname__
     if kind.__module__ != "builtins":
         shown = f"{kind.__module__}.{shown}"
-    raise _RunHere(f"{what} {name!r} ({shown}) cannot be sent to the engine as JSON")
+    raise RunHere(f"{what} {name!r} ({shown}) cannot be sent to the engine as JSON")
 
 
-def _origin(udf: Udf, code: str) -> _Origin:
+def _origin(udf: Udf, code: str) -> Origin:
     headers = {header.module_name: header.path for header in udf.headers if header.path}
     if udf.path:
-        return _Origin(udf.path, 0, headers)  # the code is the whole file
+        return Origin(udf.path, 0, headers)  # the code is the whole file
     fn_code = getattr(udf._fn, "__code__", None)
     filename = getattr(fn_code, "co_filename", "<unknown>")
     if fn_code is None or filename.startswith("<"):
-        return _Origin(None, 0, headers)  # inline code: a local run reports no file either
+        return Origin(None, 0, headers)  # inline code: a local run reports no file either
     # A script's UDF: the code sent is its function's source, from its first decorator line.
-    return _Origin(filename, int(fn_code.co_firstlineno) - 1, headers)
+    return Origin(filename, int(fn_code.co_firstlineno) - 1, headers)
 
 
 def _target(tile: TileCoord | None, cache: bool, cache_max_age: int | str | None) -> str:
@@ -426,15 +465,31 @@ def _target(tile: TileCoord | None, cache: bool, cache_max_age: int | str | None
     return path
 
 
-def _post(endpoint: EngineEndpoint, target: str, body: bytes) -> _Response:
+def _post(endpoint: EngineEndpoint, target: str, body: bytes) -> Response:
+    return request(endpoint, "POST", target, body)
+
+
+def request(
+    endpoint: EngineEndpoint,
+    method: str,
+    target: str,
+    body: bytes | None = None,
+    *,
+    timeout: float | None = None,
+) -> Response:
+    """One request to the engine with the private token (and, from a UDF, its nesting depth).
+
+    Raises `Refused` when nothing listens, `EngineUnavailableError` for other failures.
+    """
     import http.client
 
+    timeout = RUN_TIMEOUT_S if timeout is None else timeout
     connection = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=CONNECT_TIMEOUT_S)
     try:
         try:
             connection.connect()
         except ConnectionRefusedError as exc:
-            raise _Refused from exc
+            raise Refused from exc
         except TimeoutError as exc:
             raise EngineUnavailableError(
                 f"the UDF Studio engine at {endpoint.url} did not accept a connection "
@@ -445,23 +500,20 @@ def _post(endpoint: EngineEndpoint, target: str, body: bytes) -> _Response:
                 f"cannot connect to the UDF Studio engine at {endpoint.url}: {exc}"
             ) from exc
         if connection.sock is not None:
-            connection.sock.settimeout(RUN_TIMEOUT_S)
+            connection.sock.settimeout(timeout)
+        headers = {"Authorization": f"Bearer {endpoint.token}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if in_run():
+            headers[RECURSION_HEADER] = str(child_depth())
         try:
-            connection.request(
-                "POST",
-                target,
-                body=body,
-                headers={
-                    "Authorization": f"Bearer {endpoint.token}",
-                    "Content-Type": "application/json",
-                },
-            )
+            connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()
             payload = response.read()
         except TimeoutError as exc:
             raise EngineUnavailableError(
                 f"the UDF Studio engine at {endpoint.url} did not answer within "
-                f"{RUN_TIMEOUT_S:g} s (the UDF time limit is {UDF_TIME_LIMIT_S:g} s)"
+                f"{timeout:g} s (the UDF time limit is {UDF_TIME_LIMIT_S:g} s)"
             ) from exc
         except (OSError, http.client.HTTPException) as exc:
             raise EngineUnavailableError(
@@ -474,7 +526,7 @@ def _post(endpoint: EngineEndpoint, target: str, body: bytes) -> _Response:
         import gzip
 
         payload = gzip.decompress(payload)
-    return _Response(
+    return Response(
         response.status,
         response.getheader("content-type") or "",
         _metadata(response.getheader("x-fused-metadata")),
@@ -492,7 +544,7 @@ def _metadata(header: str | None) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _echo(metadata: Mapping[str, Any]) -> None:
+def echo_output(metadata: Mapping[str, Any]) -> None:
     """Print the UDF's stdout and stderr here, as a run in this process would have."""
     for key, stream in (("stdout", sys.stdout), ("stderr", sys.stderr)):
         text = metadata.get(key)
@@ -501,9 +553,7 @@ def _echo(metadata: Mapping[str, Any]) -> None:
             stream.flush()
 
 
-def _error_from_response(
-    endpoint: EngineEndpoint, response: _Response, origin: _Origin
-) -> Exception:
+def error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:
     try:
         error = json.loads(response.payload).get("error")
     except (ValueError, AttributeError):
@@ -523,26 +573,11 @@ def _error_from_response(
             f"the UDF Studio engine at {endpoint.url} refused the run "
             f"({response.status} {code}): {message}"
         )
-    line = error.get("line")
-    file, line, traceback_text = _locate(
-        error.get("file") if isinstance(error.get("file"), str) else None,
-        line if isinstance(line, int) and not isinstance(line, bool) else None,
-        str(error.get("traceback") or ""),
-        origin,
-    )
-    exception_class = error.get("exceptionClass")
-    return _ERROR_CLASSES.get(code, UdfRuntimeError)(
-        message,
-        code=code,
-        exception_class=exception_class if isinstance(exception_class, str) else None,
-        file=file,
-        line=line,
-        traceback_text=traceback_text,
-    )
+    return error_from_data(error, origin)
 
 
 def _locate(
-    file: str | None, line: int | None, traceback_text: str, origin: _Origin
+    file: str | None, line: int | None, traceback_text: str, origin: Origin
 ) -> tuple[str | None, int | None, str]:
     """The error's file, line and traceback in this process's terms (the worker ran the code
     inline, as `<udf:NAME>`): a script's line numbers are shifted back to the script's."""
@@ -593,7 +628,7 @@ def _decode_text(payload: bytes, options: str) -> str:
         return payload.decode("utf-8", "replace")
 
 
-def _note_once(key: str, text: str) -> None:
+def note_once(key: str, text: str) -> None:
     if key in _noted:
         return
     _noted.add(key)

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from ._errors import UDF_ERR_BAD_FOLDER, UDF_ERR_NOT_FOUND, NotSupportedYetError, UdfLoadError
 from ._folder import read_udf_folder
+from ._github import github_folder, is_github_url
 from ._headers import Header
 from ._module import UdfModule, execute_udf_code, inline_filename
 from ._udf import Udf, find_entry
@@ -39,16 +40,17 @@ def load(source: str | os.PathLike[str] | Udf, *, import_globals: bool = True) -
     the folders of `UDF_STUDIO_WORKSPACES` (os.pathsep-joined), then in `$UDF_STUDIO_HOME/udfs`
     (default `~/.udf-studio/udfs`). With `import_globals` the module's top-level names are
     attributes of the result. Raises `UdfLoadError` naming the file (and line) for bad
-    meta.json, a missing file, a syntax error, an import error or no entry point; GitHub URLs
-    raise `NotSupportedYetError`.
+    meta.json, a missing file, a syntax error, an import error or no entry point. A GitHub
+    folder URL is fetched once and kept (see `_github`); other URLs raise `NotSupportedYetError`.
     """
     if isinstance(source, Udf):
         return source
     text = os.fspath(source)
+    if is_github_url(text):
+        return load_folder(github_folder(text), import_globals=import_globals)
     if re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
-        what = "GitHub URLs" if "github.com/" in text.lower() else "URLs"
         raise NotSupportedYetError(
-            f"{what} are not supported yet by fused.load: {text} "
+            f"only GitHub folder URLs can be loaded, not {text} "
             "(download the UDF's folder and load it by path instead)"
         )
     if "\n" in text or _CODE_START.match(text):

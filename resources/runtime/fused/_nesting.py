@@ -17,17 +17,24 @@ from ._errors import UDF_ERR_RECURSION, UdfRuntimeError
 
 MAX_DEPTH: Final = 5
 RECURSION_HEADER: Final = "Fused-Recursion"
-_depth: ContextVar[int] = ContextVar("udf_studio_run_depth", default=0)
+# None outside any UDF run: a run started there is a top-level run (depth 0).
+_depth: ContextVar[int | None] = ContextVar("udf_studio_run_depth", default=None)
 
 
 def current_depth() -> int:
-    """The depth of the run this code is part of: 0 outside any UDF run."""
-    return _depth.get()
+    """The depth of the run this code is part of: 0 for a top-level run, and outside any run."""
+    return _depth.get() or 0
+
+
+def in_run() -> bool:
+    """Whether this code runs as part of a UDF run (so a run it starts is nested)."""
+    return _depth.get() is not None
 
 
 def child_depth() -> int:
     """The depth a run started from here has; raises past `MAX_DEPTH`."""
-    depth = _depth.get() + 1
+    parent = _depth.get()
+    depth = 0 if parent is None else parent + 1
     if depth > MAX_DEPTH:
         raise UdfRuntimeError(
             f"UDFs call each other {depth} levels deep; the limit is {MAX_DEPTH} "

@@ -96,6 +96,14 @@ class Udf:
             self, args, params, tile, engine=engine, cache=cache, cache_max_age=cache_max_age
         )
 
+    def map(self, arg_list: Any, **kwargs: Any) -> Any:
+        """Run the UDF once per item of `arg_list` in parallel; a JobPool (see `fused.submit`,
+        whose options it takes; `collect=True` waits and returns a DataFrame instead)."""
+        from ._submit import submit
+
+        kwargs.setdefault("collect", False)
+        return submit(self, arg_list, **kwargs)
+
     def __repr__(self) -> str:
         return f"<Udf {self.name!r} entrypoint={self.entrypoint!r}>"
 

@@ -8,16 +8,14 @@ code past the engine's grace period is ended by the engine killing the worker.
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import threading
 from typing import Any, Final
 
+from fused._interrupt import RunCancelled, interrupt_thread
+
 _SIGNAL: Final = getattr(signal, "SIGUSR1", None)
-
-
-class RunCancelled(BaseException):
-    """Raised inside a cancelled run; `except Exception` in UDF code does not catch it."""
+__all__ = ["Cancellation", "RunCancelled"]
 
 
 class Cancellation:
@@ -53,8 +51,7 @@ class Cancellation:
                 self._main_target = request_id
                 signal.pthread_kill(ident, _SIGNAL)
                 return True
-        set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
-        return bool(set_async(ctypes.c_ulong(ident), ctypes.py_object(RunCancelled)))
+        return interrupt_thread(ident)
 
     def _on_signal(self, _signum: int, _frame: Any) -> None:
         with self._lock:

@@ -21,9 +21,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Final
 
 import fused
+from fused import _thread_output
 from fused._call import invoke
 from fused._errors import (
     UDF_ERR_CANCELLED,
@@ -39,7 +41,6 @@ from fused._shared_disk import load_env_file
 from fused._tiles import make_tile
 from fused._udf import Udf
 
-from . import _output_capture
 from ._cancellation import Cancellation, RunCancelled
 from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
 from ._warm_cache import ProtocolError, WarmCache
@@ -68,7 +69,7 @@ def main() -> int:
         }
     )
     preload(os.environ.get(PRELOAD_ENV, ""))
-    _output_capture.install()
+    _thread_output.install()
     worker = Worker(writer)
     main_queue: queue.SimpleQueue[dict[str, Any] | _Stop] = queue.SimpleQueue()
     dispatcher = Dispatcher(worker, main_queue)
@@ -207,12 +208,18 @@ class Worker:
                 self._protocol_error(request_id, str(exc))
 
     def load(self, request: dict[str, Any]) -> None:
-        """Answer `load`: the CPU time this process has used, which tells waiting from working."""
+        """Answer `load`: the CPU time this process has used and (where the system says) how many
+        of its other threads are running or ready to run now, which together tell runs that wait
+        from runs that compute, even on a machine crowded by other processes."""
         request_id = request.get("id")
         if not _is_id(request_id):
             self._protocol_error(None, "load request has no valid id")
             return
-        self._writer.write({"id": request_id, "ok": True, "cpuSeconds": time.process_time()})
+        answer: dict[str, Any] = {"id": request_id, "ok": True, "cpuSeconds": time.process_time()}
+        runnable = runnable_threads()
+        if runnable is not None:
+            answer["runnableThreads"] = runnable
+        self._writer.write(answer)
 
     def cancel(self, request: dict[str, Any]) -> None:
         """Interrupt the run named by `target` (no answer: the run itself answers, cancelled)."""
@@ -233,7 +240,7 @@ class Worker:
         started = time.perf_counter()
         encoded: EncodedResult | None = None
         error: dict[str, Any] | None = None
-        with _output_capture.captured() as (out, err):
+        with _thread_output.captured() as (out, err):
             self._cancellation.started(request_id)
             try:
                 udf = self._cache.udf_for(request.get("udf"))
@@ -282,7 +289,7 @@ class Worker:
         self._writer.write(response, encoded.payload)
 
     def _describe(self, request_id: object, request: dict[str, Any]) -> None:
-        with _output_capture.captured():
+        with _thread_output.captured():
             try:
                 udf = self._cache.udf_for(request.get("udf"))
                 response = describe(udf)
@@ -296,6 +303,21 @@ class Worker:
             return
         error = UdfRuntimeError(message, code=UDF_ERR_PROTOCOL)
         self._writer.write({"id": request_id, "ok": False, "error": error.to_data()})
+
+
+def runnable_threads() -> int | None:
+    """Threads of this process but the caller running or ready to run (Linux), else None."""
+    me = str(threading.get_native_id())
+    count = 0
+    try:
+        for task in os.scandir("/proc/self/task"):
+            if task.name == me:
+                continue
+            text = Path(task.path, "stat").read_text(encoding="ascii", errors="replace")
+            count += text[text.rindex(")") + 2] == "R"
+    except (OSError, ValueError, IndexError):
+        return None
+    return count
 
 
 def describe(udf: Udf) -> dict[str, Any]:

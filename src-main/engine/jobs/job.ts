@@ -60,7 +60,7 @@ export class Job {
   ) {
     mkdirSync(folder, { recursive: true });
     this.runs = spec.argList.map((args, index) => ({
-      index, args, status: 'pending', attempts: 0, durationMs: null, cache: null, error: null,
+      index, args, status: 'pending', attempts: 0, durationMs: null, cache: null, format: null, error: null,
       controller: null, stdout: '', stderr: '', result: null,
     }));
   }
@@ -106,7 +106,7 @@ export class Job {
     return {
       ...this.summary(),
       version: this.version,
-      runs: this.runs.map(({ index, args, status, attempts, durationMs, cache, error }) => ({ index, args, status, attempts, durationMs, cache, error })),
+      runs: this.runs.map(({ index, args, status, attempts, durationMs, cache, format, error }) => ({ index, args, status, attempts, durationMs, cache, format, error })),
     };
   }
 
@@ -158,6 +158,7 @@ export class Job {
       writeFileSync(join(this.folder, String(run.index)), body);
       run.result = { ...meta, etag: result.etag, cache: result.cache };
       run.cache = result.cache;
+      run.format = outcome.format;
       run.status = 'succeeded';
       run.error = null;
     } else {

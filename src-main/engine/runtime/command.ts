@@ -15,12 +15,14 @@ export interface CommandOptions {
   cwd?: string;
   /** Called with each line of stdout and stderr as it arrives (setup progress). */
   onLine?: (line: string) => void;
+  /** Aborting kills the command (the app quits during setup). */
+  signal?: AbortSignal;
 }
 
 /** Runs `command args` to completion. A command that cannot start resolves with code null. */
 export function runCommand(command: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, signal: options.signal, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: string[] = [];
     const err: string[] = [];
     const collect = (sink: string[]) => {

@@ -49,13 +49,64 @@ export function hashFile(path: string): string | null {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** Reads the runtime's stamp; null when absent or unreadable. */
+/** Reads the runtime's stamp; null when absent, unreadable or not a stamp (setup never finished). */
 export function readStamp(runtimeDir: string): RuntimeStamp | null {
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(join(runtimeDir, STAMP_FILE), 'utf8')) as RuntimeStamp;
+    parsed = JSON.parse(readFileSync(join(runtimeDir, STAMP_FILE), 'utf8'));
   } catch {
     return null;
   }
+  const stamp = parsed as Partial<RuntimeStamp> | null;
+  const valid = typeof stamp === 'object' && stamp !== null && typeof stamp.requirementsHash === 'string' && /^[0-9a-f]{64}$/.test(stamp.requirementsHash) &&
+    (stamp.devRequirementsHash === null || typeof stamp.devRequirementsHash === 'string') && typeof stamp.resources === 'string' && typeof stamp.createdAt === 'string';
+  return valid ? (stamp as RuntimeStamp) : null;
+}
+
+/** The quick verdict on a runtime that the engine checks at every app start. */
+export interface RuntimeHealth {
+  /** `missing`: never set up; `broken`: needs repair; `outdated`: requirements.txt changed since setup. */
+  state: 'ok' | 'missing' | 'broken' | 'outdated';
+  problems: string[];
+}
+
+/** Prints the installed version of each package named in argv[1] (a JSON list), null when missing. */
+const VERSIONS_PROBE = `
+import json, sys, importlib.metadata as md
+out = {}
+for n in json.loads(sys.argv[1]):
+    try: out[n] = md.version(n)
+    except Exception: out[n] = None
+print(json.dumps(out))
+`;
+
+/**
+ * Checks, in well under a second, what a start needs: the venv's interpreter starts, its stamp (written
+ * last by setup) is valid and matches requirements.txt, and every pinned package is installed at its
+ * pinned version. Importing `fused` is left to the workers.
+ */
+export async function checkRuntime(runtimeDir: string, resources: ResourcePaths): Promise<RuntimeHealth> {
+  const python = runtimePython(runtimeDir);
+  if (!existsSync(python)) {
+    return existsSync(join(runtimeDir, 'pyvenv.cfg'))
+      ? { state: 'broken', problems: [`the runtime's Python is missing (${python})`] }
+      : { state: 'missing', problems: [`no Python runtime at ${runtimeDir}`] };
+  }
+  const pins = readPins(resources.requirements);
+  const probe = await runCommand(python, ['-c', VERSIONS_PROBE, JSON.stringify(Object.keys(pins))]);
+  if (probe.code !== 0) {
+    return { state: 'broken', problems: [`the runtime's Python does not start: ${probe.stderr.trim().split('\n').pop() || `exit status ${String(probe.code)}`}`] };
+  }
+  const stamp = readStamp(runtimeDir);
+  if (!stamp) return { state: 'broken', problems: ['the runtime has no valid setup stamp (its setup did not finish)'] };
+  if (stamp.requirementsHash !== hashFile(resources.requirements)) return { state: 'outdated', problems: ['requirements.txt changed since the runtime was built'] };
+  const installed = JSON.parse(probe.stdout) as Record<string, string | null>;
+  const problems = Object.entries(pins).flatMap(([name, wanted]) => {
+    const have = installed[name];
+    if (have === null || have === undefined) return [`package ${name} is missing (wanted ${wanted})`];
+    return have === wanted ? [] : [`package ${name} is ${have}, requirements.txt pins ${wanted}`];
+  });
+  return { state: problems.length > 0 ? 'broken' : 'ok', problems };
 }
 
 /** Parses `name==version` pins, skipping comments and blank lines. */

@@ -16,8 +16,14 @@ export interface SetupOptions {
   dev: boolean;
   /** Delete the runtime and build it again from scratch. */
   reset?: boolean;
+  /** Run pip even when the stamp says the runtime is up to date (a repair after workers failed). */
+  force?: boolean;
   /** Receives a line for every step and for pip's own output. */
   onProgress?: (line: string) => void;
+  /** Receives each step's short name as it begins (the window's progress view). */
+  onStep?: (step: string) => void;
+  /** Aborting stops setup where it is; the unfinished runtime has no stamp, so the next start repairs it. */
+  signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -30,6 +36,7 @@ export interface SetupResult {
 /** Brings the runtime at `runtimeDir` up to date with the requirements, creating it when needed. */
 export async function setupRuntime(runtimeDir: string, resources: ResourcePaths, options: SetupOptions): Promise<SetupResult> {
   const say = options.onProgress ?? (() => {});
+  const step = (name: string): void => options.onStep?.(name);
   const env = options.env ?? process.env;
   const python = runtimePython(runtimeDir);
   const wanted: RuntimeStamp = {
@@ -39,7 +46,9 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
     createdAt: new Date().toISOString(),
   };
 
+  step('checking the runtime');
   if (options.reset && existsSync(runtimeDir)) {
+    step('removing the old runtime');
     say(`removing the runtime at ${runtimeDir}`);
     rmSync(runtimeDir, { recursive: true, force: true });
   }
@@ -49,16 +58,17 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
   }
   let created = false;
   if (!existsSync(python)) {
-    const base = await findBasePython(env);
+    step('creating the Python environment');
+    const base = await findBasePython(env, options.signal);
     say(`creating the runtime with ${base.command} (Python ${base.version}) at ${runtimeDir}`);
     mkdirSync(dirname(runtimeDir), { recursive: true });
-    const venv = await runCommand(base.command, ['-m', 'venv', runtimeDir], { onLine: say, env });
+    const venv = await runCommand(base.command, ['-m', 'venv', runtimeDir], { onLine: say, env, signal: options.signal });
     if (venv.code !== 0) throw new Error(`could not create a venv at ${runtimeDir}: ${venv.stderr.trim()}`);
     created = true;
   }
 
   const stamp = readStamp(runtimeDir);
-  const upToDate = !created && stamp !== null && stamp.requirementsHash === wanted.requirementsHash &&
+  const upToDate = !created && !options.force && stamp !== null && stamp.requirementsHash === wanted.requirementsHash &&
     (!options.dev || stamp.devRequirementsHash === wanted.devRequirementsHash) && stamp.resources === wanted.resources;
   if (upToDate) {
     say('the runtime is up to date');
@@ -67,10 +77,12 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
 
   const files = ['-r', resources.requirements];
   if (options.dev) files.push('-r', resources.devRequirements);
+  step('installing packages');
   say(`installing packages from ${files.filter((f) => f !== '-r').join(' and ')}`);
-  const pip = await runCommand(python, ['-m', 'pip', 'install', '--disable-pip-version-check', ...files], { onLine: say, env });
+  const pip = await runCommand(python, ['-m', 'pip', 'install', '--disable-pip-version-check', ...files], { onLine: say, env, signal: options.signal });
   if (pip.code !== 0) throw new Error(`pip install failed:\n${lastLines(pip.stderr || pip.stdout, 15)}`);
 
+  step('linking the app\'s Python package');
   await linkRuntimePackage(python, resources.runtime);
   writeFileSync(join(runtimeDir, STAMP_FILE), `${JSON.stringify(wanted, null, 2)}\n`);
   say('the runtime is ready');
@@ -90,11 +102,11 @@ interface BasePython {
 }
 
 /** The Python that creates the venv: `UDF_STUDIO_PYTHON`, else python3, else python. */
-async function findBasePython(env: NodeJS.ProcessEnv): Promise<BasePython> {
+async function findBasePython(env: NodeJS.ProcessEnv, signal: AbortSignal | undefined): Promise<BasePython> {
   const candidates = env.UDF_STUDIO_PYTHON ? [env.UDF_STUDIO_PYTHON] : ['python3', 'python'];
   const tried: string[] = [];
   for (const command of candidates) {
-    const probe = await runCommand(command, ['-c', 'import sys, venv; print("%d.%d.%d" % sys.version_info[:3])'], { env });
+    const probe = await runCommand(command, ['-c', 'import sys, venv; print("%d.%d.%d" % sys.version_info[:3])'], { env, signal });
     if (probe.code !== 0) {
       tried.push(`${command}: ${probe.code === null ? 'not found' : 'has no venv module'}`);
       continue;

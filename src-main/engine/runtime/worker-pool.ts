@@ -29,8 +29,7 @@ export const MAX_RUNS_PER_WORKER = 16;
 export const CANCEL_GRACE_MS = 2_000;
 /** How often busy workers' memory and CPU time are sampled. */
 const SAMPLE_MS = 100;
-/** Below this share of one core, a busy worker's runs are waiting, not computing (low, so a CPU-bound
- * run that other processes slow down still counts as computing). */
+/** Below this share of one core, with no thread ready to run, a busy worker's runs are waiting. */
 const WAITING_CPU_SHARE = 0.25;
 /** A waiting worker's allowance grows this many times per sample (1, 4, 16). */
 const GROWTH = 4;
@@ -399,11 +398,14 @@ export class WorkerPool {
         slot.cpu = { seconds, at: now };
         if (!previous || slot.tasks.size === 0) return;
         const share = (seconds - previous.seconds) / ((now - previous.at) / 1000);
+        // A thread running or ready to run is computing, however little CPU a crowded machine gave it.
+        const runnable = typeof frame.header.runnableThreads === 'number' ? frame.header.runnableThreads : 0;
+        const waiting = share < WAITING_CPU_SHARE && runnable === 0;
         const roomy = slot.residentBytes < this.memoryLimitBytes / 2;
-        if (share < WAITING_CPU_SHARE && roomy && slot.tasks.size >= slot.allowance) {
+        if (waiting && roomy && slot.tasks.size >= slot.allowance) {
           slot.allowance = Math.min(MAX_RUNS_PER_WORKER, slot.allowance * GROWTH);
           this.dispatch();
-        } else if (share >= WAITING_CPU_SHARE) {
+        } else if (!waiting) {
           slot.allowance = 1;
         }
       },

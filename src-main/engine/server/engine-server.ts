@@ -1,23 +1,44 @@
 /**
- * A running engine with its server: what `udf-studio serve` (and later the app) starts.
+ * A running engine with its server: what `udf-studio serve` and the app start.
  *
  * Opens the engine, watches the workspace, loads the private token, listens, and records the URL in the
  * home's `engine.json` so scripts and notebooks can find it; `close` undoes all of it.
+ *
+ * With `setupRuntime` (the app, `npm start`) the server listens before the runtime is ready: it checks
+ * the runtime, sets it up or repairs it while the window shows the progress, and only then starts the
+ * workers. A reset closes the engine, rebuilds the runtime and opens the engine again behind the same
+ * server.
  */
 
-import { rmSync, writeFileSync, renameSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { udfError } from '../../../src-shared/errors.js';
 import { Engine, type EngineOptions } from '../engine.js';
+import { EngineEvents } from '../events/engine-events.js';
+import { homePaths } from '../home.js';
+import { RemoteStore } from '../remote/remote-config.js';
+import { RemoteEngines } from '../remote/remote-engines.js';
+import { resourcePaths } from '../resources.js';
+import { RuntimeSupervisor, type PrepareMode } from '../runtime/runtime-supervisor.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
 import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
 import { createAppServices } from './app-services.js';
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from './http-server.js';
-import type { ServerServices } from './services.js';
+import type { RuntimeControl, ServerServices } from './services.js';
 import { SESSION_PATH, SessionStore } from './session.js';
+
+/** The runtime's log file in the home's logs folder. */
+export const RUNTIME_LOG_FILE = 'runtime.log';
 
 export interface EngineServerOptions extends EngineOptions {
   port?: number;
   host?: string;
+  /**
+   * Listen at once and set up or repair the runtime when it is missing, broken or outdated (`dev`:
+   * with the test tools). Absent: a missing runtime is an error, as `udf-studio serve` reports it.
+   */
+  setupRuntime?: { dev: boolean };
 }
 
 /** What `engine.json` holds. */
@@ -29,10 +50,17 @@ export interface EngineInfo {
 }
 
 export interface EngineServer {
-  engine: Engine;
+  /** The open engine; throws UDF_ERR_RUNTIME_NOT_READY while the runtime is being set up. */
+  readonly engine: Engine;
   services: ServerServices;
+  events: EngineEvents;
+  runtime: RuntimeSupervisor;
   url: string;
   port: number;
+  /** Resolves when the runtime is ready and the workers run, or when setup has failed (see `runtime.status`). */
+  settled(): Promise<void>;
+  /** Rebuilds the runtime from scratch behind the running server (the window's "Reset runtime"). */
+  resetRuntime(): void;
   /**
    * A new one-time link that opens the window in a browser (or the app's own window) and gives it a
    * session; each call makes a fresh link, usable once within ten minutes.
@@ -41,56 +69,163 @@ export interface EngineServer {
   close(): Promise<void>;
 }
 
+/** The parts that exist only while the runtime is ready. */
+interface OpenEngine {
+  engine: Engine;
+  watcher: WorkspaceWatcher;
+  tokens: TokenStore;
+  remotes: RemoteEngines;
+}
+
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
   const log = options.log ?? (() => {});
-  const engine = await Engine.open(options);
-  // The server answers from a snapshot of the workspace that the watcher keeps fresh.
-  const watcher = new WorkspaceWatcher(engine.workspace);
+  const env = options.env ?? process.env;
+  const paths = homePaths(env, options.home);
+  const resources = resourcePaths(env);
+  const events = options.events ?? new EngineEvents();
+  const supervisor = new RuntimeSupervisor({
+    runtimeDir: paths.runtime, resources, events, env,
+    logFile: join(paths.logs, RUNTIME_LOG_FILE), dev: options.setupRuntime?.dev ?? false,
+  });
+  let open: OpenEngine | null = null;
+  let closed = false;
+  // The window's services outlive engine restarts; they reach the engine of the moment.
+  const app = createAppServices(() => ready().engine, paths, resources, env);
+
+  const openEngine = async (): Promise<void> => {
+    const engine = await Engine.open({ ...options, events });
+    // The server answers from a snapshot of the workspace that the watcher keeps fresh.
+    const watcher = new WorkspaceWatcher(engine.workspace);
+    try {
+      await watcher.start();
+    } catch (error) {
+      await watcher.close();
+      await engine.close();
+      throw error;
+    }
+    // The window hears which UDFs a settled change touched, with their new code keys.
+    watcher.onChange((entries, changedPaths) => {
+      const changed = app.library.changedUdfs(entries, changedPaths);
+      if (changed.length > 0) events.emit({ type: 'workspace', changed });
+    });
+    open = { engine, watcher, tokens: new TokenStore(engine.db), remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache) };
+  };
+  const closeEngine = async (): Promise<void> => {
+    const current = open;
+    open = null;
+    if (!current) return;
+    await current.watcher.close();
+    await current.engine.close();
+  };
+
+  /** Check (or reset), set up what is needed, then start the workers. */
+  const bringUp = async (mode: PrepareMode): Promise<void> => {
+    if (!(await supervisor.prepare(mode)) || closed) return;
+    try {
+      await openEngine();
+    } catch (error) {
+      await supervisor.markFailed(error);
+      return;
+    }
+    if (closed) await closeEngine();
+    else supervisor.markReady();
+  };
+
+  if (!options.setupRuntime) {
+    await openEngine();
+    supervisor.markReady();
+  }
+  let settling: Promise<void> = Promise.resolve();
+  const runtime: RuntimeControl = {
+    get ready() {
+      return supervisor.ready;
+    },
+    report: () => supervisor.report(),
+    reset: () => {
+      if (supervisor.busy) throw udfError('UDF_ERR_RUNTIME_BUSY', `the runtime is already being set up (${supervisor.status.step}); wait for it to finish`);
+      supervisor.beginReset();
+      settling = closeEngine().then(() => bringUp('reset'));
+    },
+  };
+  const ready = (): OpenEngine => {
+    if (open) return open;
+    const { phase, step, error } = supervisor.status;
+    throw udfError('UDF_ERR_RUNTIME_NOT_READY', phase === 'failed'
+      ? `the Python runtime could not be set up: ${error?.message ?? 'unknown error'}; see GET /api/runtime`
+      : `the Python runtime is being set up (${step}); try again once GET /api/runtime says ready`);
+  };
+
   try {
-    await watcher.start();
+    mkdirSync(paths.root, { recursive: true });
     const host = options.host ?? DEFAULT_HOST;
-    const app = createAppServices(engine, options.env ?? process.env);
     const services: ServerServices = {
-      engine,
-      watcher,
-      tokens: new TokenStore(engine.db),
-      privateToken: loadOrCreatePrivateToken(engine.paths.credentials),
-      allowAnyHost: host !== DEFAULT_HOST && host !== 'localhost' && host !== '::1',
+      get engine() {
+        return ready().engine;
+      },
+      get watcher() {
+        return ready().watcher;
+      },
+      get tokens() {
+        return ready().tokens;
+      },
+      get remotes() {
+        return ready().remotes;
+      },
+      events,
+      runtime,
+      resources,
+      privateToken: loadOrCreatePrivateToken(paths.credentials),
+      allowAnyHost: !isLoopback(host),
+      teamMode: !isLoopback(host),
       log,
       app,
     };
-    // The window hears which UDFs a settled change touched, with their new code keys.
-    watcher.onChange((entries, paths) => {
-      const changed = app.library.changedUdfs(entries, paths);
-      if (changed.length > 0) engine.events.emit({ type: 'workspace', changed });
-    });
     const running = await listen(services, options.port ?? DEFAULT_PORT, host);
     // Cookies are per host, not per port: the session cookie's name carries the port.
     const sessions = new SessionStore(running.port);
     services.sessions = sessions;
-    const info: EngineInfo = { url: running.url, port: running.port, pid: process.pid, startedAt: new Date().toISOString() };
-    const temporary = `${engine.paths.engineInfo}.${process.pid}.tmp`;
+    // Scripts on this machine reach a wildcard-bound team server through loopback.
+    const localUrl = host === '0.0.0.0' || host === '::' ? `http://127.0.0.1:${running.port}` : running.url;
+    const info: EngineInfo = { url: localUrl, port: running.port, pid: process.pid, startedAt: new Date().toISOString() };
+    const temporary = `${paths.engineInfo}.${process.pid}.tmp`;
     writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`);
-    renameSync(temporary, engine.paths.engineInfo);
+    renameSync(temporary, paths.engineInfo);
+    if (options.setupRuntime) settling = bringUp('check');
     let closing: Promise<void> | null = null;
     return {
-      engine, services, url: running.url, port: running.port,
-      sessionLink: () => `${running.url}${SESSION_PATH}/${sessions.issueTicket()}`,
+      get engine() {
+        return ready().engine;
+      },
+      services, events, runtime: supervisor, url: running.url, port: running.port,
+      settled: async () => {
+        // A reset may start while we wait; wait for the latest.
+        for (let seen = settling; ; seen = settling) {
+          await seen;
+          if (seen === settling) return;
+        }
+      },
+      resetRuntime: runtime.reset,
+      sessionLink: () => `${localUrl}${SESSION_PATH}/${sessions.issueTicket()}`,
       close: () => {
         closing ??= (async () => {
-          removeEngineInfo(engine.paths.engineInfo);
+          closed = true;
+          supervisor.stop();
+          removeEngineInfo(paths.engineInfo);
           await running.close();
-          await watcher.close();
-          await engine.close();
+          await settling;
+          await closeEngine();
         })();
         return closing;
       },
     };
   } catch (error) {
-    await watcher.close();
-    await engine.close();
+    await closeEngine();
     throw error;
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === DEFAULT_HOST || host === 'localhost' || host === '::1';
 }
 
 /** Removes engine.json only if it still describes this process (another engine may own it now). */

@@ -18,10 +18,13 @@ import { registerAppStatusRoutes } from './routes/app-status-routes.js';
 import { registerAppTokenRoutes } from './routes/app-token-routes.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
+import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
+import { registerRuntimeRoutes } from './routes/runtime-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
+import { registerUdfStorageRoutes } from './routes/udf-storage-routes.js';
 import { registerWindowRoutes } from './routes/window-routes.js';
-import type { ServerServices } from './services.js';
+import { requirePrivateToken, type ServerServices } from './services.js';
 
 export const DEFAULT_PORT = 8765;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -38,10 +41,17 @@ const CORS_HEADERS = {
 /** Builds the router with every route; exported so tests can list the routes. */
 export function buildRouter(services: ServerServices): Router {
   const router = new Router();
-  router.add('GET', '/healthz', (ctx) => sendJson(ctx.res, 200, { status: 'ok', workers: services.engine.pool.workerPids().length }));
+  router.add('GET', '/healthz', (ctx) => {
+    // A team server answers nothing without a token, its health included.
+    if (services.teamMode) requirePrivateToken(services, ctx.req);
+    sendJson(ctx.res, 200, { status: 'ok', workers: services.engine.pool.workerPids().length });
+  });
   registerTokenRoutes(router, services);
   registerCacheRoutes(router, services);
+  registerRuntimeRoutes(router, services);
   registerJobRoutes(router, services);
+  registerUdfStorageRoutes(router, services);
+  registerRemoteRoutes(router, services);
   registerRunRoutes(router, services);
   registerWindowRoutes(router, services);
   registerAppLibraryRoutes(router, services);

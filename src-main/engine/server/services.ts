@@ -1,9 +1,17 @@
 /**
- * What the server's routes share: the engine, the token store and the private token.
+ * What the server's routes share: the engine, the token store, the private token, the event bus and
+ * the runtime's state.
+ *
+ * While the runtime is being set up there is no engine yet: `engine`, `watcher`, `tokens` and `remotes`
+ * then throw UDF_ERR_RUNTIME_NOT_READY (a 503), so every route that needs them says so by itself.
  */
 
 import { udfError } from '../../../src-shared/errors.js';
+import type { RuntimeReportBody } from '../../../src-shared/runtime.js';
 import type { Engine } from '../engine.js';
+import type { EngineEvents } from '../events/engine-events.js';
+import type { ResourcePaths } from '../resources.js';
+import type { RemoteEngines } from '../remote/remote-engines.js';
 import { isPrivateToken } from '../tokens/private-token.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import type { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
@@ -12,12 +20,21 @@ import type { AppServices } from './app-services.js';
 import { isSameOriginRequest, type SessionStore } from './session.js';
 
 export interface ServerServices {
-  engine: Engine;
-  watcher: WorkspaceWatcher;
-  tokens: TokenStore;
+  readonly engine: Engine;
+  readonly watcher: WorkspaceWatcher;
+  readonly tokens: TokenStore;
+  /** The bus outlives engine restarts (a runtime reset), so the window's event stream subscribes here. */
+  events: EngineEvents;
+  runtime: RuntimeControl;
+  /** The app's bundled files (the runtime page; later the window's). */
+  resources: ResourcePaths;
   privateToken: string;
+  /** Remote engines: their settings, the UDFs sent to them, proxied runs. */
+  readonly remotes: RemoteEngines;
   /** Accept any Host header (a team server bound beyond loopback, asked for explicitly). */
   allowAnyHost: boolean;
+  /** A team server (`serve --host 0.0.0.0`): every route needs a token, `/healthz` too. */
+  teamMode: boolean;
   log: (line: string) => void;
   /** Window sessions (the cookie a one-time link sets); absent in servers without a window. */
   sessions?: SessionStore;
@@ -35,6 +52,14 @@ export function requirePrivateToken(services: ServerServices, req: IncomingMessa
     throw udfError('UDF_ERR_AUTH_REQUIRED', 'the window session is valid only on requests from the window itself (this request came from another origin)');
   }
   requireBearer(services, req);
+}
+
+/** The runtime's state, and the reset a user can ask for. */
+export interface RuntimeControl {
+  readonly ready: boolean;
+  report(): RuntimeReportBody;
+  /** Starts rebuilding the runtime from scratch; throws UDF_ERR_RUNTIME_BUSY while setup already runs. */
+  reset(): void;
 }
 
 /** Throws UDF_ERR_AUTH_REQUIRED unless the request carries the private token as a Bearer token. */

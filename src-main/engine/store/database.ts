@@ -1,6 +1,6 @@
 /**
- * The engine's SQLite database (better-sqlite3, WAL): shared tokens, the result cache's index and
- * the stable ids of local UDFs.
+ * The engine's SQLite database (better-sqlite3, WAL): shared tokens, the result cache's index, the
+ * stable ids of local UDFs, and what was last synced with each remote engine.
  *
  * better-sqlite3 is synchronous and the engine is one process, so every write goes through this one
  * connection: SQLite sees a single writer.
@@ -55,6 +55,19 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE udf_ids (
      dir TEXT PRIMARY KEY,
      id  TEXT NOT NULL UNIQUE
+   );`,
+  `CREATE TABLE sync_state (
+     remote       TEXT NOT NULL,
+     udf_id       TEXT NOT NULL,
+     name         TEXT NOT NULL,
+     local_hash   TEXT NOT NULL,
+     remote_hash  TEXT NOT NULL,
+     synced_at    TEXT NOT NULL,
+     PRIMARY KEY (remote, udf_id)
+   );
+   CREATE TABLE udf_engines (
+     udf_name TEXT PRIMARY KEY,
+     remote   TEXT NOT NULL
    );`,
 ];
 

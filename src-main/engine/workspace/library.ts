@@ -24,7 +24,12 @@ type Described = { ok: true; description: UdfDescription } | { ok: false; error:
 export class Library {
   private readonly described = new Map<string, Promise<Described>>();
 
-  constructor(private readonly engine: Engine) {}
+  /** `engineOf` gives the engine of the moment (it is reopened when the runtime is reset). */
+  constructor(private readonly engineOf: () => Engine) {}
+
+  private get engine(): Engine {
+    return this.engineOf();
+  }
 
   /**
    * Every UDF of every workspace folder, then the bundled examples no workspace folder has (by

@@ -3,7 +3,7 @@
  * (set by the one-time link) authorises them; no component calls fetch itself.
  */
 
-import type { AppSettings, LibraryListing, RuntimeStatus, UdfDetail } from '../../../src-shared/app-api.js';
+import type { AppSettings, LibraryListing, RuntimeHealth, UdfDetail } from '../../../src-shared/app-api.js';
 import { RUN_HEADERS } from '../../../src-shared/app-api.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
@@ -88,7 +88,7 @@ export const api = {
   openInEditor: (name: string, line: number | null) => call<unknown>('POST', `/api/udfs/${encode(name)}/open`, line ? { line } : {}),
   settings: () => call<AppSettings>('GET', '/api/settings'),
   saveSettings: (changes: Partial<Pick<AppSettings, 'editorCommand'>>) => call<AppSettings>('POST', '/api/settings', changes),
-  runtime: () => call<RuntimeStatus>('GET', '/api/runtime'),
+  runtime: () => call<RuntimeHealth>('GET', '/api/runtime/health'),
   tokens: () => call<SharedTokenInfo[]>('GET', '/server/v1/udf-access-token/self'),
   createToken: (udf: string, cache: boolean) => call<SharedTokenInfo>('POST', '/server/v1/udf-access-token/new', { udf_slug: udf, cache }),
   setToken: (prefix: string, changes: { enabled?: boolean }) => call<SharedTokenInfo>('POST', `/api/tokens/${encode(prefix)}`, changes),

@@ -102,6 +102,9 @@ function handle(event: AppEvent): void {
     const index = app.jobs.findIndex((job) => job.id === event.job.id);
     if (index >= 0) app.jobs[index] = event.job;
     else app.jobs.unshift(event.job);
+  } else if (event.type === 'runtime' && event.status.phase !== 'ready') {
+    // The runtime is being reset or repaired: its page shows the progress and comes back when ready.
+    location.assign('/runtime');
   } else if (event.type === 'run') {
     app.logs.unshift({ ...event, at: new Date() });
     if (app.logs.length > LOG_LIMIT) app.logs.length = LOG_LIMIT;

@@ -49,19 +49,26 @@ describe('kill -9 during cache writes', () => {
       const exited = new Promise((resolve) => proc.once('exit', resolve));
       const agent = new Agent({ keepAlive: true, maxSockets: 4 });
       let stop = false;
+      let answered: () => void = () => {};
+      const firstAnswer = new Promise<void>((resolve) => {
+        answered = resolve;
+      });
       const load = async (): Promise<void> => {
         while (!stop) {
           const i = next++;
           requested.add(i);
           try {
             await request(url, `/${token}/run/file?i=${i}`, { agent });
+            answered();
           } catch {
             return; // the server was killed mid-request
           }
         }
       };
       const clients = Array.from({ length: 4 }, load);
-      await new Promise((resolve) => setTimeout(resolve, 250 + round * 150));
+      // Killed while writes are under way: once results flow (slow machines start workers late).
+      await firstAnswer;
+      await new Promise((resolve) => setTimeout(resolve, 100 + round * 150));
       proc.kill('SIGKILL');
       stop = true;
       await Promise.all(clients);

@@ -80,16 +80,16 @@ describe('submit jobs over HTTP (real workers)', () => {
 
   it('takes lists of objects, shared params and inline code; a second identical job is answered from the cache', async () => {
     const udf = { name: 'Inline_Add', code: '@fused.udf\ndef udf(a: int = 0, b: int = 0):\n    return {"sum": a + b}\n' };
-    const first = await waitForEnd(((await post('/api/jobs', { udf, argList: [{ a: 1 }, { a: 2 }], params: { b: 10 }, format: 'json' })).json() as { id: string }).id);
+    const first = await waitForEnd(((await post('/api/jobs', { udf, argList: [{ a: 1 }, { a: 2 }], params: { b: 10 }, format: 'json' })).json() as JobDetail).id);
     expect(first.status).toBe('succeeded');
-    const again = await waitForEnd(((await post('/api/jobs', { udf, argList: [{ a: 1 }, { a: 2 }], params: { b: 10 }, format: 'json' })).json() as { id: string }).id);
+    const again = await waitForEnd(((await post('/api/jobs', { udf, argList: [{ a: 1 }, { a: 2 }], params: { b: 10 }, format: 'json' })).json() as JobDetail).id);
     expect(again.runs.map((run) => run.cache)).toEqual(['hit', 'hit']);
     const result = await request(base, `/api/jobs/${again.id}/runs/1/result`, { headers: bearer(server) });
     expect(result.json()).toEqual({ sum: 12 });
   });
 
   it('reports failed runs with their errors, retrying only what may pass', async () => {
-    const picky = await waitForEnd(((await post('/api/jobs', { udf: 'Picky', argList: [1, 3, 4], maxRetry: 1 })).json() as { id: string }).id);
+    const picky = await waitForEnd(((await post('/api/jobs', { udf: 'Picky', argList: [1, 3, 4], maxRetry: 1 })).json() as JobDetail).id);
     expect(picky.status).toBe('failed');
     expect(picky.runs.map((run) => run.status)).toEqual(['succeeded', 'failed', 'succeeded']);
     expect(picky.runs[1]?.attempts).toBe(2);
@@ -98,15 +98,15 @@ describe('submit jobs over HTTP (real workers)', () => {
     expect(failed.status).toBe(422);
     expect(JSON.parse(String(failed.headers['x-fused-metadata']))).toMatchObject({ has_exception: true, lineno: 4 });
     // A parameter that does not convert fails at once: another attempt cannot help.
-    const bad = await waitForEnd(((await post('/api/jobs', { udf: 'Picky', argList: [{ n: 'seven' }] })).json() as { id: string }).id);
+    const bad = await waitForEnd(((await post('/api/jobs', { udf: 'Picky', argList: [{ n: 'seven' }] })).json() as JobDetail).id);
     expect(bad.runs[0]).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'UDF_ERR_PARAM' } });
     // A run that fails once passes on its retry.
-    const flaky = await waitForEnd(((await post('/api/jobs', { udf: 'Flaky', argList: [{ n: 1, marker: join(home.root, 'flaky-marker') }], cache: false })).json() as { id: string }).id);
+    const flaky = await waitForEnd(((await post('/api/jobs', { udf: 'Flaky', argList: [{ n: 1, marker: join(home.root, 'flaky-marker') }], cache: false })).json() as JobDetail).id);
     expect(flaky.runs[0]).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
   it('runs 30 sleeping runs at once on a pool of one worker', async () => {
-    const job = await waitForEnd(((await post('/api/jobs', { udf: 'Nap', argList: Array.from({ length: 30 }, (_, n) => n), cache: false })).json() as { id: string }).id);
+    const job = await waitForEnd(((await post('/api/jobs', { udf: 'Nap', argList: Array.from({ length: 30 }, (_, n) => n), cache: false })).json() as JobDetail).id);
     expect(job.status).toBe('succeeded');
     const load = server.services.engine.pool.load();
     expect(load.perWorker).toHaveLength(1);

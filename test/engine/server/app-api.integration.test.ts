@@ -285,7 +285,7 @@ describe('runs from the window', () => {
     const settings = (await api('/api/settings')).json() as { workspaces: string[]; port: number };
     expect(settings.workspaces).toEqual([ws]);
     expect(settings.port).toBe(server.port);
-    const runtime = (await api('/api/runtime')).json() as { pythonVersion: string; workers: number };
+    const runtime = (await api('/api/runtime/health')).json() as { pythonVersion: string; workers: number };
     expect(runtime.pythonVersion).toMatch(/^3\./);
     expect(runtime.workers).toBe(1);
   });

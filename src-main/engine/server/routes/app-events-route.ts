@@ -22,7 +22,7 @@ export function registerAppEventsRoute(router: Router, services: ServerServices)
     };
     res.write(`retry: ${RETRY_MS}\n\n`);
     send({ type: 'hello', at: new Date().toISOString() });
-    const stop = services.engine.events.subscribe(send);
+    const stop = services.events.subscribe(send);
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
     req.socket.setNoDelay(true);

@@ -31,7 +31,7 @@ export function registerAppRunRoutes(router: Router, services: ServerServices): 
     const udf = services.engine.workspace.resolveName(ctx.params.name as string);
     const result = await services.engine.run({ udf, params, formats: parseFormatList(WINDOW_FORMATS), defaults: HTTP_DEFAULTS });
     const { outcome } = result;
-    services.engine.events.emit({
+    services.events.emit({
       type: 'run', udf: udf.name, ok: outcome.ok, durationMs: outcome.durationMs, cache: result.cache,
       stdout: outcome.stdout.slice(0, EVENT_TEXT_LIMIT), stderr: outcome.stderr.slice(0, EVENT_TEXT_LIMIT), error: outcome.ok ? null : outcome.error,
     });

@@ -3,7 +3,7 @@
  *
  * - `GET /api/settings`, `POST /api/settings`: workspace folders and port (as the engine runs) and
  *   the editor command (changeable).
- * - `GET /api/runtime`: what `udf-studio doctor` reports about the Python runtime.
+ * - `GET /api/runtime/health`: what `udf-studio doctor` reports about the Python runtime.
  * - `POST /api/session/link`: a new one-time window link; the private token only (Bearer), never
  *   the window's own cookie, so only whoever holds the token can let a browser in.
  */
@@ -29,9 +29,9 @@ export function registerAppStatusRoutes(router: Router, services: ServerServices
     sendJson(ctx.res, 200, settingsOf(services, ctx));
   });
 
-  router.add('GET', '/api/runtime', async (ctx) => {
+  router.add('GET', '/api/runtime/health', async (ctx) => {
     requirePrivateToken(services, ctx.req);
-    sendJson(ctx.res, 200, await appOf(services).runtimeStatus());
+    sendJson(ctx.res, 200, await appOf(services).runtimeHealth());
   });
 
   router.add('POST', '/api/session/link', (ctx) => {

@@ -75,6 +75,8 @@ function resolveUdfId(services: ServerServices, given: string): string {
   const known = new Set(engine.cache?.stats().byUdf.map((row) => row.udfId) ?? []);
   if (known.has(given)) return given;
   if (known.has(`code:${given}`)) return `code:${given}`;
+  // Results proxied from a remote for a UDF with no local folder.
+  if (known.has(`remote:${given}`)) return `remote:${given}`;
   throw udfError('UDF_ERR_NOT_FOUND', `no UDF with id or name "${given}"`);
 }
 

@@ -7,6 +7,7 @@
 import { udfError } from '../../../../src-shared/errors.js';
 import { HTTP_DEFAULTS, parseFormat, parseFormatList, type Format } from '../../../../src-shared/formats.js';
 import type { Tile } from '../../../../src-shared/tiles.js';
+import { remoteCacheId } from '../../remote/remote-engines.js';
 import type { SharedToken } from '../../tokens/token-store.js';
 import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
@@ -33,7 +34,7 @@ export function registerRunRoutes(router: Router, services: ServerServices): voi
   router.add('GET', saved, (ctx) => runSaved(services, ctx, null));
   router.add('GET', `${saved}/tiles/tilejson.json`, (ctx) => {
     requirePrivateToken(services, ctx.req);
-    sendTileJson(ctx, services.engine.workspace.resolveName(ctx.params.name as string));
+    sendTileJson(ctx, udfForTileJson(services, ctx.params.name as string));
   });
   router.add('GET', `${saved}/tiles/:z/:x/:y`, (ctx) => runSaved(services, ctx, tileOf(ctx)));
   router.add('POST', PRIVATE_BASE, (ctx) => runCode(services, ctx, null));
@@ -60,11 +61,17 @@ function tileOf(ctx: RouteContext): TileAndFormat {
   return parseTilePath(ctx.params.z as string, ctx.params.x as string, ctx.params.y as string);
 }
 
-/** The token and the UDF it runs; 404 for an unknown token, 403 for a disabled one. */
-function sharedTokenUdf(services: ServerServices, tokenText: string): { token: SharedToken; udf: UdfFolder } {
+/** A shared token that may run; 404 for an unknown token, 403 for a disabled one. */
+function usableToken(services: ServerServices, tokenText: string): SharedToken {
   const token = services.tokens.find(tokenText);
   if (!token) throw udfError('UDF_ERR_TOKEN_UNKNOWN', 'no such shared token (it may have been deleted)');
   if (!token.enabled) throw udfError('UDF_ERR_TOKEN_DISABLED', 'this shared token is disabled');
+  return token;
+}
+
+/** The token and the UDF it runs. */
+function sharedTokenUdf(services: ServerServices, tokenText: string): { token: SharedToken; udf: UdfFolder } {
+  const token = usableToken(services, tokenText);
   try {
     return { token, udf: services.engine.workspace.resolveName(token.udf_slug) };
   } catch {
@@ -73,18 +80,64 @@ function sharedTokenUdf(services: ServerServices, tokenText: string): { token: S
 }
 
 function sharedUdf(services: ServerServices, tokenText: string): UdfFolder {
-  return sharedTokenUdf(services, tokenText).udf;
+  const token = usableToken(services, tokenText);
+  return services.remotes.boundRemote(token.udf_slug) ? udfForTileJson(services, token.udf_slug) : sharedTokenUdf(services, tokenText).udf;
+}
+
+/**
+ * The UDF a TileJSON describes: the local folder when there is one; for a UDF the engine switch
+ * sends to a remote and that exists only there, its name alone (so map clients keep working).
+ */
+function udfForTileJson(services: ServerServices, name: string): UdfFolder {
+  try {
+    return services.engine.workspace.resolveName(name);
+  } catch (error) {
+    if (!services.remotes.boundRemote(name)) throw error;
+    return {
+      kind: 'udf', name, dir: '', udfType: 'auto', meta: null, readme: null, description: null,
+      source: makeSource({ name, path: null, dir: null, code: '', entrypoint: null, headers: [], metadata: {} }),
+    };
+  }
 }
 
 async function runShared(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null, pathFormat: Format | null = null): Promise<void> {
-  const { token, udf } = sharedTokenUdf(services, ctx.params.token as string);
+  const token = usableToken(services, ctx.params.token as string);
   // A token made with cache off always runs its UDF.
-  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], {}, token.cache ? null : '0');
+  const cacheOverride = token.cache ? null : '0';
+  const remote = services.remotes.boundRemote(token.udf_slug);
+  if (remote) {
+    await proxyAndSend(services, ctx, remote, token.udf_slug, tile, pathFormat ? [pathFormat] : [], cacheOverride);
+    return;
+  }
+  const { udf } = sharedTokenUdf(services, token.token);
+  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], {}, cacheOverride);
 }
 
 async function runSaved(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
   requirePrivateToken(services, ctx.req);
-  await runAndSend(services, ctx, services.engine.workspace.resolveName(ctx.params.name as string), tile, []);
+  const name = ctx.params.name as string;
+  const remote = services.remotes.boundRemote(name);
+  if (remote) await proxyAndSend(services, ctx, remote, name, tile, []);
+  else await runAndSend(services, ctx, services.engine.workspace.resolveName(name), tile, []);
+}
+
+/** Runs a UDF the engine switch sends to a remote, by its name there, with the local cache in front. */
+async function proxyAndSend(
+  services: ServerServices, ctx: RouteContext, remote: string, name: string, tile: TileAndFormat | null, requestFormats: Format[], cacheOverride: string | null = null,
+): Promise<void> {
+  const query = parseRunQuery(ctx.query, [...(tile?.format ? [tile.format] : []), ...requestFormats]);
+  let cacheId: string;
+  try {
+    cacheId = services.engine.udfIds.idFor(services.engine.workspace.resolveName(name));
+  } catch {
+    cacheId = remoteCacheId(name);
+  }
+  const depth = recursionDepth(ctx.req);
+  const result = await services.remotes.run(remote, cacheId, {
+    target: { kind: 'saved', name }, params: query.params, tile: tile?.tile ?? null, formats: query.formats, cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
+    ...(depth > 0 ? { depth } : {}),
+  });
+  await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
 
 async function runCode(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {

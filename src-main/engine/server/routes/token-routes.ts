@@ -24,10 +24,13 @@ export function registerTokenRoutes(router: Router, services: ServerServices): v
     const body = await readJsonBody(ctx.req);
     const slug = [body.udf_slug, body.udf_name, body.udf_email_or_name_or_id].find((v): v is string => typeof v === 'string' && v.length > 0);
     if (!slug) throw udfError('UDF_ERR_BAD_REQUEST', 'the body needs "udf_slug": the name of the UDF the token runs');
-    const udf = services.engine.workspace.resolveName(slug.split('/').pop() as string);
+    const name = slug.split('/').pop() as string;
+    // A UDF the engine switch sends to a remote needs no local folder.
+    const udf = services.remotes.boundRemote(name) ? null : services.engine.workspace.resolveName(name);
+    const fusedId = udf?.source.metadata['fused:id'];
     const token = services.tokens.create({
-      udfSlug: udf.name,
-      udfId: typeof udf.source.metadata['fused:id'] === 'string' ? (udf.source.metadata['fused:id'] as string) : null,
+      udfSlug: udf?.name ?? name,
+      udfId: typeof fusedId === 'string' ? fusedId : null,
       ...booleanField(body, 'enabled'),
       ...booleanField(body, 'cache'),
       ...metadataField(body),

@@ -1,40 +1,22 @@
 /**
  * The window itself, served from the built renderer (Vite's output):
  *
- * - `GET /`: index.html with a strict Content-Security-Policy.
+ * - `GET /`: index.html with the window's Content-Security-Policy (303 to `/runtime` while the
+ *   Python runtime is not ready).
  * - `GET /assets/{file}`: the hashed scripts, styles and images (cached for good).
  * - `GET /session/{ticket}`: a one-time link; sets the session cookie and opens the window.
  *
  * The page itself holds no secret: without a session every API call it makes is a 401, and the
- * window says how to get a link.
+ * window says how to get a link. On a team server the page, too, needs the token or a session.
  */
 
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { CONTENT_SECURITY_POLICY } from '../../../../src-shared/content-security-policy.js';
 import { udfError } from '../../../../src-shared/errors.js';
-import type { Router } from '../router.js';
-import type { ServerServices } from '../services.js';
+import type { RouteContext, Router } from '../router.js';
+import { requirePrivateToken, type ServerServices } from '../services.js';
 import { appOf } from './app-status-routes.js';
-
-/** The one online source the window may use: the opt-in OpenStreetMap basemap. */
-export const ONLINE_BASEMAP_ORIGIN = 'https://tile.openstreetmap.org';
-
-/**
- * Scripts and connections only from the engine; HTML results render in a sandboxed frame (srcdoc
- * inherits this policy, so they cannot run scripts either).
- */
-export const WINDOW_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  `img-src 'self' data: blob: ${ONLINE_BASEMAP_ORIGIN}`,
-  "connect-src 'self'",
-  "frame-src 'self' blob: data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -50,16 +32,29 @@ const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
 
 export function registerWindowRoutes(router: Router, services: ServerServices): void {
+  // A team server shows nothing without a token (here: the private token or a window session).
+  const guard = (ctx: RouteContext): void => {
+    if (services.teamMode) requirePrivateToken(services, ctx.req);
+  };
+
   router.add('GET', '/', async (ctx) => {
+    guard(ctx);
+    // Until the Python runtime is ready, the runtime page shows its progress (and comes back here).
+    if (!services.runtime.ready) {
+      ctx.res.writeHead(303, { location: '/runtime', 'content-length': '0', 'cache-control': 'no-store' });
+      ctx.res.end();
+      return;
+    }
     const html = await readRendererFile(services, 'index.html');
     ctx.res.writeHead(200, {
       ...SECURITY_HEADERS, 'content-type': CONTENT_TYPES['.html'] as string, 'content-length': String(html.length),
-      'cache-control': 'no-cache', 'content-security-policy': WINDOW_CSP, 'x-frame-options': 'DENY',
+      'cache-control': 'no-cache', 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-frame-options': 'DENY',
     });
     ctx.res.end(html);
   });
 
   router.add('GET', '/assets/:file', async (ctx) => {
+    guard(ctx);
     const name = ctx.params.file as string;
     const type = CONTENT_TYPES[extname(name)];
     if (!ASSET_NAME.test(name) || name.includes('..') || !type) throw udfError('UDF_ERR_ROUTE', `no asset ${name}`);

@@ -1,8 +1,9 @@
 """Per-thread capture of `sys.stdout` and `sys.stderr`.
 
-A worker may run several UDFs at once, each in its own thread, so swapping `sys.stdout` for a run
-would mix their prints. Instead both streams are replaced once by routers that write to the
-calling thread's buffer while it runs a UDF, and to the worker's own log otherwise.
+A worker (or a local submit) may run several UDFs at once, each in its own thread, so swapping
+`sys.stdout` for a run would mix their prints. Instead both streams are replaced once by routers
+that write to the calling thread's buffer while it runs a UDF, and where they wrote before
+otherwise.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class _ThreadRouter(io.TextIOBase):
         return True
 
     def isatty(self) -> bool:
-        return False
+        return bool(self._real.isatty())
 
     def __getattr__(self, name: str) -> Any:
         # encoding, fileno, buffer...: what code that inspects sys.stdout expects of the real one.
@@ -46,11 +47,11 @@ class _ThreadRouter(io.TextIOBase):
 
 
 def install() -> None:
-    """Route `sys.stdout` and `sys.stderr` through the per-thread routers (once, at start)."""
+    """Route `sys.stdout` and `sys.stderr` through the per-thread routers (once is enough)."""
     if not isinstance(sys.stdout, _ThreadRouter):
-        sys.stdout = _ThreadRouter(sys.__stdout__ or sys.stdout, "out")
+        sys.stdout = _ThreadRouter(sys.stdout, "out")
     if not isinstance(sys.stderr, _ThreadRouter):
-        sys.stderr = _ThreadRouter(sys.__stderr__ or sys.stderr, "err")
+        sys.stderr = _ThreadRouter(sys.stderr, "err")
 
 
 @contextmanager

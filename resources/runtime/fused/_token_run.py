@@ -1,0 +1,100 @@
+"""`fused.run("fsh_...")`: running a UDF by the local server's shared token.
+
+With the engine running, the run goes to the token's own URL there (`/{token}/run/file` or
+`/run/tiles/z/x/y`), as any HTTP client would call it. Without one, the token is looked up in the
+engine's SQLite database (read-only; only its SHA-256 is stored) and the UDF it names runs in
+this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from ._engine_client import (
+    RESULT_FORMATS,
+    Origin,
+    decode_result,
+    echo_output,
+    error_from_response,
+    find_engine,
+    json_value,
+    request,
+)
+from ._errors import UDF_ERR_NOT_FOUND, UdfLoadError
+from ._shared_disk import studio_home
+from ._tiles import TileCoord
+
+DATABASE = "udf-studio.sqlite"
+
+
+def run_token(
+    token: str,
+    params: Mapping[str, Any],
+    tile: TileCoord | None,
+    *,
+    cache: bool,
+    cache_max_age: int | str | None,
+) -> Any:
+    """Run the UDF a shared token names, with `params` (and tile), and return its data."""
+    endpoint, _ = find_engine()
+    if endpoint is None:
+        return _run_here(token, params, tile)
+    query: dict[str, str] = {"format": RESULT_FORMATS}
+    for name, value in params.items():
+        plain = json_value(value, name, "parameter")
+        query[name] = plain if isinstance(plain, str) else json.dumps(plain)
+    if not cache:
+        query["cache"] = "false"
+    elif cache_max_age is not None:
+        query["cache_max_age"] = str(cache_max_age)
+    quoted = urllib.parse.quote(token, safe="")
+    path = (
+        f"/{quoted}/run/file" if tile is None else f"/{quoted}/run/tiles/{tile.z}/{tile.x}/{tile.y}"
+    )
+    response = request(endpoint, "GET", f"{path}?{urllib.parse.urlencode(query)}")
+    echo_output(response.metadata)
+    if response.status == 204:
+        return None
+    if 200 <= response.status < 300:
+        return decode_result(response.content_type, response.payload)
+    raise error_from_response(endpoint, response, Origin(None, 0, {}))
+
+
+def udf_name_for_token(token: str) -> str:
+    """The workspace UDF a token runs, read from the engine's database."""
+    path = studio_home() / DATABASE
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            row = connection.execute(
+                "SELECT udf_slug, enabled FROM shared_tokens WHERE token_hash = ?", (digest,)
+            ).fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        row = None
+    if row is None:
+        raise UdfLoadError(
+            f"no shared token {token[:12]}... in {path} (tokens are made with "
+            "'udf-studio token create NAME')",
+            code=UDF_ERR_NOT_FOUND,
+        )
+    if not row[1]:
+        raise UdfLoadError(f"the shared token {token[:12]}... is disabled", code=UDF_ERR_NOT_FOUND)
+    return str(row[0])
+
+
+def _run_here(token: str, params: Mapping[str, Any], tile: TileCoord | None) -> Any:
+    from ._call import invoke  # here: _call imports the modules this one does
+    from ._load import load_name
+    from ._nesting import at_depth, child_depth
+
+    udf = load_name(udf_name_for_token(token))
+    with at_depth(child_depth()):
+        return invoke(udf, (), params, tile)

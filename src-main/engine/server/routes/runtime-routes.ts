@@ -1,0 +1,64 @@
+/**
+ * The runtime's state for the window, answered even while the runtime is being set up:
+ *
+ * - `GET /api/runtime`: phase, step, problems, error, the log's last lines and copyable diagnostics.
+ * - `POST /api/runtime/reset`: rebuild the runtime from scratch (private token, or the app's own page).
+ * - `GET /runtime` and its script and style: a self-contained progress and failure page, so a window
+ *   is never blank while the runtime is not ready (`GET /`, the window, leads there until then).
+ */
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CONTENT_SECURITY_POLICY } from '../../../../src-shared/content-security-policy.js';
+import { udfError } from '../../../../src-shared/errors.js';
+import { sendJson } from '../http-response.js';
+import type { RouteContext, Router } from '../router.js';
+import { requirePrivateToken, type ServerServices } from '../services.js';
+
+/** The page's files by route, with their content types. */
+const PAGE_FILES: Record<string, { file: string; type: string }> = {
+  '/runtime': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/runtime/runtime-page.js': { file: 'runtime-page.js', type: 'text/javascript; charset=utf-8' },
+  '/runtime/runtime-page.css': { file: 'runtime-page.css', type: 'text/css; charset=utf-8' },
+};
+
+export function registerRuntimeRoutes(router: Router, services: ServerServices): void {
+  // A team server shows nothing about this machine without the private token.
+  const guard = (ctx: RouteContext): void => {
+    if (services.teamMode) requirePrivateToken(services, ctx.req);
+  };
+
+  router.add('GET', '/api/runtime', (ctx) => {
+    guard(ctx);
+    sendJson(ctx.res, 200, services.runtime.report(), { 'cache-control': 'no-store' });
+  });
+
+  router.add('POST', '/api/runtime/reset', (ctx) => {
+    if (services.teamMode || !isSameOrigin(ctx)) requirePrivateToken(services, ctx.req);
+    services.runtime.reset();
+    sendJson(ctx.res, 202, services.runtime.report());
+  });
+
+  for (const [path, { file, type }] of Object.entries(PAGE_FILES)) {
+    router.add('GET', path, async (ctx) => {
+      guard(ctx);
+      const body = await readFile(join(services.resources.runtimePage, file));
+      ctx.res.writeHead(200, {
+        'content-type': type, 'content-length': String(body.length), 'cache-control': 'no-cache',
+        'content-security-policy': CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff',
+      });
+      ctx.res.end(body);
+    });
+  }
+}
+
+/**
+ * A browser request from a page this server served: browsers send Origin on every POST, and a page
+ * elsewhere cannot forge it. (The Host header is already known to be a loopback name.)
+ */
+function isSameOrigin(ctx: RouteContext): boolean {
+  const { origin, host } = ctx.req.headers;
+  if (origin === undefined || host === undefined) return false;
+  if (origin !== `http://${host}`) throw udfError('UDF_ERR_AUTH_REQUIRED', `a page at ${origin} may not reset the runtime`);
+  return true;
+}
