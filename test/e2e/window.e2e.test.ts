@@ -176,17 +176,21 @@ describe('the window', () => {
     await expect.poll(() => page.getByTestId('token-list').locator('tbody tr').count()).toBe(1);
   });
 
-  it('shows a submit job reaching 100%', async () => {
+  it('submits a job from the Jobs view and shows its progress reaching 100%', async () => {
     await page.getByTestId('nav-jobs').click();
+    await page.getByTestId('job-udf').selectOption('Hello_World');
+    const args = page.getByTestId('job-args');
+    await args.fill('[{"n": 1},');
+    expect(await page.getByTestId('submit-job').isDisabled()).toBe(true);
     const argList = Array.from({ length: 6 }, (_, i) => ({ name: `run${i}`, n: i + 1 }));
-    const submitted = await request(served.url, '/api/jobs', {
-      method: 'POST', headers: { authorization: `Bearer ${privateToken()}`, 'content-type': 'application/json' }, body: JSON.stringify({ udf: 'Hello_World', argList }),
-    });
-    expect(submitted.status).toBe(201);
+    await args.fill(JSON.stringify(argList));
+    await page.getByTestId('submit-job').click();
     const job = page.getByTestId('job').first();
     await expect.poll(() => job.getByTestId('job-percent').innerText(), { timeout: 30_000 }).toBe('100%');
     expect(await job.getAttribute('data-status')).toBe('succeeded');
     expect(await job.getByTestId('job-progress').getAttribute('aria-valuenow')).toBe('100');
+    const jobs = (await request(served.url, '/api/jobs', { headers: { authorization: `Bearer ${privateToken()}` } })).json() as { jobs: Array<{ udf: string; total: number; status: string }> };
+    expect(jobs.jobs[0]).toMatchObject({ udf: 'Hello_World', total: 6, status: 'succeeded' });
   });
 
   it('works offline: every request the window made went to the engine', () => {

@@ -97,7 +97,7 @@ export const api = {
   clearCache: (udf: string | null) => call<{ deleted: number }>('DELETE', udf ? `/api/cache?udf=${encode(udf)}` : '/api/cache'),
   jobs: () => call<{ jobs: JobSummary[] }>('GET', '/api/jobs'),
   job: (id: string) => call<JobDetail>('GET', `/api/jobs/${encode(id)}`),
-  submitJob: (udf: string, argList: Array<Record<string, unknown>>) => call<JobSummary>('POST', '/api/jobs', { udf, argList }),
+  submitJob: (udf: string, argList: unknown[], maxWorkers: number) => call<JobSummary>('POST', '/api/jobs', { udf, argList, maxWorkers }),
   cancelJob: (id: string) => call<JobSummary>('POST', `/api/jobs/${encode(id)}/cancel`, {}),
 
   /** Runs a UDF with string parameters; a UDF error comes back as a failed result, not a throw. */
