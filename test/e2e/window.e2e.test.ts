@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
+import { metaJson } from '../helpers/test-home.js';
 import { readTiles } from './map-tiles.js';
 import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
 
@@ -191,6 +192,22 @@ describe('the window', () => {
     expect(await job.getByTestId('job-progress').getAttribute('aria-valuenow')).toBe('100');
     const jobs = (await request(served.url, '/api/jobs', { headers: { authorization: `Bearer ${privateToken()}` } })).json() as { jobs: Array<{ udf: string; total: number; status: string }> };
     expect(jobs.jobs[0]).toMatchObject({ udf: 'Hello_World', total: 6, status: 'succeeded' });
+  });
+
+  it('cancels a running job from the Jobs view', async () => {
+    served.home.write({
+      'udfs/Slow_Step/meta.json': metaJson('Slow_Step'),
+      'udfs/Slow_Step/Slow_Step.py': '@fused.udf\ndef udf(i: int = 0):\n    import time\n    time.sleep(0.4)\n    return {"i": i}\n',
+    });
+    await expect.poll(() => page.getByTestId('job-udf').locator('option[value="Slow_Step"]').count(), { timeout: 15_000 }).toBe(1);
+    await page.getByTestId('job-udf').selectOption('Slow_Step');
+    await page.getByTestId('job-args').fill(JSON.stringify(Array.from({ length: 20 }, (_, i) => ({ i }))));
+    await page.locator('.job-form input[inputmode="numeric"]').fill('1');
+    await page.getByTestId('submit-job').click();
+    const job = page.getByTestId('job').filter({ hasText: 'Slow_Step' }).first();
+    await job.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 15_000 }).toBe('cancelled');
+    expect(await job.innerText()).toMatch(/cancelled/);
   });
 
   it('works offline: every request the window made went to the engine', () => {
