@@ -8,7 +8,6 @@
 import type { ErrorData } from './errors.js';
 import type { JobSummary } from './jobs.js';
 import type { RuntimeStatus } from './runtime.js';
-import type { ResultKind } from './formats.js';
 import type { UdfDescription, UdfType } from './udf.js';
 
 /** A UDF as the library lists it. */
@@ -56,12 +55,6 @@ export interface ViewState {
   zoom: number;
 }
 
-export interface UdfFile {
-  /** The file's name inside the UDF folder. */
-  name: string;
-  role: 'code' | 'header' | 'readme' | 'meta';
-}
-
 /** A UDF's page: the listing entry plus its code, README, parameters and view. */
 export interface UdfDetail extends LibraryUdf {
   /** The main code file's name in the folder (null for inline code, which is read-only). */
@@ -70,7 +63,6 @@ export interface UdfDetail extends LibraryUdf {
   /** Header modules kept as files in the folder, editable like the code. */
   headers: Array<{ name: string; code: string }>;
   readme: string | null;
-  files: UdfFile[];
   defaultParameters: DefaultParameter[];
   viewState: ViewState | null;
   /** From loading the code in a worker; null when it does not load (see `error`). */
@@ -92,8 +84,6 @@ export const RUN_HEADERS = {
 
 /** The result formats the window asks for, in order: each kind takes the first it supports. */
 export const WINDOW_FORMATS = 'geojson,json,png,html,text,bytes';
-
-export type WindowResultKind = ResultKind;
 
 export interface AppSettings {
   workspaces: string[];

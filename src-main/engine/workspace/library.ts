@@ -8,7 +8,7 @@
 
 import { cpSync, existsSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import type { DefaultParameter, LibraryListing, LibraryUdf, UdfDetail, UdfFile, ViewState } from '../../../src-shared/app-api.js';
+import type { DefaultParameter, LibraryListing, LibraryUdf, UdfDetail, ViewState } from '../../../src-shared/app-api.js';
 import { udfError, type ErrorData } from '../../../src-shared/errors.js';
 import type { UdfDescription } from '../../../src-shared/udf.js';
 import type { Engine } from '../engine.js';
@@ -64,7 +64,7 @@ export class Library {
     const entry = this.entry(name);
     const listed = await this.listed(entry, this.isExample(entry));
     if (entry.kind !== 'udf') {
-      return { ...listed, codeFile: null, code: '', headers: [], readme: null, files: [], defaultParameters: [], viewState: null, description: null };
+      return { ...listed, codeFile: null, code: '', headers: [], readme: null, defaultParameters: [], viewState: null, description: null };
     }
     const described = await this.describe(entry);
     const metadata = entry.source.metadata;
@@ -74,7 +74,6 @@ export class Library {
       code: entry.source.code,
       headers: entry.source.headers.flatMap((header) => (header.path && dirname(header.path) === entry.dir ? [{ name: relativeName(entry.dir, header.path), code: header.code }] : [])),
       readme: entry.readme ?? (typeof metadata['fused:description'] === 'string' ? metadata['fused:description'] : null),
-      files: filesOf(entry),
       defaultParameters: defaultParameters(metadata['fused:defaultParameters']),
       viewState: viewState(metadata['fused:defaultViewState']),
       description: described.ok ? described.description : null,
@@ -162,13 +161,6 @@ export class Library {
     }
     return known;
   }
-}
-
-function filesOf(udf: UdfFolder): UdfFile[] {
-  const files: UdfFile[] = [];
-  if (udf.source.path) files.push({ name: relativeName(udf.dir, udf.source.path), role: 'code' });
-  for (const header of udf.source.headers) if (header.path) files.push({ name: relativeName(udf.dir, header.path), role: 'header' });
-  return files;
 }
 
 function relativeName(dir: string, path: string): string {

@@ -3,7 +3,7 @@
  * (set by the one-time link) authorises them; no component calls fetch itself.
  */
 
-import type { AppSettings, LibraryListing, RuntimeHealth, UdfDetail } from '../../../src-shared/app-api.js';
+import type { AppRunRequest, AppSettings, LibraryListing, RuntimeHealth, UdfDetail } from '../../../src-shared/app-api.js';
 import { RUN_HEADERS } from '../../../src-shared/app-api.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
@@ -103,7 +103,7 @@ export const api = {
   /** Runs a UDF with string parameters; a UDF error comes back as a failed result, not a throw. */
   async run(name: string, params: Record<string, string>): Promise<RunResult | RunFailed> {
     const response = await fetch(`/api/udfs/${encode(name)}/run`, {
-      method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ params }),
+      method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ params } satisfies AppRunRequest),
     });
     const metadata = parseMetadata(response.headers.get(RUN_HEADERS.metadata));
     const duration = response.headers.get(RUN_HEADERS.durationMs);
