@@ -229,8 +229,13 @@ describe('library', () => {
     expect((await api('/api/udfs/Greet/duplicate', { method: 'POST', body: { name: 'Greet_Copy' } })).status).toBe(400);
     await expect.poll(() => listed('Greet_Copy')).toBe(true);
 
+    const { ready, event } = waitForEvent((e) => e.type === 'workspace' && e.changed.some((c) => c.name === 'Greet_Copy'));
+    await ready;
     const deleted = await api('/api/udfs/Greet_Copy', { method: 'DELETE' });
     expect(deleted.status).toBe(200);
+    // A folder that is gone is still named, with no code key.
+    const gone = await event;
+    expect(gone.type === 'workspace' ? gone.changed.find((c) => c.name === 'Greet_Copy') : undefined).toEqual({ name: 'Greet_Copy', key: null });
     expect(existsSync(join(ws, 'Greet_Copy'))).toBe(false);
     expect(existsSync(join(home.root, 'xdg', 'Trash', 'files', 'Greet_Copy', 'Greet_Copy.py'))).toBe(true);
     expect(readFileSync(join(home.root, 'xdg', 'Trash', 'info', 'Greet_Copy.trashinfo'), 'utf8')).toContain(`Path=${join(ws, 'Greet_Copy')}`);
