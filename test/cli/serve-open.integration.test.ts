@@ -1,0 +1,40 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { CLI } from '../helpers/cli.js';
+import { request } from '../helpers/server.js';
+
+// `serve --open` on a machine where the runtime cannot be set up: it still listens, says what failed
+// in the terminal, and the window's page has the details.
+let home: TestHome;
+let child: ChildProcess | null = null;
+beforeEach(() => {
+  home = makeTestHome();
+});
+afterEach(() => {
+  child?.kill('SIGKILL');
+  child = null;
+  home.remove();
+});
+
+describe('udf-studio serve --open', () => {
+  it('serves the failure page when setup fails, and says so on stderr', async () => {
+    const env = { ...home.env, DISPLAY: '', WAYLAND_DISPLAY: '', UDF_STUDIO_RUNTIME: join(home.root, 'runtime'), UDF_STUDIO_PYTHON: join(home.root, 'no-python') };
+    const proc = spawn(process.execPath, [CLI, 'serve', '--open', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    const output = { stdout: '', stderr: '' };
+    proc.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+    proc.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+    for (let i = 0; i < 400 && !output.stderr.includes('runtime failed'); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    const url = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output.stdout)?.[1] as string;
+    expect(output.stdout).toBe(`listening on ${url}\nno display: open ${url}/ in a browser\n`);
+    expect(output.stderr).toMatch(new RegExp(`runtime failed: no usable Python found .*no-python: not found.* \\(details: ${url}/runtime\\)\\n`));
+    const report = (await request(url, '/api/runtime')).json() as { phase: string; reason: string };
+    expect(report).toMatchObject({ phase: 'failed', reason: 'first-run' });
+    expect((await request(url, '/runtime')).status).toBe(200);
+    const exited = new Promise((resolve) => proc.on('exit', resolve));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
