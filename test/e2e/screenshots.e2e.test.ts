@@ -117,7 +117,8 @@ describe.each(SIZES)('screens at $label', ({ label, viewport }) => {
         method: 'POST', headers: { authorization: `Bearer ${privateToken()}`, 'content-type': 'application/json' }, body: JSON.stringify({ udf: 'Hello_World', argList, maxRetry: 0 }),
       });
       expect(submitted.status).toBe(201);
-      const job = page.getByTestId('job').first();
+      // Earlier screens submitted the same job: find this one by its id.
+      const job = page.locator(`[data-job-id="${(submitted.json() as { id: string }).id}"]`);
       await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('failed');
       await job.locator('.job-name').click();
       await job.locator('.runs tbody tr').nth(3).waitFor();
