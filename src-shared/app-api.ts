@@ -80,17 +80,95 @@ export const RUN_HEADERS = {
   durationMs: 'x-udf-studio-duration-ms',
   cache: 'x-udf-studio-cache',
   metadata: 'x-fused-metadata',
+  /** Which engine answered: `local`, or the name of the remote the engine switch chose. */
+  engine: 'x-udf-studio-engine',
 } as const;
 
 /** The result formats the window asks for, in order: each kind takes the first it supports. */
 export const WINDOW_FORMATS = 'geojson,json,png,html,text,bytes';
 
+/** `GET /api/settings`: what the engine runs with now, and what the next start will use. */
 export interface AppSettings {
+  /** The workspace folders served now (a change applies at once). */
   workspaces: string[];
+  /** The port listened on now. */
   port: number;
   url: string;
   /** The command that opens a file in the user's editor; `{file}` and `{line}` are filled in. */
   editorCommand: string | null;
+  /** The port the next start listens on (a change of port applies then). */
+  nextPort: number;
+  /** Choices of this start's command line (`serve --workspace`, `--port`) that win over the settings. */
+  overridden: { workspaces: boolean; port: boolean };
+  /** Where the settings are kept. */
+  settingsFile: string;
+}
+
+/** `POST /api/settings`: any of these; `null` goes back to the default. */
+export interface SettingsChange {
+  workspaces?: string[] | null;
+  port?: number | null;
+  editorCommand?: string | null;
+}
+
+/** A configured remote engine as the app API lists it: never its token. */
+export interface RemoteSummary {
+  name: string;
+  url: string;
+  /** The remote runs go to when none is named (the first one configured). */
+  isDefault: boolean;
+}
+
+/** `GET /api/remotes`: the remotes, and the UDFs the engine switch sends to one of them. */
+export interface RemotesListing {
+  remotes: RemoteSummary[];
+  engines: Array<{ name: string; remote: string }>;
+}
+
+/** `POST /api/remotes`; the token goes in once and never comes back out. */
+export interface NewRemote {
+  name: string;
+  url: string;
+  token: string;
+}
+
+/**
+ * Where a UDF stands against a remote:
+ * - `synced`: the same on both sides
+ * - `local-changes` / `remote-changes`: changed on one side since the last sync (push / pull it)
+ * - `conflict`: changed on both sides, or different on both sides with no sync on record
+ * - `local-only` / `remote-only`: on one side only
+ */
+export type SyncState = 'synced' | 'local-changes' | 'remote-changes' | 'conflict' | 'local-only' | 'remote-only';
+
+export interface UdfSyncStatus {
+  name: string;
+  id: string;
+  state: SyncState;
+  localHash: string | null;
+  remoteHash: string | null;
+  syncedAt: string | null;
+}
+
+/** `GET /api/remotes/{remote}/sync`. */
+export interface SyncListing {
+  remote: string;
+  /** The remote's changes arrive as `remote-changed` events (another UDF Studio); else check again to see them. */
+  live: boolean;
+  udfs: UdfSyncStatus[];
+}
+
+/** `POST /api/udfs/{name}/push` and `/pull`: what happened on the receiving side. */
+export interface SyncActionResult {
+  name: string;
+  id: string;
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+/** `GET`/`POST /api/udfs/{name}/engine`: where the UDF's runs go (null: this engine). */
+export interface UdfEngineChoice {
+  name: string;
+  remote: string | null;
 }
 
 /** What `udf-studio doctor` finds in the runtime, for the Settings view. */
@@ -112,5 +190,8 @@ export type AppEvent =
   | { type: 'workspace'; changed: Array<{ name: string; key: string | null }> }
   | { type: 'job'; job: JobSummary }
   | { type: 'runtime'; status: RuntimeStatus; line: string | null }
+  /** A UDF was pushed to or pulled from a remote, or the engine switch moved it (remote null: local). */
   | { type: 'remote'; udf: string; change: 'pushed' | 'pulled' | 'engine'; remote: string | null }
+  /** A watched remote's workspace changed (`udf` null: anything may have, e.g. on reconnecting). */
+  | { type: 'remote'; udf: string | null; change: 'remote-changed'; remote: string }
   | { type: 'run'; udf: string; ok: boolean; durationMs: number; cache: 'hit' | 'miss' | 'off'; stdout: string; stderr: string; error: ErrorData | null };

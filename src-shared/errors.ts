@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   UDF_ERR_REMOTE_FAILED: { status: 502, title: 'The remote engine failed' },
   UDF_ERR_REMOTE_BAD_ANSWER: { status: 502, title: 'The remote engine gave a malformed answer' },
   UDF_ERR_SYNC_CONFLICT: { status: 409, title: 'The UDF changed on both sides since the last sync' },
+  UDF_ERR_SETTINGS: { status: 422, title: 'The settings file cannot be read' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -22,12 +22,13 @@ export const serveCommand: Command = {
 Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
 shared tokens) and the window. Prints "listening on http://127.0.0.1:N" once it answers, then a
 one-time link that opens the window in a browser; Ctrl-C stops it.
-  --port N          the port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --port N          the port (default: Settings in the window, else ${DEFAULT_PORT}; 0 picks a free one)
   --host ADDRESS    listen on ADDRESS instead of 127.0.0.1, e.g. 0.0.0.0 for a team server:
                     then every route needs a token (shared-token URLs carry theirs, everything
                     else the private token of credentials) and any machine that can reach the
                     port can try; put it behind TLS and a firewall
-  --workspace DIR   serve the UDFs in DIR (repeatable; default: the home's udfs/)
+  --workspace DIR   serve the UDFs in DIR (repeatable; default: the folders chosen in Settings,
+                    else the home's udfs/)
   --workers N       Python workers (default: one per CPU)
   --open            as the desktop app does: set up or repair the Python runtime when it is missing or
                     broken (its progress in the window), and open the window in the system browser,
@@ -41,19 +42,20 @@ one-time link that opens the window in a browser; Ctrl-C stops it.
     });
     if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
     const portText = stringOption(values, 'port');
-    const port = portText === undefined ? DEFAULT_PORT : Number(portText);
-    if (!/^\d{1,5}$/.test(portText ?? '0') || port > 65535) throw new UsageError(`--port needs a port number from 0 to 65535, got "${portText}"`);
+    const port = portText === undefined ? undefined : Number(portText);
+    if (!/^\d{1,5}$/.test(portText ?? '0') || (port ?? 0) > 65535) throw new UsageError(`--port needs a port number from 0 to 65535, got "${portText}"`);
     const workers = positiveNumberOption(values, 'workers');
     if (workers !== undefined && !Number.isInteger(workers)) throw new UsageError(`--workers needs a whole number, got ${workers}`);
     const workspaces = values.workspace as string[] | undefined;
     const host = stringOption(values, 'host') ?? DEFAULT_HOST;
     if (!isIP(host) && host !== 'localhost') throw new UsageError(`--host needs an IP address such as 127.0.0.1 or 0.0.0.0, got "${host}"`);
-    // Internal errors are always shown; the workers' own chatter only with --verbose.
+    // Internal errors and warnings are always shown; the workers' own chatter only with --verbose.
     const log = (line: string): void => {
-      if (values.verbose || line.startsWith('internal error')) io.stderr.write(`${line}\n`);
+      if (values.verbose || line.startsWith('internal error') || line.startsWith('warning:')) io.stderr.write(`${line}\n`);
     };
     const server = await startEngineServer({
-      env: io.env, port, host, log,
+      env: io.env, host, log,
+      ...(port !== undefined ? { port } : {}),
       ...(workspaces ? { workspaces } : {}),
       ...(workers ? { poolSize: workers } : {}),
       // A source checkout (it has the dev requirements) keeps its test tools through a repair.

@@ -13,7 +13,6 @@ import { describeError, UdfStudioError } from '../../src-shared/errors.js';
 import { homePaths } from '../engine/home.js';
 import { resourcePaths } from '../engine/resources.js';
 import { startEngineServer, type EngineServer } from '../engine/server/engine-server.js';
-import { DEFAULT_PORT } from '../engine/server/http-server.js';
 import { windowUrl } from '../engine/server/window-url.js';
 import { createTileUrl } from '../engine/tokens/tile-url.js';
 import { appMenuTemplate, trayMenuTemplate, type MenuActions } from './app-menu.js';
@@ -31,7 +30,7 @@ export interface DesktopAppOptions {
   preloadPath: string;
   /** A packaged build: no developer tools, and the runtime set up without the test tools. */
   packaged: boolean;
-  /** The server's port; DEFAULT_PORT, or any free one when that is taken, when absent. */
+  /** The server's port; the settings' (else 8765), or any free one when that is taken, when absent. */
   port?: number;
 }
 
@@ -155,12 +154,15 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopAppOp
   return { ready, server: () => server, window: () => window };
 }
 
-/** The engine's server on the usual port, or on any free port when another program holds it. */
+/**
+ * The engine's server on the port of the settings (else the usual one), or on any free port when
+ * another program holds it.
+ */
 async function startServer(options: DesktopAppOptions, log: (line: string) => void): Promise<EngineServer> {
-  const start = (port: number): Promise<EngineServer> => startEngineServer({ env: options.env, port, log, setupRuntime: { dev: !options.packaged } });
+  const start = (port?: number): Promise<EngineServer> => startEngineServer({ env: options.env, ...(port !== undefined ? { port } : {}), log, setupRuntime: { dev: !options.packaged } });
   if (options.port !== undefined) return start(options.port);
   try {
-    return await start(DEFAULT_PORT);
+    return await start();
   } catch (error) {
     if (error instanceof UdfStudioError && error.code === 'UDF_ERR_USAGE') return start(0);
     throw error;

@@ -186,6 +186,15 @@ export class Engine {
     return this.pool.describe(udf.source);
   }
 
+  /**
+   * Serves other workspace folders from now on. Workers learn them (for `fused.load` by name) as
+   * each is replaced once idle; a watcher, if any, must `follow`.
+   */
+  setWorkspaces(folders: readonly string[]): void {
+    this.workspace.setFolders(folders);
+    this.pool.renew({ ...this.pool.environment, UDF_STUDIO_WORKSPACES: this.workspace.folders.join(delimiter) });
+  }
+
   /** Stops the workers and closes the database. */
   async close(): Promise<void> {
     this.jobs.close();

@@ -21,6 +21,8 @@ export interface HomePaths {
   credentials: string;
   /** Configured remote engines and their tokens (mode 0600). */
   remotes: string;
+  /** The app's settings: workspace folders, port, editor command. */
+  settings: string;
   engineInfo: string;
   logs: string;
   /** Results of submit jobs while the engine runs. */
@@ -40,6 +42,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     resultCache: join(base, 'cache'),
     credentials: join(base, 'credentials'),
     remotes: join(base, 'remotes.json'),
+    settings: join(base, 'settings.json'),
     engineInfo: join(base, 'engine.json'),
     logs: join(base, 'logs'),
     jobs: join(base, 'jobs'),

@@ -1,44 +1,124 @@
 /**
- * The window's settings, kept in the home's `settings.json`: what the user chose in the window.
+ * The app's settings, kept in the home's `settings.json`: the workspace folders, the server's port
+ * and the editor command, as chosen in the window (or by hand).
  *
- * A missing or unreadable file means the defaults, so a hand-edited file can never stop the engine.
+ * `serve` and the app start with them when no flag overrides them. A missing file means the
+ * defaults; a file that is not JSON, or holds values that make no sense, is UDF_ERR_SETTINGS naming
+ * the file and the value, so a hand edit gone wrong is reported rather than silently dropped.
+ * Changes are checked as a whole before the file is replaced (atomically), so a bad value writes
+ * nothing.
  */
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { udfError } from '../../src-shared/errors.js';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { udfError, type ErrorCode } from '../../src-shared/errors.js';
 
 export interface StoredSettings {
+  /** The workspace folders; null: the home's `udfs/`. */
+  workspaces: string[] | null;
+  /** The port `serve` and the app listen on; null: the default (8765). */
+  port: number | null;
   /** The command that opens a file in the user's editor, with `{file}` and `{line}` filled in. */
   editorCommand: string | null;
 }
 
-const DEFAULTS: StoredSettings = { editorCommand: null };
+/** Ports below this need privileges; 0 ("any free port") is a flag's business, not a setting's. */
+export const MIN_SETTINGS_PORT = 1024;
+export const MAX_PORT = 65535;
 const MAX_COMMAND_LENGTH = 1_000;
+const MAX_WORKSPACES = 32;
+const MAX_PATH_LENGTH = 4_096;
+const KNOWN = ['workspaces', 'port', 'editorCommand'] as const;
+
+const DEFAULTS: StoredSettings = { workspaces: null, port: null, editorCommand: null };
 
 export class SettingsStore {
-  constructor(private readonly path: string) {}
+  constructor(readonly path: string) {}
 
+  /** The stored settings; the defaults when there is no file. Throws UDF_ERR_SETTINGS for a malformed one. */
   read(): StoredSettings {
+    if (!existsSync(this.path)) return { ...DEFAULTS };
+    let parsed: unknown;
     try {
-      const value = JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, unknown>;
-      return { editorCommand: typeof value.editorCommand === 'string' && value.editorCommand.trim() ? value.editorCommand : null };
-    } catch {
-      return { ...DEFAULTS };
+      parsed = JSON.parse(readFileSync(this.path, 'utf8'));
+    } catch (error) {
+      throw udfError('UDF_ERR_SETTINGS', `${this.path} is not valid JSON (${(error as Error).message}); fix it, or delete it to go back to the defaults`, { file: this.path });
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw udfError('UDF_ERR_SETTINGS', `${this.path} must hold a JSON object such as {"port": 8765}`, { file: this.path });
+    }
+    const fields = parsed as Record<string, unknown>;
+    const inFile = (message: string) => udfError('UDF_ERR_SETTINGS', `${this.path}: ${message}`, { file: this.path });
+    // Existence is checked when folders are chosen and when the engine starts, not here: a folder on
+    // an unplugged drive must not make the file unreadable.
+    return {
+      workspaces: fields.workspaces === undefined || fields.workspaces === null ? null : checkWorkspaceList(fields.workspaces, inFile),
+      port: fields.port === undefined || fields.port === null ? null : checkPort(fields.port, inFile),
+      editorCommand: fields.editorCommand === undefined ? null : checkEditorCommand(fields.editorCommand, inFile),
+    };
   }
 
-  /** Checks and applies a change from the window (a JSON object); returns the new settings. */
+  /**
+   * Checks and applies a change (a JSON object of settings); returns the new settings. Anything
+   * wrong is UDF_ERR_BAD_REQUEST and nothing is written; workspace folders must exist.
+   */
   update(changes: Record<string, unknown>): StoredSettings {
     const next = this.read();
+    const bad = (message: string) => udfError('UDF_ERR_BAD_REQUEST', message);
     for (const [name, value] of Object.entries(changes)) {
-      if (name !== 'editorCommand') throw udfError('UDF_ERR_BAD_REQUEST', `"${name}" is not a setting the window can change (only "editorCommand")`);
-      if (value !== null && typeof value !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', '"editorCommand" must be a string or null');
-      if (typeof value === 'string' && value.length > MAX_COMMAND_LENGTH) throw udfError('UDF_ERR_BAD_REQUEST', `"editorCommand" is longer than ${MAX_COMMAND_LENGTH} characters`);
-      next.editorCommand = typeof value === 'string' && value.trim() ? value.trim() : null;
+      if (name === 'workspaces') {
+        next.workspaces = value === null ? null : checkWorkspaceList(value, bad);
+        for (const folder of next.workspaces ?? []) {
+          if (!existsSync(folder)) throw bad(`the workspace folder ${folder} does not exist; create it first`);
+          if (!statSync(folder).isDirectory()) throw bad(`${folder} is not a folder`);
+        }
+      } else if (name === 'port') {
+        next.port = value === null ? null : checkPort(value, bad);
+      } else if (name === 'editorCommand') {
+        next.editorCommand = checkEditorCommand(value, bad);
+      } else {
+        throw bad(`"${name}" is not a setting (known: ${KNOWN.join(', ')})`);
+      }
     }
     const temporary = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);
-    renameSync(temporary, this.path);
+    try {
+      writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);
+      renameSync(temporary, this.path);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
     return next;
   }
+}
+
+type ErrorOf = (message: string) => Error & { code: ErrorCode };
+
+/** A non-empty list of absolute folder paths, without repeats (resolved, so `a/../b` is `b`). */
+function checkWorkspaceList(value: unknown, error: ErrorOf): string[] {
+  if (!Array.isArray(value)) throw error('"workspaces" must be a list of folder paths');
+  if (value.length === 0) throw error('"workspaces" needs at least one folder');
+  if (value.length > MAX_WORKSPACES) throw error(`"workspaces" may hold at most ${MAX_WORKSPACES} folders`);
+  const folders: string[] = [];
+  for (const [index, entry] of value.entries()) {
+    if (typeof entry !== 'string' || !entry.trim()) throw error(`"workspaces"[${index}] must be a folder path`);
+    if (entry.length > MAX_PATH_LENGTH || entry.includes('\0')) throw error(`"workspaces"[${index}] is not a usable path`);
+    if (!isAbsolute(entry)) throw error(`"workspaces"[${index}] must be an absolute path, got "${entry}"`);
+    const folder = resolve(entry);
+    if (!folders.includes(folder)) folders.push(folder);
+  }
+  return folders;
+}
+
+function checkPort(value: unknown, error: ErrorOf): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_SETTINGS_PORT || value > MAX_PORT) {
+    throw error(`"port" must be a whole number from ${MIN_SETTINGS_PORT} to ${MAX_PORT}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function checkEditorCommand(value: unknown, error: ErrorOf): string | null {
+  if (value !== null && typeof value !== 'string') throw error('"editorCommand" must be a string or null');
+  if (typeof value === 'string' && value.length > MAX_COMMAND_LENGTH) throw error(`"editorCommand" is longer than ${MAX_COMMAND_LENGTH} characters`);
+  return typeof value === 'string' && value.trim() ? value.trim() : null;
 }

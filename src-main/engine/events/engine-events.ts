@@ -13,8 +13,7 @@ export type EngineEvent =
   | { type: 'job'; job: JobSummary }
   /** The runtime's phase or step changed (`line` null), or setup printed `line`. */
   | { type: 'runtime'; status: RuntimeStatus; line: string | null }
-  /** A UDF was pushed to or pulled from a remote, or the engine switch moved it (remote null: local). */
-  | { type: 'remote'; udf: string; change: 'pushed' | 'pulled' | 'engine'; remote: string | null }
+  | Extract<AppEvent, { type: 'remote' }>
   | Extract<AppEvent, { type: 'workspace' }>
   | Extract<AppEvent, { type: 'run' }>;
 

@@ -7,6 +7,7 @@
  */
 
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { RemoteSummary } from '../../../src-shared/app-api.js';
 import { udfError } from '../../../src-shared/errors.js';
 
 /** Names that work as a CLI argument and a URL segment. */
@@ -19,14 +20,6 @@ export interface RemoteConfig {
   /** Base URL without a trailing slash, e.g. `https://udf.example.org` or `http://10.0.0.5:8765`. */
   url: string;
   token: string;
-}
-
-/** A remote as listings show it: no token. */
-export interface RemoteSummary {
-  name: string;
-  url: string;
-  /** The remote runs go to when none is named (the first one configured). */
-  isDefault: boolean;
 }
 
 /** Reads and changes `remotes.json`. Every read goes to the disk, so CLI changes show in a running server. */

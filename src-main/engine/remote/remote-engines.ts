@@ -13,10 +13,12 @@ import { resultCacheKey } from '../cache/cache-key.js';
 import type { ResultCache } from '../cache/result-cache.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
 import type { EngineResult } from '../engine.js';
+import type { EngineEvents } from '../events/engine-events.js';
 import type { Db } from '../store/database.js';
 import { RemoteClient } from './remote-client.js';
 import type { RemoteStore } from './remote-config.js';
 import { runOnRemote, type RemoteRun } from './remote-runs.js';
+import { RemoteWatch } from './remote-watch.js';
 
 /** Cache keys of proxied runs use this in place of the local runtime's fingerprint. */
 const REMOTE_FINGERPRINT = 'remote';
@@ -28,8 +30,11 @@ export class RemoteEngines {
   private readonly inFlight = new Map<string, Promise<RunOutcome>>();
   /** The switch's settings, read once: every shared-token request asks, so it stays off the disk. */
   private readonly bound = new Map<string, string>();
+  /** Changes made on remotes that are UDF Studio servers, as `remote` events on the bus. */
+  readonly watch: RemoteWatch;
 
-  constructor(readonly store: RemoteStore, db: Db, private readonly cache: ResultCache | null) {
+  constructor(readonly store: RemoteStore, db: Db, private readonly cache: ResultCache | null, events: EngineEvents) {
+    this.watch = new RemoteWatch(store, events);
     this.upsertBinding = db.prepare('INSERT INTO udf_engines (udf_name, remote) VALUES (?, ?) ON CONFLICT (udf_name) DO UPDATE SET remote = excluded.remote');
     this.deleteBinding = db.prepare('DELETE FROM udf_engines WHERE udf_name = ?');
     for (const row of db.prepare('SELECT udf_name, remote FROM udf_engines').all() as Array<{ udf_name: string; remote: string }>) this.bound.set(row.udf_name, row.remote);
@@ -50,6 +55,16 @@ export class RemoteEngines {
     this.store.get(remote);
     this.upsertBinding.run(udfName, remote);
     this.bound.set(udfName, remote);
+  }
+
+  /** Forgets a remote: its UDFs go back to the local engine and its changes are no longer followed. */
+  forget(remote: string): void {
+    for (const [name, bound] of this.bound) if (bound === remote) this.bind(name, null);
+    this.watch.drop(remote);
+  }
+
+  close(): void {
+    this.watch.close();
   }
 
   bindings(): Array<{ name: string; remote: string }> {

@@ -8,6 +8,7 @@
  */
 
 import { basename, dirname } from 'node:path';
+import type { SyncState, UdfSyncStatus as SyncStatus } from '../../../src-shared/app-api.js';
 import { udfError } from '../../../src-shared/errors.js';
 import type { Db } from '../store/database.js';
 import type { UdfFolder } from '../workspace/udf-folder.js';
@@ -17,24 +18,6 @@ import type { RemoteClient } from './remote-client.js';
 import { contentHash, parseUdfBody, udfBodyOf, writeUdfFolder, type UdfBody } from './udf-body.js';
 
 const STORAGE = '/server/v1/udf';
-
-/**
- * Where a UDF stands against a remote:
- * - `synced`: the same on both sides
- * - `local-changes` / `remote-changes`: changed on one side since the last sync (push / pull it)
- * - `conflict`: changed on both sides, or different on both sides with no sync on record
- * - `local-only` / `remote-only`: on one side only
- */
-export type SyncState = 'synced' | 'local-changes' | 'remote-changes' | 'conflict' | 'local-only' | 'remote-only';
-
-export interface SyncStatus {
-  name: string;
-  id: string;
-  state: SyncState;
-  localHash: string | null;
-  remoteHash: string | null;
-  syncedAt: string | null;
-}
 
 export interface SyncOptions {
   /** Take this side's copy even over changes on the other side (the way out of a conflict). */

@@ -86,6 +86,8 @@ interface Slot {
   residentBytes: number;
   /** Why the worker was killed when no single run is to blame (memory shared by several). */
   killedForAll: ErrorData | null;
+  /** The environment generation the worker was started with (see `renew`). */
+  generation: number;
 }
 
 /** The pool. `run` and `describe` queue work; `close` stops every worker. */
@@ -100,13 +102,19 @@ export class WorkerPool {
   private closed = false;
   private sampleTimer: NodeJS.Timeout | null = null;
   private readonly starting = new Set<Promise<void>>();
+  /** Workers being replaced after `renew`, shutting down once idle. */
+  private readonly retiring = new Set<Promise<unknown>>();
+  /** The environment new workers start with; `renew` changes it and bumps the generation. */
+  private env: NodeJS.ProcessEnv;
+  private generation = 0;
 
   constructor(private readonly options: PoolOptions) {
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+    this.env = options.env;
     this.slots = Array.from({ length: this.size }, () => ({
-      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, residentBytes: 0, killedForAll: null,
+      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, residentBytes: 0, killedForAll: null, generation: 0,
     }));
   }
 
@@ -174,6 +182,21 @@ export class WorkerPool {
     return { running: perWorker.reduce((sum, worker) => sum + worker.running, 0), queued: this.queue.length, perWorker };
   }
 
+  /** The environment workers start with. */
+  get environment(): NodeJS.ProcessEnv {
+    return this.env;
+  }
+
+  /**
+   * Starts workers with a new environment from now on (the workspace folders changed): each worker
+   * is replaced as soon as it is idle, so no run in progress is interrupted.
+   */
+  renew(env: NodeJS.ProcessEnv): void {
+    this.env = env;
+    this.generation += 1;
+    for (const slot of this.slots) this.replaceIfStale(slot);
+  }
+
   /** Stops every worker and fails whatever is still queued. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -181,7 +204,7 @@ export class WorkerPool {
     if (this.sampleTimer) clearInterval(this.sampleTimer);
     for (const task of this.queue.splice(0)) this.settle(task, udfError('UDF_ERR_ENGINE_CLOSED', 'the engine is shutting down'));
     await Promise.all([...this.starting]);
-    await Promise.all(this.slots.map((slot) => slot.worker?.shutdown()));
+    await Promise.all([...this.slots.map((slot) => slot.worker?.shutdown()), ...this.retiring]);
   }
 
   private submit(message: Record<string, unknown>, timeoutMs: number, nested: boolean, signal: AbortSignal | undefined): Promise<Frame> {
@@ -282,7 +305,20 @@ export class WorkerPool {
     task.timers = [];
     task.slot = null;
     slot.tasks.delete(task);
-    if (slot.tasks.size === 0) slot.allowance = 1;
+    if (slot.tasks.size === 0) {
+      slot.allowance = 1;
+      this.replaceIfStale(slot);
+    }
+  }
+
+  /** An idle worker started before the last `renew` makes way for one with the new environment. */
+  private replaceIfStale(slot: Slot): void {
+    const worker = slot.worker;
+    if (this.closed || !worker || slot.tasks.size > 0 || slot.generation === this.generation) return;
+    slot.worker = null;
+    const retired = worker.shutdown().finally(() => this.retiring.delete(retired));
+    this.retiring.add(retired);
+    void this.startWorker(slot);
   }
 
   private settle(task: Task, error: Error | null, frame?: Frame): void {
@@ -314,7 +350,8 @@ export class WorkerPool {
   }
 
   private startWorker(slot: Slot): Promise<void> {
-    const attempt = WorkerClient.start({ python: this.options.python, env: this.options.env, cwd: this.options.cwd, onLog: this.options.onLog && ((line) => this.options.onLog?.(line)) }).then(
+    const generation = this.generation;
+    const attempt = WorkerClient.start({ python: this.options.python, env: this.env, cwd: this.options.cwd, onLog: this.options.onLog && ((line) => this.options.onLog?.(line)) }).then(
       ({ worker }) => {
         this.startFailures = 0;
         if (this.closed) {
@@ -325,7 +362,9 @@ export class WorkerPool {
         slot.allowance = 1;
         slot.cpu = null;
         slot.killedForAll = null;
+        slot.generation = generation;
         void worker.exited.then(() => this.onWorkerExit(slot, worker));
+        this.replaceIfStale(slot);
         this.dispatch();
       },
       (error: Error) => {

@@ -6,7 +6,6 @@
  * function that throws UDF_ERR_RUNTIME_NOT_READY while there is none.
  */
 
-import { join } from 'node:path';
 import type { RuntimeHealth } from '../../../src-shared/app-api.js';
 import type { Engine } from '../engine.js';
 import type { HomePaths } from '../home.js';
@@ -18,9 +17,21 @@ import { Library } from '../workspace/library.js';
 /** How long a runtime check (it starts Python) is reused. */
 const RUNTIME_HEALTH_TTL_MS = 30_000;
 
+/** How this engine was started, against what the settings say. */
+export interface StartupChoices {
+  /** `serve --workspace` / `--port` (or the app) chose these instead of the settings. */
+  overridden: { workspaces: boolean; port: boolean };
+  /**
+   * Serves other workspace folders at once (the library, the watcher, the workers) and keeps them
+   * for engine restarts; throws UDF_ERR_RUNTIME_NOT_READY while there is no engine.
+   */
+  setWorkspaces(folders: string[]): Promise<void>;
+}
+
 export interface AppServices {
   library: Library;
   settings: SettingsStore;
+  startup: StartupChoices;
   /** The environment commands the window starts get (editor, file manager, trash location). */
   env: NodeJS.ProcessEnv;
   /** The built window (Vite's output): index.html and assets/. */
@@ -28,11 +39,12 @@ export interface AppServices {
   runtimeHealth(): Promise<RuntimeHealth>;
 }
 
-export function createAppServices(engineOf: () => Engine, paths: HomePaths, resources: ResourcePaths, env: NodeJS.ProcessEnv): AppServices {
+export function createAppServices(engineOf: () => Engine, paths: HomePaths, resources: ResourcePaths, env: NodeJS.ProcessEnv, startup: StartupChoices): AppServices {
   let health: { at: number; value: Promise<RuntimeHealth> } | null = null;
   return {
     library: new Library(engineOf),
-    settings: new SettingsStore(join(paths.root, 'settings.json')),
+    settings: new SettingsStore(paths.settings),
+    startup,
     env,
     rendererDir: resources.renderer,
     runtimeHealth() {

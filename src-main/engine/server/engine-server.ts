@@ -10,8 +10,8 @@
  * server.
  */
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { udfError } from '../../../src-shared/errors.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { EngineEvents } from '../events/engine-events.js';
@@ -20,6 +20,7 @@ import { RemoteStore } from '../remote/remote-config.js';
 import { RemoteEngines } from '../remote/remote-engines.js';
 import { resourcePaths } from '../resources.js';
 import { RuntimeSupervisor, type PrepareMode } from '../runtime/runtime-supervisor.js';
+import { SettingsStore } from '../settings.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
 import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
@@ -31,6 +32,10 @@ import { SESSION_PATH, SessionStore } from './session.js';
 /** The runtime's log file in the home's logs folder. */
 export const RUNTIME_LOG_FILE = 'runtime.log';
 
+/**
+ * Without `workspaces` or `port`, the home's settings.json decides (else the home's udfs/ and port
+ * 8765); a settings file that cannot be read is UDF_ERR_SETTINGS.
+ */
 export interface EngineServerOptions extends EngineOptions {
   port?: number;
   host?: string;
@@ -89,11 +94,33 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   });
   let open: OpenEngine | null = null;
   let closed = false;
+  const settings = new SettingsStore(paths.settings).read();
+  // What the engine serves; the window can change it while it runs, and a runtime reset keeps it.
+  let workspaces = options.workspaces?.length ? options.workspaces : existingFolders(settings.workspaces, paths.settings, log);
+
+  /** Serves other folders at once and tells the window which UDFs came or went. */
+  const setWorkspaces = async (folders: string[]): Promise<void> => {
+    const { engine, watcher } = ready();
+    const before = engine.workspace.list();
+    engine.setWorkspaces(folders);
+    await watcher.follow();
+    workspaces = [...engine.workspace.folders];
+    const after = engine.workspace.list();
+    const came = after.filter((entry) => !before.some((old) => old.dir === entry.dir));
+    const went = before.filter((entry) => !after.some((now) => now.dir === entry.dir));
+    events.emit({
+      type: 'workspace',
+      changed: [...came.map((entry) => ({ name: basename(entry.dir), key: entry.kind === 'udf' ? entry.source.key : null })), ...went.map((entry) => ({ name: basename(entry.dir), key: null }))],
+    });
+  };
   // The window's services outlive engine restarts; they reach the engine of the moment.
-  const app = createAppServices(() => ready().engine, paths, resources, env);
+  const app = createAppServices(() => ready().engine, paths, resources, env, {
+    overridden: { workspaces: Boolean(options.workspaces?.length), port: options.port !== undefined },
+    setWorkspaces,
+  });
 
   const openEngine = async (): Promise<void> => {
-    const engine = await Engine.open({ ...options, events });
+    const engine = await Engine.open({ ...options, ...(workspaces ? { workspaces } : {}), events });
     // The server answers from a snapshot of the workspace that the watcher keeps fresh.
     const watcher = new WorkspaceWatcher(engine.workspace);
     try {
@@ -108,12 +135,13 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       const changed = app.library.changedUdfs(entries, changedPaths);
       if (changed.length > 0) events.emit({ type: 'workspace', changed });
     });
-    open = { engine, watcher, tokens: new TokenStore(engine.db), remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache) };
+    open = { engine, watcher, tokens: new TokenStore(engine.db), remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache, events) };
   };
   const closeEngine = async (): Promise<void> => {
     const current = open;
     open = null;
     if (!current) return;
+    current.remotes.close();
     await current.watcher.close();
     await current.engine.close();
   };
@@ -180,7 +208,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       log,
       app,
     };
-    const running = await listen(services, options.port ?? DEFAULT_PORT, host);
+    const running = await listen(services, options.port ?? settings.port ?? DEFAULT_PORT, host);
     // Cookies are per host, not per port: the session cookie's name carries the port.
     const sessions = new SessionStore(running.port);
     services.sessions = sessions;
@@ -222,6 +250,23 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     await closeEngine();
     throw error;
   }
+}
+
+/**
+ * The settings' workspace folders that exist; a missing one (an unplugged drive, a deleted folder)
+ * is left out with a warning rather than stopping the engine. Undefined: the default workspace.
+ */
+function existingFolders(folders: string[] | null, file: string, log: (line: string) => void): string[] | undefined {
+  const present = (folders ?? []).filter((folder) => {
+    try {
+      if (statSync(folder).isDirectory()) return true;
+    } catch {
+      // Missing: reported below.
+    }
+    log(`warning: the workspace folder ${folder} (from ${file}) is not there; serving without it`);
+    return false;
+  });
+  return present.length > 0 ? present : undefined;
 }
 
 function isLoopback(host: string): boolean {

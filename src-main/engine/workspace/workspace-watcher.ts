@@ -1,6 +1,9 @@
 /**
  * Watches the workspace folders (chokidar) and keeps the workspace's snapshot fresh, so lookups on
  * the hot path never touch the disk, and listeners hear about every settled change.
+ *
+ * One chokidar watcher per folder, so a folder added while the engine runs is watched (and ready)
+ * before `follow` resolves, and a dropped one is let go without disturbing the others.
  */
 
 import { watch, type FSWatcher } from 'chokidar';
@@ -12,24 +15,37 @@ export const SETTLE_MS = 40;
 export type WorkspaceListener = (entries: WorkspaceEntry[], changedPaths: string[]) => void;
 
 export class WorkspaceWatcher {
-  private watcher: FSWatcher | null = null;
+  private readonly watchers = new Map<string, FSWatcher>();
+  private started = false;
   private timer: NodeJS.Timeout | null = null;
   private pending = new Set<string>();
   private readonly listeners = new Set<WorkspaceListener>();
 
   constructor(private readonly workspace: Workspace, private readonly settleMs = SETTLE_MS) {}
 
-  /** Takes the first snapshot and starts watching; resolves once the watcher is ready. */
+  /** Takes the first snapshot and starts watching; resolves once every folder is watched. */
   async start(): Promise<void> {
+    this.started = true;
+    await this.follow();
+  }
+
+  /**
+   * Watches the workspace's folders as they are now (after `Workspace.setFolders`): new ones are
+   * watched, dropped ones let go, and the snapshot is taken again. Resolves once new folders are watched.
+   */
+  async follow(): Promise<void> {
+    const folders = [...this.workspace.folders];
     this.workspace.refresh();
-    const watcher = watch([...this.workspace.folders], {
-      ignoreInitial: true,
-      ignored: (path) => /(^|[/\\])(__pycache__|\.git|node_modules)([/\\]|$)/.test(path) || /\.(pyc|swp)$|~$/.test(path),
-      depth: 4,
+    if (!this.started) return;
+    const dropped = [...this.watchers].filter(([folder]) => !folders.includes(folder));
+    for (const [folder] of dropped) this.watchers.delete(folder);
+    const added = folders.filter((folder) => !this.watchers.has(folder));
+    const starting = added.map((folder) => {
+      const watcher = watchFolder(folder, (path) => this.schedule(path));
+      this.watchers.set(folder, watcher);
+      return new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     });
-    this.watcher = watcher;
-    watcher.on('all', (_event, path) => this.schedule(path));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await Promise.all([...dropped.map(([, watcher]) => watcher.close()), ...starting]);
   }
 
   /** Calls `listener` after each settled change; returns a function that stops it. */
@@ -41,9 +57,11 @@ export class WorkspaceWatcher {
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.started = false;
     this.listeners.clear();
-    await this.watcher?.close();
-    this.watcher = null;
+    const watchers = [...this.watchers.values()];
+    this.watchers.clear();
+    await Promise.all(watchers.map((watcher) => watcher.close()));
   }
 
   private schedule(path: string): void {
@@ -57,4 +75,14 @@ export class WorkspaceWatcher {
       for (const listener of this.listeners) listener(entries, changed);
     }, this.settleMs);
   }
+}
+
+function watchFolder(folder: string, onEvent: (path: string) => void): FSWatcher {
+  const watcher = watch(folder, {
+    ignoreInitial: true,
+    ignored: (path) => /(^|[/\\])(__pycache__|\.git|node_modules)([/\\]|$)/.test(path) || /\.(pyc|swp)$|~$/.test(path),
+    depth: 4,
+  });
+  watcher.on('all', (_event, path) => onEvent(path));
+  return watcher;
 }

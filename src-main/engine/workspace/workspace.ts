@@ -20,11 +20,23 @@ export type WorkspaceEntry = FolderEntry & {
  * {@link WorkspaceWatcher} keeps a snapshot fresh (`refresh`), as the server does.
  */
 export class Workspace {
-  readonly folders: readonly string[];
+  private current: readonly string[];
   private snapshot: { entries: WorkspaceEntry[]; byName: Map<string, WorkspaceEntry> } | null = null;
 
   constructor(folders: readonly string[]) {
-    this.folders = [...new Set(folders.map((folder) => resolve(folder)))];
+    this.current = uniqueFolders(folders);
+  }
+
+  /** The workspace folders, absolute, in order (the first receives new UDFs). */
+  get folders(): readonly string[] {
+    return this.current;
+  }
+
+  /** Serves another list of folders from now on; a kept snapshot is taken again at once. */
+  setFolders(folders: readonly string[]): void {
+    if (folders.length === 0) throw udfError('UDF_ERR_USAGE', 'the workspace needs at least one folder');
+    this.current = uniqueFolders(folders);
+    if (this.snapshot) this.refresh();
   }
 
   /** Every UDF folder in every workspace folder, collections opened, broken ones included. */
@@ -95,6 +107,10 @@ export function seedWorkspace(folder: string, examples: string): boolean {
   if (existsSync(folder)) return false;
   cpSync(examples, folder, { recursive: true });
   return true;
+}
+
+function uniqueFolders(folders: readonly string[]): string[] {
+  return [...new Set(folders.map((folder) => resolve(folder)))];
 }
 
 function runnable(entry: FolderEntry): UdfFolder {

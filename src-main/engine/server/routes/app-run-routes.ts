@@ -6,11 +6,16 @@
  *   kind, duration and cache status in headers; the run's log also goes out on the event stream.
  * - `GET /api/udfs/{name}/tiles/{z}/{x}/{y}`: a map tile; `v` (the code key the window busts its
  *   tile URLs with) is ignored, every other query parameter is as on the run routes.
+ *
+ * Both follow the engine switch: a UDF switched to a remote sends its local code there as a code
+ * run (so the window shows the code being edited, computed remotely), with the local result cache
+ * in front; the answer names the engine in `x-udf-studio-engine`.
  */
 
 import { HTTP_DEFAULTS, parseFormatList } from '../../../../src-shared/formats.js';
 import { RUN_HEADERS, WINDOW_FORMATS } from '../../../../src-shared/app-api.js';
 import { udfError } from '../../../../src-shared/errors.js';
+import type { EngineResult, EngineRun } from '../../engine.js';
 import type { UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
@@ -29,14 +34,15 @@ export function registerAppRunRoutes(router: Router, services: ServerServices): 
     const body = await readJsonBody(ctx.req);
     const params = stringParams(body.params);
     const udf = services.engine.workspace.resolveName(ctx.params.name as string);
-    const result = await services.engine.run({ udf, params, formats: parseFormatList(WINDOW_FORMATS), defaults: HTTP_DEFAULTS });
+    const remote = services.remotes.boundRemote(ctx.params.name as string);
+    const result = await runOnEngine(services, remote, { udf, params, formats: parseFormatList(WINDOW_FORMATS), defaults: HTTP_DEFAULTS });
     const { outcome } = result;
     services.events.emit({
       type: 'run', udf: udf.name, ok: outcome.ok, durationMs: outcome.durationMs, cache: result.cache,
       stdout: outcome.stdout.slice(0, EVENT_TEXT_LIMIT), stderr: outcome.stderr.slice(0, EVENT_TEXT_LIMIT), error: outcome.ok ? null : outcome.error,
     });
-    const headers: Record<string, string> = { [RUN_HEADERS.durationMs]: String(Math.round(outcome.durationMs * 10) / 10) };
-    if (outcome.ok) headers[RUN_HEADERS.kind] = outcome.empty ? 'empty' : outcome.kind;
+    const headers: Record<string, string> = { [RUN_HEADERS.durationMs]: String(Math.round(outcome.durationMs * 10) / 10), ...engineHeader(remote) };
+    if (outcome.ok) headers[RUN_HEADERS.kind] = outcome.empty ? 'empty' : remote ? remoteKind(outcome.kind, outcome.body) : outcome.kind;
     await sendRunResult(ctx.req, ctx.res, result, { tile: false, headers });
   });
 
@@ -47,11 +53,39 @@ export function registerAppRunRoutes(router: Router, services: ServerServices): 
     const query = new URLSearchParams(ctx.query);
     query.delete(VERSION_PARAMETER);
     const parsed = parseRunQuery(query, tile.format ? [tile.format] : []);
-    const result = await services.engine.run({
+    const remote = services.remotes.boundRemote(ctx.params.name as string);
+    const result = await runOnEngine(services, remote, {
       udf, params: parsed.params, tile: tile.tile, formats: parsed.formats, defaults: HTTP_DEFAULTS, cacheMaxAge: parsed.cacheMaxAge,
     });
-    await sendRunResult(ctx.req, ctx.res, result, { tile: true, headers: ctx.headers });
+    await sendRunResult(ctx.req, ctx.res, result, { tile: true, headers: { ...ctx.headers, ...engineHeader(remote) } });
   });
+}
+
+/** Runs here, or on the remote the engine switch names (the local code as a code run, cached here). */
+function runOnEngine(services: ServerServices, remote: string | null, run: EngineRun): Promise<EngineResult> {
+  if (!remote) return services.engine.run(run);
+  return services.remotes.run(remote, services.engine.udfIds.idFor(run.udf), {
+    target: { kind: 'code', udf: run.udf.source }, params: run.params ?? {}, tile: run.tile ?? null, formats: run.formats ?? [], cacheMaxAge: run.cacheMaxAge ?? null,
+  });
+}
+
+function engineHeader(remote: string | null): Record<string, string> {
+  return { [RUN_HEADERS.engine]: remote ?? 'local' };
+}
+
+/**
+ * A remote's answer names a format, not a kind: JSON that is a list of records is what a table
+ * becomes in the window's formats, so it is shown as one.
+ */
+function remoteKind(kind: string, body: Uint8Array): string {
+  if (kind !== 'json') return kind;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    const records = Array.isArray(value) && value.length > 0 && value.every((row) => typeof row === 'object' && row !== null && !Array.isArray(row));
+    return records ? 'table' : kind;
+  } catch {
+    return kind;
+  }
 }
 
 /** `params` must map names to strings (converted by the UDF's annotations, as query values are). */

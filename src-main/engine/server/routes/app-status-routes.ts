@@ -1,8 +1,8 @@
 /**
  * The window's settings and status:
  *
- * - `GET /api/settings`, `POST /api/settings`: workspace folders and port (as the engine runs) and
- *   the editor command (changeable).
+ * - `GET /api/settings`, `POST /api/settings`: the workspace folders (a change applies at once),
+ *   the port (applies at the next start) and the editor command, kept in the home's settings.json.
  * - `GET /api/runtime/health`: what `udf-studio doctor` reports about the Python runtime.
  * - `POST /api/session/link`: a new one-time window link; the private token only (Bearer), never
  *   the window's own cookie, so only whoever holds the token can let a browser in.
@@ -15,6 +15,8 @@ import { sendJson } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
 import { requireBearer, requirePrivateToken, type ServerServices } from '../services.js';
+import { seedWorkspace } from '../../workspace/workspace.js';
+import { DEFAULT_PORT } from '../http-server.js';
 import { SESSION_PATH } from '../session.js';
 
 export function registerAppStatusRoutes(router: Router, services: ServerServices): void {
@@ -25,7 +27,16 @@ export function registerAppStatusRoutes(router: Router, services: ServerServices
 
   router.add('POST', '/api/settings', async (ctx) => {
     requirePrivateToken(services, ctx.req);
-    appOf(services).settings.update(await readJsonBody(ctx.req));
+    const app = appOf(services);
+    const changes = await readJsonBody(ctx.req);
+    // Folders apply to the running engine: without one (runtime being set up) this throws and nothing is written.
+    const engine = 'workspaces' in changes ? services.engine : null;
+    const saved = app.settings.update(changes);
+    if (engine) {
+      // Back to the default: the home's udfs/, seeded with the examples if it was never made.
+      if (!saved.workspaces) seedWorkspace(engine.paths.udfs, engine.resources.exampleUdfs);
+      await app.startup.setWorkspaces(saved.workspaces ?? [engine.paths.udfs]);
+    }
     sendJson(ctx.res, 200, settingsOf(services, ctx));
   });
 
@@ -51,10 +62,15 @@ export function appOf(services: ServerServices): AppServices {
 function settingsOf(services: ServerServices, ctx: RouteContext): AppSettings {
   const host = ctx.req.headers.host ?? ctx.url.host;
   const port = Number(/:(\d+)$/.exec(host)?.[1] ?? 80);
+  const app = appOf(services);
+  const stored = app.settings.read();
   return {
     workspaces: [...services.engine.workspace.folders],
     port,
     url: `http://${host}`,
-    editorCommand: appOf(services).settings.read().editorCommand,
+    editorCommand: stored.editorCommand,
+    nextPort: stored.port ?? DEFAULT_PORT,
+    overridden: app.startup.overridden,
+    settingsFile: app.settings.path,
   };
 }

@@ -3,6 +3,7 @@
  * with the private token. Tokens of remotes go in (`POST /api/remotes`) and never come out.
  */
 
+import type { RemotesListing, SyncListing } from '../../../../src-shared/app-api.js';
 import { udfError } from '../../../../src-shared/errors.js';
 import { RemoteClient } from '../../remote/remote-client.js';
 import { UdfSync } from '../../remote/udf-sync.js';
@@ -20,7 +21,7 @@ export function registerRemoteRoutes(router: Router, services: ServerServices): 
   const sync = () => new UdfSync(services.engine.db, services.engine.udfIds, services.engine.workspace, services.engine.workspace.folders[0] as string);
   const client = (name: string | null) => new RemoteClient(store().get(name));
 
-  router.add('GET', '/api/remotes', authorised((ctx) => sendJson(ctx.res, 200, { remotes: store().summaries(), engines: services.remotes.bindings() })));
+  router.add('GET', '/api/remotes', authorised((ctx) => sendJson(ctx.res, 200, { remotes: store().summaries(), engines: services.remotes.bindings() } satisfies RemotesListing)));
 
   router.add('POST', '/api/remotes', authorised(async (ctx) => {
     const body = await readJsonBody(ctx.req);
@@ -32,14 +33,18 @@ export function registerRemoteRoutes(router: Router, services: ServerServices): 
 
   router.add('DELETE', '/api/remotes/:remote', authorised((ctx) => {
     const name = ctx.params.remote as string;
+    const switched = services.remotes.bindings().filter((binding) => binding.remote === name);
     store().remove(name);
-    for (const binding of services.remotes.bindings()) if (binding.remote === name) services.remotes.bind(binding.name, null);
+    services.remotes.forget(name);
+    for (const binding of switched) services.events.emit({ type: 'remote', udf: binding.name, change: 'engine', remote: null });
     sendJson(ctx.res, 200, { name, removed: true });
   }));
 
   router.add('GET', '/api/remotes/:remote/sync', authorised(async (ctx) => {
     const remote = client(ctx.params.remote as string);
-    sendJson(ctx.res, 200, { remote: remote.name, udfs: await sync().status(remote) });
+    const udfs = await sync().status(remote);
+    // Asked once, the remote's changes are followed from then on (when it has an event stream).
+    sendJson(ctx.res, 200, { remote: remote.name, live: services.remotes.watch.follow(remote.name), udfs } satisfies SyncListing);
   }));
 
   router.add('POST', '/api/udfs/:name/push', authorised(async (ctx) => {

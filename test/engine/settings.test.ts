@@ -1,0 +1,111 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SettingsStore } from '../../src-main/engine/settings.js';
+import { UdfStudioError } from '../../src-shared/errors.js';
+
+let dir: string;
+let file: string;
+let store: SettingsStore;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'udf-studio-settings-'));
+  file = join(dir, 'settings.json');
+  store = new SettingsStore(file);
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function errorOf(action: () => unknown): UdfStudioError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof UdfStudioError) return error;
+    throw error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('reading settings.json', () => {
+  it('gives the defaults when there is no file', () => {
+    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null });
+  });
+
+  it('reads what update wrote', () => {
+    const folder = join(dir, 'ws');
+    mkdirSync(folder);
+    store.update({ workspaces: [folder, `${folder}/`], port: 9000, editorCommand: ' code {file} ' });
+    expect(store.read()).toEqual({ workspaces: [folder], port: 9000, editorCommand: 'code {file}' });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ workspaces: [folder], port: 9000, editorCommand: 'code {file}' });
+  });
+
+  it('names the file and the problem for a malformed file', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['{"port": 80', /is not valid JSON/],
+      ['[1, 2]', /must hold a JSON object/],
+      ['"port"', /must hold a JSON object/],
+      ['{"port": 80}', /"port" must be a whole number from 1024 to 65535, got 80/],
+      ['{"port": "8765"}', /"port" must be a whole number/],
+      ['{"port": 8765.5}', /"port" must be a whole number/],
+      ['{"workspaces": "/tmp"}', /"workspaces" must be a list of folder paths/],
+      ['{"workspaces": []}', /"workspaces" needs at least one folder/],
+      ['{"workspaces": ["relative/udfs"]}', /"workspaces"\[0\] must be an absolute path/],
+      ['{"workspaces": [7]}', /"workspaces"\[0\] must be a folder path/],
+      ['{"editorCommand": 3}', /"editorCommand" must be a string or null/],
+    ];
+    for (const [content, message] of cases) {
+      writeFileSync(file, content);
+      const error = errorOf(() => store.read());
+      expect(error.code, content).toBe('UDF_ERR_SETTINGS');
+      expect(error.message, content).toMatch(message);
+      expect(error.message, content).toContain(file);
+      expect(error.data.file).toBe(file);
+    }
+  });
+
+  it('keeps folders that are gone when reading (an unplugged drive), leaving the engine to skip them', () => {
+    writeFileSync(file, JSON.stringify({ workspaces: [join(dir, 'gone')] }));
+    expect(store.read().workspaces).toEqual([join(dir, 'gone')]);
+  });
+});
+
+describe('changing settings', () => {
+  it('refuses bad values with a clear error and writes nothing', () => {
+    store.update({ port: 9100 });
+    const before = readFileSync(file, 'utf8');
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ port: 1023 }, /from 1024 to 65535, got 1023/],
+      [{ port: 65536 }, /from 1024 to 65535/],
+      [{ port: 0 }, /from 1024 to 65535/],
+      [{ port: 'high' }, /whole number/],
+      [{ workspaces: [join(dir, 'missing')] }, /does not exist; create it first/],
+      [{ workspaces: [file] }, /is not a folder/],
+      [{ workspaces: [] }, /at least one folder/],
+      [{ workspaces: ['udfs'] }, /absolute path/],
+      [{ workspaces: Array.from({ length: 40 }, (_, index) => join(dir, String(index))) }, /at most 32/],
+      [{ theme: 'dark' }, /"theme" is not a setting \(known: workspaces, port, editorCommand\)/],
+      [{ port: 9200, workspaces: 'nope' }, /must be a list/],
+      [{ editorCommand: 'x'.repeat(1_001) }, /longer than 1000/],
+    ];
+    for (const [changes, message] of cases) {
+      const error = errorOf(() => store.update(changes));
+      expect(error.code, JSON.stringify(changes).slice(0, 80)).toBe('UDF_ERR_BAD_REQUEST');
+      expect(error.message).toMatch(message);
+    }
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(readdirSync(dir)).toEqual(['settings.json']);
+  });
+
+  it('null goes back to the default', () => {
+    store.update({ port: 9100, editorCommand: 'vi {file}' });
+    store.update({ port: null, editorCommand: null, workspaces: null });
+    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null });
+  });
+
+  it('a malformed file is reported by update too, and left as it is', () => {
+    writeFileSync(file, '{oops');
+    expect(errorOf(() => store.update({ port: 9100 })).code).toBe('UDF_ERR_SETTINGS');
+    expect(readFileSync(file, 'utf8')).toBe('{oops');
+  });
+});
