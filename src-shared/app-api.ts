@@ -194,4 +194,6 @@ export type AppEvent =
   | { type: 'remote'; udf: string; change: 'pushed' | 'pulled' | 'engine'; remote: string | null }
   /** A watched remote's workspace changed (`udf` null: anything may have, e.g. on reconnecting). */
   | { type: 'remote'; udf: string | null; change: 'remote-changed'; remote: string }
+  /** A remote was added or removed (through the app API). */
+  | { type: 'remote'; udf: null; change: 'added' | 'removed'; remote: string }
   | { type: 'run'; udf: string; ok: boolean; durationMs: number; cache: 'hit' | 'miss' | 'off'; stdout: string; stderr: string; error: ErrorData | null };

@@ -3,7 +3,9 @@
  * (set by the one-time link) authorises them; no component calls fetch itself.
  */
 
-import type { AppRunRequest, AppSettings, LibraryListing, RuntimeHealth, UdfDetail } from '../../../src-shared/app-api.js';
+import type {
+  AppRunRequest, AppSettings, LibraryListing, NewRemote, RemotesListing, RuntimeHealth, SettingsChange, SyncActionResult, SyncListing, UdfDetail, UdfEngineChoice,
+} from '../../../src-shared/app-api.js';
 import { RUN_HEADERS } from '../../../src-shared/app-api.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
@@ -41,6 +43,8 @@ export interface RunResult {
   body: Blob;
   durationMs: number;
   cache: string;
+  /** `local`, or the remote the engine switch sent the run to. */
+  engine: string;
   stdout: string;
   stderr: string;
 }
@@ -87,7 +91,15 @@ export const api = {
   reveal: (name: string) => call<unknown>('POST', `/api/udfs/${encode(name)}/reveal`, {}),
   openInEditor: (name: string, line: number | null) => call<unknown>('POST', `/api/udfs/${encode(name)}/open`, line ? { line } : {}),
   settings: () => call<AppSettings>('GET', '/api/settings'),
-  saveSettings: (changes: Partial<Pick<AppSettings, 'editorCommand'>>) => call<AppSettings>('POST', '/api/settings', changes),
+  saveSettings: (changes: SettingsChange) => call<AppSettings>('POST', '/api/settings', changes),
+  remotes: () => call<RemotesListing>('GET', '/api/remotes'),
+  addRemote: (remote: NewRemote) => call<{ name: string; url: string }>('POST', '/api/remotes', remote),
+  removeRemote: (name: string) => call<{ name: string }>('DELETE', `/api/remotes/${encode(name)}`),
+  syncStatus: (remote: string) => call<SyncListing>('GET', `/api/remotes/${encode(remote)}/sync`),
+  push: (name: string, remote: string, force = false) => call<SyncActionResult>('POST', `/api/udfs/${encode(name)}/push?${syncQuery(remote, force)}`),
+  pull: (name: string, remote: string, force = false) => call<SyncActionResult>('POST', `/api/udfs/${encode(name)}/pull?${syncQuery(remote, force)}`),
+  udfEngine: (name: string) => call<UdfEngineChoice>('GET', `/api/udfs/${encode(name)}/engine`),
+  setUdfEngine: (name: string, remote: string | null) => call<UdfEngineChoice>('POST', `/api/udfs/${encode(name)}/engine`, { remote }),
   runtime: () => call<RuntimeHealth>('GET', '/api/runtime/health'),
   tokens: () => call<SharedTokenInfo[]>('GET', '/server/v1/udf-access-token/self'),
   createToken: (udf: string, cache: boolean) => call<SharedTokenInfo>('POST', '/server/v1/udf-access-token/new', { udf_slug: udf, cache }),
@@ -118,18 +130,22 @@ export const api = {
       body: await response.blob(),
       durationMs: Number(duration ?? 0),
       cache: response.headers.get(RUN_HEADERS.cache) ?? 'off',
+      engine: response.headers.get(RUN_HEADERS.engine) ?? 'local',
       stdout: metadata.stdout,
       stderr: metadata.stderr,
     };
   },
 };
 
-/** The URL of one map tile of a UDF; `version` (its code key) makes an edit refetch. */
+/** The URL of one map tile of a UDF; `version` (its code key and engine, kept short) makes an edit or a switch refetch. */
 export function tileUrl(name: string, z: number, x: number, y: number, version: string, params: Record<string, string>): string {
-  const query = new URLSearchParams({ ...params, format: 'png,geojson', v: version.slice(0, 16) });
+  const query = new URLSearchParams({ ...params, format: 'png,geojson', v: version });
   return `/api/udfs/${encode(name)}/tiles/${z}/${x}/${y}?${query.toString()}`;
 }
 
+function syncQuery(remote: string, force: boolean): string {
+  return new URLSearchParams({ remote, ...(force ? { force: 'true' } : {}) }).toString();
+}
 
 function parseMetadata(header: string | null): { stdout: string; stderr: string } {
   if (!header) return { stdout: '', stderr: '' };

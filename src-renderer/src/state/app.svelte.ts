@@ -26,11 +26,18 @@ export const app = $state({
 });
 
 const workspaceListeners = new Set<(changed: WorkspaceChange) => void>();
+const eventListeners = new Set<(event: AppEvent) => void>();
 
 /** Calls `listener` with the UDFs each settled workspace change touched; returns an unsubscribe. */
 export function onWorkspaceChange(listener: (changed: WorkspaceChange) => void): () => void {
   workspaceListeners.add(listener);
   return () => workspaceListeners.delete(listener);
+}
+
+/** Calls `listener` with every event of the stream (after the library's own handling); returns an unsubscribe. */
+export function onAppEvent(listener: (event: AppEvent) => void): () => void {
+  eventListeners.add(listener);
+  return () => eventListeners.delete(listener);
 }
 
 export async function loadLibrary(): Promise<void> {
@@ -109,4 +116,5 @@ function handle(event: AppEvent): void {
     app.logs.unshift({ ...event, at: new Date() });
     if (app.logs.length > LOG_LIMIT) app.logs.length = LOG_LIMIT;
   }
+  for (const listener of eventListeners) listener(event);
 }

@@ -28,6 +28,7 @@ export function registerRemoteRoutes(router: Router, services: ServerServices): 
     const { name, url, token } = body;
     if (typeof name !== 'string' || typeof url !== 'string' || typeof token !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', 'the body needs "name", "url" and "token" strings');
     const added = store().add(name, url, token);
+    services.events.emit({ type: 'remote', udf: null, change: 'added', remote: added.name });
     sendJson(ctx.res, 201, { name: added.name, url: added.url });
   }));
 
@@ -37,6 +38,7 @@ export function registerRemoteRoutes(router: Router, services: ServerServices): 
     store().remove(name);
     services.remotes.forget(name);
     for (const binding of switched) services.events.emit({ type: 'remote', udf: binding.name, change: 'engine', remote: null });
+    services.events.emit({ type: 'remote', udf: null, change: 'removed', remote: name });
     sendJson(ctx.res, 200, { name, removed: true });
   }));
 
