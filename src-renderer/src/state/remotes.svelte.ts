@@ -38,9 +38,12 @@ export function describeSync(state: SyncState, remote: string): { symbol: string
   }
 }
 
-/** The sync state of one UDF against the selected remote, when known. */
-export function syncOf(name: string): UdfSyncStatus | null {
-  return remotes.sync?.udfs.find((udf) => udf.name === name && udf.state !== 'remote-only') ?? null;
+/**
+ * The sync state of one UDF against the selected remote, when known. Sync names a UDF by its own
+ * name (meta.json's), the window by its folder's: either matches.
+ */
+export function syncOf(name: string, displayName: string = name): UdfSyncStatus | null {
+  return remotes.sync?.udfs.find((udf) => (udf.name === displayName || udf.name === name) && udf.state !== 'remote-only') ?? null;
 }
 
 let listSequence = 0;
