@@ -193,7 +193,11 @@ describe('remote engines in the window', () => {
     writeFileSync(join(folder, 'From_B.py'), '@fused.udf\ndef udf(n: int = 2):\n    import pandas as pd\n    return pd.DataFrame({"from": ["B"] * n})\n');
     const item = page.locator('[data-testid="remote-only-item"][data-name="From_B"]');
     await item.waitFor({ timeout: 20_000 });
-    await shootBoth('06-library-remote-only', '/', (target) => target.locator('[data-testid="remote-only-item"][data-name="From_B"]').waitFor({ timeout: 20_000 }));
+    await shootBoth('06-library-remote-only', '/', async (target) => {
+      const listed = target.locator('[data-testid="remote-only-item"][data-name="From_B"]');
+      await listed.waitFor({ timeout: 20_000 });
+      await listed.scrollIntoViewIfNeeded();
+    });
     await item.getByTestId('pull-new').click();
     await page.getByTestId('udf-page').waitFor();
     await expect.poll(() => page.locator('.udf-header h1').innerText(), { timeout: 15_000 }).toContain('From_B');
