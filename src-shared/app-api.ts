@@ -192,7 +192,7 @@ export type AppEvent =
   | { type: 'runtime'; status: RuntimeStatus; line: string | null }
   /** A UDF was pushed to or pulled from a remote, or the engine switch moved it (remote null: local). */
   | { type: 'remote'; udf: string; change: 'pushed' | 'pulled' | 'engine'; remote: string | null }
-  /** A watched remote's workspace changed (`udf` null: anything may have, e.g. on reconnecting). */
+  /** A followed remote's workspace changed (`udf` null: anything may have; sent when its stream opens or drops). */
   | { type: 'remote'; udf: string | null; change: 'remote-changed'; remote: string }
   /** A remote was added or removed (through the app API). */
   | { type: 'remote'; udf: null; change: 'added' | 'removed'; remote: string }

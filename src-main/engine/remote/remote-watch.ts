@@ -6,8 +6,8 @@
  *
  * A remote without such a stream (a hosted API answers 404) or that refuses the token is not
  * watched: `follow` then says the remote is not live and the window offers to check again. A
- * stream that drops is opened again after a growing pause. Each (re)connection is news too
- * (`udf: null`: anything may have changed meanwhile, and the remote is now live).
+ * stream that drops is opened again after a growing pause. Opening and losing the stream are news
+ * too (`udf: null`): anything may have changed meanwhile, or the remote may be gone.
  */
 
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
@@ -142,6 +142,7 @@ export class RemoteWatch {
     if (stream.request !== request || this.closed) return;
     stream.request = null;
     request.destroy();
+    if (stream.state === 'live') this.events.emit({ type: 'remote', udf: null, change: 'remote-changed', remote: stream.remote.name });
     stream.state = 'waiting';
     stream.timer = setTimeout(() => {
       stream.timer = null;

@@ -114,9 +114,9 @@ describe('following a remote', () => {
       }
     };
     watch.follow('R');
-    // 503, then a stream that ends at once, then one that stays: two hellos, three requests.
+    // 503, then a stream that ends at once, then one that stays: two hellos and a drop, three requests.
     await expect.poll(() => requests.length, { timeout: 10_000 }).toBe(3);
-    await expect.poll(() => remoteEvents().length, { timeout: 5_000 }).toBe(2);
+    await expect.poll(() => remoteEvents().length, { timeout: 5_000 }).toBe(3);
     expect(remoteEvents().every((event) => event.type === 'remote' && event.udf === null)).toBe(true);
     expect(watch.follow('R')).toBe(true);
   });
