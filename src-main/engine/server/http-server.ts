@@ -12,6 +12,7 @@ import { udfError } from '../../../src-shared/errors.js';
 import { sendError, sendJson } from './http-response.js';
 import { Router } from './router.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
+import { registerClusterRoutes } from './routes/cluster-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
@@ -46,6 +47,7 @@ export function buildRouter(services: ServerServices): Router {
   registerJobRoutes(router, services);
   registerUdfStorageRoutes(router, services);
   registerRemoteRoutes(router, services);
+  registerClusterRoutes(router, services);
   registerRunRoutes(router, services);
   registerTokenFileRoute(router, services);
   return router;
