@@ -101,6 +101,7 @@ async function runLocal(values: Record<string, string | boolean | string[] | und
     await cluster.stop();
     throw error;
   }
+  io.stderr.write(`scheduler pid ${cluster.scheduler.pid}, ${cluster.workers.map((worker) => `worker pid ${worker.pid}`).join(', ')}\n`);
   io.stdout.write(`scheduler at ${cluster.address}\n`);
   io.stderr.write(name !== undefined
     ? `added as cluster "${name}": udf-studio submit TARGET --args FILE --engine ${name}\n`

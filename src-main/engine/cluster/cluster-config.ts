@@ -90,7 +90,8 @@ export function checkCluster(name: string, address: string): ClusterConfig {
   if (RESERVED_NAMES.has(name)) throw udfError('UDF_ERR_USAGE', `"${name}" is an engine name already (${[...RESERVED_NAMES].join(', ')}); pick another cluster name`);
   let parsed: URL;
   try {
-    parsed = new URL(address);
+    // HOST:PORT alone is what Dask prints too: the scheme is tcp.
+    parsed = new URL(/^[a-z]+:\/\//i.test(address) ? address : `tcp://${address}`);
   } catch {
     throw udfError('UDF_ERR_USAGE', `"${address}" is not a scheduler address; give it as tcp://HOST:PORT, e.g. tcp://10.0.0.7:8786`);
   }

@@ -139,6 +139,32 @@ describe('submit jobs on a Dask cluster (a real scheduler and two workers on loo
     expect((await request(server.url, '/api/clusters/gone', { method: 'DELETE', headers: bearer(server) })).status).toBe(200);
   }, 30_000);
 
+  it('serves the cluster settings for the window, refusing malformed bodies and missing tokens', async () => {
+    expect((await get('/api/clusters')).json()).toEqual({ clusters: [{ name: 'lab', address: cluster.address }] });
+    expect((await request(server.url, '/api/clusters')).status).toBe(401);
+    expect((await request(server.url, '/api/clusters', { method: 'POST', body: '{}' })).status).toBe(401);
+    const bad: Array<[unknown, number, RegExp]> = [
+      [{}, 400, /name\\?" and \\?"address\\?" strings/],
+      [{ name: 'x' }, 400, /name\\?" and \\?"address\\?" strings/],
+      [{ name: 'x', address: 8786 }, 400, /name\\?" and \\?"address\\?" strings/],
+      [{ name: 'x', address: 'http://a:1' }, 400, /must start with tcp:\/\//],
+      [{ name: 'x y', address: 'tcp://a:1' }, 400, /not a usable cluster name/],
+      [{ name: 'lab', address: 'tcp://a:1' }, 400, /already exists/],
+      [[1, 2], 400, /JSON object/],
+    ];
+    for (const [body, status, message] of bad) {
+      const answer = await post('/api/clusters', body);
+      expect(answer.status, JSON.stringify(body)).toBe(status);
+      expect(answer.text).toMatch(message);
+    }
+    const notJson = await request(server.url, '/api/clusters', { method: 'POST', headers: { ...bearer(server), 'content-type': 'application/json' }, body: '{nope' });
+    expect(notJson.status).toBe(400);
+    const unknown = await request(server.url, '/api/clusters/nope', { method: 'DELETE', headers: bearer(server) });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json()).toMatchObject({ error: { code: 'UDF_ERR_CLUSTER_UNKNOWN' } });
+    expect((await get('/api/clusters')).json()).toEqual({ clusters: [{ name: 'lab', address: cluster.address }] });
+  });
+
   it('keeps the finished runs and fails the rest clearly when the scheduler stops mid-job', async () => {
     const argList = [30, 31, 32, 33, ...[34, 35, 36, 37].map((n) => ({ n, seconds: 60 }))];
     const job = await submit({ cluster: 'lab', argList, params: { seconds: 0.1 }, cache: false });
