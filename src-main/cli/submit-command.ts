@@ -42,7 +42,7 @@ TARGET is a UDF folder, a .py file, or the name of a UDF in the workspace.
   --workspace DIR          look names up in DIR (repeatable) instead of the home's udfs/
 It runs on the engine "udf-studio serve" started (its workers, its cache, and the window's Jobs
 view), else on an engine started for this command. stdout gets one JSON line per run (index,
-args, status, durationMs, cache, error). Ctrl-C cancels the job.
+args, status, durationMs, cache, error, and the Dask worker on a cluster). Ctrl-C cancels the job.
 Exit status: 0 when every run succeeded, 1 when any failed, 2 on a usage error.`,
 
   async run(args, io) {
@@ -111,7 +111,8 @@ async function follow(client: JobClient, body: Record<string, unknown>, io: CliI
   bar.finish(job);
   if (out) await writeResults(client, job, out, io);
   for (const run of job.runs) {
-    io.stdout.write(`${JSON.stringify({ index: run.index, args: run.args, status: run.status, durationMs: run.durationMs, cache: run.cache, error: run.error?.message ?? null })}\n`);
+    const where = run.worker ? { worker: run.worker } : {};
+    io.stdout.write(`${JSON.stringify({ index: run.index, args: run.args, status: run.status, durationMs: run.durationMs, cache: run.cache, error: run.error?.message ?? null, ...where })}\n`);
   }
   const failed = job.runs.filter((run) => run.status === 'failed');
   for (const run of failed.slice(0, SHOWN_FAILURES)) {

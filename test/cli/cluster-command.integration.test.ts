@@ -77,7 +77,9 @@ describe('udf-studio cluster', () => {
     const submitted = await runCli(['submit', 'Hello_World', '--args', args, '--engine', 'here', '--format', 'json'], home.env);
     expect(submitted.stderr).toContain('on the Dask cluster here');
     expect(submitted.code).toBe(0);
-    expect(submitted.stdout.toString().trim().split('\n').map((line) => (JSON.parse(line) as { status: string }).status)).toEqual(['succeeded', 'succeeded']);
+    const runs = submitted.stdout.toString().trim().split('\n').map((line) => JSON.parse(line) as { status: string; worker: string });
+    expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
+    for (const run of runs) expect(run.worker).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+ pid \d+$/);
     const pids = [...stderr.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(3);
     for (const pid of pids) expect(alive(pid)).toBe(true);

@@ -124,6 +124,17 @@ describe('submit jobs on a Dask cluster (a real scheduler and two workers on loo
     await cluster.addWorker();
   }, 60_000);
 
+  it('cancels a cluster job: waiting and running runs end cancelled at once', async () => {
+    const job = await submit({ cluster: 'lab', argList: [40, 41, 42, 43], params: { seconds: 3 }, cache: false });
+    await waitFor(job.id, (detail) => detail.counts.running > 0);
+    expect((await post(`/api/jobs/${job.id}/cancel`, {})).status).toBe(200);
+    const detail = await waitFor(job.id, ended);
+    expect(detail.status).toBe('cancelled');
+    expect(detail.counts.cancelled).toBe(4);
+    // The cancelled tasks' threads finish their sleep on the workers; let them before the next test.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+  }, 30_000);
+
   it('refuses jobs for unknown clusters, malformed names and unreachable schedulers, at submit', async () => {
     const unknown = await post('/api/jobs', { udf: 'WhoRuns', argList: [1], cluster: 'nope' });
     expect(unknown.status).toBe(404);
