@@ -17,6 +17,7 @@ import { benchHttp } from './http.bench.js';
 import { benchMvt } from './mvt.bench.js';
 import { benchRemoteProxy } from './remote-proxy.bench.js';
 import { benchSubmit } from './submit.bench.js';
+import { benchWindowRefresh } from './window-refresh.bench.js';
 
 const home = mkdtempSync(join(tmpdir(), 'udf-studio-bench-'));
 const env = { ...process.env, UDF_STUDIO_HOME: home, UDF_STUDIO_RUNTIME: homePaths(process.env).runtime };
@@ -30,6 +31,7 @@ try {
   await benchSubmit(env, home);
   await benchRemoteProxy(env, home);
   await benchCluster(env, home);
+  await benchWindowRefresh(env);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

@@ -20,7 +20,8 @@ export const serveCommand: Command = {
   usage: `udf-studio serve [--port N] [--host ADDRESS] [--workspace DIR]... [--workers N] [--open]
 
 Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
-shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C stops it.
+shared tokens) and the window. Prints "listening on http://127.0.0.1:N" once it answers, then a
+one-time link that opens the window in a browser; Ctrl-C stops it.
   --port N          the port (default ${DEFAULT_PORT}; 0 picks a free one)
   --host ADDRESS    listen on ADDRESS instead of 127.0.0.1, e.g. 0.0.0.0 for a team server:
                     then every route needs a token (shared-token URLs carry theirs, everything
@@ -73,6 +74,7 @@ shared tokens). Prints "listening on http://127.0.0.1:N" once it answers; Ctrl-C
       io.stderr.write(`warning: team mode: listening on ${host}, reachable from other machines. Every request needs a token; anyone with the private token (${homePaths(io.env).credentials}) can run code here. Use it only on a network you trust, behind TLS.\n`);
     }
     io.stdout.write(`listening on ${server.url}\n`);
+    if (!values.open) io.stdout.write(`open the window (this link works once): ${server.sessionLink()}\n`);
     if (values.open) {
       reportRuntime(server, io, values.verbose === true);
       const url = windowUrl(server);

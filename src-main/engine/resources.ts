@@ -1,5 +1,6 @@
 /**
- * Where the app's bundled resources are: the Python runtime's sources and the example UDFs.
+ * Where the app's bundled resources are: the Python runtime's sources, the example UDFs and the
+ * built window.
  *
  * From a source checkout they sit in the project's `resources/`; a packaged app sets
  * `UDF_STUDIO_RESOURCES` to its resources folder.
@@ -21,6 +22,11 @@ export interface ResourcePaths {
   runtimePage: string;
   /** The app's icons as PNGs named by size (`32x32.png` ... `512x512.png`). */
   icons: string;
+  /**
+   * The built window (Vite's output): `UDF_STUDIO_RENDERER`, else `renderer/` in a packaged app's
+   * resources, else a checkout's `dist-renderer/`.
+   */
+  renderer: string;
 }
 
 /** Finds the resources folder: `UDF_STUDIO_RESOURCES`, else the nearest `resources/` above this file. */
@@ -35,7 +41,13 @@ export function resourcePaths(env: NodeJS.ProcessEnv = process.env): ResourcePat
     exampleUdfs: join(root, 'udfs'),
     runtimePage: join(root, 'runtime-page'),
     icons: join(root, 'icons'),
+    renderer: rendererDir(env, root),
   };
+}
+
+function rendererDir(env: NodeJS.ProcessEnv, root: string): string {
+  if (env.UDF_STUDIO_RENDERER) return resolve(env.UDF_STUDIO_RENDERER);
+  return env.UDF_STUDIO_RESOURCES ? join(root, 'renderer') : join(dirname(root), 'dist-renderer');
 }
 
 function findResourcesAbove(start: string): string {

@@ -28,7 +28,12 @@ describe('udf-studio serve --open', () => {
     proc.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
     for (let i = 0; i < 400 && !output.stderr.includes('runtime failed'); i++) await new Promise((resolve) => setTimeout(resolve, 25));
     const url = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output.stdout)?.[1] as string;
-    expect(output.stdout).toBe(`listening on ${url}\nno display: open ${url}/ in a browser\n`);
+    // The URL to open is a one-time window link; until the runtime is ready it leads to /runtime.
+    expect(output.stdout).toMatch(new RegExp(`^listening on ${url}\\nno display: open ${url}/session/[A-Za-z0-9_-]{40,} in a browser\\n$`));
+    const link = /open (\S+) in a browser/.exec(output.stdout)?.[1] as string;
+    const opened = await request(url, new URL(link).pathname);
+    expect(opened.status).toBe(303);
+    expect((await request(url, '/', { headers: { cookie: String(opened.headers['set-cookie']).split(';')[0] as string } })).headers.location).toBe('/runtime');
     expect(output.stderr).toMatch(new RegExp(`runtime failed: no usable Python found .*no-python: not found.* \\(details: ${url}/runtime\\)\\n`));
     const report = (await request(url, '/api/runtime')).json() as { phase: string; reason: string };
     expect(report).toMatchObject({ phase: 'failed', reason: 'first-run' });

@@ -53,7 +53,9 @@ describe('the desktop app (stand-in Electron, real engine)', () => {
       webviewTag: false, experimentalFeatures: false, navigateOnDragDrop: false, safeDialogs: true,
     });
     expect(window.options.show).toBe(false);
-    expect(window.loadedUrls).toEqual([`${origin}/`]);
+    // A one-time window link: it sets the window's session cookie and lands on the window.
+    expect(window.loadedUrls).toHaveLength(1);
+    expect(window.loadedUrls[0]).toMatch(new RegExp(`^${origin}/session/[A-Za-z0-9_-]{40,}$`));
     window.emit('ready-to-show');
     expect(window.shown).toBe(true);
   });

@@ -47,11 +47,14 @@ describe('npm start', () => {
     const { proc, output, exited } = launch(['--port', '0', '--workers', '1'], env);
     await waitFor(() => /in a browser\n/.test(output.stdout), () => JSON.stringify(output));
     const url = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output.stdout)?.[1] as string;
-    expect(output.stdout).toBe(`listening on ${url}\nno display: open ${url}/ in a browser\n`);
+    expect(output.stdout).toMatch(new RegExp(`^listening on ${url}\\nno display: open ${url}/session/[A-Za-z0-9_-]{40,} in a browser\\n$`));
     expect(output.stderr.split('\n')[0]).toBe('UDF Studio: Electron\'s binary was not downloaded (npm run electron:download fetches it), so the window opens in your browser instead');
     await waitFor(() => output.stderr.includes('runtime ready: ready'), () => output.stderr);
     expect((await request(url, '/api/runtime')).json()).toMatchObject({ phase: 'ready', reason: null });
-    expect((await request(url, '/')).headers.location).toBe('/runtime');
+    // Once the runtime is ready, `/` is the window itself.
+    const page = await request(url, '/');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<div id="app">');
     const workers = (await request(url, '/healthz')).json() as { workers: number };
     expect(workers.workers).toBe(1);
     proc.kill('SIGTERM');

@@ -50,11 +50,12 @@ describe('electron-builder.yml', () => {
     for (const built of [pkg.main, 'dist/src-main/electron/preload.cjs']) expect(existsSync(join(ROOT, built)), built).toBe(true);
   });
 
-  it('ships the runtime, the example UDFs, the runtime page and the icons beside the asar, with better-sqlite3 unpacked', async () => {
+  it('ships the runtime, the example UDFs, the runtime page, the icons and the built window beside the asar, with better-sqlite3 unpacked', async () => {
     const config = await load();
     const extra = config.extraResources as Array<{ from: string; to: string }>;
     expect(extra.map((entry) => [entry.from, entry.to])).toEqual([
       ['resources/runtime', 'runtime'], ['resources/udfs', 'udfs'], ['resources/runtime-page', 'runtime-page'], ['resources/icons', 'icons'],
+      ['dist-renderer', 'renderer'],
     ]);
     for (const { from } of extra) expect(existsSync(join(ROOT, from)), from).toBe(true);
     expect(existsSync(join(ROOT, 'resources/runtime/requirements.txt'))).toBe(true);

@@ -3,15 +3,20 @@
  * and the CLI's progress bars. Listeners are called synchronously and must not throw.
  */
 
+import type { AppEvent } from '../../../src-shared/app-api.js';
 import type { JobSummary } from '../../../src-shared/jobs.js';
 import type { RuntimeStatus } from '../../../src-shared/runtime.js';
 
+/** Job progress, the runtime's setup, remote changes, settled workspace changes (UDFs by name with
+ * their new code key) and window runs. */
 export type EngineEvent =
   | { type: 'job'; job: JobSummary }
   /** The runtime's phase or step changed (`line` null), or setup printed `line`. */
   | { type: 'runtime'; status: RuntimeStatus; line: string | null }
   /** A UDF was pushed to or pulled from a remote, or the engine switch moved it (remote null: local). */
-  | { type: 'remote'; udf: string; change: 'pushed' | 'pulled' | 'engine'; remote: string | null };
+  | { type: 'remote'; udf: string; change: 'pushed' | 'pulled' | 'engine'; remote: string | null }
+  | Extract<AppEvent, { type: 'workspace' }>
+  | Extract<AppEvent, { type: 'run' }>;
 
 export type EngineEventListener = (event: EngineEvent) => void;
 

@@ -23,8 +23,10 @@ import { RuntimeSupervisor, type PrepareMode } from '../runtime/runtime-supervis
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
 import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
+import { createAppServices } from './app-services.js';
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from './http-server.js';
 import type { RuntimeControl, ServerServices } from './services.js';
+import { SESSION_PATH, SessionStore } from './session.js';
 
 /** The runtime's log file in the home's logs folder. */
 export const RUNTIME_LOG_FILE = 'runtime.log';
@@ -59,6 +61,11 @@ export interface EngineServer {
   settled(): Promise<void>;
   /** Rebuilds the runtime from scratch behind the running server (the window's "Reset runtime"). */
   resetRuntime(): void;
+  /**
+   * A new one-time link that opens the window in a browser (or the app's own window) and gives it a
+   * session; each call makes a fresh link, usable once within ten minutes.
+   */
+  sessionLink(): string;
   close(): Promise<void>;
 }
 
@@ -82,6 +89,8 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   });
   let open: OpenEngine | null = null;
   let closed = false;
+  // The window's services outlive engine restarts; they reach the engine of the moment.
+  const app = createAppServices(() => ready().engine, paths, resources, env);
 
   const openEngine = async (): Promise<void> => {
     const engine = await Engine.open({ ...options, events });
@@ -94,6 +103,11 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       await engine.close();
       throw error;
     }
+    // The window hears which UDFs a settled change touched, with their new code keys.
+    watcher.onChange((entries, changedPaths) => {
+      const changed = app.library.changedUdfs(entries, changedPaths);
+      if (changed.length > 0) events.emit({ type: 'workspace', changed });
+    });
     open = { engine, watcher, tokens: new TokenStore(engine.db), remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache) };
   };
   const closeEngine = async (): Promise<void> => {
@@ -164,8 +178,12 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       allowAnyHost: !isLoopback(host),
       teamMode: !isLoopback(host),
       log,
+      app,
     };
     const running = await listen(services, options.port ?? DEFAULT_PORT, host);
+    // Cookies are per host, not per port: the session cookie's name carries the port.
+    const sessions = new SessionStore(running.port);
+    services.sessions = sessions;
     // Scripts on this machine reach a wildcard-bound team server through loopback.
     const localUrl = host === '0.0.0.0' || host === '::' ? `http://127.0.0.1:${running.port}` : running.url;
     const info: EngineInfo = { url: localUrl, port: running.port, pid: process.pid, startedAt: new Date().toISOString() };
@@ -187,6 +205,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
         }
       },
       resetRuntime: runtime.reset,
+      sessionLink: () => `${localUrl}${SESSION_PATH}/${sessions.issueTicket()}`,
       close: () => {
         closing ??= (async () => {
           closed = true;

@@ -1,6 +1,6 @@
 /**
- * The engine's HTTP server: Fused's hosted routes for local UDFs, TileJSON, token management and
- * `/healthz`, on 127.0.0.1 by default.
+ * The engine's HTTP server: Fused's hosted routes for local UDFs, TileJSON, token management,
+ * `/healthz`, and the window (its files, its session link and its `/api/*`), on 127.0.0.1 by default.
  *
  * Every request passes the same gate: a URL length limit, the Host check against DNS rebinding,
  * CORS only for token URLs, then the router; every error goes through one adapter.
@@ -11,6 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { udfError } from '../../../src-shared/errors.js';
 import { sendError, sendJson } from './http-response.js';
 import { Router } from './router.js';
+import { registerAppEventsRoute } from './routes/app-events-route.js';
+import { registerAppLibraryRoutes } from './routes/app-library-routes.js';
+import { registerAppRunRoutes } from './routes/app-run-routes.js';
+import { registerAppStatusRoutes } from './routes/app-status-routes.js';
+import { registerAppTokenRoutes } from './routes/app-token-routes.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerClusterRoutes } from './routes/cluster-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
@@ -19,6 +24,7 @@ import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.j
 import { registerRuntimeRoutes } from './routes/runtime-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
 import { registerUdfStorageRoutes } from './routes/udf-storage-routes.js';
+import { registerWindowRoutes } from './routes/window-routes.js';
 import { requirePrivateToken, type ServerServices } from './services.js';
 
 export const DEFAULT_PORT = 8765;
@@ -49,6 +55,12 @@ export function buildRouter(services: ServerServices): Router {
   registerRemoteRoutes(router, services);
   registerClusterRoutes(router, services);
   registerRunRoutes(router, services);
+  registerWindowRoutes(router, services);
+  registerAppLibraryRoutes(router, services);
+  registerAppRunRoutes(router, services);
+  registerAppStatusRoutes(router, services);
+  registerAppTokenRoutes(router, services);
+  registerAppEventsRoute(router, services);
   registerTokenFileRoute(router, services);
   return router;
 }

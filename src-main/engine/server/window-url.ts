@@ -1,11 +1,14 @@
 /**
  * Which URL the window opens on a running engine server: the app shell and `serve --open` both ask
- * here, so switching to the window's one-time session link is a change in this one place.
+ * here.
  */
 
 import type { EngineServer } from './engine-server.js';
 
-/** The engine's root: the window's page once it exists; until the runtime is ready it leads to `/runtime`. */
-export function windowUrl(server: Pick<EngineServer, 'url'>): string {
-  return `${server.url}/`;
+/**
+ * A fresh one-time session link: opening it gives that browser (or the app's window) a session and
+ * lands on the window, which leads to `/runtime` until the runtime is ready.
+ */
+export function windowUrl(server: Pick<EngineServer, 'sessionLink'>): string {
+  return server.sessionLink();
 }

@@ -114,15 +114,15 @@ export class TokenStore {
   update(token: string, changes: TokenUpdate): SharedToken | null {
     const row = this.findRow(token);
     if (!row) return null;
-    const next = {
-      enabled: changes.enabled ?? row.enabled === 1,
-      cache: changes.cache ?? row.cache === 1,
-      metadata: changes.metadata ?? (JSON.parse(row.metadata_json) as Record<string, unknown>),
-    };
-    this.db.prepare('UPDATE shared_tokens SET enabled = ?, cache = ?, metadata_json = ?, last_updated = ? WHERE token_hash = ?')
-      .run(next.enabled ? 1 : 0, next.cache ? 1 : 0, JSON.stringify(next.metadata), new Date().toISOString(), row.token_hash);
-    this.recent.clear();
+    this.applyUpdate(row, changes);
     return this.find(token);
+  }
+
+  /** Changes the one token whose listing prefix is `prefix` (all the window knows of an older token). */
+  updateByPrefix(prefix: string, changes: TokenUpdate): SharedToken {
+    const row = this.uniqueRowByPrefix(prefix);
+    this.applyUpdate(row, changes);
+    return toToken(this.db.prepare('SELECT * FROM shared_tokens WHERE token_hash = ?').get(row.token_hash) as Row);
   }
 
   /** Deletes a token; false when it is unknown. */
@@ -139,13 +139,28 @@ export class TokenStore {
    * revoke a token whose full value they no longer have. Ambiguous or unknown prefixes are errors.
    */
   deleteByPrefix(prefix: string): SharedToken {
-    const rows = this.db.prepare('SELECT * FROM shared_tokens WHERE token_prefix = ?').all(prefix.replace(/…$/, '')) as Row[];
-    if (rows.length === 0) throw udfError('UDF_ERR_NOT_FOUND', `no shared token starts with ${prefix}`);
-    if (rows.length > 1) throw udfError('UDF_ERR_USAGE', `${rows.length} tokens start with ${prefix}; give the full token`);
-    const row = rows[0] as Row;
+    const row = this.uniqueRowByPrefix(prefix);
     this.db.prepare('DELETE FROM shared_tokens WHERE token_hash = ?').run(row.token_hash);
     this.recent.clear();
     return toToken(row);
+  }
+
+  private uniqueRowByPrefix(prefix: string): Row {
+    const rows = this.db.prepare('SELECT * FROM shared_tokens WHERE token_prefix = ?').all(prefix.replace(/…$/, '')) as Row[];
+    if (rows.length === 0) throw udfError('UDF_ERR_NOT_FOUND', `no shared token starts with ${prefix}`);
+    if (rows.length > 1) throw udfError('UDF_ERR_USAGE', `${rows.length} tokens start with ${prefix}; give the full token`);
+    return rows[0] as Row;
+  }
+
+  private applyUpdate(row: Row, changes: TokenUpdate): void {
+    const next = {
+      enabled: changes.enabled ?? row.enabled === 1,
+      cache: changes.cache ?? row.cache === 1,
+      metadata: changes.metadata ?? (JSON.parse(row.metadata_json) as Record<string, unknown>),
+    };
+    this.db.prepare('UPDATE shared_tokens SET enabled = ?, cache = ?, metadata_json = ?, last_updated = ? WHERE token_hash = ?')
+      .run(next.enabled ? 1 : 0, next.cache ? 1 : 0, JSON.stringify(next.metadata), new Date().toISOString(), row.token_hash);
+    this.recent.clear();
   }
 
   private findRow(token: string): Row | null {

@@ -7,13 +7,13 @@ import { join, resolve } from 'node:path';
 import { udfError } from '../../../src-shared/errors.js';
 
 /** Names that are safe as a folder, a Python file and a URL segment. */
-const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+export const UDF_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
 
 export type TemplateKind = 'table' | 'tile';
 
 /** Creates `<parent>/<name>/` with meta.json, `<name>.py` and README.md; returns the folder's path. */
 export function writeUdfFromTemplate(parent: string, name: string, kind: TemplateKind = 'table'): string {
-  if (!NAME_PATTERN.test(name)) {
+  if (!UDF_NAME_PATTERN.test(name)) {
     throw udfError('UDF_ERR_USAGE', `"${name}" is not a usable UDF name: start with a letter, then letters, digits, _ or - (at most 100)`);
   }
   const dir = resolve(parent, name);

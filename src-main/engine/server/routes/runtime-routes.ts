@@ -4,7 +4,7 @@
  * - `GET /api/runtime`: phase, step, problems, error, the log's last lines and copyable diagnostics.
  * - `POST /api/runtime/reset`: rebuild the runtime from scratch (private token, or the app's own page).
  * - `GET /runtime` and its script and style: a self-contained progress and failure page, so a window
- *   is never blank before the renderer takes over `GET /`, which leads there until then.
+ *   is never blank while the runtime is not ready (`GET /`, the window, leads there until then).
  */
 
 import { readFile } from 'node:fs/promises';
@@ -37,12 +37,6 @@ export function registerRuntimeRoutes(router: Router, services: ServerServices):
     if (services.teamMode || !isSameOrigin(ctx)) requirePrivateToken(services, ctx.req);
     services.runtime.reset();
     sendJson(ctx.res, 202, services.runtime.report());
-  });
-
-  router.add('GET', '/', (ctx) => {
-    guard(ctx);
-    ctx.res.writeHead(303, { location: '/runtime', 'content-length': '0' });
-    ctx.res.end();
   });
 
   for (const [path, { file, type }] of Object.entries(PAGE_FILES)) {

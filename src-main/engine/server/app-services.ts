@@ -1,0 +1,53 @@
+/**
+ * What the window's routes need besides the engine, the tokens and the private token: the library,
+ * the settings, where the built window is, and the runtime's health.
+ *
+ * They outlive the engine (a runtime reset closes and reopens it), so they reach it through a
+ * function that throws UDF_ERR_RUNTIME_NOT_READY while there is none.
+ */
+
+import { join } from 'node:path';
+import type { RuntimeHealth } from '../../../src-shared/app-api.js';
+import type { Engine } from '../engine.js';
+import type { HomePaths } from '../home.js';
+import type { ResourcePaths } from '../resources.js';
+import { inspectRuntime } from '../runtime/python-env.js';
+import { SettingsStore } from '../settings.js';
+import { Library } from '../workspace/library.js';
+
+/** How long a runtime check (it starts Python) is reused. */
+const RUNTIME_HEALTH_TTL_MS = 30_000;
+
+export interface AppServices {
+  library: Library;
+  settings: SettingsStore;
+  /** The environment commands the window starts get (editor, file manager, trash location). */
+  env: NodeJS.ProcessEnv;
+  /** The built window (Vite's output): index.html and assets/. */
+  rendererDir: string;
+  runtimeHealth(): Promise<RuntimeHealth>;
+}
+
+export function createAppServices(engineOf: () => Engine, paths: HomePaths, resources: ResourcePaths, env: NodeJS.ProcessEnv): AppServices {
+  let health: { at: number; value: Promise<RuntimeHealth> } | null = null;
+  return {
+    library: new Library(engineOf),
+    settings: new SettingsStore(join(paths.root, 'settings.json')),
+    env,
+    rendererDir: resources.renderer,
+    runtimeHealth() {
+      const now = Date.now();
+      if (!health || now - health.at > RUNTIME_HEALTH_TTL_MS) {
+        const workers = engineOf().pool.workerPids().length;
+        health = {
+          at: now,
+          value: inspectRuntime(paths.runtime, resources).then((report) => ({
+            ok: report.ok, python: report.python, pythonVersion: report.pythonVersion, fusedVersion: report.fusedVersion,
+            packages: report.packages, runtimeDir: report.runtimeDir, home: paths.root, workers, problems: report.problems,
+          })),
+        };
+      }
+      return health.value;
+    },
+  };
+}

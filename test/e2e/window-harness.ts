@@ -1,0 +1,96 @@
+/**
+ * The window under test: a real `udf-studio serve` on a free port with a throw-away home, and
+ * Debian's Chromium driven by playwright-core (never a downloaded browser).
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CLI } from '../helpers/cli.js';
+import { request } from '../helpers/server.js';
+import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+
+export const CHROMIUM = process.env.UDF_STUDIO_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
+const START_TIMEOUT_MS = 60_000;
+
+export interface ServedWindow {
+  home: TestHome;
+  url: string;
+  /** The one-time link `serve` printed. */
+  link: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `udf-studio serve --port 0` for a fresh home (seeded with the example UDFs). */
+export async function serveWindow(extraArgs: string[] = []): Promise<ServedWindow> {
+  const home = makeTestHome('udf-studio-e2e-');
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '2', ...extraArgs], {
+    env: { ...home.env, XDG_DATA_HOME: join(home.root, 'xdg') }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const { url, link } = await new Promise<{ url: string; link: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), START_TIMEOUT_MS);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const url = /^listening on (\S+)$/m.exec(stdout)?.[1];
+      const link = /^open the window \(this link works once\): (\S+)$/m.exec(stdout)?.[1];
+      if (url && link) {
+        clearTimeout(timer);
+        resolve({ url, link });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return {
+    home, url, link, process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      home.remove();
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}
+
+/**
+ * A page signed in through a one-time link, at the given window size: the link `serve` printed the
+ * first time, then a new one made with the private token (a link works once).
+ */
+export async function openWindow(browser: Browser, served: ServedWindow, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const link = linksUsed.has(served) ? await newLink(served) : served.link;
+  linksUsed.add(served);
+  await page.goto(link);
+  await page.getByTestId('library-item').first().waitFor();
+  return { context, page };
+}
+
+const linksUsed = new WeakSet<ServedWindow>();
+
+async function newLink(served: ServedWindow): Promise<string> {
+  const { access_token: token } = JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string };
+  const made = await request(served.url, '/api/session/link', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  if (made.status !== 201) throw new Error(`no new window link: ${made.text}`);
+  return (made.json() as { url: string }).url;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
