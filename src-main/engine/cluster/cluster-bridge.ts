@@ -27,7 +27,7 @@ export class ClusterBridge {
   /** The bridge said its scheduler is gone: it answers what was waiting and exits; nothing new goes to it. */
   private lost = false;
 
-  private constructor(private readonly client: WorkerClient, readonly address: string, readonly workersAtStart: number) {}
+  private constructor(private readonly client: WorkerClient, readonly address: string) {}
 
   /** Starts a bridge and waits until it is connected; UDF_ERR_CLUSTER_UNREACHABLE when the scheduler does not answer. */
   static async connect(options: BridgeOptions): Promise<ClusterBridge> {
@@ -50,7 +50,7 @@ export class ClusterBridge {
       const error = ready.error as Partial<ErrorData> | undefined;
       throw udfError('UDF_ERR_CLUSTER_UNREACHABLE', typeof error?.message === 'string' ? error.message : `the Dask scheduler at ${options.address} cannot be reached`);
     }
-    bridge = new ClusterBridge(worker, options.address, Number(ready.workers ?? 0));
+    bridge = new ClusterBridge(worker, options.address);
     return bridge;
   }
 

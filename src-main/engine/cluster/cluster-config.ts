@@ -6,6 +6,7 @@
 
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ClusterConfig } from '../../../src-shared/clusters.js';
 import { udfError } from '../../../src-shared/errors.js';
 
 /** Names that work as a CLI argument, a URL segment and a Python `engine=` value. */
@@ -14,12 +15,7 @@ const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['local', 'remote', 'realtime', 'batch', 'small', 'medium', 'large']);
 const SCHEMES = new Set(['tcp:', 'tls:']);
 
-/** One Dask cluster. */
-export interface ClusterConfig {
-  name: string;
-  /** The scheduler's address, e.g. `tcp://10.0.0.7:8786`. */
-  address: string;
-}
+export type { ClusterConfig };
 
 /** Reads and changes `clusters.json`. Every read goes to the disk, so CLI changes show in a running server. */
 export class ClusterStore {

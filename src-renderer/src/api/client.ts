@@ -5,6 +5,7 @@
 
 import type { AppRunRequest, AppSettings, LibraryListing, RuntimeHealth, UdfDetail } from '../../../src-shared/app-api.js';
 import { RUN_HEADERS } from '../../../src-shared/app-api.js';
+import type { ClusterConfig } from '../../../src-shared/clusters.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
 
@@ -89,6 +90,9 @@ export const api = {
   settings: () => call<AppSettings>('GET', '/api/settings'),
   saveSettings: (changes: Partial<Pick<AppSettings, 'editorCommand'>>) => call<AppSettings>('POST', '/api/settings', changes),
   runtime: () => call<RuntimeHealth>('GET', '/api/runtime/health'),
+  clusters: () => call<{ clusters: ClusterConfig[] }>('GET', '/api/clusters'),
+  addCluster: (name: string, address: string) => call<ClusterConfig>('POST', '/api/clusters', { name, address }),
+  removeCluster: (name: string) => call<unknown>('DELETE', `/api/clusters/${encode(name)}`),
   tokens: () => call<SharedTokenInfo[]>('GET', '/server/v1/udf-access-token/self'),
   createToken: (udf: string, cache: boolean) => call<SharedTokenInfo>('POST', '/server/v1/udf-access-token/new', { udf_slug: udf, cache }),
   setToken: (prefix: string, changes: { enabled?: boolean }) => call<SharedTokenInfo>('POST', `/api/tokens/${encode(prefix)}`, changes),
