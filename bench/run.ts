@@ -10,6 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { homePaths } from '../src-main/engine/home.js';
 import { benchCachedTiles } from './cached-tiles.bench.js';
+import { benchCluster } from './cluster.bench.js';
 import { benchEngineOverhead } from './engine-overhead.bench.js';
 import { benchFusedCache } from './fused-cache.bench.js';
 import { benchHttp } from './http.bench.js';
@@ -29,6 +30,7 @@ try {
   await benchFusedCache(env);
   await benchSubmit(env, home);
   await benchRemoteProxy(env, home);
+  await benchCluster(env, home);
   await benchWindowRefresh(env);
 } finally {
   rmSync(home, { recursive: true, force: true });

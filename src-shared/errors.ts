@@ -52,6 +52,11 @@ export const ERROR_CODES = {
   UDF_ERR_REMOTE_FAILED: { status: 502, title: 'The remote engine failed' },
   UDF_ERR_REMOTE_BAD_ANSWER: { status: 502, title: 'The remote engine gave a malformed answer' },
   UDF_ERR_SYNC_CONFLICT: { status: 409, title: 'The UDF changed on both sides since the last sync' },
+  UDF_ERR_CLUSTER_UNKNOWN: { status: 404, title: 'No such Dask cluster is configured' },
+  UDF_ERR_CLUSTER_CONFIG: { status: 422, title: 'The cluster settings cannot be read' },
+  UDF_ERR_CLUSTER_UNREACHABLE: { status: 502, title: 'The Dask scheduler cannot be reached' },
+  UDF_ERR_CLUSTER_LOST: { status: 502, title: 'The Dask scheduler went away during the job' },
+  UDF_ERR_CLUSTER_FAILED: { status: 502, title: 'The cluster could not run the task' },
   UDF_ERR_SETTINGS: { status: 422, title: 'The settings file cannot be read' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -17,6 +17,8 @@ export interface JobSummary {
   /** The UDF's name. */
   udf: string;
   status: JobStatus;
+  /** The Dask cluster the runs go to; absent for this engine's workers. */
+  cluster?: string;
   total: number;
   counts: Record<JobRunStatus, number>;
   /** ISO 8601 times. */
@@ -35,6 +37,8 @@ export interface JobRun {
   /** The result's format once the run has succeeded. */
   format: Format | null;
   error: ErrorData | null;
+  /** The Dask worker the run last ran on (cluster jobs only). */
+  worker?: string;
 }
 
 export interface JobDetail extends JobSummary {

@@ -37,10 +37,12 @@ TARGET is a UDF folder, a .py file, or the name of a UDF in the workspace.
   --max-workers N          runs in flight at once (default 32)
   --max-retry N            attempts after a failure the UDF raised (default 2)
   --no-cache               run everything, even results the cache holds
+  -e, --engine NAME        run on the Dask cluster NAME (udf-studio cluster add); the results still
+                           go to this machine's cache, so a repeated submit is answered here
   --workspace DIR          look names up in DIR (repeatable) instead of the home's udfs/
 It runs on the engine "udf-studio serve" started (its workers, its cache, and the window's Jobs
 view), else on an engine started for this command. stdout gets one JSON line per run (index,
-args, status, durationMs, cache, error). Ctrl-C cancels the job.
+args, status, durationMs, cache, error, and the Dask worker on a cluster). Ctrl-C cancels the job.
 Exit status: 0 when every run succeeded, 1 when any failed, 2 on a usage error.`,
 
   async run(args, io) {
@@ -52,6 +54,7 @@ Exit status: 0 when every run succeeded, 1 when any failed, 2 on a usage error.`
       'max-workers': { type: 'string' },
       'max-retry': { type: 'string' },
       'no-cache': { type: 'boolean' },
+      engine: { type: 'string', short: 'e' },
       workspace: { type: 'string', multiple: true },
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'submit needs a TARGET (a UDF folder, a .py file or a UDF name)' : `submit takes one TARGET, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -84,12 +87,13 @@ function jobBody(udf: UdfFolder, argList: unknown[], values: Record<string, stri
     maxRetry: wholeOption(values, 'max-retry', 0),
     ...(format ? { format } : {}),
     ...(values['no-cache'] ? { cache: false } : {}),
+    ...(typeof values.engine === 'string' ? { cluster: values.engine } : {}),
   };
 }
 
 async function follow(client: JobClient, body: Record<string, unknown>, io: CliIo, out: string | undefined): Promise<number> {
   let job = await client.start(body);
-  io.stderr.write(`submitted ${job.total} runs of ${job.udf} to ${client.where}\n`);
+  io.stderr.write(`submitted ${job.total} runs of ${job.udf} to ${client.where}${job.cluster ? `, on the Dask cluster ${job.cluster}` : ''}\n`);
   const bar = new ProgressBar(io.stderr, job);
   const cancel = (): void => {
     io.stderr.write('\ncancelling the job...\n');
@@ -107,7 +111,8 @@ async function follow(client: JobClient, body: Record<string, unknown>, io: CliI
   bar.finish(job);
   if (out) await writeResults(client, job, out, io);
   for (const run of job.runs) {
-    io.stdout.write(`${JSON.stringify({ index: run.index, args: run.args, status: run.status, durationMs: run.durationMs, cache: run.cache, error: run.error?.message ?? null })}\n`);
+    const where = run.worker ? { worker: run.worker } : {};
+    io.stdout.write(`${JSON.stringify({ index: run.index, args: run.args, status: run.status, durationMs: run.durationMs, cache: run.cache, error: run.error?.message ?? null, ...where })}\n`);
   }
   const failed = job.runs.filter((run) => run.status === 'failed');
   for (const run of failed.slice(0, SHOWN_FAILURES)) {

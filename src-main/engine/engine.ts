@@ -15,6 +15,8 @@ import type { RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } f
 import type { Tile } from '../../src-shared/tiles.js';
 import { resultCacheKey } from './cache/cache-key.js';
 import { ResultCache, type CacheEntry, type ResultCacheOptions } from './cache/result-cache.js';
+import { ClusterStore } from './cluster/cluster-config.js';
+import { ClusterRuns } from './cluster/cluster-runs.js';
 import { EngineEvents } from './events/engine-events.js';
 import { JobManager } from './jobs/job-manager.js';
 import { homePaths, type HomePaths } from './home.js';
@@ -62,6 +64,8 @@ export interface EngineRun {
   depth?: number;
   /** Cancels the run (it then fails with UDF_ERR_CANCELLED). */
   signal?: AbortSignal;
+  /** A configured Dask cluster's name: the run goes there instead of the worker pool (same cache). */
+  cluster?: string;
 }
 
 /** `hit`: from the cache; `miss`: ran and (when allowed) stored; `off`: ran with the cache skipped. */
@@ -93,6 +97,8 @@ export class Engine {
     readonly cache: ResultCache | null,
     readonly udfIds: UdfIds,
     private readonly fingerprint: string,
+    /** Runs on the configured Dask clusters. */
+    readonly clusters: ClusterRuns,
   ) {
     this.jobs = new JobManager(paths.jobs, (run) => this.run(run), this.events);
   }
@@ -113,20 +119,21 @@ export class Engine {
     const db = openDatabase(paths.database);
     const cacheOptions = options.cache === false ? null : { ...cacheSizeFromEnv(env), ...(options.cache ?? {}) };
     const cache = cacheOptions ? new ResultCache(db, paths.resultCache, cacheOptions) : null;
+    const workerEnv: NodeJS.ProcessEnv = {
+      ...env,
+      UDF_STUDIO_HOME: paths.root,
+      UDF_STUDIO_WORKSPACES: workspace.folders.join(delimiter),
+      UDF_STUDIO_PRELOAD: (options.preload ?? DEFAULT_PRELOAD).join(','),
+      // The app's own runtime sources win over whatever checkout the venv's .pth names.
+      PYTHONPATH: [resources.runtime, env.PYTHONPATH].filter(Boolean).join(delimiter),
+      PYTHONDONTWRITEBYTECODE: '1',
+      // Tells the fused package it runs inside a worker, so fused.run does not call back over HTTP.
+      UDF_STUDIO_WORKER: '1',
+    };
     const pool = new WorkerPool({
       python,
       cwd: paths.root,
-      env: {
-        ...env,
-        UDF_STUDIO_HOME: paths.root,
-        UDF_STUDIO_WORKSPACES: workspace.folders.join(delimiter),
-        UDF_STUDIO_PRELOAD: (options.preload ?? DEFAULT_PRELOAD).join(','),
-        // The app's own runtime sources win over whatever checkout the venv's .pth names.
-        PYTHONPATH: [resources.runtime, env.PYTHONPATH].filter(Boolean).join(delimiter),
-        PYTHONDONTWRITEBYTECODE: '1',
-        // Tells the fused package it runs inside a worker, so fused.run does not call back over HTTP.
-        UDF_STUDIO_WORKER: '1',
-      },
+      env: workerEnv,
       ...(options.poolSize !== undefined ? { size: options.poolSize } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.memoryLimitBytes !== undefined ? { memoryLimitBytes: options.memoryLimitBytes } : {}),
@@ -138,7 +145,9 @@ export class Engine {
       db.close();
       throw error;
     }
-    return new Engine(options.events ?? new EngineEvents(), paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime));
+    // The bridge runs the same runtime sources as the workers; a lost or started scheduler is its business.
+    const clusters = new ClusterRuns(new ClusterStore(paths.clusters), { python, env: workerEnv, cwd: paths.root, ...(options.log ? { onLog: options.log } : {}) });
+    return new Engine(options.events ?? new EngineEvents(), paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime), clusters);
   }
 
   /**
@@ -157,8 +166,9 @@ export class Engine {
       ...(request.depth ? { depth: request.depth } : {}),
     };
     const control = request.signal ? { signal: request.signal } : {};
+    const execute = (): Promise<RunOutcome> => (request.cluster ? this.clusters.run(request.cluster, runRequest, request.signal) : this.pool.run(runRequest, control));
     if (!this.cache || callMaxAge === 0) {
-      const outcome = await this.pool.run(runRequest, control);
+      const outcome = await execute();
       return { outcome, cache: 'off', etag: outcome.ok ? digest(outcome.body) : null };
     }
     const key = resultCacheKey({ codeKey: runRequest.udf.key, runtimeFingerprint: this.fingerprint, params: runRequest.params, tile: runRequest.tile, formats: runRequest.formats, defaults: runRequest.defaults });
@@ -168,7 +178,7 @@ export class Engine {
     // A run that can be cancelled does not share its flight: cancelling it must not fail the others.
     let flight = request.signal ? undefined : this.inFlight.get(key);
     if (!flight) {
-      flight = this.pool.run(runRequest, control).then((outcome) => {
+      flight = execute().then((outcome) => {
         if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
         return outcome;
       });
@@ -198,6 +208,7 @@ export class Engine {
   /** Stops the workers and closes the database. */
   async close(): Promise<void> {
     this.jobs.close();
+    await this.clusters.close();
     await this.pool.close();
     this.cache?.flush();
     if (this.db.open) this.db.close();

@@ -21,6 +21,8 @@ export interface HomePaths {
   credentials: string;
   /** Configured remote engines and their tokens (mode 0600). */
   remotes: string;
+  /** Configured Dask clusters (`udf-studio cluster add`). */
+  clusters: string;
   /** The app's settings: workspace folders, port, editor command. */
   settings: string;
   engineInfo: string;
@@ -42,6 +44,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     resultCache: join(base, 'cache'),
     credentials: join(base, 'credentials'),
     remotes: join(base, 'remotes.json'),
+    clusters: join(base, 'clusters.json'),
     settings: join(base, 'settings.json'),
     engineInfo: join(base, 'engine.json'),
     logs: join(base, 'logs'),

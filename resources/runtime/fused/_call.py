@@ -66,9 +66,15 @@ def check_run_options(engine: str | None, cache: bool, cache_max_age: int | str 
         raise ValueError("cache=False already means cache_max_age=0; give one or the other")
     check_cache_max_age(cache_max_age)
     if engine not in LOCAL_ENGINES and engine not in REMOTE_ENGINES:
+        from ._cluster import is_cluster, read_clusters
+
+        if is_cluster(engine):
+            return
+        clusters = ", ".join(sorted(read_clusters())) or "none configured"
         raise EngineUnavailableError(
-            f"engine={engine!r} is not an engine: use 'local', or 'remote' (also 'realtime', "
-            "'batch', 'small', 'medium', 'large') for the configured remote engine"
+            f"engine={engine!r} is not an engine: use 'local', 'remote' (also 'realtime', "
+            "'batch', 'small', 'medium', 'large') for the configured remote engine, or a Dask "
+            f"cluster's name (udf-studio cluster add; clusters: {clusters})"
         )
 
 
@@ -106,8 +112,15 @@ def run_call(
     a UDF in a worker too: the engine starts nested runs at once, so a busy pool cannot
     deadlock); otherwise (and always for `engine="local"`) it runs in this process. Either way
     it is one level deeper than the run it is made from, and fails past five levels. Remote
-    engine names send it to the configured remote engine (`_remote`).
+    engine names send it to the configured remote engine (`_remote`), a Dask cluster's name to
+    that cluster (`_cluster`).
     """
+    if engine not in LOCAL_ENGINES and engine not in REMOTE_ENGINES:
+        from ._cluster import run_on_cluster
+
+        return run_on_cluster(
+            str(engine), udf, args, params, tile, cache=cache, cache_max_age=cache_max_age
+        )
     if engine in REMOTE_ENGINES:
         from ._remote import goes_remote, run_on_remote
 

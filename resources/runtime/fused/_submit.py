@@ -4,7 +4,9 @@ With no engine named, the runs go to the running UDF Studio engine as one job (i
 cache; progress shows in the window too), else to threads in this process with a one-line
 note; `engine="local"` always uses threads here. A remote engine name ("remote", "batch", or
 "realtime" when a remote is configured) sends each run to the configured remote engine, many at
-once from threads here.
+once from threads here. A Dask cluster's name (`udf-studio cluster add`) sends the job to the
+running engine naming the cluster, or without an engine each run as a task straight to the
+cluster from threads here (`_cluster`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._call import check_cache_max_age, check_run_options, in_worker
+from ._cluster import client_for, is_cluster, run_direct
 from ._engine_client import (
     RunHere,
     find_engine,
@@ -84,7 +87,26 @@ def submit(
         def call_remote(run_params: Mapping[str, Any]) -> Any:
             return run_remote_call(target, run_params, cache=cache, cache_max_age=cache_max_age)
 
+    cluster = engine_name if is_cluster(engine_name) else None
+    if cluster is not None and engine_name is not None:
+        cluster_endpoint, _ = find_engine()
+        if cluster_endpoint is None:
+            client_for(cluster)  # an unreachable scheduler: say so now, not once per run
+
+            def call_cluster(run_params: Mapping[str, Any]) -> Any:
+                return run_direct(cluster, target, (), run_params, None)
+
     def start(part: Sequence[Mapping[str, Any]]) -> JobBackend:
+        if cluster is not None:
+            if cluster_endpoint is not None:
+                backend = _engine_jobs(
+                    target, part, params, workers, max_retry, cache, cache_max_age, cluster
+                )
+                if backend is not None:
+                    return backend
+            return LocalJobs(
+                target, part, params, max_workers=workers, max_retry=max_retry, call=call_cluster
+            )
         if goes_remote(engine_name):
             return LocalJobs(
                 target, part, params, max_workers=workers, max_retry=max_retry, call=call_remote
@@ -144,8 +166,10 @@ def _engine_jobs(
     max_retry: int,
     cache: bool,
     cache_max_age: int | str | None,
+    cluster: str | None = None,
 ) -> EngineJobs | None:
-    """The job on the running engine, or None (with a note) to run it here."""
+    """The job on the running engine (its runs on `cluster` when named), or None (with a note)
+    to run it here."""
     endpoint, reason = find_engine()
     quiet = in_worker()
     if endpoint is None:
@@ -168,4 +192,6 @@ def _engine_jobs(
         if not quiet:
             note_once(str(why), f"fused: {why}; running the submit in this process")
         return None
+    if cluster is not None:
+        body["cluster"] = cluster
     return EngineJobs(endpoint, body, origin_of(udf, code))

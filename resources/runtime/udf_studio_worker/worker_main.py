@@ -228,65 +228,8 @@ class Worker:
             self._cancellation.cancel(target)
 
     def _run(self, request_id: object, request: dict[str, Any]) -> None:
-        params = _field(request, "params", dict, {})
-        tile = _field(request, "tile", dict, None)
-        formats = _field(request, "formats", list, [])
-        defaults = _field(request, "defaults", dict, {})
-        depth = request.get("depth", 0)
-        if not all(isinstance(name, str) for name in formats):
-            raise ProtocolError("formats must be a list of strings")
-        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
-            raise ProtocolError("depth must be a non-negative integer")
-        started = time.perf_counter()
-        encoded: EncodedResult | None = None
-        error: dict[str, Any] | None = None
-        with _thread_output.captured() as (out, err):
-            self._cancellation.started(request_id)
-            try:
-                udf = self._cache.udf_for(request.get("udf"))
-                coordinates = None
-                if tile is not None:
-                    coordinates = make_tile(tile.get("x"), tile.get("y"), tile.get("z"))
-                # durationMs is the call plus encoding, not executing new code.
-                started = time.perf_counter()
-                with at_depth(depth):
-                    result = invoke(udf, (), params, coordinates)
-                encoded = encode_result(result, formats, defaults, coordinates)
-                if len(encoded.payload) > MAX_PAYLOAD_BYTES:
-                    raise UdfRuntimeError(
-                        "the result is too large for one frame", code=UDF_ERR_RESULT
-                    )
-            except (ProtocolError, KeyboardInterrupt):
-                raise
-            except UdfRuntimeError as exc:
-                error = exc.to_data()
-            except RunCancelled:
-                error = UdfRuntimeError("the run was cancelled", code=UDF_ERR_CANCELLED).to_data()
-            except MemoryError as exc:
-                error = _unexpected(exc, UDF_ERR_MEMORY)
-            except BaseException as exc:  # SystemExit from UDF code, or a bug: answer, keep serving
-                error = _unexpected(exc, UDF_ERR_RUNTIME)
-            finally:
-                self._cancellation.finished(request_id)
-                duration = (time.perf_counter() - started) * 1000.0
-        response: dict[str, Any] = {"id": request_id, "ok": encoded is not None}
-        if encoded is None:
-            response.update(
-                stdout=out.getvalue(), stderr=err.getvalue(), durationMs=duration, error=error
-            )
-            self._writer.write(response)
-            return
-        response.update(
-            format=encoded.format,
-            contentType=encoded.content_type,
-            kind=encoded.kind,
-            empty=encoded.empty,
-            cacheMaxAge=udf.cache_max_age,
-            stdout=out.getvalue(),
-            stderr=err.getvalue(),
-            durationMs=duration,
-        )
-        self._writer.write(response, encoded.payload)
+        header, payload = execute_run(self._cache, request, self._cancellation, request_id)
+        self._writer.write({"id": request_id, **header}, payload)
 
     def _describe(self, request_id: object, request: dict[str, Any]) -> None:
         with _thread_output.captured():
@@ -303,6 +246,75 @@ class Worker:
             return
         error = UdfRuntimeError(message, code=UDF_ERR_PROTOCOL)
         self._writer.write({"id": request_id, "ok": False, "error": error.to_data()})
+
+
+def execute_run(
+    cache: WarmCache,
+    request: Mapping[str, Any],
+    cancellation: Cancellation | None = None,
+    request_id: object = None,
+) -> tuple[dict[str, Any], bytes]:
+    """Run one `run` request: the response header (without the id) and the encoded payload.
+
+    Shared by the worker and the cluster's tasks (`udf_studio_cluster`), so a UDF answers the
+    same wherever it runs. Raises `ProtocolError` for a malformed request.
+    """
+    params = _field(request, "params", dict, {})
+    tile = _field(request, "tile", dict, None)
+    formats = _field(request, "formats", list, [])
+    defaults = _field(request, "defaults", dict, {})
+    depth = request.get("depth", 0)
+    if not all(isinstance(name, str) for name in formats):
+        raise ProtocolError("formats must be a list of strings")
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+        raise ProtocolError("depth must be a non-negative integer")
+    started = time.perf_counter()
+    encoded: EncodedResult | None = None
+    error: dict[str, Any] | None = None
+    with _thread_output.captured() as (out, err):
+        if cancellation is not None:
+            cancellation.started(request_id)
+        try:
+            udf = cache.udf_for(request.get("udf"))
+            coordinates = None
+            if tile is not None:
+                coordinates = make_tile(tile.get("x"), tile.get("y"), tile.get("z"))
+            # durationMs is the call plus encoding, not executing new code.
+            started = time.perf_counter()
+            with at_depth(depth):
+                result = invoke(udf, (), params, coordinates)
+            encoded = encode_result(result, formats, defaults, coordinates)
+            if len(encoded.payload) > MAX_PAYLOAD_BYTES:
+                raise UdfRuntimeError("the result is too large for one frame", code=UDF_ERR_RESULT)
+        except (ProtocolError, KeyboardInterrupt):
+            raise
+        except UdfRuntimeError as exc:
+            error = exc.to_data()
+        except RunCancelled:
+            error = UdfRuntimeError("the run was cancelled", code=UDF_ERR_CANCELLED).to_data()
+        except MemoryError as exc:
+            error = _unexpected(exc, UDF_ERR_MEMORY)
+        except BaseException as exc:  # SystemExit from UDF code, or a bug: answer, keep serving
+            error = _unexpected(exc, UDF_ERR_RUNTIME)
+        finally:
+            if cancellation is not None:
+                cancellation.finished(request_id)
+            duration = (time.perf_counter() - started) * 1000.0
+    if encoded is None:
+        failure = {"ok": False, "stdout": out.getvalue(), "stderr": err.getvalue()}
+        return {**failure, "durationMs": duration, "error": error}, b""
+    header = {
+        "ok": True,
+        "format": encoded.format,
+        "contentType": encoded.content_type,
+        "kind": encoded.kind,
+        "empty": encoded.empty,
+        "cacheMaxAge": udf.cache_max_age,
+        "stdout": out.getvalue(),
+        "stderr": err.getvalue(),
+        "durationMs": duration,
+    }
+    return header, encoded.payload
 
 
 def runnable_threads() -> int | None:

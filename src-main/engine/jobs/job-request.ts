@@ -1,7 +1,7 @@
 /**
  * A submit job as clients ask for it (`POST /api/jobs`, `udf-studio submit`):
  * `{"udf": NAME | {name, code, headers, entrypoint, parameters, metadata}, "argList": [...],
- * "params"?, "maxWorkers"?, "maxRetry"?, "cacheMaxAge"?, "cache"?, "format"?}`, checked and turned
+ * "params"?, "maxWorkers"?, "maxRetry"?, "cacheMaxAge"?, "cache"?, "format"?, "cluster"?}`, checked and turned
  * into a {@link JobSpec}. Items of `argList` that are not objects go to the UDF's first parameter.
  */
 
@@ -18,9 +18,11 @@ import { DEFAULT_MAX_RETRY, DEFAULT_MAX_WORKERS, MAX_RETRY_LIMIT, MAX_WORKERS_LI
 export async function jobSpecFromBody(engine: Engine, body: Record<string, unknown>, depth = 0): Promise<JobSpec> {
   const { udf, parameters } = udfOf(engine, body.udf);
   const argList = await bindItems(engine, udf, body.argList);
+  const cluster = await clusterOf(engine, body.cluster);
   return {
     base: {
       udf,
+      ...(cluster ? { cluster } : {}),
       tile: null,
       formats: formatsOf(body.format),
       defaults: HTTP_DEFAULTS,
@@ -51,6 +53,14 @@ async function bindItems(engine: Engine, udf: UdfFolder, raw: unknown): Promise<
   const first = described.description.parameters[0]?.name;
   if (!first) throw udfError('UDF_ERR_BAD_REQUEST', `${udf.name} takes no parameters, so "argList" items must be objects`);
   return raw.map((item) => (isObject(item) ? item : { [first]: item }));
+}
+
+/** A named cluster, connected now: an unknown name or an unreachable scheduler fails the request, not each run. */
+async function clusterOf(engine: Engine, value: unknown): Promise<string | null> {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !value) throw udfError('UDF_ERR_BAD_REQUEST', '"cluster" must be the name of a configured Dask cluster (udf-studio cluster list)');
+  await engine.clusters.connect(value);
+  return value;
 }
 
 function formatsOf(value: unknown): Format[] {

@@ -15,6 +15,8 @@ import type { EngineResult, EngineRun } from '../engine.js';
 
 /** Failures worth another attempt: the UDF raised, or its worker died or ran out of time or memory. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UDF_ERR_RUNTIME', 'UDF_ERR_MEMORY', 'UDF_ERR_TIMEOUT', 'UDF_ERR_WORKER_CRASHED', 'UDF_ERR_MEMORY_LIMIT']);
+/** Failures that end a cluster job's pending runs too: each of them would only wait and fail the same way. */
+const ENDS_THE_JOB: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UDF_ERR_CLUSTER_LOST', 'UDF_ERR_CLUSTER_UNREACHABLE']);
 /** The first retry waits this long; each further one twice as long. */
 export const RETRY_BASE_MS = 200;
 
@@ -96,8 +98,9 @@ export class Job {
   summary(): JobSummary {
     const counts: Record<JobRunStatus, number> = { pending: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
     for (const run of this.runs) counts[run.status] += 1;
+    const cluster = this.spec.base.cluster;
     return {
-      id: this.id, udf: this.udfName, status: this.status(counts), total: this.runs.length, counts,
+      id: this.id, udf: this.udfName, status: this.status(counts), ...(cluster ? { cluster } : {}), total: this.runs.length, counts,
       createdAt: this.createdAt.toISOString(), finishedAt: this.finishedAt?.toISOString() ?? null,
     };
   }
@@ -106,7 +109,7 @@ export class Job {
     return {
       ...this.summary(),
       version: this.version,
-      runs: this.runs.map(({ index, args, status, attempts, durationMs, cache, format, error }) => ({ index, args, status, attempts, durationMs, cache, format, error })),
+      runs: this.runs.map(({ index, args, status, attempts, durationMs, cache, format, error, worker }) => ({ index, args, status, attempts, durationMs, cache, format, error, ...(worker ? { worker } : {}) })),
     };
   }
 
@@ -149,6 +152,8 @@ export class Job {
     run.controller = null;
     const outcome = result?.outcome;
     if (outcome) {
+      const worker = (outcome as { worker?: unknown }).worker;
+      if (typeof worker === 'string') run.worker = worker;
       run.durationMs = outcome.durationMs;
       run.stdout = outcome.stdout;
       run.stderr = outcome.stderr;
@@ -172,10 +177,19 @@ export class Job {
         return;
       } else {
         run.status = 'failed';
+        if (ENDS_THE_JOB.has(error.code)) this.failPending(error);
       }
     }
     this.fill();
     this.changed();
+  }
+
+  private failPending(error: ErrorData): void {
+    for (const pending of this.runs.slice(this.next)) {
+      pending.status = 'failed';
+      pending.error = error;
+    }
+    this.next = this.runs.length;
   }
 
   /** Runs a failed run again after the back-off; it keeps its place in the job's concurrency. */

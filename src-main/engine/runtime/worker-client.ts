@@ -19,6 +19,13 @@ export interface WorkerOptions {
   python: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The module `python -m` runs (default `udf_studio_worker`; the cluster bridge is another) and its arguments. */
+  module?: string;
+  args?: string[];
+  /** How long the process may take to say `ready` (default {@link WORKER_START_TIMEOUT_MS}). */
+  startTimeoutMs?: number;
+  /** Frames that answer no request (the cluster bridge's `lost`). */
+  onNotice?: (header: Record<string, unknown>) => void;
   /** The worker's own log lines (fd 1 and 2 outside of runs). */
   onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -54,7 +61,7 @@ export class WorkerClient {
   private nextId = 1;
   private exitInfo: WorkerExit | null = null;
 
-  private constructor(private readonly child: ChildProcess, private readonly requests: Writable, responses: Readable, options: WorkerOptions) {
+  private constructor(private readonly child: ChildProcess, private readonly requests: Writable, responses: Readable, private readonly options: WorkerOptions) {
     this.pid = child.pid ?? -1;
     responses.on('data', (chunk: Buffer) => this.onData(chunk));
     requests.on('error', () => {}); // a closed pipe surfaces as the child's exit
@@ -80,7 +87,7 @@ export class WorkerClient {
 
   /** Spawns the worker and waits for its `ready` frame. */
   static start(options: WorkerOptions): Promise<{ worker: WorkerClient; ready: Record<string, unknown> }> {
-    const child = spawn(options.python, ['-u', '-m', 'udf_studio_worker'], {
+    const child = spawn(options.python, ['-u', '-m', options.module ?? 'udf_studio_worker', ...(options.args ?? [])], {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -88,11 +95,12 @@ export class WorkerClient {
     const requests = child.stdio[3] as Writable;
     const responses = child.stdio[4] as Readable;
     const worker = new WorkerClient(child, requests, responses, options);
+    const startTimeoutMs = options.startTimeoutMs ?? WORKER_START_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         worker.kill();
-        reject(new Error(`the worker did not start within ${WORKER_START_TIMEOUT_MS / 1000} s`));
-      }, WORKER_START_TIMEOUT_MS);
+        reject(new Error(`the worker did not start within ${startTimeoutMs / 1000} s`));
+      }, startTimeoutMs);
       child.once('error', (error) => {
         clearTimeout(timer);
         reject(new Error(`could not start the worker (${options.python}): ${error.message}`));
@@ -167,7 +175,10 @@ export class WorkerClient {
       // The ready frame has no id; it answers the start request registered as 0.
       const id = frame.header.op === 'ready' ? 0 : frame.header.id;
       const request = typeof id === 'number' ? this.pending.get(id) : undefined;
-      if (!request) continue;
+      if (!request) {
+        this.options.onNotice?.(frame.header);
+        continue;
+      }
       this.pending.delete(id as number);
       request.resolve(frame);
     }

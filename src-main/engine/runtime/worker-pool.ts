@@ -465,11 +465,11 @@ function cancelledError(): UdfStudioError {
 }
 
 /** The UDF as docs/worker-protocol.md spells it (header fields in snake case, as in meta.json). */
-function toWire(udf: UdfSource): Record<string, unknown> {
+export function toWire(udf: UdfSource): Record<string, unknown> {
   return { ...udf, headers: udf.headers.map((header) => ({ module_name: header.moduleName, path: header.path, code: header.code })) };
 }
 
-function toOutcome(frame: Frame): RunOutcome {
+export function toOutcome(frame: Frame): RunOutcome {
   const h = frame.header;
   const log = { stdout: String(h.stdout ?? ''), stderr: String(h.stderr ?? ''), durationMs: Number(h.durationMs ?? 0) };
   if (h.ok === true) {

@@ -17,6 +17,7 @@ import { registerAppRunRoutes } from './routes/app-run-routes.js';
 import { registerAppStatusRoutes } from './routes/app-status-routes.js';
 import { registerAppTokenRoutes } from './routes/app-token-routes.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
+import { registerClusterRoutes } from './routes/cluster-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
@@ -52,6 +53,7 @@ export function buildRouter(services: ServerServices): Router {
   registerJobRoutes(router, services);
   registerUdfStorageRoutes(router, services);
   registerRemoteRoutes(router, services);
+  registerClusterRoutes(router, services);
   registerRunRoutes(router, services);
   registerWindowRoutes(router, services);
   registerAppLibraryRoutes(router, services);

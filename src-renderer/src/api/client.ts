@@ -7,6 +7,7 @@ import type {
   AppRunRequest, AppSettings, LibraryListing, NewRemote, RemotesListing, RuntimeHealth, SettingsChange, SyncActionResult, SyncListing, UdfDetail, UdfEngineChoice,
 } from '../../../src-shared/app-api.js';
 import { RUN_HEADERS } from '../../../src-shared/app-api.js';
+import type { ClusterConfig } from '../../../src-shared/clusters.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
 
@@ -101,6 +102,9 @@ export const api = {
   udfEngine: (name: string) => call<UdfEngineChoice>('GET', `/api/udfs/${encode(name)}/engine`),
   setUdfEngine: (name: string, remote: string | null) => call<UdfEngineChoice>('POST', `/api/udfs/${encode(name)}/engine`, { remote }),
   runtime: () => call<RuntimeHealth>('GET', '/api/runtime/health'),
+  clusters: () => call<{ clusters: ClusterConfig[] }>('GET', '/api/clusters'),
+  addCluster: (name: string, address: string) => call<ClusterConfig>('POST', '/api/clusters', { name, address }),
+  removeCluster: (name: string) => call<unknown>('DELETE', `/api/clusters/${encode(name)}`),
   tokens: () => call<SharedTokenInfo[]>('GET', '/server/v1/udf-access-token/self'),
   createToken: (udf: string, cache: boolean) => call<SharedTokenInfo>('POST', '/server/v1/udf-access-token/new', { udf_slug: udf, cache }),
   setToken: (prefix: string, changes: { enabled?: boolean }) => call<SharedTokenInfo>('POST', `/api/tokens/${encode(prefix)}`, changes),
