@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { makeTestHome, type TestHome } from '../helpers/test-home.js';
-import { CLI, runCli } from '../helpers/cli.js';
+import { runCli, startServe } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 
 let home: TestHome;
@@ -78,14 +78,8 @@ describe('udf-studio cache, with no engine running', () => {
 describe('udf-studio cache, with an engine running', () => {
   it('goes through the engine, so its memory tier forgets what is cleared', async () => {
     const token = (await runCli(['token', 'create', 'Hello_World'], home.env)).stdout.toString('utf8').trim();
-    serve = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '1'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve) => {
-      let out = '';
-      serve?.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /listening on (\S+)/.exec(out);
-        if (match?.[1]) resolve(match[1]);
-      });
+    const { url } = await startServe(['--port', '0', '--workers', '1'], home.env, (proc) => {
+      serve = proc;
     });
     const path = `/${token}/run/file?format=json`;
     await request(url, path);

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { makeTestHome, type TestHome } from '../helpers/test-home.js';
-import { CLI, runCli } from '../helpers/cli.js';
+import { runCli, startServe as startServeProcess, type ServeProcess } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 import { TOKEN_RECHECK_MS } from '../../src-main/engine/tokens/token-store.js';
 
@@ -19,20 +19,10 @@ afterEach(() => {
   home.remove();
 });
 
-/** Starts `udf-studio serve` and resolves with its URL once it prints the listening line. */
-function startServe(args: string[]): Promise<{ url: string; stderr: () => string }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
-  let err = '';
-  proc.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-      if (match?.[1]) resolve({ url: match[1], stderr: () => err });
-    });
-    proc.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+/** Starts `udf-studio serve` for the test home; killed after the test. */
+function startServe(args: string[]): Promise<ServeProcess> {
+  return startServeProcess(args, home.env, (proc) => {
+    child = proc;
   });
 }
 

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgList } from '../../src-main/cli/arg-list-file.js';
 import { progressText } from '../../src-main/cli/progress-bar.js';
 import { makeTestHome, type TestHome } from '../helpers/test-home.js';
-import { CLI, runCli } from '../helpers/cli.js';
+import { runCli, startServe } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 
 let home: TestHome;
@@ -53,14 +53,8 @@ describe('udf-studio submit', () => {
   });
 
   it('runs on the running engine, where the job is listed', async () => {
-    serve = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '1'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve) => {
-      let text = '';
-      serve?.stdout?.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-        const match = /listening on (\S+)/.exec(text);
-        if (match?.[1]) resolve(match[1]);
-      });
+    const { url } = await startServe(['--port', '0', '--workers', '1'], home.env, (proc) => {
+      serve = proc;
     });
     const args = home.write({ 'n.json': '[{"name": "x", "n": 1}, {"name": "y", "n": 1}]' });
     const result = await runCli(['submit', 'Hello_World', '--args', args], home.env);

@@ -2,7 +2,7 @@
  * Runs the built `udf-studio` command as a real process.
  */
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../bin/udf-studio.js', import.meta.url));
@@ -22,5 +22,32 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Pr
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+export interface ServeProcess {
+  proc: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/**
+ * Starts `udf-studio serve ARGS` and resolves once it prints its listening line; `onSpawn` gets the
+ * process at once, so a test can stop one that never gets that far.
+ */
+export function startServe(args: string[], env: NodeJS.ProcessEnv, onSpawn?: (proc: ChildProcess) => void): Promise<ServeProcess> {
+  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  onSpawn?.(proc);
+  let out = '';
+  let err = '';
+  proc.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /^listening on (http:\/\/\S+)$/m.exec(out);
+      if (match?.[1]) resolve({ proc, url: match[1], stdout: () => out, stderr: () => err });
+    });
+    proc.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
   });
 }

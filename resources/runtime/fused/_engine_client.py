@@ -337,6 +337,22 @@ def _code_run_body(
     return body, _origin(udf, code)
 
 
+def run_query(
+    params: Mapping[str, object], cache: bool, cache_max_age: int | str | None
+) -> dict[str, str]:
+    """The query of a GET run (a saved UDF or a token URL): formats this module decodes, cache
+    settings as Fused's API reads them, and each parameter as text (JSON for other values)."""
+    query = {"format": RESULT_FORMATS}
+    if not cache:
+        query["cache_max_age"] = "0"
+    elif cache_max_age is not None:
+        query["cache_max_age"] = str(cache_max_age)
+    for name, value in params.items():
+        plain = json_value(value, name, "parameter")
+        query[name] = plain if isinstance(plain, str) else json.dumps(plain)
+    return query
+
+
 def udf_code(udf: Udf) -> str:
     """The UDF's source to send: its code, or its function's source; `RunHere` when neither."""
     code = udf.code

@@ -23,7 +23,6 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from ._call import REMOTE_ENGINES
 from ._engine_client import (
-    RESULT_FORMATS,
     EngineEndpoint,
     Origin,
     Response,
@@ -34,6 +33,7 @@ from ._engine_client import (
     decode_result,
     echo_output,
     error_from_response,
+    run_query,
 )
 from ._errors import EngineUnavailableError
 from ._nesting import RECURSION_HEADER, child_depth, in_run
@@ -149,13 +149,12 @@ def run_saved_on_remote(
 ) -> Any:
     """Run the remote's saved UDF (`name`, `team/name`) or shared token (`fsh_...`)."""
     target = configured_remote(remote)
-    query: dict[str, str] = {"format": RESULT_FORMATS}
-    if not cache:
-        query["cache_max_age"] = "0"
-    elif cache_max_age is not None:
-        query["cache_max_age"] = str(cache_max_age)
-    for key, value in params.items():
-        query[key] = value if isinstance(value, str) else json.dumps(value)
+    try:
+        query = run_query(params, cache, cache_max_age)
+    except RunHere as why:
+        raise EngineUnavailableError(
+            f"cannot run {name_or_token!r} on remote {target.name!r}: {why}"
+        ) from None
     tile_path = "" if tile is None else f"/tiles/{tile.z}/{tile.x}/{tile.y}"
     if name_or_token.startswith("fsh_"):
         base = f"/server/v1/realtime-shared/{quote(name_or_token, safe='')}/run"

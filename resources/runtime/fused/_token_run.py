@@ -9,21 +9,19 @@ this process.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
 from ._engine_client import (
-    RESULT_FORMATS,
     Origin,
     decode_result,
     echo_output,
     error_from_response,
     find_engine,
-    json_value,
     request,
+    run_query,
 )
 from ._errors import UDF_ERR_NOT_FOUND, UdfLoadError
 from ._shared_disk import studio_home
@@ -44,14 +42,7 @@ def run_token(
     endpoint, _ = find_engine()
     if endpoint is None:
         return _run_here(token, params, tile)
-    query: dict[str, str] = {"format": RESULT_FORMATS}
-    for name, value in params.items():
-        plain = json_value(value, name, "parameter")
-        query[name] = plain if isinstance(plain, str) else json.dumps(plain)
-    if not cache:
-        query["cache"] = "false"
-    elif cache_max_age is not None:
-        query["cache_max_age"] = str(cache_max_age)
+    query = run_query(params, cache, cache_max_age)
     quoted = urllib.parse.quote(token, safe="")
     path = (
         f"/{quoted}/run/file" if tile is None else f"/{quoted}/run/tiles/{tile.z}/{tile.x}/{tile.y}"

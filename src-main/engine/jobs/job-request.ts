@@ -9,7 +9,7 @@ import { udfError, UdfStudioError } from '../../../src-shared/errors.js';
 import { HTTP_DEFAULTS, parseFormatList, type Format } from '../../../src-shared/formats.js';
 import { parseMaxAge } from '../../../src-shared/max-age.js';
 import type { Engine } from '../engine.js';
-import { udfFromStepConfig } from '../server/routes/run-routes.js';
+import { udfFromStepConfig } from '../workspace/step-config.js';
 import type { UdfFolder } from '../workspace/udf-folder.js';
 import type { JobSpec } from './job.js';
 import { DEFAULT_MAX_RETRY, DEFAULT_MAX_WORKERS, MAX_RETRY_LIMIT, MAX_WORKERS_LIMIT } from './job-manager.js';

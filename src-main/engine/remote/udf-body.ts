@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from
 import { basename, join } from 'node:path';
 import { udfError } from '../../../src-shared/errors.js';
 import { canonicalJson } from '../cache/cache-key.js';
-import type { UdfFolder } from '../workspace/udf-folder.js';
+import { asObject, type UdfFolder } from '../workspace/udf-folder.js';
 
 /** A UDF's name: a folder name, a Python file name and a URL segment. */
 export const UDF_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,99}$/;
@@ -193,8 +193,4 @@ function describedFiles(udf: UdfFolder): string[] {
 function stepUdf(meta: Record<string, unknown> | null): Record<string, unknown> | null {
   const steps = asObject(meta?.job_config)?.steps;
   return Array.isArray(steps) ? asObject(asObject(steps[0])?.udf) : null;
-}
-
-function asObject(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }

@@ -189,6 +189,7 @@ function firstStep(meta: Record<string, unknown>): Record<string, unknown> | nul
   return Array.isArray(steps) ? asObject(steps[0]) : null;
 }
 
-function asObject(value: unknown): Record<string, unknown> | null {
+/** The value as a plain JSON object, or null (arrays and null are not). */
+export function asObject(value: unknown): Record<string, unknown> | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { openDatabase } from '../../../src-main/engine/store/database.js';
 import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
-import { CLI } from '../../helpers/cli.js';
+import { startServe as startServeProcess, type ServeProcess } from '../../helpers/cli.js';
 import { request } from '../../helpers/server.js';
 import { TokenStore } from '../../../src-main/engine/tokens/token-store.js';
 
@@ -25,17 +24,8 @@ beforeAll(() => {
 });
 afterAll(() => home.remove());
 
-function startServe(): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--workers', '2', '--workspace', join(home.root, 'ws')], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (\S+)/.exec(out);
-      if (match?.[1]) resolve({ proc, url: match[1] });
-    });
-    proc.on('exit', (code) => reject(new Error(`serve exited early (${code})`)));
-  });
+function startServe(): Promise<ServeProcess> {
+  return startServeProcess(['--port', '0', '--workers', '2', '--workspace', join(home.root, 'ws')], home.env);
 }
 
 const expected = (i: number): Buffer => Buffer.alloc(SIZE_KB * 1024, i % 251);
