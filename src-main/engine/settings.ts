@@ -20,6 +20,10 @@ export interface StoredSettings {
   port: number | null;
   /** The command that opens a file in the user's editor, with `{file}` and `{line}` filled in. */
   editorCommand: string | null;
+  /** The local account's email, as `fused.api.whoami()` and `email/Name` lookups see it; null: the default. */
+  email: string | null;
+  /** The local account's handle (`handle/Name` lookups); null: the default. */
+  handle: string | null;
 }
 
 /** Ports below this need privileges; 0 ("any free port") is a flag's business, not a setting's. */
@@ -28,9 +32,9 @@ export const MAX_PORT = 65535;
 const MAX_COMMAND_LENGTH = 1_000;
 const MAX_WORKSPACES = 32;
 const MAX_PATH_LENGTH = 4_096;
-const KNOWN = ['workspaces', 'port', 'editorCommand'] as const;
+const KNOWN = ['workspaces', 'port', 'editorCommand', 'email', 'handle'] as const;
 
-const DEFAULTS: StoredSettings = { workspaces: null, port: null, editorCommand: null };
+const DEFAULTS: StoredSettings = { workspaces: null, port: null, editorCommand: null, email: null, handle: null };
 
 export class SettingsStore {
   constructor(readonly path: string) {}
@@ -55,6 +59,8 @@ export class SettingsStore {
       workspaces: fields.workspaces === undefined || fields.workspaces === null ? null : checkWorkspaceList(fields.workspaces, inFile),
       port: fields.port === undefined || fields.port === null ? null : checkPort(fields.port, inFile),
       editorCommand: fields.editorCommand === undefined ? null : checkEditorCommand(fields.editorCommand, inFile),
+      email: fields.email === undefined || fields.email === null ? null : checkEmail(fields.email, inFile),
+      handle: fields.handle === undefined || fields.handle === null ? null : checkHandle(fields.handle, inFile),
     };
   }
 
@@ -76,6 +82,10 @@ export class SettingsStore {
         next.port = value === null ? null : checkPort(value, bad);
       } else if (name === 'editorCommand') {
         next.editorCommand = checkEditorCommand(value, bad);
+      } else if (name === 'email') {
+        next.email = value === null ? null : checkEmail(value, bad);
+      } else if (name === 'handle') {
+        next.handle = value === null ? null : checkHandle(value, bad);
       } else {
         throw bad(`"${name}" is not a setting (known: ${KNOWN.join(', ')})`);
       }
@@ -121,4 +131,20 @@ function checkEditorCommand(value: unknown, error: ErrorOf): string | null {
   if (value !== null && typeof value !== 'string') throw error('"editorCommand" must be a string or null');
   if (typeof value === 'string' && value.length > MAX_COMMAND_LENGTH) throw error(`"editorCommand" is longer than ${MAX_COMMAND_LENGTH} characters`);
   return typeof value === 'string' && value.trim() ? value.trim() : null;
+}
+
+/** An address of the `name@host` shape; nothing is ever sent to it, it names the local account. */
+function checkEmail(value: unknown, error: ErrorOf): string {
+  if (typeof value !== 'string' || !/^[^\s@/]{1,64}@[^\s@/]{1,190}$/.test(value)) {
+    throw error(`"email" must be an address such as ada@example.com, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** A handle as it appears in `handle/Name`: letters, digits, `_`, `-` and `.`. */
+function checkHandle(value: unknown, error: ErrorOf): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(value)) {
+    throw error(`"handle" must be 1 to 64 letters, digits, "_", "-" or ".", got ${JSON.stringify(value)}`);
+  }
+  return value;
 }

@@ -42,6 +42,17 @@ def test_kwargs_accept_unknown_parameters_as_given():
     assert takes_kwargs(n="2", colour="red", size=3) == (2, {"colour": "red", "size": 3})
 
 
+@fused.udf
+def declares_verbose(verbose: bool = False):
+    return verbose
+
+
+def test_the_official_clients_run_options_are_dropped_unless_the_udf_declares_them():
+    assert needs_name(name="x", verbose="True", _stream_logs="false") == ("x", 1)
+    assert takes_kwargs(verbose="True", colour="red") == (1, {"colour": "red"})
+    assert declares_verbose(verbose="true") is True
+
+
 def test_missing_required_parameters_are_named():
     with pytest.raises(UdfParameterError, match="missing required parameter 'name'") as caught:
         needs_name(n=2)

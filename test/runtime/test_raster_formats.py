@@ -41,7 +41,7 @@ def test_the_format_table_lists_every_raster_format_with_its_content_type():
         "jpeg": "image/jpeg",
         "webp": "image/webp",
         "tiff": "image/tiff",
-        "npy": "application/octet-stream",
+        "npy": "application/x-numpy-data",
     }
 
 
@@ -159,7 +159,7 @@ def test_tiff_in_tile_mode_is_the_tile_in_web_mercator():
 def test_npy_is_the_array_as_returned():
     array = np.array([[1.5, np.nan], [-3.0, 7.25]], dtype=np.float32)
     encoded = encode_result(array, ["npy"])
-    assert encoded.content_type == "application/octet-stream"
+    assert encoded.content_type == "application/x-numpy-data"
     loaded = np.load(io.BytesIO(encoded.payload), allow_pickle=False)
     assert loaded.dtype == np.float32
     np.testing.assert_array_equal(loaded, array)

@@ -23,6 +23,12 @@ from ._tiles import TileCoord, tile_argument
 from .types import BOUNDS, TileType
 
 TILE_PARAMETER_NAMES: Final = ("bounds", "bbox")
+# Options of the official client's `fused.run` that it sends along with the UDF's parameters
+# (`verbose=True` and `_stream_logs` reach the server as parameters); the hosted API drops them
+# unless the UDF itself declares a parameter of that name.
+CLIENT_RUN_OPTIONS: Final = frozenset(
+    {"verbose", "_stream_logs", "_run_id", "_use_polling", "_return_response", "_profile"}
+)
 _EMPTY: Final[Any] = inspect.Parameter.empty
 _POSITIONAL: Final = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -149,6 +155,8 @@ def bind(
         if spec is None:
             alias = plan.aliases.get(name)
             if alias is None:
+                if name in CLIENT_RUN_OPTIONS:
+                    continue
                 if plan.takes_kwargs:
                     kwargs[name] = value
                 else:

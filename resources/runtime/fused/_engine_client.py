@@ -242,7 +242,9 @@ def decode_result(content_type: str, payload: bytes) -> Any:
         return json.loads(payload) if payload else None
     if media.startswith("text/"):
         return _decode_text(payload, options)
-    if media == "application/octet-stream" and payload.startswith(_NPY_MAGIC):
+    if media in ("application/x-numpy-data", "application/octet-stream") and payload.startswith(
+        _NPY_MAGIC
+    ):
         np = import_module("numpy")
         return np.load(io.BytesIO(payload), allow_pickle=False)
     return payload

@@ -42,7 +42,7 @@ FORMATS: Final[Mapping[str, str]] = {
     "jpeg": "image/jpeg",
     "webp": "image/webp",
     "tiff": "image/tiff",
-    "npy": "application/octet-stream",
+    "npy": "application/x-numpy-data",
 }
 # The protocol's aliases, and the engine's extra ones (src-shared/formats.ts).
 ALIASES: Final[Mapping[str, str]] = {
@@ -61,8 +61,9 @@ KIND_FORMATS: Final[Mapping[Kind, tuple[str, ...]]] = {
     "geotable": ("parquet", "geojson", "json", "feather", "csv", "mvt", "html", "excel", "xml"),
     "raster": ("png", "gif", "jpeg", "webp", "tiff", "npy"),
     "json": ("json",),
-    "text": ("text",),
-    "html": ("html",),
+    # A string is JSON too: the official client asks for `npy,tiff,parquet,json` by default.
+    "text": ("text", "json"),
+    "html": ("html", "json"),
     "bytes": ("bytes",),
     "empty": (),
 }

@@ -122,7 +122,7 @@ const CONTENT_TYPES: ReadonlyArray<[string, Format]> = [
   ['application/vnd.apache.arrow.file', 'feather'], ['text/csv', 'csv'], ['application/vnd.mapbox-vector-tile', 'mvt'],
   ['application/x-protobuf', 'mvt'], ['text/html', 'html'], ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'excel'],
   ['application/xml', 'xml'], ['text/xml', 'xml'], ['image/png', 'png'], ['image/gif', 'gif'], ['image/jpeg', 'jpeg'],
-  ['image/webp', 'webp'], ['image/tiff', 'tiff'], ['text/plain', 'text'],
+  ['image/webp', 'webp'], ['image/tiff', 'tiff'], ['text/plain', 'text'], ['application/x-numpy-data', 'npy'],
 ];
 const NPY_MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
 

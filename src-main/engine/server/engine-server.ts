@@ -20,6 +20,7 @@ import { RemoteStore } from '../remote/remote-config.js';
 import { RemoteEngines } from '../remote/remote-engines.js';
 import { resourcePaths } from '../resources.js';
 import { RuntimeSupervisor, type PrepareMode } from '../runtime/runtime-supervisor.js';
+import { localAccount } from '../account.js';
 import { SettingsStore } from '../settings.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
@@ -203,6 +204,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       runtime,
       resources,
       privateToken: loadOrCreatePrivateToken(paths.credentials),
+      account: () => localAccount(new SettingsStore(paths.settings).read()),
       allowAnyHost: !isLoopback(host),
       teamMode: !isLoopback(host),
       log,

@@ -18,9 +18,15 @@ const METADATA_TEXT_LIMIT = 4_000;
 const GZIP_MIN_BYTES = 1_024;
 const COMPRESSIBLE = /^(application\/(json|geo\+json|xml|vnd\.mapbox-vector-tile|x-protobuf)|text\/)/;
 
-/** The JSON body of every error response: `{"error": {code, message, status, ...}}`. */
+/**
+ * The JSON body of every error response: `{"error": {code, message, status, ...}}`, plus the
+ * top-level `detail` and `message` that the official Fused client reads (as the hosted API's
+ * FastAPI errors carry them), so its exceptions read as sentences.
+ */
 export interface ErrorBody {
   error: ErrorData & { status: number; title: string };
+  detail: string;
+  message: string;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -38,7 +44,7 @@ export function sendError(res: ServerResponse, error: unknown, headers: Record<s
     res.destroy();
     return;
   }
-  const body: ErrorBody = { error: { ...data, status, title: ERROR_CODES[data.code].title } };
+  const body: ErrorBody = { error: { ...data, status, title: ERROR_CODES[data.code].title }, detail: data.message, message: data.message };
   sendJson(res, status, body, headers);
 }
 

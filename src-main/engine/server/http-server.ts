@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { udfError } from '../../../src-shared/errors.js';
 import { sendError, sendJson } from './http-response.js';
 import { Router } from './router.js';
+import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerAppEventsRoute } from './routes/app-events-route.js';
 import { registerAppLibraryRoutes } from './routes/app-library-routes.js';
 import { registerAppRunRoutes } from './routes/app-run-routes.js';
@@ -47,6 +48,7 @@ export function buildRouter(services: ServerServices): Router {
     if (services.teamMode) requirePrivateToken(services, ctx.req);
     sendJson(ctx.res, 200, { status: 'ok', workers: services.engine.pool.workerPids().length });
   });
+  registerAccountRoutes(router, services);
   registerTokenRoutes(router, services);
   registerCacheRoutes(router, services);
   registerRuntimeRoutes(router, services);

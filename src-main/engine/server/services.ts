@@ -8,6 +8,7 @@
 
 import { udfError } from '../../../src-shared/errors.js';
 import type { RuntimeReportBody } from '../../../src-shared/runtime.js';
+import type { LocalAccount } from '../account.js';
 import type { Engine } from '../engine.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import type { ResourcePaths } from '../resources.js';
@@ -29,6 +30,8 @@ export interface ServerServices {
   /** The app's bundled files (the runtime page; later the window's). */
   resources: ResourcePaths;
   privateToken: string;
+  /** The local account (settings' email and handle, else the system user), read afresh each call. */
+  account(): LocalAccount;
   /** Remote engines: their settings, the UDFs sent to them, proxied runs. */
   readonly remotes: RemoteEngines;
   /** Accept any Host header (a team server bound beyond loopback, asked for explicitly). */
@@ -62,10 +65,17 @@ export interface RuntimeControl {
   reset(): void;
 }
 
+/**
+ * The schemes the official client puts before a token: `Bearer` (runs), the scheme of
+ * `FUSED_AUTH_TOKEN_TYPE` (`Fused-Env-Bearer`, `Fused-Rtenv-Bearer`, `Fused-Service-Token`; FusedAPI
+ * calls) and `fused-service-token` (cache invalidation). Each carries the private token here.
+ */
+const AUTH_SCHEME = /^(?:Bearer|Fused-Env-Bearer|Fused-Rtenv-Bearer|Fused-Service-Token)\s+(\S+)$/i;
+
 /** Throws UDF_ERR_AUTH_REQUIRED unless the request carries the private token as a Bearer token. */
 export function requireBearer(services: ServerServices, req: IncomingMessage): void {
   const header = req.headers.authorization ?? '';
-  const match = /^(?:Bearer|fused-service-token)\s+(\S+)$/i.exec(header);
+  const match = AUTH_SCHEME.exec(header);
   if (!match?.[1] || !isPrivateToken(match[1], services.privateToken)) {
     throw udfError('UDF_ERR_AUTH_REQUIRED', header ? 'the Authorization header does not carry a valid private token' : 'this route needs "Authorization: Bearer <private token>" (the token is in the home folder\'s credentials file)');
   }

@@ -127,7 +127,7 @@ describe('every format over HTTP, decoded by a real reader', () => {
     ['webp', 'image/webp', { format: 'WEBP', size: [256, 256] }],
     ['tif', 'image/tiff', { shape: [3, 256, 256], crs: 'EPSG:3857' }],
     ['tiff', 'image/tiff', { shape: [3, 256, 256], crs: 'EPSG:3857' }],
-    ['npy', 'application/octet-stream', { shape: [3, 256, 256], dtype: 'float64' }],
+    ['npy', 'application/x-numpy-data', { shape: [3, 256, 256], dtype: 'float64' }],
   ])('raster %s', async (extension, contentType, expected) => {
     const result = await request(server.url, `/${raster}/run/tiles/3/1/2.${extension}`);
     expect(result.status).toBe(200);

@@ -45,8 +45,10 @@ def encode_json(classified: Classified, fmt: str, tile: TileCoord | None = None)
 
 
 def encode_text(classified: Classified, fmt: str, tile: TileCoord | None = None) -> bytes:
-    """Text or HTML as UTF-8."""
+    """Text or HTML as UTF-8, or as a JSON string when JSON is asked for."""
     text: str = classified.value
+    if fmt == "json":
+        return dumps_json(text)
     return text.encode("utf-8", "surrogatepass")
 
 

@@ -1,0 +1,59 @@
+"""Runs the conformance flows (test/conformance) with the official `fused` client from PyPI.
+
+Builds a venv beside the runtime from test/conformance/requirements.txt (again only when that file
+changes), then runs pytest there against a real `udf-studio serve`. Arguments go to pytest.
+
+Run it as `udf-studio python scripts/conformance.py`, so that `sys.prefix` is the runtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = ROOT / "test" / "conformance"
+REQUIREMENTS = SUITE / "requirements.txt"
+STAMP = "conformance-requirements.sha256"
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv(venv: Path) -> Path:
+    """The conformance venv, created or refilled when the requirements changed."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    stamp = venv / STAMP
+    python = venv_python(venv)
+    if python.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+        return python
+    print(f"conformance: installing the official fused client into {venv}", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-r", str(REQUIREMENTS)],
+        check=False,
+    )
+    if installed.returncode != 0:
+        raise SystemExit(f"conformance: pip could not install {REQUIREMENTS} (see above)")
+    stamp.write_text(digest + "\n")
+    return python
+
+
+def main(argv: list[str]) -> int:
+    runtime = Path(sys.prefix)
+    python = ensure_venv(runtime.parent / "conformance")
+    env = {**os.environ, "UDF_STUDIO_RUNTIME": str(runtime)}
+    # The venv's own packages only: the runtime's path file must not leak its `fused` in.
+    env.pop("PYTHONPATH", None)
+    command = [str(python), "-m", "pytest", str(SUITE), "-q", "-p", "no:cacheprovider",
+               *argv]
+    return subprocess.run(command, env=env, cwd=ROOT, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
