@@ -70,7 +70,7 @@ def test_run_shared_file_and_tile(fused: ModuleType, tokens: dict[str, str]) -> 
 
 
 def test_a_udf_error_raises_with_its_line(fused: ModuleType, tokens: dict[str, str]) -> None:
-    with pytest.raises(Exception, match="line 5") as raised:
+    with pytest.raises(Exception, match="line 8") as raised:
         fused.run(tokens["Fails_On_Purpose"], message="no luck")
     assert "no luck" in str(raised.value)
 
