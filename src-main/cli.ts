@@ -6,6 +6,7 @@ import { reportError, UsageError } from './cli/cli-error.js';
 import type { CliIo, Command } from './cli/command.js';
 import { cacheCommand } from './cli/cache-command.js';
 import { clusterCommand } from './cli/cluster-command.js';
+import { connectCommand } from './cli/connect-command.js';
 import { doctorCommand } from './cli/doctor-command.js';
 import { newCommand } from './cli/new-command.js';
 import { pythonCommand } from './cli/python-command.js';
@@ -18,7 +19,7 @@ import { pullCommand, pushCommand } from './cli/sync-commands.js';
 import { tokenCommand } from './cli/token-command.js';
 
 /** Every command, in the order `udf-studio help` lists them. */
-export const COMMANDS: readonly Command[] = [serveCommand, runCommand, submitCommand, tokenCommand, cacheCommand, newCommand, remoteCommand, pushCommand, pullCommand, clusterCommand, doctorCommand, setupCommand, pythonCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, runCommand, submitCommand, tokenCommand, cacheCommand, newCommand, remoteCommand, pushCommand, pullCommand, clusterCommand, connectCommand, doctorCommand, setupCommand, pythonCommand];
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit status. */
 export async function main(argv: string[], io: CliIo): Promise<number> {

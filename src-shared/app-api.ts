@@ -102,6 +102,12 @@ export interface AppSettings {
   overridden: { workspaces: boolean; port: boolean };
   /** Where the settings are kept. */
   settingsFile: string;
+  /** The local account the official client sees (`whoami()`, `email/Name` lookups), defaults filled in. */
+  account: { email: string; handle: string };
+  /** Whether the account's email and handle were set, or are the defaults from the system user. */
+  accountSet: { email: boolean; handle: boolean };
+  /** Python lines that point the official `fused` client at this engine (the token read from its file). */
+  fusedClientSetup: string;
 }
 
 /** `POST /api/settings`: any of these; `null` goes back to the default. */
@@ -109,6 +115,8 @@ export interface SettingsChange {
   workspaces?: string[] | null;
   port?: number | null;
   editorCommand?: string | null;
+  email?: string | null;
+  handle?: string | null;
 }
 
 /** A configured remote engine as the app API lists it: never its token. */

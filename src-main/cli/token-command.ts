@@ -2,16 +2,15 @@
  * `udf-studio token create NAME | list | revoke TOKEN`: shared tokens, in the same store the server uses.
  */
 
-import { readFileSync } from 'node:fs';
 import { udfError } from '../../src-shared/errors.js';
 import { homePaths } from '../engine/home.js';
-import { DEFAULT_PORT } from '../engine/server/http-server.js';
 import { openDatabase } from '../engine/store/database.js';
 import { TokenStore, looksLikeSharedToken, type SharedToken } from '../engine/tokens/token-store.js';
 import { Workspace, seedWorkspace } from '../engine/workspace/workspace.js';
 import { resourcePaths } from '../engine/resources.js';
 import { UsageError } from './cli-error.js';
 import type { Command } from './command.js';
+import { expectedEngineUrl } from './engine-url.js';
 import { parseOptions } from './options.js';
 
 export const tokenCommand: Command = {
@@ -40,7 +39,7 @@ revoke   deletes a token, given in full or by the prefix "list" shows`,
         const udf = new Workspace(folders).resolveName(positionals[0] as string);
         const fusedId = udf.source.metadata['fused:id'];
         const token = store.create({ udfSlug: udf.name, udfId: typeof fusedId === 'string' ? fusedId : null });
-        const base = `${engineUrl(paths.engineInfo)}/server/v1/realtime-shared/${token.token}/run`;
+        const base = `${expectedEngineUrl(paths)}/server/v1/realtime-shared/${token.token}/run`;
         io.stdout.write(`${token.token}\n`);
         io.stderr.write(`shared token for ${udf.name} (shown only now; keep it somewhere safe)\n  file:     ${base}/file\n  tiles:    ${base}/tiles/{z}/{x}/{y}\n  tilejson: ${base}/tiles/tilejson.json\n`);
         return 0;
@@ -71,16 +70,6 @@ revoke   deletes a token, given in full or by the prefix "list" shows`,
 };
 
 /** The running engine's URL from engine.json, else the default one. */
-function engineUrl(engineInfoPath: string): string {
-  try {
-    const info = JSON.parse(readFileSync(engineInfoPath, 'utf8')) as { url?: unknown };
-    if (typeof info.url === 'string') return info.url;
-  } catch {
-    // No engine running: show the URL it will have with the default port.
-  }
-  return `http://127.0.0.1:${DEFAULT_PORT}`;
-}
-
 function formatList(tokens: SharedToken[]): string {
   if (tokens.length === 0) return 'no shared tokens; create one with: udf-studio token create NAME\n';
   const rows = tokens.map((t) => `${t.token.padEnd(14)} ${t.udf_slug.padEnd(24)} ${t.enabled ? 'enabled ' : 'disabled'} ${t.created_at}`);

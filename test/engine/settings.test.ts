@@ -29,15 +29,16 @@ function errorOf(action: () => unknown): UdfStudioError {
 
 describe('reading settings.json', () => {
   it('gives the defaults when there is no file', () => {
-    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null });
+    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null });
   });
 
   it('reads what update wrote', () => {
     const folder = join(dir, 'ws');
     mkdirSync(folder);
-    store.update({ workspaces: [folder, `${folder}/`], port: 9000, editorCommand: ' code {file} ' });
-    expect(store.read()).toEqual({ workspaces: [folder], port: 9000, editorCommand: 'code {file}' });
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ workspaces: [folder], port: 9000, editorCommand: 'code {file}' });
+    store.update({ workspaces: [folder, `${folder}/`], port: 9000, editorCommand: ' code {file} ', email: 'ada@example.com', handle: 'ada' });
+    const written = { workspaces: [folder], port: 9000, editorCommand: 'code {file}', email: 'ada@example.com', handle: 'ada' };
+    expect(store.read()).toEqual(written);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(written);
   });
 
   it('names the file and the problem for a malformed file', () => {
@@ -53,6 +54,10 @@ describe('reading settings.json', () => {
       ['{"workspaces": ["relative/udfs"]}', /"workspaces"\[0\] must be an absolute path/],
       ['{"workspaces": [7]}', /"workspaces"\[0\] must be a folder path/],
       ['{"editorCommand": 3}', /"editorCommand" must be a string or null/],
+      ['{"email": "ada"}', /"email" must be an address such as ada@example.com, got "ada"/],
+      ['{"email": ["a@b"]}', /"email" must be an address/],
+      ['{"handle": "a b"}', /"handle" must be 1 to 64 letters/],
+      ['{"handle": 5}', /"handle" must be 1 to 64 letters/],
     ];
     for (const [content, message] of cases) {
       writeFileSync(file, content);
@@ -84,7 +89,7 @@ describe('changing settings', () => {
       [{ workspaces: [] }, /at least one folder/],
       [{ workspaces: ['udfs'] }, /absolute path/],
       [{ workspaces: Array.from({ length: 40 }, (_, index) => join(dir, String(index))) }, /at most 32/],
-      [{ theme: 'dark' }, /"theme" is not a setting \(known: workspaces, port, editorCommand\)/],
+      [{ theme: 'dark' }, /"theme" is not a setting \(known: workspaces, port, editorCommand, email, handle\)/],
       [{ port: 9200, workspaces: 'nope' }, /must be a list/],
       [{ editorCommand: 'x'.repeat(1_001) }, /longer than 1000/],
     ];
@@ -100,7 +105,7 @@ describe('changing settings', () => {
   it('null goes back to the default', () => {
     store.update({ port: 9100, editorCommand: 'vi {file}' });
     store.update({ port: null, editorCommand: null, workspaces: null });
-    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null });
+    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null });
   });
 
   it('a malformed file is reported by update too, and left as it is', () => {

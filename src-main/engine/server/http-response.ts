@@ -81,6 +81,9 @@ function buildMetadata(outcome: RunOutcome): string {
 /**
  * Sends a run's result (or its failure) with the metadata and cache headers. The ETag lets clients
  * revalidate (304); `cache-control: no-cache` makes them do so, so an edited UDF shows at once.
+ * `X-Fused-Cache-Disable: true` (the official client sends it with every run) turns off caching
+ * between the server and the client, as the hosted API's edge cache does: no ETag, no 304,
+ * `no-store`. The result cache behind the server still answers; `cache_max_age` governs that.
  * Headers go to writeHead as one flat list: this is the hot path of a cached tile.
  */
 export async function sendRunResult(req: IncomingMessage, res: ServerResponse, result: EngineResult, options: { tile: boolean; headers: Readonly<Record<string, string>> }): Promise<void> {
@@ -92,7 +95,9 @@ export async function sendRunResult(req: IncomingMessage, res: ServerResponse, r
     sendError(res, new UdfStudioError(outcome.error), pairsToObject(headers));
     return;
   }
-  if (result.etag) {
+  if (isHttpCacheDisabled(req)) {
+    headers.push('cache-control', 'no-store');
+  } else if (result.etag) {
     const etag = `"${result.etag.slice(0, 32)}"`;
     headers.push('etag', etag, 'cache-control', 'no-cache');
     if (matchesEtag(req.headers['if-none-match'], etag)) {
@@ -115,6 +120,11 @@ export async function sendRunResult(req: IncomingMessage, res: ServerResponse, r
   headers.push('content-length', String(body.length));
   res.writeHead(200, headers);
   res.end(body);
+}
+
+function isHttpCacheDisabled(req: IncomingMessage): boolean {
+  const value = req.headers['x-fused-cache-disable'];
+  return typeof value === 'string' && value.trim().toLowerCase() === 'true';
 }
 
 function pairsToObject(pairs: string[]): Record<string, string> {

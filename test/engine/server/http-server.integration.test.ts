@@ -278,10 +278,13 @@ describe('bad input', () => {
     const result = await request(base, path(), init());
     expect(result.status).toBe(status);
     expect(result.headers['content-type']).toBe('application/json');
-    const body = result.json() as { error: { code: string; message: string; status: number } };
+    const body = result.json() as { error: { code: string; message: string; status: number }; detail: string; message: string };
     expect(body.error.code).toBe(code);
     expect(body.error.status).toBe(status);
     expect(body.error.message.length).toBeGreaterThan(5);
+    // The official client reads `detail` (and `message`) for its exceptions' text.
+    expect(body.detail).toBe(body.error.message);
+    expect(body.message).toBe(body.error.message);
   });
 
   it('refuses a body over the limit with 413', async () => {

@@ -2,7 +2,8 @@
  * The window's settings and status:
  *
  * - `GET /api/settings`, `POST /api/settings`: the workspace folders (a change applies at once),
- *   the port (applies at the next start) and the editor command, kept in the home's settings.json.
+ *   the port (applies at the next start), the editor command and the local account's email and
+ *   handle, kept in the home's settings.json; with the lines that point the official client here.
  * - `GET /api/runtime/health`: what `udf-studio doctor` reports about the Python runtime.
  * - `POST /api/session/link`: a new one-time window link; the private token only (Bearer), never
  *   the window's own cookie, so only whoever holds the token can let a browser in.
@@ -10,6 +11,8 @@
 
 import type { AppSettings } from '../../../../src-shared/app-api.js';
 import { udfError } from '../../../../src-shared/errors.js';
+import { fusedClientSetup } from '../../../../src-shared/fused-client-setup.js';
+import { localAccount } from '../../account.js';
 import type { AppServices } from '../app-services.js';
 import { sendJson } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
@@ -64,6 +67,7 @@ function settingsOf(services: ServerServices, ctx: RouteContext): AppSettings {
   const port = Number(/:(\d+)$/.exec(host)?.[1] ?? 80);
   const app = appOf(services);
   const stored = app.settings.read();
+  const account = localAccount(stored);
   return {
     workspaces: [...services.engine.workspace.folders],
     port,
@@ -72,5 +76,9 @@ function settingsOf(services: ServerServices, ctx: RouteContext): AppSettings {
     nextPort: stored.port ?? DEFAULT_PORT,
     overridden: app.startup.overridden,
     settingsFile: app.settings.path,
+    account: { email: account.email, handle: account.handle },
+    accountSet: { email: stored.email !== null, handle: stored.handle !== null },
+    // The window never holds the private token: the lines read it from the credentials file.
+    fusedClientSetup: fusedClientSetup(`http://${host}`, { credentialsFile: services.engine.paths.credentials }),
   };
 }
