@@ -5,7 +5,11 @@
 import { udfError } from '../../src-shared/errors.js';
 import { homePaths } from '../engine/home.js';
 import { openDatabase } from '../engine/store/database.js';
-import { TokenStore, looksLikeSharedToken, type SharedToken } from '../engine/tokens/token-store.js';
+import { localAccount } from '../engine/account.js';
+import { SettingsStore } from '../engine/settings.js';
+import { resolveTokenTarget } from '../engine/tokens/token-request.js';
+import { TokenStore, type SharedToken } from '../engine/tokens/token-store.js';
+import { UdfIds } from '../engine/workspace/udf-ids.js';
 import { Workspace, seedWorkspace } from '../engine/workspace/workspace.js';
 import { resourcePaths } from '../engine/resources.js';
 import { UsageError } from './cli-error.js';
@@ -20,10 +24,11 @@ export const tokenCommand: Command = {
 udf-studio token list [--json]
 udf-studio token revoke TOKEN
 
-create   makes a token that runs the workspace UDF NAME; prints it (shown only this once) and its
-         file URL, tile URL and TileJSON URL
-list     shows every token (only the first characters of each), its UDF and whether it is enabled
-revoke   deletes a token, given in full or by the prefix "list" shows`,
+create   makes a token that runs the workspace UDF NAME; prints it and its file URL, tile URL and
+         TileJSON URL
+list     shows every token, its UDF and whether it is enabled (tokens made before version 4 of the
+         database only by their first characters)
+revoke   deletes a token, given in full or by its first characters (fsh_ and at least 6 more)`,
 
   async run(args, io) {
     const [action, ...rest] = args;
@@ -36,12 +41,11 @@ revoke   deletes a token, given in full or by the prefix "list" shows`,
         if (positionals.length !== 1) throw new UsageError('token create needs the NAME of a workspace UDF');
         const folders = (values.workspace as string[] | undefined) ?? [paths.udfs];
         if (!values.workspace) seedWorkspace(paths.udfs, resourcePaths(io.env).exampleUdfs);
-        const udf = new Workspace(folders).resolveName(positionals[0] as string);
-        const fusedId = udf.source.metadata['fused:id'];
-        const token = store.create({ udfSlug: udf.name, udfId: typeof fusedId === 'string' ? fusedId : null });
+        const targets = { workspace: new Workspace(folders), ids: new UdfIds(db), account: localAccount(new SettingsStore(paths.settings).read()) };
+        const token = store.create(resolveTokenTarget(targets, { udfSlug: positionals[0] as string }));
         const base = `${expectedEngineUrl(paths)}/server/v1/realtime-shared/${token.token}/run`;
         io.stdout.write(`${token.token}\n`);
-        io.stderr.write(`shared token for ${udf.name} (shown only now; keep it somewhere safe)\n  file:     ${base}/file\n  tiles:    ${base}/tiles/{z}/{x}/{y}\n  tilejson: ${base}/tiles/tilejson.json\n`);
+        io.stderr.write(`shared token for ${token.udf_slug} (anyone holding it can run this UDF)\n  file:     ${base}/file\n  tiles:    ${base}/tiles/{z}/{x}/{y}\n  tilejson: ${base}/tiles/tilejson.json\n`);
         return 0;
       }
       if (action === 'list') {
@@ -53,12 +57,8 @@ revoke   deletes a token, given in full or by the prefix "list" shows`,
       if (action === 'revoke') {
         if (positionals.length !== 1) throw new UsageError('token revoke needs the TOKEN (in full, or the prefix "token list" shows)');
         const given = positionals[0] as string;
-        if (looksLikeSharedToken(given) && store.delete(given)) {
-          io.stdout.write(`revoked ${given.slice(0, 10)}…\n`);
-          return 0;
-        }
         if (!given.startsWith('fsh_')) throw udfError('UDF_ERR_USAGE', `"${given}" is not a shared token (they start with fsh_)`);
-        const removed = store.deleteByPrefix(given);
+        const removed = store.delete(given);
         io.stdout.write(`revoked ${removed.token} (${removed.udf_slug})\n`);
         return 0;
       }
@@ -69,9 +69,9 @@ revoke   deletes a token, given in full or by the prefix "list" shows`,
   },
 };
 
-/** The running engine's URL from engine.json, else the default one. */
 function formatList(tokens: SharedToken[]): string {
   if (tokens.length === 0) return 'no shared tokens; create one with: udf-studio token create NAME\n';
-  const rows = tokens.map((t) => `${t.token.padEnd(14)} ${t.udf_slug.padEnd(24)} ${t.enabled ? 'enabled ' : 'disabled'} ${t.created_at}`);
-  return `${'TOKEN'.padEnd(14)} ${'UDF'.padEnd(24)} STATE    CREATED\n${rows.join('\n')}\n`;
+  const width = Math.max(...tokens.map((t) => t.token.length));
+  const rows = tokens.map((t) => `${t.token.padEnd(width)} ${t.udf_slug.padEnd(24)} ${t.enabled ? 'enabled ' : 'disabled'} ${t.created_at}`);
+  return `${'TOKEN'.padEnd(width)} ${'UDF'.padEnd(24)} STATE    CREATED\n${rows.join('\n')}\n`;
 }

@@ -75,7 +75,7 @@ describe('udf-studio serve', () => {
 });
 
 describe('udf-studio token', () => {
-  it('creates a token that runs its UDF through a server, lists it, and revokes it by prefix', async () => {
+  it('creates a token that runs its UDF through a server, lists it in full, and revokes it by prefix', async () => {
     const created = await runCli(['token', 'create', 'Hello_World'], home.env);
     expect(created.code).toBe(0);
     const token = created.stdout.toString('utf8').trim();
@@ -88,10 +88,11 @@ describe('udf-studio token', () => {
     expect(run.text).toMatch(/CLI/);
 
     const listed = await runCli(['token', 'list'], home.env);
-    const prefix = token.slice(0, 10);
-    expect(listed.stdout.toString('utf8')).toMatch(new RegExp(`^${prefix}… +Hello_World +enabled`, 'm'));
-    const revoked = await runCli(['token', 'revoke', `${prefix}…`], home.env);
-    expect(revoked.stdout.toString('utf8')).toMatch(/revoked .*Hello_World/);
+    expect(listed.stdout.toString('utf8')).toMatch(new RegExp(`^${token} +Hello_World +enabled`, 'm'));
+    const asJson = JSON.parse((await runCli(['token', 'list', '--json'], home.env)).stdout.toString('utf8')) as Array<{ token: string; udf_id: string }>;
+    expect(asJson.find((t) => t.token === token)?.udf_id).toMatch(/^[0-9a-f-]{36}$/);
+    const revoked = await runCli(['token', 'revoke', `${token.slice(0, 10)}…`], home.env);
+    expect(revoked.stdout.toString('utf8')).toMatch(new RegExp(`revoked ${token} \\(Hello_World\\)`));
     // The server trusts a token it looked up for TOKEN_RECHECK_MS; after that the revocation holds.
     await new Promise((resolve) => setTimeout(resolve, TOKEN_RECHECK_MS + 100));
     expect((await request(url, `/${token}/run/file`)).status).toBe(404);

@@ -69,6 +69,10 @@ const MIGRATIONS: readonly string[] = [
      udf_name TEXT PRIMARY KEY,
      remote   TEXT NOT NULL
    );`,
+  // Shared tokens keep their full value (listings show it, as Fused's do) and the client_id Fused's
+  // client sends; tokens made before have only their hash and prefix, so `token` may be NULL.
+  `ALTER TABLE shared_tokens ADD COLUMN token TEXT;
+   ALTER TABLE shared_tokens ADD COLUMN client_id TEXT;`,
 ];
 
 /** Opens (creating and migrating) the database at `path`; ':memory:' for a throw-away one. */

@@ -1,8 +1,11 @@
 /**
  * Shared tokens (`fsh_...`): each lets anyone holding it run one UDF over HTTP.
  *
- * Only a SHA-256 hash of a token is stored; the full token is shown once, when it is created.
- * Lookups go by hash, and the stored hash is compared with the presented one in constant time.
+ * Lookups go by a SHA-256 hash of the token, compared in constant time (the runtime's `fused` reads
+ * the same column when no engine runs). The full token is kept beside it so that listings can show
+ * it, as Fused's do: the private token that manages tokens is itself kept in plain text in the home,
+ * so this is no weaker. Tokens made before schema 4 have only their hash and show a prefix (`fsh_abcdef…`);
+ * management calls find those by that prefix.
  */
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -12,16 +15,18 @@ import type { Db } from '../store/database.js';
 export const SHARED_TOKEN_PREFIX = 'fsh_';
 /** 24 random bytes: 192 bits, written as 32 base64url characters. */
 const TOKEN_BYTES = 24;
-/** Characters of a token shown in listings (enough to tell tokens apart, useless to call with). */
+/** Characters of a token an older listing shows (enough to tell tokens apart, useless to call with). */
 const DISPLAY_PREFIX_LENGTH = SHARED_TOKEN_PREFIX.length + 6;
 const TOKEN_PATTERN = /^fsh_[A-Za-z0-9_-]{20,128}$/;
+const SHOWN_PREFIX_PATTERN = /^fsh_[A-Za-z0-9_-]{6,128}…?$/;
 
-/** A token as the Fused API shapes it; `token` is the full value only when just created. */
+/** A token as the Fused API shapes it (`UdfAccessToken`); `token` is a prefix + `…` for tokens made before full tokens were kept. */
 export interface SharedToken {
   token: string;
   udf_id: string | null;
   udf_slug: string;
   udf_email: string;
+  client_id: string | null;
   enabled: boolean;
   public_read: boolean;
   access_scope: string;
@@ -31,27 +36,36 @@ export interface SharedToken {
   last_updated: string;
 }
 
-export interface NewTokenFields {
-  udfSlug: string;
-  udfId?: string | null;
-  udfEmail?: string;
-  enabled?: boolean;
-  cache?: boolean;
-  metadata?: Record<string, unknown>;
-}
-
+/** What a token may be changed in; an absent field keeps its value. */
 export interface TokenUpdate {
   enabled?: boolean;
   cache?: boolean;
+  publicRead?: boolean;
+  accessScope?: string;
+  clientId?: string;
   metadata?: Record<string, unknown>;
+}
+
+export interface NewTokenFields extends TokenUpdate {
+  udfSlug: string;
+  udfId?: string | null;
+  udfEmail?: string;
+}
+
+/** A page of the listing: `skip` tokens left out, at most `limit` (all when absent) given. */
+export interface ListPage {
+  skip?: number;
+  limit?: number;
 }
 
 interface Row {
   token_hash: string;
   token_prefix: string;
+  token: string | null;
   udf_slug: string;
   udf_id: string | null;
   udf_email: string;
+  client_id: string | null;
   enabled: number;
   public_read: number;
   access_scope: string;
@@ -61,7 +75,7 @@ interface Row {
   last_updated: string;
 }
 
-/** The local user's name in token objects (`udf_email`), as Fused puts an account's email there. */
+/** The owner of tokens made without one (`udf_email`), as older versions wrote it. */
 export const LOCAL_OWNER = 'local';
 
 /**
@@ -70,6 +84,8 @@ export const LOCAL_OWNER = 'local';
  */
 export const TOKEN_RECHECK_MS = 1_000;
 const RECENT_LIMIT = 10_000;
+/** SQLite's LIMIT and OFFSET are 64-bit; anything past this many tokens is past the end anyway. */
+const MAX_PAGE_BOUND = Number.MAX_SAFE_INTEGER;
 
 export class TokenStore {
   // Prepared once, and recent answers kept: a shared-token run looks its token up on every request.
@@ -80,90 +96,95 @@ export class TokenStore {
     this.byHash = db.prepare('SELECT * FROM shared_tokens WHERE token_hash = ?');
   }
 
-  /** Creates a token for a UDF and returns it in full (the only time it is shown). */
+  /** Creates a token for a UDF. */
   create(fields: NewTokenFields): SharedToken {
     const token = SHARED_TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString('base64url');
     const now = new Date().toISOString();
-    this.db.prepare(`INSERT INTO shared_tokens (token_hash, token_prefix, udf_slug, udf_id, udf_email, enabled, cache, metadata_json, created_at, last_updated)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      hashToken(token), token.slice(0, DISPLAY_PREFIX_LENGTH), fields.udfSlug, fields.udfId ?? null, fields.udfEmail ?? LOCAL_OWNER,
-      fields.enabled === false ? 0 : 1, fields.cache === false ? 0 : 1, JSON.stringify(fields.metadata ?? {}), now, now,
+    this.db.prepare(`INSERT INTO shared_tokens (token_hash, token_prefix, token, udf_slug, udf_id, udf_email, client_id, enabled, public_read, access_scope, cache, metadata_json, created_at, last_updated)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, 'run'), ?, ?, ?, ?)`).run(
+      hashToken(token), token.slice(0, DISPLAY_PREFIX_LENGTH), token, fields.udfSlug, fields.udfId ?? null, fields.udfEmail ?? LOCAL_OWNER,
+      fields.clientId ?? null, fields.enabled === false ? 0 : 1, fields.publicRead === true ? 1 : 0, fields.accessScope ?? null,
+      fields.cache === false ? 0 : 1, JSON.stringify(fields.metadata ?? {}), now, now,
     );
     this.recent.delete(token);
-    return { ...toToken(this.findRow(token) as Row), token };
+    return toToken(this.rowOf(token) as Row);
   }
 
-  /** The token's record, or null when it is unknown (or not shaped like a token at all). */
+  /** The token's record for a run, or null when it is unknown (or not shaped like a token at all). */
   find(token: string): SharedToken | null {
     const now = Date.now();
     const known = this.recent.get(token);
     if (known && now - known.at < TOKEN_RECHECK_MS) return known.token;
-    const row = this.findRow(token);
+    const row = this.rowOf(token);
     const found = row ? { ...toToken(row), token } : null;
     if (this.recent.size >= RECENT_LIMIT) this.recent.clear();
     this.recent.set(token, { token: found, at: now });
     return found;
   }
 
-  /** Every token, newest first, with only the display prefix of each. */
-  list(): SharedToken[] {
-    return (this.db.prepare('SELECT * FROM shared_tokens ORDER BY created_at DESC, rowid DESC').all() as Row[]).map(toToken);
-  }
-
-  /** Changes a token's settings; null when it is unknown. */
-  update(token: string, changes: TokenUpdate): SharedToken | null {
-    const row = this.findRow(token);
-    if (!row) return null;
-    this.applyUpdate(row, changes);
-    return this.find(token);
-  }
-
-  /** Changes the one token whose listing prefix is `prefix` (all the window knows of an older token). */
-  updateByPrefix(prefix: string, changes: TokenUpdate): SharedToken {
-    const row = this.uniqueRowByPrefix(prefix);
-    this.applyUpdate(row, changes);
-    return toToken(this.db.prepare('SELECT * FROM shared_tokens WHERE token_hash = ?').get(row.token_hash) as Row);
-  }
-
-  /** Deletes a token; false when it is unknown. */
-  delete(token: string): boolean {
-    const row = this.findRow(token);
-    if (!row) return false;
-    this.db.prepare('DELETE FROM shared_tokens WHERE token_hash = ?').run(row.token_hash);
-    this.recent.clear();
-    return true;
+  /** Tokens newest first, a page of them when asked. */
+  list(page: ListPage = {}): SharedToken[] {
+    const limit = Math.min(page.limit ?? MAX_PAGE_BOUND, MAX_PAGE_BOUND);
+    const skip = Math.min(page.skip ?? 0, MAX_PAGE_BOUND);
+    const rows = this.db.prepare('SELECT * FROM shared_tokens ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?').all(limit, skip) as Row[];
+    return rows.map(toToken);
   }
 
   /**
-   * Deletes the one token whose listing prefix is `prefix` (what `token list` shows), so a user can
-   * revoke a token whose full value they no longer have. Ambiguous or unknown prefixes are errors.
+   * The token `given` names: the full token, or the start of one as a listing shows it (all that is
+   * known of an older token). UDF_ERR_TOKEN_UNKNOWN when none matches, UDF_ERR_BAD_REQUEST when
+   * several do.
    */
-  deleteByPrefix(prefix: string): SharedToken {
-    const row = this.uniqueRowByPrefix(prefix);
-    this.db.prepare('DELETE FROM shared_tokens WHERE token_hash = ?').run(row.token_hash);
-    this.recent.clear();
-    return toToken(row);
+  get(given: string): SharedToken {
+    return this.shown(this.uniqueRow(given), given);
   }
 
-  private uniqueRowByPrefix(prefix: string): Row {
-    const rows = this.db.prepare('SELECT * FROM shared_tokens WHERE token_prefix = ?').all(prefix.replace(/…$/, '')) as Row[];
-    if (rows.length === 0) throw udfError('UDF_ERR_NOT_FOUND', `no shared token starts with ${prefix}`);
-    if (rows.length > 1) throw udfError('UDF_ERR_USAGE', `${rows.length} tokens start with ${prefix}; give the full token`);
+  /** Changes a token's settings (see {@link get} for what names it) and returns it. */
+  update(given: string, changes: TokenUpdate): SharedToken {
+    const row = this.uniqueRow(given);
+    const next: Row = {
+      ...row,
+      enabled: changes.enabled === undefined ? row.enabled : Number(changes.enabled),
+      cache: changes.cache === undefined ? row.cache : Number(changes.cache),
+      public_read: changes.publicRead === undefined ? row.public_read : Number(changes.publicRead),
+      access_scope: changes.accessScope ?? row.access_scope,
+      client_id: changes.clientId ?? row.client_id,
+      metadata_json: changes.metadata === undefined ? row.metadata_json : JSON.stringify(changes.metadata),
+      last_updated: new Date().toISOString(),
+    };
+    this.db.prepare(`UPDATE shared_tokens SET enabled = ?, cache = ?, public_read = ?, access_scope = ?, client_id = ?, metadata_json = ?, last_updated = ?
+                     WHERE token_hash = ?`).run(next.enabled, next.cache, next.public_read, next.access_scope, next.client_id, next.metadata_json, next.last_updated, row.token_hash);
+    this.recent.clear();
+    return this.shown(next, given);
+  }
+
+  /** Deletes a token (see {@link get} for what names it) and returns what it was. */
+  delete(given: string): SharedToken {
+    const row = this.uniqueRow(given);
+    this.db.prepare('DELETE FROM shared_tokens WHERE token_hash = ?').run(row.token_hash);
+    this.recent.clear();
+    return this.shown(row, given);
+  }
+
+  /** A row as a token object; an older token given in full is answered in full. */
+  private shown(row: Row, given: string): SharedToken {
+    return row.token === null && hashToken(given) === row.token_hash ? { ...toToken(row), token: given } : toToken(row);
+  }
+
+  private uniqueRow(given: string): Row {
+    const exact = this.rowOf(given);
+    if (exact) return exact;
+    if (!SHOWN_PREFIX_PATTERN.test(given)) throw udfError('UDF_ERR_TOKEN_UNKNOWN', 'no such shared token');
+    const prefix = given.replace(/…$/, '');
+    const rows = this.db.prepare(`SELECT * FROM shared_tokens
+                                  WHERE (token IS NULL AND token_prefix = ?) OR (token IS NOT NULL AND substr(token, 1, ?) = ?)`)
+      .all(prefix, prefix.length, prefix) as Row[];
+    if (rows.length === 0) throw udfError('UDF_ERR_TOKEN_UNKNOWN', TOKEN_PATTERN.test(given) ? 'no such shared token' : `no shared token starts with ${prefix}`);
+    if (rows.length > 1) throw udfError('UDF_ERR_BAD_REQUEST', `${rows.length} tokens start with ${prefix}; give the full token`);
     return rows[0] as Row;
   }
 
-  private applyUpdate(row: Row, changes: TokenUpdate): void {
-    const next = {
-      enabled: changes.enabled ?? row.enabled === 1,
-      cache: changes.cache ?? row.cache === 1,
-      metadata: changes.metadata ?? (JSON.parse(row.metadata_json) as Record<string, unknown>),
-    };
-    this.db.prepare('UPDATE shared_tokens SET enabled = ?, cache = ?, metadata_json = ?, last_updated = ? WHERE token_hash = ?')
-      .run(next.enabled ? 1 : 0, next.cache ? 1 : 0, JSON.stringify(next.metadata), new Date().toISOString(), row.token_hash);
-    this.recent.clear();
-  }
-
-  private findRow(token: string): Row | null {
+  private rowOf(token: string): Row | null {
     if (!TOKEN_PATTERN.test(token)) return null;
     const presented = hashToken(token);
     const row = this.byHash.get(presented) as Row | undefined;
@@ -183,10 +204,11 @@ function hashToken(token: string): string {
 
 function toToken(row: Row): SharedToken {
   return {
-    token: `${row.token_prefix}…`,
+    token: row.token ?? `${row.token_prefix}…`,
     udf_id: row.udf_id,
     udf_slug: row.udf_slug,
     udf_email: row.udf_email,
+    client_id: row.client_id,
     enabled: row.enabled === 1,
     public_read: row.public_read === 1,
     access_scope: row.access_scope,

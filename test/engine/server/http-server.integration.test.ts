@@ -175,30 +175,6 @@ describe('private and code runs', () => {
   });
 });
 
-describe('token management', () => {
-  it('creates, reads, lists, disables, re-enables and deletes a token', async () => {
-    const created = await request(base, '/server/v1/udf-access-token/new', { method: 'POST', headers: bearer(server), body: JSON.stringify({ udf_slug: 'Echo', metadata_json: '{"purpose":"qgis"}' }) });
-    const body = created.json() as { token: string; udf_slug: string; enabled: boolean; file_url: string; tile_url: string; metadata_json: unknown };
-    expect(body.token).toMatch(/^fsh_[A-Za-z0-9_-]{32}$/);
-    expect(body).toMatchObject({ udf_slug: 'Echo', enabled: true, metadata_json: { purpose: 'qgis' } });
-    expect(body.tile_url).toBe(`${base}/server/v1/realtime-shared/${body.token}/run/tiles/{z}/{x}/{y}`);
-    expect((await request(base, body.file_url.replace(base, ''))).status).toBe(200);
-
-    const listed = (await request(base, '/server/v1/udf-access-token/self', { headers: bearer(server) })).json() as Array<{ token: string }>;
-    expect(listed.some((t) => body.token.startsWith(t.token.replace('…', '')))).toBe(true);
-    expect(listed.every((t) => t.token.endsWith('…'))).toBe(true);
-
-    const path = `/server/v1/udf-access-token/by-token/${body.token}`;
-    expect((await request(base, path, { method: 'POST', headers: bearer(server), body: '{"enabled": false}' })).json()).toMatchObject({ enabled: false });
-    expect((await request(base, `/${body.token}/run/file`)).status).toBe(403);
-    await request(base, path, { method: 'POST', headers: bearer(server), body: '{"enabled": true}' });
-    expect((await request(base, `/${body.token}/run/file`)).status).toBe(200);
-    expect((await request(base, path, { headers: bearer(server) })).json()).toMatchObject({ token: body.token, enabled: true });
-    expect((await request(base, path, { method: 'DELETE', headers: bearer(server) })).status).toBe(200);
-    expect((await request(base, `/${body.token}/run/file`)).status).toBe(404);
-  });
-});
-
 describe('under load', () => {
   it('answers 200 concurrent tile requests, each with its own tile', async () => {
     const tileToken = await tokenFor('Tile_Bounds');

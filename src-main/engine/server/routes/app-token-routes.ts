@@ -1,6 +1,6 @@
 /**
- * The window's token manager: change or delete a shared token by the prefix the listing shows
- * (the full token is shown once, at creation, and never kept). Creating and listing use Fused's
+ * The window's token manager: change or delete a shared token by what the listing shows (the full
+ * token, or the prefix of one made before full tokens were kept). Creating and listing use Fused's
  * own token routes.
  *
  * - `POST /api/tokens/{prefix}` with `{"enabled"?, "cache"?}`; `DELETE /api/tokens/{prefix}`.
@@ -26,11 +26,11 @@ export function registerAppTokenRoutes(router: Router, services: ServerServices)
     }
     const unknown = Object.keys(body).filter((name) => name !== 'enabled' && name !== 'cache');
     if (unknown.length > 0) throw udfError('UDF_ERR_BAD_REQUEST', `the window changes only "enabled" and "cache", not ${unknown.join(', ')}`);
-    sendJson(ctx.res, 200, services.tokens.updateByPrefix(ctx.params.prefix as string, changes));
+    sendJson(ctx.res, 200, services.tokens.update(ctx.params.prefix as string, changes));
   });
 
   router.add('DELETE', '/api/tokens/:prefix', (ctx) => {
     requirePrivateToken(services, ctx.req);
-    sendJson(ctx.res, 200, { deleted: services.tokens.deleteByPrefix(ctx.params.prefix as string) });
+    sendJson(ctx.res, 200, { deleted: services.tokens.delete(ctx.params.prefix as string) });
   });
 }

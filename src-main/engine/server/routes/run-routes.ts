@@ -25,11 +25,11 @@ const PRIVATE_BASE = '/server/v1/realtime/:client/api/v1/run/udf';
 export function registerRunRoutes(router: Router, services: ServerServices): void {
   const cors = { cors: true };
   for (const base of SHARED_BASES) {
+    router.add('GET', `${base}/run`, (ctx) => runShared(services, ctx, null), cors);
     router.add('GET', `${base}/run/file`, (ctx) => runShared(services, ctx, null), cors);
     router.add('GET', `${base}/run/tiles/tilejson.json`, (ctx) => sendTileJson(ctx, sharedUdf(services, ctx.params.token as string)), cors);
     router.add('GET', `${base}/run/tiles/:z/:x/:y`, (ctx) => runShared(services, ctx, tileOf(ctx)), cors);
   }
-  router.add('GET', '/:token/run', (ctx) => runShared(services, ctx, null), cors);
 
   const saved = `${PRIVATE_BASE}/saved/:owner/:name`;
   router.add('GET', saved, (ctx) => runSaved(services, ctx, null));
