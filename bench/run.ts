@@ -15,6 +15,7 @@ import { benchEngineOverhead } from './engine-overhead.bench.js';
 import { benchFusedCache } from './fused-cache.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchMvt } from './mvt.bench.js';
+import { benchOfficialClient } from './official-client.bench.js';
 import { benchRemoteProxy } from './remote-proxy.bench.js';
 import { benchSubmit } from './submit.bench.js';
 import { benchWindowRefresh } from './window-refresh.bench.js';
@@ -30,6 +31,7 @@ try {
   await benchFusedCache(env);
   await benchSubmit(env, home);
   await benchRemoteProxy(env, home);
+  await benchOfficialClient(env, home);
   await benchCluster(env, home);
   await benchWindowRefresh(env);
 } finally {

@@ -1,7 +1,8 @@
 """Runs the conformance flows (test/conformance) with the official `fused` client from PyPI.
 
 Builds a venv beside the runtime from test/conformance/requirements.txt (again only when that file
-changes), then runs pytest there against a real `udf-studio serve`. Arguments go to pytest.
+changes), then runs pytest there against a real `udf-studio serve`. Arguments go to pytest; `--venv-only`
+builds the venv and prints its interpreter instead (the benchmarks use it).
 
 Run it as `udf-studio python scripts/conformance.py`, so that `sys.prefix` is the runtime.
 """
@@ -47,6 +48,9 @@ def ensure_venv(venv: Path) -> Path:
 def main(argv: list[str]) -> int:
     runtime = Path(sys.prefix)
     python = ensure_venv(runtime.parent / "conformance")
+    if argv == ["--venv-only"]:
+        print(python)
+        return 0
     env = {**os.environ, "UDF_STUDIO_RUNTIME": str(runtime)}
     # The venv's own packages only: the runtime's path file must not leak its `fused` in.
     env.pop("PYTHONPATH", None)
