@@ -120,6 +120,8 @@ export class Workspace {
 
   /** The collection folders named `name` (folders with collection.json), in workspace order. */
   collectionDirs(name: string): string[] {
+    // A name from a URL must stay a folder name: no separators, no `..`.
+    if (/[\\/\0]/.test(name) || name === '.' || name === '..' || !name) return [];
     return this.folders.map((workspace) => join(workspace, name)).filter((dir) => existsSync(join(dir, 'collection.json')));
   }
 }
