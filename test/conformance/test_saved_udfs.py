@@ -104,6 +104,17 @@ def test_an_unknown_name_or_id_is_a_sentence(fused: ModuleType) -> None:
         fused.load(str(uuid.uuid4()))
 
 
+def test_get_udfs_lists_the_workspace_by_collection(fused: ModuleType) -> None:
+    udfs = fused.api.get_udfs()
+    assert udfs["default/Greeting_Table"].metadata["fused:id"] == (
+        fused.load("Greeting_Table").metadata["fused:id"]
+    )
+    assert udfs["Team_Tools/Team_Greeting"].collection_name == "Team_Tools"
+    # The client pages by `skip` and `limit` and stops at a short page.
+    assert len(fused.api.get_udfs(n=2)) == 2
+    assert len(fused.api.get_udfs(whose="team")) == len(udfs)
+
+
 # The runs below are code runs (`POST .../run/udf/start`, then polling `.../run/udf/get/{id}`).
 
 
