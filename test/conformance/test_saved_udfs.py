@@ -132,3 +132,8 @@ def test_run_by_name(fused: ModuleType, me: dict[str, Any]) -> None:
     df = fused.run("Greeting_Table", name="Alan", n=1)
     assert list(df["greeting"]) == ["Hello, Alan!"]
     assert fused.run(f"{me['email']}/Team_Greeting", name="you") == "Hi from the collection, you"
+
+
+def test_run_async_by_name(fused: ModuleType) -> None:
+    df = asyncio.run(fused.run_async("Greeting_Table", name="Edsger", n=1))
+    assert list(df["greeting"]) == ["Hello, Edsger!"]
