@@ -22,6 +22,7 @@ export interface SavedUdfStore {
   readonly udfIds: UdfIds;
 }
 
+/** A runnable UDF folder and its id (`fused:id`, else the one this engine gave its folder). */
 export interface SavedUdf {
   id: string;
   udf: WorkspaceUdf;
@@ -68,6 +69,7 @@ export function collectionOf(udf: WorkspaceUdf): string {
   return udf.collection ?? DEFAULT_COLLECTION;
 }
 
+/** The record the storage and lookup routes answer, which the official client loads a UDF from. */
 export function udfRecord(saved: SavedUdf): UdfRecord {
   const body: UdfBody = udfBodyOf(saved.udf);
   const collection = collectionOf(saved.udf);

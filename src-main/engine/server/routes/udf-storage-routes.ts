@@ -50,12 +50,11 @@ export function registerUdfStorageRoutes(router: Router, services: ServerService
   router.add('POST', `${BASE}/new`, authorised(async (ctx) => {
     const request = await readJsonBody(ctx.req);
     const body = parseUdfBody(request.udf_body, 'UDF_ERR_BAD_REQUEST');
-    checkClientFields(request);
+    const { collection } = clientFields(request);
     const slug = request.slug === undefined || request.slug === null ? body.name : request.slug;
     if (typeof slug !== 'string' || !UDF_NAME_PATTERN.test(slug)) throw udfError('UDF_ERR_BAD_REQUEST', '"slug" must be a UDF name: a letter or _, then letters, digits, _ or - (at most 100)');
     const id = request.id === undefined || request.id === null ? randomUUID() : request.id;
     if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw udfError('UDF_ERR_BAD_REQUEST', '"id" must be 1 to 200 letters, digits or : _ . -');
-    const collection = (request.collection_id as string | null | undefined) ?? DEFAULT_COLLECTION;
     const parent = folderForCollection(engine().workspace, collection);
     const stored = listSaved(engine());
     const sameId = stored.find((entry) => entry.id === id);
@@ -70,7 +69,7 @@ export function registerUdfStorageRoutes(router: Router, services: ServerService
   router.add('POST', `${BASE}/by-id/:id`, authorised(async (ctx) => {
     const request = await readJsonBody(ctx.req);
     const body = parseUdfBody(request.udf_body, 'UDF_ERR_BAD_REQUEST');
-    checkClientFields(request);
+    clientFields(request);
     const id = ctx.params.id as string;
     const current = savedById(engine(), id).udf;
     if (request.base_hash !== undefined && request.base_hash !== null) {
@@ -91,10 +90,11 @@ export function registerUdfStorageRoutes(router: Router, services: ServerService
 }
 
 /**
- * The official client's save fields (`SaveUdfRequest`): checked, then `udf_type` (the metadata
- * already says whether a UDF is an app) and the public flags (nothing here is public) change nothing.
+ * The official client's save fields (`SaveUdfRequest`), checked. Only the collection matters (for a
+ * new UDF): `udf_type` changes nothing (the metadata already says whether a UDF is an app), nor do
+ * the public flags (nothing here is public).
  */
-function checkClientFields(request: Record<string, unknown>): void {
+function clientFields(request: Record<string, unknown>): { collection: string } {
   const { udf_type: type, collection_id: collection } = request;
   if (type !== undefined && type !== null && (typeof type !== 'string' || !UDF_TYPES.has(type))) throw udfError('UDF_ERR_BAD_REQUEST', '"udf_type" must be "auto", "udf" or "app"');
   for (const flag of ['allow_public_read', 'allow_public_list']) {
@@ -104,6 +104,7 @@ function checkClientFields(request: Record<string, unknown>): void {
   if (collection !== undefined && collection !== null && (typeof collection !== 'string' || !UDF_NAME_PATTERN.test(collection))) {
     throw udfError('UDF_ERR_BAD_REQUEST', '"collection_id" must be a collection\'s id (its folder name) or null');
   }
+  return { collection: typeof collection === 'string' ? collection : DEFAULT_COLLECTION };
 }
 
 /**
