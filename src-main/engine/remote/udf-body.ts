@@ -12,14 +12,17 @@ import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from
 import { basename, join } from 'node:path';
 import { udfError } from '../../../src-shared/errors.js';
 import { canonicalJson } from '../cache/cache-key.js';
-import { asObject, type UdfFolder } from '../workspace/udf-folder.js';
+import { asObject, defaultEntrypoint, type UdfFolder } from '../workspace/udf-folder.js';
 
 /** A UDF's name: a folder name, a Python file name and a URL segment. */
 export const UDF_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,99}$/;
 const MODULE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const README_NAMES = ['README.MD', 'README.md', 'readme.md', 'Readme.md'];
-/** Keys of the udf object that describe files on disk, rebuilt when a folder is written. */
-const FILE_KEYS = new Set(['source', 'headers', 'code']);
+/**
+ * Keys of the udf object that describe files on disk (rebuilt when a folder is written), and the
+ * official client's collection fields (where the folder sits says that, not meta.json).
+ */
+const FILE_KEYS = new Set(['source', 'headers', 'code', 'collection_id', 'collection_name']);
 
 export interface UdfBodyHeader {
   module_name: string;
@@ -47,7 +50,7 @@ export function udfBodyOf(udf: UdfFolder): UdfBody {
     ...extras,
     type: typeof extras.type === 'string' ? extras.type : 'geopandas_v2',
     name: udf.name,
-    entrypoint: udf.source.entrypoint ?? 'udf',
+    entrypoint: udf.source.entrypoint ?? defaultEntrypoint(udf.source.code),
     parameters: asObject(extras.parameters) ?? {},
     metadata: udf.source.metadata,
     code: udf.source.code,
@@ -85,10 +88,11 @@ export function parseUdfBody(raw: unknown, code: 'UDF_ERR_BAD_REQUEST' | 'UDF_ER
     return { module_name: header.module_name, source_code: source };
   });
   if (new Set(checkedHeaders.map((h) => h.module_name)).size !== checkedHeaders.length) throw udfError(code, 'udf_body.headers names a module twice');
-  if (body.metadata !== undefined && !asObject(body.metadata)) throw udfError(code, 'udf_body.metadata must be an object');
-  if (body.parameters !== undefined && !asObject(body.parameters)) throw udfError(code, 'udf_body.parameters must be an object');
+  // The official client sends `"metadata": null` for a UDF that has none yet.
+  if (body.metadata !== undefined && body.metadata !== null && !asObject(body.metadata)) throw udfError(code, 'udf_body.metadata must be an object or null');
+  if (body.parameters !== undefined && body.parameters !== null && !asObject(body.parameters)) throw udfError(code, 'udf_body.parameters must be an object or null');
   if (body.readme !== undefined && body.readme !== null && typeof body.readme !== 'string') throw udfError(code, 'udf_body.readme must be text or null');
-  const entrypoint = typeof body.entrypoint === 'string' && MODULE_PATTERN.test(body.entrypoint) ? body.entrypoint : 'udf';
+  const entrypoint = typeof body.entrypoint === 'string' && MODULE_PATTERN.test(body.entrypoint) ? body.entrypoint : defaultEntrypoint(body.code);
   return {
     ...Object.fromEntries(Object.entries(body).filter(([key]) => !FILE_KEYS.has(key))),
     type: typeof body.type === 'string' ? body.type : 'geopandas_v2',

@@ -24,6 +24,8 @@ import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
 import { registerRuntimeRoutes } from './routes/runtime-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
+import { registerCollectionRoutes } from './routes/collection-routes.js';
+import { registerUdfLookupRoutes } from './routes/udf-lookup-routes.js';
 import { registerUdfStorageRoutes } from './routes/udf-storage-routes.js';
 import { registerWindowRoutes } from './routes/window-routes.js';
 import { requirePrivateToken, type ServerServices } from './services.js';
@@ -54,6 +56,8 @@ export function buildRouter(services: ServerServices): Router {
   registerRuntimeRoutes(router, services);
   registerJobRoutes(router, services);
   registerUdfStorageRoutes(router, services);
+  registerUdfLookupRoutes(router, services);
+  registerCollectionRoutes(router, services);
   registerRemoteRoutes(router, services);
   registerClusterRoutes(router, services);
   registerRunRoutes(router, services);

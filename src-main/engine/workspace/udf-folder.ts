@@ -73,6 +73,15 @@ export function readUdfFile(filePath: string): UdfFolder {
   };
 }
 
+/**
+ * The function a UDF's code runs when nothing names one: the first top-level function decorated
+ * with `@fused.udf` (or `@udf`), else `udf`, as the runtime picks it. Fused's Udf JSON needs the name.
+ */
+export function defaultEntrypoint(code: string): string {
+  const decorated = /^@(?:fused\.)?udf\b[^\n]*\n(?:@[^\n]*\n|[ \t)][^\n]*\n)*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)/m.exec(code);
+  return decorated?.[1] ?? 'udf';
+}
+
 /** Builds a {@link UdfSource}, computing the key from everything that changes what runs. */
 export function makeSource(fields: Omit<UdfSource, 'key'>): UdfSource {
   const hash = createHash('sha256');

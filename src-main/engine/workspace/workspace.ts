@@ -15,6 +15,9 @@ export type WorkspaceEntry = FolderEntry & {
   collection: string | null;
 };
 
+/** A runnable UDF folder as listed, with where it sits. */
+export type WorkspaceUdf = UdfFolder & { workspace: string; collection: string | null };
+
 /**
  * The list of workspace folders and lookups over them. It reads the disk on every call, unless a
  * {@link WorkspaceWatcher} keeps a snapshot fresh (`refresh`), as the server does.
@@ -88,7 +91,7 @@ export class Workspace {
   }
 
   /** Finds a UDF by name only (folder name or the UDF's own name), never as a path. */
-  resolveName(name: string): UdfFolder {
+  resolveName(name: string): WorkspaceUdf {
     const known = this.snapshot?.byName.get(name);
     if (known) return runnable(known);
     const matches = this.list().filter((entry) => basename(entry.dir) === name || entry.name === name);
@@ -98,7 +101,28 @@ export class Workspace {
       const hint = near.length > 0 ? `; did you mean ${near.slice(0, 3).join(', ')}?` : known.length > 0 ? `; known UDFs: ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''}` : '';
       throw udfError('UDF_ERR_NOT_FOUND', `no UDF named "${name}" in ${this.folders.join(', ') || 'the workspace'}${hint}`);
     }
-    return runnable(matches[0] as FolderEntry);
+    return runnable(matches[0] as WorkspaceEntry);
+  }
+
+  /**
+   * Finds a UDF by name among the members of the collection folders named `collection` (in any
+   * workspace folder): by folder name first, then by the UDF's own name.
+   */
+  resolveInCollection(name: string, collection: string): WorkspaceUdf {
+    const members = this.list().filter((entry) => entry.collection === collection);
+    const found = members.find((entry) => basename(entry.dir) === name) ?? members.find((entry) => entry.name === name);
+    if (!found) {
+      const where = this.collectionDirs(collection).length > 0 ? `in the collection "${collection}"` : `because there is no collection "${collection}" (a folder with collection.json) in ${this.folders.join(', ')}`;
+      throw udfError('UDF_ERR_NOT_FOUND', `no UDF named "${name}" ${where}`);
+    }
+    return runnable(found);
+  }
+
+  /** The collection folders named `name` (folders with collection.json), in workspace order. */
+  collectionDirs(name: string): string[] {
+    // A name from a URL must stay a folder name: no separators, no `..`.
+    if (/[\\/\0]/.test(name) || name === '.' || name === '..' || !name) return [];
+    return this.folders.map((workspace) => join(workspace, name)).filter((dir) => existsSync(join(dir, 'collection.json')));
   }
 }
 
@@ -113,8 +137,8 @@ function uniqueFolders(folders: readonly string[]): string[] {
   return [...new Set(folders.map((folder) => resolve(folder)))];
 }
 
-function runnable(entry: FolderEntry): UdfFolder {
-  if (entry.kind === 'udf') return entry;
+function runnable<E extends FolderEntry>(entry: E): E & UdfFolder {
+  if (entry.kind === 'udf') return entry as E & UdfFolder;
   if (entry.kind === 'node-template') throw udfError('UDF_ERR_NODE_TEMPLATE', `${entry.dir} is a node template (notes or a widget), not a runnable UDF`);
   throw udfError(entry.error.code, entry.error.message, entry.error.file ? { file: entry.error.file, ...(entry.error.line ? { line: entry.error.line } : {}) } : {});
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readUdfFolder, type FolderEntry } from '../../../src-main/engine/workspace/udf-folder.js';
+import { defaultEntrypoint, readUdfFolder, type FolderEntry } from '../../../src-main/engine/workspace/udf-folder.js';
 import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
 
 const CODE = '@fused.udf\ndef udf(name: str = "x"):\n    return name\n';
@@ -87,5 +87,18 @@ describe('reading a UDF folder', () => {
     expect(entry.error.message).toMatch(message);
     expect(entry.error.file).toBeTruthy();
     expect(entry.error.line).toBe(line);
+  });
+});
+
+describe('the entry point nobody names', () => {
+  it('is the first @fused.udf function, as the runtime picks it, else udf', () => {
+    expect(defaultEntrypoint(CODE)).toBe('udf');
+    expect(defaultEntrypoint('import fused\n\ndef helper():\n    pass\n\n@fused.udf\ndef greet(a: int = 1):\n    return a\n')).toBe('greet');
+    expect(defaultEntrypoint('@fused.udf(\n    cache_max_age="1h",\n)\n@other\nasync def later():\n    pass\n')).toBe('later');
+    expect(defaultEntrypoint('from fused import udf\n\n@udf\ndef plain():\n    pass\n')).toBe('plain');
+    // Indented (nested) definitions and look-alike decorators are not entry points.
+    expect(defaultEntrypoint('class A:\n    @fused.udf\n    def inner(self):\n        pass\n')).toBe('udf');
+    expect(defaultEntrypoint('@fused.udfx\ndef nope():\n    pass\n')).toBe('udf');
+    expect(defaultEntrypoint('')).toBe('udf');
   });
 });

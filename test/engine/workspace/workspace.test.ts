@@ -60,6 +60,19 @@ describe('workspace', () => {
     expect(errorOf(() => ws.resolve('  ')).code).toBe('UDF_ERR_USAGE');
   });
 
+  it('finds a UDF within one collection folder, and says when the collection does not exist', () => {
+    const ws = new Workspace([join(home.root, 'ws')]);
+    const beta = ws.resolveInCollection('Beta', 'Group');
+    expect([beta.name, beta.collection]).toEqual(['Beta', 'Group']);
+    expect(ws.resolveName('Alpha').collection).toBeNull();
+    expect(errorOf(() => ws.resolveInCollection('Alpha', 'Group')).message).toBe('no UDF named "Alpha" in the collection "Group"');
+    expect(errorOf(() => ws.resolveInCollection('Beta', 'Nope')).message).toMatch(/no UDF named "Beta" because there is no collection "Nope"/);
+    expect(ws.collectionDirs('Group')).toEqual([join(home.root, 'ws', 'Group')]);
+    // A folder without collection.json is no collection, whatever it holds.
+    expect(ws.collectionDirs('Alpha')).toEqual([]);
+    for (const outside of ['..', '.', '', '../ws/Group', 'Group/', 'a\\..\\Group']) expect(ws.collectionDirs(outside), outside).toEqual([]);
+  });
+
   it('seeds a new workspace with the examples once', () => {
     const target = join(home.root, 'seeded');
     expect(seedWorkspace(target, resourcePaths().exampleUdfs)).toBe(true);
