@@ -25,6 +25,12 @@ const SWEEP_MS = 15_000;
 /** How a run ended: its result, or what the engine threw (a bad parameter, the engine closing). */
 export type RunEnd = { result: EngineResult } | { error: unknown };
 
+export interface PendingRunsOptions {
+  now?: () => number;
+  maxFinished?: number;
+  maxFinishedBytes?: number;
+}
+
 interface Entry {
   readonly done: Promise<RunEnd>;
   end: RunEnd | null;
@@ -38,8 +44,14 @@ export class PendingRuns {
   private readonly finished = new Map<string, Entry>();
   private finishedBytes = 0;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly now: () => number;
+  private readonly maxFinished: number;
+  private readonly maxFinishedBytes: number;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(options: PendingRunsOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxFinished = options.maxFinished ?? MAX_FINISHED;
+    this.maxFinishedBytes = options.maxFinishedBytes ?? MAX_FINISHED_BYTES;
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -96,7 +108,7 @@ export class PendingRuns {
     this.finished.set(runId, entry);
     this.finishedBytes += entry.bytes;
     for (const [oldId] of this.finished) {
-      if (this.finished.size <= MAX_FINISHED && this.finishedBytes <= MAX_FINISHED_BYTES) break;
+      if (this.finished.size <= this.maxFinished && this.finishedBytes <= this.maxFinishedBytes) break;
       if (oldId === runId) break;
       this.forget(oldId);
     }
