@@ -40,13 +40,18 @@ def udfs(fused: ModuleType) -> dict[str, Any]:
         raise ValueError(message)
 
     @fused.udf
+    def chatty(tag: str = ""):
+        print("é" * 5000)
+        return tag
+
+    @fused.udf
     def cell(bounds: fused.types.Bounds = None, label: str = "cell"):
         import geopandas as gpd
         import shapely
 
         return gpd.GeoDataFrame({"label": [label]}, geometry=[shapely.box(*bounds)], crs=4326)
 
-    return {"where": where, "fails": fails, "cell": cell}
+    return {"where": where, "fails": fails, "chatty": chatty, "cell": cell}
 
 
 def fresh() -> str:
@@ -109,6 +114,12 @@ def test_an_async_run_longer_than_the_request_timeout_is_polled(
     seconds = 6.0 + uuid.uuid4().int % 1000 / 10_000
     df = asyncio.run(fused.run_async(slow, seconds=seconds))
     assert float(df["slept"][0]) == pytest.approx(seconds)
+
+
+def test_an_async_run_of_a_udf_that_prints_a_lot(fused: ModuleType, udfs: dict[str, Any]) -> None:
+    # The async reader refuses a header field over 12,000 bytes; the output goes in one, clipped.
+    tag = fresh()
+    assert asyncio.run(fused.run_async(udfs["chatty"], tag=tag)) == tag
 
 
 def test_the_udf_output_shows_when_verbose(
