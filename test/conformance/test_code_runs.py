@@ -87,9 +87,7 @@ def test_a_tile_run_comes_back_as_a_geodataframe(fused: ModuleType, udfs: dict[s
     assert 2.2 < west < east < 2.4 and 48.8 < south < north < 48.9
 
 
-def test_a_run_longer_than_the_request_timeout_is_polled(
-    fused: ModuleType, server: Server
-) -> None:
+def test_a_run_longer_than_the_request_timeout_is_polled(fused: ModuleType, server: Server) -> None:
     assert fused.options.request_timeout == 5
     slow = fused.load(str(server.workspace / "Slow_Table" / "Slow_Table.py"))
     started = time.monotonic()

@@ -76,9 +76,7 @@ def test_map_runs_every_item_on_the_server(udfs: dict[str, Any]) -> None:
     assert set(df["where"]) == {ON_SERVER}
 
 
-def test_a_failing_item_is_reported_with_its_error(
-    fused: ModuleType, udfs: dict[str, Any]
-) -> None:
+def test_a_failing_item_is_reported_with_its_error(fused: ModuleType, udfs: dict[str, Any]) -> None:
     pool = fused.submit(udfs["picky"], [1, 2, 3], collect=False, max_retry=0)
     pool.wait()
     assert not pool.all_succeeded()
