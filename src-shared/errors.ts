@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   UDF_ERR_RECURSION: { status: 508, title: 'UDFs call each other too deep (the limit is 5)' },
   UDF_ERR_FETCH: { status: 502, title: 'The UDF could not be fetched from its URL' },
   UDF_ERR_JOB_NOT_FOUND: { status: 404, title: 'No such job' },
+  UDF_ERR_RUN_NOT_FOUND: { status: 404, title: 'No such run (or its answer was already forgotten)' },
   UDF_ERR_WORKER_CRASHED: { status: 422, title: 'The worker running the UDF exited' },
   UDF_ERR_TIMEOUT: { status: 504, title: 'The UDF ran past its time limit' },
   UDF_ERR_MEMORY_LIMIT: { status: 422, title: 'The UDF went over the memory limit' },

@@ -82,7 +82,7 @@ export class LocalJobClient implements JobClient {
 
   result(id: string, index: number): Promise<Uint8Array> {
     const result = this.engine.jobs.get(id).result(index);
-    if (!('outcome' in result) || !result.outcome.ok) return Promise.reject(new Error(`run ${index} has no result`));
+    if (!result?.outcome.ok) return Promise.reject(new Error(`run ${index} has no result`));
     return Promise.resolve(result.outcome.body);
   }
 

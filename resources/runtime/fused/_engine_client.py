@@ -37,7 +37,7 @@ from ._errors import (
     UdfRuntimeError,
     UdfTileError,
 )
-from ._nesting import RECURSION_HEADER, child_depth, in_run
+from ._nesting import RECURSION_HEADER, in_run, recursion_header
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -523,7 +523,7 @@ def request(
         if body is not None:
             headers["Content-Type"] = "application/json"
         if in_run():
-            headers[RECURSION_HEADER] = str(child_depth())
+            headers[RECURSION_HEADER] = recursion_header()
         try:
             connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()

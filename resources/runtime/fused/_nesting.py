@@ -3,7 +3,7 @@
 The engine sends each run's depth to the worker, which sets it for the thread running the UDF;
 calls the UDF makes (to the engine, or in this process) carry one more, and a call past
 `MAX_DEPTH` fails at once instead of recursing without end. Over HTTP the depth travels in the
-`Fused-Recursion` header, as on Fused's hosted engine.
+`Fused-Recursion` header counted as Fused counts it, from 1 for a top-level call.
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ def child_depth() -> int:
             code=UDF_ERR_RECURSION,
         )
     return depth
+
+
+def recursion_header() -> str:
+    """The `Fused-Recursion` value of a call made from here: Fused counts levels from 1, so one
+    more than the depth the call's run has (the official client's top level sends 1)."""
+    return str(child_depth() + 1)
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from ._engine_client import (
     run_query,
 )
 from ._errors import EngineUnavailableError
-from ._nesting import RECURSION_HEADER, child_depth, in_run
+from ._nesting import RECURSION_HEADER, in_run, recursion_header
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -237,7 +237,7 @@ def _send(remote: Remote, method: str, target: str, body: bytes | None) -> Respo
             connection.sock.settimeout(RUN_TIMEOUT_S)
         headers = {"Authorization": f"Bearer {remote.token}", "Accept-Encoding": "identity"}
         if in_run():  # a UDF calling a UDF: the remote counts the nesting too
-            headers[RECURSION_HEADER] = str(child_depth())
+            headers[RECURSION_HEADER] = recursion_header()
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:

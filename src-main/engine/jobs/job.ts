@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorCode, ErrorData } from '../../../src-shared/errors.js';
+import type { Format } from '../../../src-shared/formats.js';
 import type { JobDetail, JobRun, JobRunStatus, JobStatus, JobSummary } from '../../../src-shared/jobs.js';
 import type { RunSuccess } from '../../../src-shared/udf.js';
 import type { EngineResult, EngineRun } from '../engine.js';
@@ -28,6 +29,14 @@ export interface JobSpec {
   params?: Record<string, unknown>;
   maxWorkers: number;
   maxRetry: number;
+  /** Set for a job started as one of Fused's batch jobs (`POST /server/v1/run`). */
+  batch?: BatchInfo;
+}
+
+/** What a batch job's client named it and the instance type it asked for (no meaning locally). */
+export interface BatchInfo {
+  name: string;
+  instanceType: string | null;
 }
 
 /** A finished run's result, without its bytes (those are in the job's folder). */
@@ -38,6 +47,20 @@ interface RunState extends JobRun {
   stdout: string;
   stderr: string;
   result: StoredResult | null;
+  /** When the run reached its final status (ms since the epoch). */
+  endedAt: number | null;
+}
+
+/** A run that has ended, as a log tells it. */
+export interface EndedRun {
+  index: number;
+  status: JobRunStatus;
+  endedAt: number;
+  /** The result's format when the run succeeded. */
+  format: Format | null;
+  stdout: string;
+  stderr: string;
+  error: ErrorData | null;
 }
 
 export type RunFunction = (run: EngineRun) => Promise<EngineResult>;
@@ -63,12 +86,16 @@ export class Job {
     mkdirSync(folder, { recursive: true });
     this.runs = spec.argList.map((args, index) => ({
       index, args, status: 'pending', attempts: 0, durationMs: null, cache: null, format: null, error: null,
-      controller: null, stdout: '', stderr: '', result: null,
+      controller: null, stdout: '', stderr: '', result: null, endedAt: null,
     }));
   }
 
   get udfName(): string {
     return this.spec.base.udf.name;
+  }
+
+  get batch(): BatchInfo | null {
+    return this.spec.batch ?? null;
   }
 
   /** Starts runs up to the job's concurrency; call once after creating the job. */
@@ -84,11 +111,11 @@ export class Job {
     for (const [run, timer] of this.retries) {
       clearTimeout(timer);
       this.running -= 1;
-      run.status = 'cancelled';
+      this.end(run, 'cancelled');
     }
     this.retries.clear();
     for (const run of this.runs) {
-      if (run.status === 'pending') run.status = 'cancelled';
+      if (run.status === 'pending') this.end(run, 'cancelled');
       else if (run.status === 'running') run.controller?.abort();
     }
     this.finishIfDone();
@@ -113,13 +140,25 @@ export class Job {
     };
   }
 
-  /** A finished run's outcome, for the result route; null while it has not succeeded. */
-  result(index: number): EngineResult | { run: JobRun; stdout: string; stderr: string } {
+  /**
+   * A run's result once it has ended: its bytes, or its failure (a run cancelled before it
+   * started fails with UDF_ERR_CANCELLED); null while it is pending or running.
+   */
+  result(index: number): EngineResult | null {
     const run = this.runs[index];
     if (!run) throw new RangeError(`the job has runs 0 to ${this.runs.length - 1}`);
-    if (run.status !== 'succeeded' || !run.result) return { run, stdout: run.stdout, stderr: run.stderr };
-    const { etag, cache, ...meta } = run.result;
-    return { outcome: { ...meta, body: readFileSync(join(this.folder, String(index))) }, cache, etag };
+    if (run.status === 'pending' || run.status === 'running') return null;
+    if (run.status === 'succeeded' && run.result) {
+      const { etag, cache, ...meta } = run.result;
+      return { outcome: { ...meta, body: readFileSync(join(this.folder, String(index))) }, cache, etag };
+    }
+    const error = run.error ?? { code: 'UDF_ERR_CANCELLED', message: 'the run was cancelled before it started' };
+    return { outcome: { ok: false, error, stdout: run.stdout, stderr: run.stderr, durationMs: run.durationMs ?? 0 }, cache: 'off', etag: null };
+  }
+
+  /** The runs that have ended, in the order of the argument list. */
+  endedRuns(): EndedRun[] {
+    return this.runs.flatMap(({ index, status, endedAt, format, stdout, stderr, error }) => (endedAt === null ? [] : [{ index, status, endedAt, format, stdout, stderr, error }]));
   }
 
   private status(counts: Record<JobRunStatus, number>): JobStatus {
@@ -164,19 +203,19 @@ export class Job {
       run.result = { ...meta, etag: result.etag, cache: result.cache };
       run.cache = result.cache;
       run.format = outcome.format;
-      run.status = 'succeeded';
       run.error = null;
+      this.end(run, 'succeeded');
     } else {
       const error = outcome && !outcome.ok ? outcome.error : (thrown as ErrorData);
       run.error = error;
       if (this.cancelled || error.code === 'UDF_ERR_CANCELLED') {
-        run.status = 'cancelled';
+        this.end(run, 'cancelled');
       } else if (RETRYABLE.has(error.code) && run.attempts <= this.spec.maxRetry) {
         this.retryLater(run);
         this.changed();
         return;
       } else {
-        run.status = 'failed';
+        this.end(run, 'failed');
         if (ENDS_THE_JOB.has(error.code)) this.failPending(error);
       }
     }
@@ -186,8 +225,8 @@ export class Job {
 
   private failPending(error: ErrorData): void {
     for (const pending of this.runs.slice(this.next)) {
-      pending.status = 'failed';
       pending.error = error;
+      this.end(pending, 'failed');
     }
     this.next = this.runs.length;
   }
@@ -202,6 +241,11 @@ export class Job {
       this.attempt(run);
     }, RETRY_BASE_MS * 2 ** (run.attempts - 1));
     this.retries.set(run, timer);
+  }
+
+  private end(run: RunState, status: 'succeeded' | 'failed' | 'cancelled'): void {
+    run.status = status;
+    run.endedAt = Date.now();
   }
 
   private finishIfDone(): void {

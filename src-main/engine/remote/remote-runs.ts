@@ -62,7 +62,8 @@ export async function runOnRemote(client: RemoteClient, run: RemoteRun): Promise
 /** The method, path and body for a run. */
 export function remoteRequest(run: RemoteRun): { method: 'GET' | 'POST'; path: string; body?: unknown; timeoutMs: number; headers?: Record<string, string> } {
   const request = targetRequest(run);
-  return run.depth ? { ...request, headers: { 'fused-recursion': String(run.depth) } } : request;
+  // Fused counts levels from 1 (a top-level call), one more than the depth.
+  return run.depth ? { ...request, headers: { 'fused-recursion': String(run.depth + 1) } } : request;
 }
 
 function targetRequest(run: RemoteRun): { method: 'GET' | 'POST'; path: string; body?: unknown; timeoutMs: number } {

@@ -27,6 +27,7 @@ import { TokenStore } from '../tokens/token-store.js';
 import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
 import { createAppServices } from './app-services.js';
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from './http-server.js';
+import { PendingRuns } from './pending-runs.js';
 import type { RuntimeControl, ServerServices } from './services.js';
 import { SESSION_PATH, SessionStore } from './session.js';
 
@@ -81,6 +82,7 @@ interface OpenEngine {
   watcher: WorkspaceWatcher;
   tokens: TokenStore;
   remotes: RemoteEngines;
+  pendingRuns: PendingRuns;
 }
 
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
@@ -136,13 +138,17 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       const changed = app.library.changedUdfs(entries, changedPaths);
       if (changed.length > 0) events.emit({ type: 'workspace', changed });
     });
-    open = { engine, watcher, tokens: new TokenStore(engine.db), remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache, events) };
+    open = {
+      engine, watcher, tokens: new TokenStore(engine.db), pendingRuns: new PendingRuns(),
+      remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache, events),
+    };
   };
   const closeEngine = async (): Promise<void> => {
     const current = open;
     open = null;
     if (!current) return;
     current.remotes.close();
+    current.pendingRuns.close();
     await current.watcher.close();
     await current.engine.close();
   };
@@ -199,6 +205,9 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       },
       get remotes() {
         return ready().remotes;
+      },
+      get pendingRuns() {
+        return ready().pendingRuns;
       },
       events,
       runtime,

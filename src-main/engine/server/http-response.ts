@@ -14,6 +14,12 @@ const gzipAsync = promisify(gzip);
 
 /** Characters of stdout/stderr carried in the metadata header; clients cap header sizes near 16 KiB. */
 const METADATA_TEXT_LIMIT = 4_000;
+/**
+ * Bytes of the whole metadata header: the official client's async reader (aiohttp, used by
+ * `fused.run_async` and `udf.map`) refuses a header field over 12,000 bytes, and escaped non-ASCII
+ * text takes six bytes a character.
+ */
+export const METADATA_HEADER_LIMIT = 8_000;
 /** Bodies smaller than this are not worth compressing. */
 const GZIP_MIN_BYTES = 1_024;
 const COMPRESSIBLE = /^(application\/(json|geo\+json|xml|vnd\.mapbox-vector-tile|x-protobuf)|text\/)/;
@@ -63,16 +69,24 @@ export function fusedMetadata(outcome: RunOutcome): string {
   return buildMetadata(outcome);
 }
 
+/** The metadata with its texts clipped to fewer characters until it fits {@link METADATA_HEADER_LIMIT}. */
 function buildMetadata(outcome: RunOutcome): string {
+  for (let limit = METADATA_TEXT_LIMIT; ; limit = Math.floor(limit / 2)) {
+    const header = metadataHeader(outcome, limit);
+    if (header.length <= METADATA_HEADER_LIMIT || limit < 64) return header;
+  }
+}
+
+function metadataHeader(outcome: RunOutcome, limit: number): string {
   const error = outcome.ok ? null : outcome.error;
   const metadata = {
-    stdout: clip(outcome.stdout),
-    stderr: clip(outcome.stderr),
+    stdout: clip(outcome.stdout, limit),
+    stderr: clip(outcome.stderr, limit),
     has_exception: !outcome.ok,
     exception_class: error?.exceptionClass ?? null,
-    errormsg: error?.message ?? null,
+    errormsg: error ? clip(error.message, limit) : null,
     lineno: error?.line ?? null,
-    exception: error ? `${error.exceptionClass ? `${error.exceptionClass}: ` : ''}${error.message}` : null,
+    exception: error ? clip(`${error.exceptionClass ? `${error.exceptionClass}: ` : ''}${error.message}`, limit) : null,
     error_type: error?.code ?? null,
   };
   return JSON.stringify(metadata).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -143,6 +157,6 @@ function acceptsGzip(req: IncomingMessage): boolean {
   return typeof accept === 'string' && /\bgzip\b/.test(accept);
 }
 
-function clip(text: string): string {
-  return text.length > METADATA_TEXT_LIMIT ? `${text.slice(0, METADATA_TEXT_LIMIT)}… (${text.length - METADATA_TEXT_LIMIT} more characters)` : text;
+function clip(text: string, limit: number): string {
+  return text.length > limit ? `${text.slice(0, limit)}… (${text.length - limit} more characters)` : text;
 }

@@ -1,7 +1,9 @@
 /**
- * The `Fused-Recursion` request header: how deep a run is nested in runs of other UDFs. A UDF's
- * worker sends its own depth + 1 when it calls the engine; past {@link MAX_DEPTH} the call fails,
- * so UDFs that call each other in a loop end with a clear error instead of filling the pool.
+ * The `Fused-Recursion` request header: which level of nested UDF runs a request asks for, counted
+ * as Fused counts it: a call from outside any run sends 1 (the official client's top level), a UDF
+ * run at that level calling another sends 2, and so on. The engine's depth is one less (0 for a
+ * top-level run). Past {@link MAX_DEPTH} the call fails, so UDFs that call each other in a loop end
+ * with a clear error instead of filling the pool.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,13 +11,16 @@ import { udfError } from '../../../src-shared/errors.js';
 
 export const MAX_DEPTH = 5;
 
-/** The request's depth: 0 without the header; a malformed header is a 400, too deep a 508. */
+/**
+ * The request's depth: 0 without the header or with 0 or 1 (a top-level call); a malformed header
+ * is a 400, too deep a 508.
+ */
 export function recursionDepth(req: IncomingMessage): number {
   const header = req.headers['fused-recursion'];
   if (header === undefined) return 0;
   const text = Array.isArray(header) ? header[0] ?? '' : header;
   if (!/^\d{1,3}$/.test(text.trim())) throw udfError('UDF_ERR_BAD_REQUEST', `the Fused-Recursion header must be a whole number, got "${text}"`);
-  const depth = Number(text.trim());
+  const depth = Math.max(0, Number(text.trim()) - 1);
   if (depth > MAX_DEPTH) throw udfError('UDF_ERR_RECURSION', `UDFs call each other ${depth} levels deep; the limit is ${MAX_DEPTH}`);
   return depth;
 }

@@ -2,8 +2,8 @@
  * What the server's routes share: the engine, the token store, the private token, the event bus and
  * the runtime's state.
  *
- * While the runtime is being set up there is no engine yet: `engine`, `watcher`, `tokens` and `remotes`
- * then throw UDF_ERR_RUNTIME_NOT_READY (a 503), so every route that needs them says so by itself.
+ * While the runtime is being set up there is no engine yet: `engine`, `watcher`, `tokens`, `remotes`
+ * and `pendingRuns` then throw UDF_ERR_RUNTIME_NOT_READY (a 503), so every route that needs them says so by itself.
  */
 
 import { udfError } from '../../../src-shared/errors.js';
@@ -18,6 +18,7 @@ import type { TokenStore } from '../tokens/token-store.js';
 import type { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
 import type { IncomingMessage } from 'node:http';
 import type { AppServices } from './app-services.js';
+import type { PendingRuns } from './pending-runs.js';
 import { isSameOriginRequest, type SessionStore } from './session.js';
 
 export interface ServerServices {
@@ -34,6 +35,8 @@ export interface ServerServices {
   account(): LocalAccount;
   /** Remote engines: their settings, the UDFs sent to them, proxied runs. */
   readonly remotes: RemoteEngines;
+  /** Code runs the official client polls for, by its run id. */
+  readonly pendingRuns: PendingRuns;
   /** Accept any Host header (a team server bound beyond loopback, asked for explicitly). */
   allowAnyHost: boolean;
   /** A team server (`serve --host 0.0.0.0`): every route needs a token, `/healthz` too. */

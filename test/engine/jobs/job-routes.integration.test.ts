@@ -154,7 +154,7 @@ describe('submit jobs over HTTP (real workers)', () => {
     }
     const badWait = await request(base, `/api/jobs/${job.id}?since=0&wait=99999999`, { headers: bearer(server) });
     expect(badWait.status).toBe(400);
-    expect((await post('/api/jobs', { udf: 'Square', argList: [1] }, { 'fused-recursion': '6' })).status).toBe(508);
+    expect((await post('/api/jobs', { udf: 'Square', argList: [1] }, { 'fused-recursion': '7' })).status).toBe(508);
     expect((await post('/api/jobs', { udf: 'Square', argList: [1] }, { 'fused-recursion': 'deep' })).status).toBe(400);
   });
 });

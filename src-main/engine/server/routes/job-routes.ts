@@ -64,15 +64,6 @@ async function sendJobResult(services: ServerServices, ctx: RouteContext): Promi
   const total = job.summary().total;
   if (index < 0 || index >= total) throw udfError('UDF_ERR_BAD_REQUEST', `run index must be 0 to ${total - 1}, got "${text}"`);
   const result = job.result(index);
-  if ('outcome' in result) {
-    await sendRunResult(ctx.req, ctx.res, result, { tile: false, headers: ctx.headers });
-    return;
-  }
-  const { run, stdout, stderr } = result;
-  if (!run.error || run.status === 'pending' || run.status === 'running') {
-    throw udfError('UDF_ERR_BAD_REQUEST', `run ${index} has not finished (it is ${run.status})`);
-  }
-  const outcome = { ok: false as const, error: run.error, stdout, stderr, durationMs: run.durationMs ?? 0 };
-  await sendRunResult(ctx.req, ctx.res, { outcome, cache: 'off', etag: null }, { tile: false, headers: ctx.headers });
+  if (!result) throw udfError('UDF_ERR_BAD_REQUEST', `run ${index} has not finished yet`);
+  await sendRunResult(ctx.req, ctx.res, result, { tile: false, headers: ctx.headers });
 }
-

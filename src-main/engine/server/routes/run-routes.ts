@@ -1,18 +1,17 @@
 /**
  * The run routes of Fused's hosted API, answered for local UDFs:
- * shared-token runs (file, tiles, TileJSON, `/{token}.{ext}`), private runs of saved UDFs, and code
- * runs with a `step_config` body.
+ * shared-token runs (file, tiles, TileJSON, `/{token}.{ext}`) and private runs of saved UDFs.
+ * Code runs (a `step_config` body) are in code-run-routes.ts.
  */
 
 import { udfError } from '../../../../src-shared/errors.js';
-import { HTTP_DEFAULTS, parseFormat, parseFormatList, type Format } from '../../../../src-shared/formats.js';
+import { HTTP_DEFAULTS, parseFormat, type Format } from '../../../../src-shared/formats.js';
 import type { Tile } from '../../../../src-shared/tiles.js';
+import type { EngineRun } from '../../engine.js';
 import { remoteCacheId } from '../../remote/remote-engines.js';
 import type { SharedToken } from '../../tokens/token-store.js';
 import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
-import { udfFromStepConfig } from '../../workspace/step-config.js';
 import { sendRunResult } from '../http-response.js';
-import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
 import { abortOnDisconnect, recursionDepth } from '../recursion.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
@@ -20,7 +19,8 @@ import { requirePrivateToken, type ServerServices } from '../services.js';
 import { sendTileJson } from '../tilejson.js';
 
 const SHARED_BASES = ['/server/v1/realtime-shared/:token', '/:token'];
-const PRIVATE_BASE = '/server/v1/realtime/:client/api/v1/run/udf';
+/** The private runs' base: saved UDFs here, code runs in code-run-routes.ts. */
+export const PRIVATE_BASE = '/server/v1/realtime/:client/api/v1/run/udf';
 
 export function registerRunRoutes(router: Router, services: ServerServices): void {
   const cors = { cors: true };
@@ -38,8 +38,6 @@ export function registerRunRoutes(router: Router, services: ServerServices): voi
     sendTileJson(ctx, udfForTileJson(services, ctx.params.name as string));
   });
   router.add('GET', `${saved}/tiles/:z/:x/:y`, (ctx) => runSaved(services, ctx, tileOf(ctx)));
-  router.add('POST', PRIVATE_BASE, (ctx) => runCode(services, ctx, null));
-  router.add('POST', `${PRIVATE_BASE}/tiles/:z/:x/:y`, (ctx) => runCode(services, ctx, tileOf(ctx)));
 }
 
 /** `/{token}.{ext}`: registered last, since it matches any single segment. */
@@ -53,12 +51,12 @@ export function registerTokenFileRoute(router: Router, services: ServerServices)
   }, { cors: true });
 }
 
-interface TileAndFormat {
+export interface TileAndFormat {
   tile: Tile;
   format: Format | null;
 }
 
-function tileOf(ctx: RouteContext): TileAndFormat {
+export function tileOf(ctx: RouteContext): TileAndFormat {
   return parseTilePath(ctx.params.z as string, ctx.params.x as string, ctx.params.y as string);
 }
 
@@ -111,7 +109,7 @@ async function runShared(services: ServerServices, ctx: RouteContext, tile: Tile
     return;
   }
   const { udf } = sharedTokenUdf(services, token.token);
-  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], {}, cacheOverride);
+  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], cacheOverride);
 }
 
 async function runSaved(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
@@ -141,29 +139,32 @@ async function proxyAndSend(
   await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
 
-async function runCode(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
-  requirePrivateToken(services, ctx.req);
-  const body = await readJsonBody(ctx.req);
-  const { udf, parameters } = udfFromStepConfig(body.step_config);
-  const bodyFormats = typeof body.format === 'string' ? parseFormatList(body.format) : [];
-  await runAndSend(services, ctx, udf, tile, bodyFormats, parameters, body.cache === false ? '0' : null);
+/** Runs a UDF for a request and answers its result. */
+async function runAndSend(
+  services: ServerServices, ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, requestFormats: Format[], cacheOverride: string | null = null,
+): Promise<void> {
+  const run = engineRunFor(ctx, udf, tile, requestFormats, {}, cacheOverride);
+  const result = await services.engine.run(run.depth ? { ...run, signal: abortOnDisconnect(ctx.res) } : run);
+  await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
 
-/** Runs a UDF for a request; formats named by the path or body come before the query's. */
-async function runAndSend(
-  services: ServerServices, ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, requestFormats: Format[],
+/**
+ * The run a request asks for: parameters from the body, then the query's; formats named by the
+ * path or body before the query's; the cache setting of the query unless overridden.
+ */
+export function engineRunFor(
+  ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, requestFormats: Format[],
   bodyParameters: Record<string, unknown> = {}, cacheOverride: string | null = null,
-): Promise<void> {
+): EngineRun {
   const query = parseRunQuery(ctx.query, [...(tile?.format ? [tile.format] : []), ...requestFormats]);
   const depth = recursionDepth(ctx.req);
-  const result = await services.engine.run({
+  return {
     udf,
     params: { ...bodyParameters, ...query.params },
     tile: tile?.tile ?? null,
     formats: query.formats,
     defaults: HTTP_DEFAULTS,
     cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
-    ...(depth > 0 ? { depth, signal: abortOnDisconnect(ctx.res) } : {}),
-  });
-  await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
+    ...(depth > 0 ? { depth } : {}),
+  };
 }
