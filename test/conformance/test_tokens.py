@@ -152,8 +152,6 @@ def test_an_unsaved_udf_is_refused_by_the_client_itself(fused: ModuleType) -> No
         Never_Saved.create_access_token()
 
 
-@pytest.mark.xfail(reason="Udf.to_fused needs the UDF-saving flow, not part of the token flow",
-                   raises=HTTPError, strict=False)
 def test_a_udf_saved_with_to_fused_makes_its_own_token(fused: ModuleType) -> None:
     @fused.udf
     def Saved_For_Token(x: int = 1) -> int:
