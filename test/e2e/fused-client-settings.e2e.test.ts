@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+
+let served: ServedWindow;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+
+async function whoami(): Promise<{ email: string; handle: string }> {
+  const response = await fetch(`${served.url}/server/v1/user/self`, { headers: { authorization: `Bearer ${privateToken()}` } });
+  return (await response.json()) as { email: string; handle: string };
+}
+
+beforeAll(async () => {
+  served = await serveWindow();
+  browser = await launchBrowser();
+  ({ context, page } = await openWindow(browser, served));
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.url });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+});
+
+describe('the official fused client in the window\'s settings', () => {
+  it('copies the lines that point the client here, without the token in them', async () => {
+    await page.getByTestId('nav-settings').click();
+    const lines = page.getByTestId('fused-client-setup');
+    await lines.waitFor();
+    const shown = await lines.innerText();
+    expect(shown).toContain(`fused._env("${served.url}")`);
+    expect(shown).toContain(join(served.home.root, 'credentials'));
+    expect(shown).not.toContain(privateToken());
+    await page.getByTestId('copy-fused-client-setup').click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(`${shown.trim()}\n`);
+    await page.getByTestId('settings-fused-client').scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-fused-client');
+  });
+
+  it('names the local account, refusing a malformed email next to the field', async () => {
+    const before = await whoami();
+    expect(await page.getByTestId('account-email').getAttribute('placeholder')).toBe(before.email);
+    await page.getByTestId('account-email').fill('not an email');
+    await page.getByTestId('save-account').click();
+    await expect.poll(() => page.getByTestId('account-error').innerText()).toContain('"email" must be an address');
+    expect(await whoami()).toEqual(before);
+
+    await page.getByTestId('account-email').fill('ada@example.com');
+    await page.getByTestId('account-handle').fill('ada');
+    await page.getByTestId('save-account').click();
+    await expect.poll(() => whoami()).toMatchObject({ email: 'ada@example.com', handle: 'ada' });
+    await expect.poll(() => page.getByTestId('account-error').count()).toBe(0);
+
+    await page.getByTestId('account-email').fill('');
+    await page.getByTestId('account-handle').fill('');
+    await page.getByTestId('save-account').click();
+    await expect.poll(() => whoami()).toMatchObject({ email: before.email, handle: before.handle });
+  });
+});
