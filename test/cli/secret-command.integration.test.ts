@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, runCli, type CliResult } from '../helpers/cli.js';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { makeTestHome, metaJson, type TestHome } from '../helpers/test-home.js';
 
 const VALUE = 'pa55-Word-from-the-test-9931';
 
@@ -164,4 +165,29 @@ describe('udf-studio secret', () => {
     expect(cancelled.screen).not.toContain('half-typed');
     expect(stored()).toEqual({ secrets: { EDITED: 'abcd', TYPED: VALUE } });
   }, 60_000);
+
+  it('a UDF run after "secret set" reads the secret; before, it fails with a KeyError that says how to set it', async () => {
+    const code = [
+      'import hashlib',
+      '',
+      '@fused.udf',
+      'def udf():',
+      '    key = fused.secrets["API_KEY"]',
+      '    return hashlib.sha256(key.encode()).hexdigest()',
+      '',
+    ].join('\n');
+    const folder = home.write({ 'ws/Uses_Secret/meta.json': metaJson('Uses_Secret'), 'ws/Uses_Secret/Uses_Secret.py': code });
+    const target = join(folder, '..');
+
+    const missing = await runCli(['run', target], home.env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("SecretNotFoundError: no secret named 'API_KEY'; set it with: udf-studio secret set API_KEY");
+    expect(missing.stderr).toContain('line 5');
+
+    expect((await secret(['set', 'API_KEY'], VALUE)).code).toBe(0);
+    const seen = await runCli(['run', target], home.env);
+    expect(seen.code, seen.stderr).toBe(0);
+    expect(seen.stdout.toString().trim()).toBe(createHash('sha256').update(VALUE).digest('hex'));
+    expect(seen.stdout.toString() + seen.stderr).not.toContain(VALUE);
+  }, 120_000);
 });
