@@ -12,6 +12,7 @@ import { newCommand } from './cli/new-command.js';
 import { pythonCommand } from './cli/python-command.js';
 import { remoteCommand } from './cli/remote-command.js';
 import { runCommand } from './cli/run-command.js';
+import { secretCommand } from './cli/secret-command.js';
 import { serveCommand } from './cli/serve-command.js';
 import { setupCommand } from './cli/setup-command.js';
 import { submitCommand } from './cli/submit-command.js';
@@ -19,7 +20,7 @@ import { pullCommand, pushCommand } from './cli/sync-commands.js';
 import { tokenCommand } from './cli/token-command.js';
 
 /** Every command, in the order `udf-studio help` lists them. */
-export const COMMANDS: readonly Command[] = [serveCommand, runCommand, submitCommand, tokenCommand, cacheCommand, newCommand, remoteCommand, pushCommand, pullCommand, clusterCommand, connectCommand, doctorCommand, setupCommand, pythonCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, runCommand, submitCommand, tokenCommand, cacheCommand, newCommand, secretCommand, remoteCommand, pushCommand, pullCommand, clusterCommand, connectCommand, doctorCommand, setupCommand, pythonCommand];
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit status. */
 export async function main(argv: string[], io: CliIo): Promise<number> {

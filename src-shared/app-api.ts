@@ -140,6 +140,29 @@ export interface NewRemote {
   token: string;
 }
 
+/** Secret names: what `fused.secrets.NAME` and a URL segment can carry. The same rule as the runtime's `_secret_store.py`. */
+export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+export const SECRET_NAME_RULE = 'a letter or _, then letters, digits, _ or - (at most 128)';
+/** Largest secret value, in bytes of UTF-8. */
+export const MAX_SECRET_VALUE_BYTES = 65_536;
+
+/** `GET /api/secrets`: the names of the home's secrets, sorted; values never leave the engine. */
+export interface SecretsListing {
+  secrets: Array<{ name: string }>;
+}
+
+/** `POST /api/secrets`: the value goes in once and never comes back out. */
+export interface NewSecret {
+  name: string;
+  value: string;
+}
+
+/** The answer to `POST /api/secrets`: whether a secret of that name was replaced. */
+export interface SecretSaved {
+  name: string;
+  replaced: boolean;
+}
+
 /**
  * Where a UDF stands against a remote:
  * - `synced`: the same on both sides

@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   UDF_ERR_CLUSTER_LOST: { status: 502, title: 'The Dask scheduler went away during the job' },
   UDF_ERR_CLUSTER_FAILED: { status: 502, title: 'The cluster could not run the task' },
   UDF_ERR_SETTINGS: { status: 422, title: 'The settings file cannot be read' },
+  UDF_ERR_SECRET_UNKNOWN: { status: 404, title: 'No such secret' },
+  UDF_ERR_SECRETS_FILE: { status: 422, title: 'The secrets file cannot be read' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

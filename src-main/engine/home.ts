@@ -23,6 +23,8 @@ export interface HomePaths {
   remotes: string;
   /** Configured Dask clusters (`udf-studio cluster add`). */
   clusters: string;
+  /** The secrets UDF code reads as `fused.secrets` (mode 0600; `udf-studio secret set`). */
+  secrets: string;
   /** The app's settings: workspace folders, port, editor command. */
   settings: string;
   engineInfo: string;
@@ -45,6 +47,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     credentials: join(base, 'credentials'),
     remotes: join(base, 'remotes.json'),
     clusters: join(base, 'clusters.json'),
+    secrets: join(base, 'secrets.json'),
     settings: join(base, 'settings.json'),
     engineInfo: join(base, 'engine.json'),
     logs: join(base, 'logs'),

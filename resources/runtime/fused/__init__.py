@@ -4,7 +4,8 @@
 `fused.run` runs one, `fused.submit` (and `Udf.map`) runs one over many arguments in parallel,
 `fused.types` has the tile annotations.
 `@fused.cache`, `fused.download` and `fused.file_path` keep data on the shared disk
-(`/mnt/cache` in UDF code); `fused.options` has the settings UDF code reads.
+(`/mnt/cache` in UDF code); `fused.options` has the settings UDF code reads; `fused.secrets` the
+home's secrets (`udf-studio secret set NAME`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ._load import load
 from ._options import options
 from ._results import EncodedResult, encode_result
 from ._run import run
+from ._secrets import secrets, user_secrets
 from ._shared_disk import file_path
 from ._submit import submit
 from ._udf import Udf, udf
@@ -54,7 +56,9 @@ __all__ = [
     "load",
     "options",
     "run",
+    "secrets",
     "submit",
     "types",
     "udf",
+    "user_secrets",
 ]

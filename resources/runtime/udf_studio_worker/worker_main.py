@@ -37,6 +37,7 @@ from fused._errors import (
 )
 from fused._nesting import at_depth
 from fused._results import EncodedResult, encode_result
+from fused._secret_store import mask
 from fused._shared_disk import load_env_file
 from fused._tiles import make_tile
 from fused._udf import Udf
@@ -237,7 +238,7 @@ class Worker:
                 udf = self._cache.udf_for(request.get("udf"))
                 response = describe(udf)
             except UdfRuntimeError as exc:
-                response = {"ok": False, "error": exc.to_data()}
+                response = {"ok": False, "error": _masked(exc.to_data())}
         self._writer.write({"id": request_id, **response})
 
     def _protocol_error(self, request_id: object, message: str) -> None:
@@ -300,9 +301,11 @@ def execute_run(
             if cancellation is not None:
                 cancellation.finished(request_id)
             duration = (time.perf_counter() - started) * 1000.0
+    # A secret the UDF printed or raised is masked before it reaches the engine's answers and logs.
+    stdout, stderr = mask(out.getvalue()), mask(err.getvalue())
     if encoded is None:
-        failure = {"ok": False, "stdout": out.getvalue(), "stderr": err.getvalue()}
-        return {**failure, "durationMs": duration, "error": error}, b""
+        failure = {"ok": False, "stdout": stdout, "stderr": stderr, "durationMs": duration}
+        return {**failure, "error": _masked(error)}, b""
     header = {
         "ok": True,
         "format": encoded.format,
@@ -310,8 +313,8 @@ def execute_run(
         "kind": encoded.kind,
         "empty": encoded.empty,
         "cacheMaxAge": udf.cache_max_age,
-        "stdout": out.getvalue(),
-        "stderr": err.getvalue(),
+        "stdout": stdout,
+        "stderr": stderr,
         "durationMs": duration,
     }
     return header, encoded.payload
@@ -378,6 +381,14 @@ def _unexpected(exc: BaseException, code: str) -> dict[str, Any]:
     return UdfRuntimeError(
         str(exc) or type(exc).__name__, code=code, exception_class=type(exc).__name__
     ).to_data()
+
+
+def _masked(error: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The protocol's error object with stored secret values masked in its texts."""
+    if error is None:
+        return None
+    texts = ("message", "traceback")
+    return {**error, **{key: mask(error[key]) for key in texts if isinstance(error.get(key), str)}}
 
 
 def _is_id(value: object) -> bool:

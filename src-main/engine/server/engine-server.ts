@@ -17,6 +17,7 @@ import { Engine, type EngineOptions } from '../engine.js';
 import { EngineEvents } from '../events/engine-events.js';
 import { homePaths } from '../home.js';
 import { RemoteStore } from '../remote/remote-config.js';
+import { SecretStore } from '../secrets/secret-store.js';
 import { RemoteEngines } from '../remote/remote-engines.js';
 import { resourcePaths } from '../resources.js';
 import { RuntimeSupervisor, type PrepareMode } from '../runtime/runtime-supervisor.js';
@@ -209,6 +210,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       get pendingRuns() {
         return ready().pendingRuns;
       },
+      secrets: new SecretStore(paths.secrets),
       events,
       runtime,
       resources,

@@ -25,6 +25,7 @@ import { registerJobRoutes } from './routes/job-routes.js';
 import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
 import { registerRuntimeRoutes } from './routes/runtime-routes.js';
+import { registerSecretRoutes } from './routes/secret-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
 import { registerCollectionRoutes } from './routes/collection-routes.js';
 import { registerUdfLookupRoutes } from './routes/udf-lookup-routes.js';
@@ -63,6 +64,7 @@ export function buildRouter(services: ServerServices): Router {
   registerCollectionRoutes(router, services);
   registerRemoteRoutes(router, services);
   registerClusterRoutes(router, services);
+  registerSecretRoutes(router, services);
   registerRunRoutes(router, services);
   registerCodeRunRoutes(router, services);
   registerWindowRoutes(router, services);

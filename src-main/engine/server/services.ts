@@ -13,6 +13,7 @@ import type { Engine } from '../engine.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import type { ResourcePaths } from '../resources.js';
 import type { RemoteEngines } from '../remote/remote-engines.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 import { isPrivateToken } from '../tokens/private-token.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import type { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
@@ -37,6 +38,8 @@ export interface ServerServices {
   readonly remotes: RemoteEngines;
   /** Code runs the official client polls for, by its run id. */
   readonly pendingRuns: PendingRuns;
+  /** The home's secrets (a file, so they need no engine: they can be set while the runtime is set up). */
+  readonly secrets: SecretStore;
   /** Accept any Host header (a team server bound beyond loopback, asked for explicitly). */
   allowAnyHost: boolean;
   /** A team server (`serve --host 0.0.0.0`): every route needs a token, `/healthz` too. */

@@ -4,7 +4,8 @@
  */
 
 import type {
-  AppRunRequest, AppSettings, LibraryListing, NewRemote, RemotesListing, RuntimeHealth, SettingsChange, SyncActionResult, SyncListing, UdfDetail, UdfEngineChoice,
+  AppRunRequest, AppSettings, LibraryListing, NewRemote, NewSecret, RemotesListing, RuntimeHealth, SecretSaved, SecretsListing, SettingsChange, SyncActionResult, SyncListing, UdfDetail,
+  UdfEngineChoice,
 } from '../../../src-shared/app-api.js';
 import { RUN_HEADERS } from '../../../src-shared/app-api.js';
 import type { ClusterConfig } from '../../../src-shared/clusters.js';
@@ -105,6 +106,10 @@ export const api = {
   clusters: () => call<{ clusters: ClusterConfig[] }>('GET', '/api/clusters'),
   addCluster: (name: string, address: string) => call<ClusterConfig>('POST', '/api/clusters', { name, address }),
   removeCluster: (name: string) => call<unknown>('DELETE', `/api/clusters/${encode(name)}`),
+  secrets: () => call<SecretsListing>('GET', '/api/secrets'),
+  /** Sends a value once; no call ever returns one. */
+  setSecret: (secret: NewSecret) => call<SecretSaved>('POST', '/api/secrets', secret),
+  removeSecret: (name: string) => call<{ name: string }>('DELETE', `/api/secrets/${encode(name)}`),
   tokens: () => call<SharedTokenInfo[]>('GET', '/server/v1/udf-access-token/self'),
   createToken: (udf: string, cache: boolean) => call<SharedTokenInfo>('POST', '/server/v1/udf-access-token/new', { udf_slug: udf, cache }),
   setToken: (prefix: string, changes: { enabled?: boolean }) => call<SharedTokenInfo>('POST', `/api/tokens/${encode(prefix)}`, changes),

@@ -9,6 +9,7 @@ export type Route =
   | { view: 'tokens' }
   | { view: 'cache' }
   | { view: 'jobs' }
+  | { view: 'secrets' }
   | { view: 'settings' };
 
 export const router = $state<{ route: Route }>({ route: parse(location.hash) });
@@ -28,6 +29,6 @@ export function hashOf(route: Route): string {
 function parse(hash: string): Route {
   const [view, name] = hash.replace(/^#\/?/, '').split('/');
   if (view === 'udf' && name) return { view: 'udf', name: decodeURIComponent(name) };
-  if (view === 'tokens' || view === 'cache' || view === 'jobs' || view === 'settings') return { view };
+  if (view === 'tokens' || view === 'cache' || view === 'jobs' || view === 'secrets' || view === 'settings') return { view };
   return { view: 'home' };
 }

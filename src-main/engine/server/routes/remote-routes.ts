@@ -24,7 +24,7 @@ export function registerRemoteRoutes(router: Router, services: ServerServices): 
   router.add('GET', '/api/remotes', authorised((ctx) => sendJson(ctx.res, 200, { remotes: store().summaries(), engines: services.remotes.bindings() } satisfies RemotesListing)));
 
   router.add('POST', '/api/remotes', authorised(async (ctx) => {
-    const body = await readJsonBody(ctx.req);
+    const body = await readJsonBody(ctx.req, { sensitive: true });
     const { name, url, token } = body;
     if (typeof name !== 'string' || typeof url !== 'string' || typeof token !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', 'the body needs "name", "url" and "token" strings');
     const added = store().add(name, url, token);
