@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from . import api as api
 from . import types
 from ._cache import cache
 from ._download import DownloadError, download
