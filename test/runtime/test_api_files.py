@@ -151,6 +151,7 @@ def test_delete_refuses_the_bucket_the_shared_disk_and_the_home(tmp_path: Path):
         (lambda: fused.api.get("fd://a/../../credentials"), ValueError, "climbs out of the bucket"),
         (lambda: fused.api.list("ftp://host/file"), ValueError, "is not a path it takes"),
         (lambda: fused.api.list(""), ValueError, "needs a path"),
+        (lambda: fused.api.get("file://host/etc/hostname"), ValueError, "not a file URL of this"),
         (lambda: fused.api.list(42), TypeError, "takes a path"),
         (lambda: fused.api.get("gs://bucket/key"), NotLocalError, "cannot reach gs:// paths"),
         (

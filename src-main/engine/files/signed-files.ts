@@ -49,7 +49,7 @@ export function fileToSign(home: FileHome, raw: string): SignedFile {
   if (raw.includes('\0')) throw udfError('UDF_ERR_BAD_REQUEST', 'the path holds a NUL character');
   if (raw.startsWith(BUCKET_SCHEME)) return { kind: 'fd', path: bucketKey(raw.slice(BUCKET_SCHEME.length), raw) };
   let local = raw;
-  if (raw.startsWith('file://')) local = fileURLToPath(raw);
+  if (raw.startsWith('file://')) local = localFileUrl(raw);
   else if (URL_SCHEME.test(raw)) {
     throw udfError('UDF_ERR_BAD_REQUEST', `the engine signs fd:// and local paths, not "${raw.slice(0, 200)}" (fused.api.sign_url presigns s3:// paths itself)`);
   } else if (raw === MOUNT || raw.startsWith(`${MOUNT}/`)) local = join(home.sharedDisk, raw.slice(MOUNT.length));
@@ -138,6 +138,14 @@ export function filesUnder(home: FileHome, folder: SignedFile): SignedFile[] {
   return found.sort().map((path): SignedFile => (folder.kind === 'fd'
     ? { kind: 'fd', path: relative(home.bucket, path).split(sep).join('/') }
     : { kind: 'local', path }));
+}
+
+function localFileUrl(raw: string): string {
+  try {
+    return fileURLToPath(raw);
+  } catch {
+    throw udfError('UDF_ERR_BAD_REQUEST', `"${raw.slice(0, 200)}" is not a file URL of this machine (file:///ABSOLUTE/PATH)`);
+  }
 }
 
 function bucketKey(key: string, raw: string): string {

@@ -79,6 +79,7 @@ describe('signing needs the private token', () => {
       ['relative/file.txt', 'absolute path'],
       ['s3://bucket/key.parquet', 'presigns s3://'],
       ['fd://', 'not the bucket itself'],
+      ['file://elsewhere/etc/hostname', 'not a file URL of this machine'],
     ] as const) {
       const answer = await sign(path);
       expect(answer.status, path).toBe(400);

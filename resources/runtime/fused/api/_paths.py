@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+from urllib.parse import urlsplit
 
 from .._errors import NotLocalError
 from .._shared_disk import BUCKET_PREFIX, bucket, map_path
@@ -77,7 +78,12 @@ def place_of(path: str | os.PathLike[str], what: str) -> Place:
             raise ValueError(f"{what}: {text!r} climbs out of the bucket")
         return LocalPlace(text, bucket() / posixpath.normpath(f"/{key}").lstrip("/"))
     if name == "file":
-        return LocalPlace(text, Path(text[len("file://") :]).absolute())
+        from urllib.request import url2pathname  # here: urllib.request is slow to import
+
+        parts = urlsplit(text)
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"{what}: {text!r} is not a file URL of this machine (file:///PATH)")
+        return LocalPlace(text, Path(url2pathname(parts.path)).absolute())
     if name in CLOUD_SCHEMES:
         raise NotLocalError(
             f"{what} cannot reach {name}:// paths in UDF Studio (Fused reaches them through its "
