@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
 import shutil
 import stat
 from datetime import UTC, datetime
@@ -197,7 +196,7 @@ def _upload_data(source: object, what: str) -> tuple[bytes, str | None]:
 
 def _write_whole(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    temporary = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
     # os.open with 0o666, not mkstemp (0o600): the file gets the permissions the umask gives.
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
