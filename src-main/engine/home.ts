@@ -19,6 +19,8 @@ export interface HomePaths {
   database: string;
   resultCache: string;
   credentials: string;
+  /** The key that signs file URLs (`fused.api.sign_url`), created on first use (mode 0600). */
+  urlSigningKey: string;
   /** Configured remote engines and their tokens (mode 0600). */
   remotes: string;
   /** Configured Dask clusters (`udf-studio cluster add`). */
@@ -45,6 +47,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     database: join(base, 'udf-studio.sqlite'),
     resultCache: join(base, 'cache'),
     credentials: join(base, 'credentials'),
+    urlSigningKey: join(base, 'url-signing-key'),
     remotes: join(base, 'remotes.json'),
     clusters: join(base, 'clusters.json'),
     secrets: join(base, 'secrets.json'),

@@ -10,6 +10,7 @@ home's secrets (`udf-studio secret set NAME`).
 
 from __future__ import annotations
 
+from . import api as api
 from . import types
 from ._cache import cache
 from ._download import DownloadError, download

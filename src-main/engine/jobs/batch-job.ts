@@ -31,7 +31,10 @@ export interface RunResponseBody {
   job_name: string;
   instance_id: string | null;
   instance_type: string | null;
-  /** The instance's state: `running`, then `stopped`. */
+  /**
+   * The instance's state: `running`, then `terminated`, as an ended cloud instance is (the public
+   * `common.get_jobs_status` helper waits for `terminated`).
+   */
   status: string;
   terminal_status: boolean;
   last_heartbeat: string;
@@ -97,7 +100,7 @@ export function runResponse(job: Job): RunResponseBody {
     job_name: job.batch?.name ?? job.udfName,
     instance_id: null,
     instance_type: job.batch?.instanceType ?? null,
-    status: finished ? 'stopped' : 'running',
+    status: finished ? 'terminated' : 'running',
     terminal_status: finished,
     last_heartbeat: finished ? statusDate : new Date().toISOString(),
     job_status: JOB_STATUS[summary.status],

@@ -21,6 +21,7 @@ import { registerBatchJobRoutes } from './routes/batch-job-routes.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerClusterRoutes } from './routes/cluster-routes.js';
 import { registerCodeRunRoutes } from './routes/code-run-routes.js';
+import { registerFileRoutes } from './routes/file-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
@@ -59,6 +60,7 @@ export function buildRouter(services: ServerServices): Router {
   registerRuntimeRoutes(router, services);
   registerJobRoutes(router, services);
   registerBatchJobRoutes(router, services);
+  registerFileRoutes(router, services);
   registerUdfStorageRoutes(router, services);
   registerUdfLookupRoutes(router, services);
   registerCollectionRoutes(router, services);

@@ -1,5 +1,6 @@
 /**
- * A small path router: patterns of literal and `:param` segments, matched segment by segment.
+ * A small path router: patterns of literal and `:param` segments, matched segment by segment, and
+ * an optional last `*param` segment that takes the rest of the path (one segment or more).
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +22,7 @@ export type Handler = (context: RouteContext) => Promise<void> | void;
 
 export interface Route {
   method: Method;
-  /** e.g. `/server/v1/realtime-shared/:token/run/tiles/:z/:x/:y` */
+  /** e.g. `/server/v1/realtime-shared/:token/run/tiles/:z/:x/:y`, `/files/signed/:kind/*path` */
   pattern: string;
   handler: Handler;
   /** Readable from any origin (token URLs used by map pages); other routes send no CORS headers. */
@@ -59,9 +60,9 @@ export class Router {
     throw udfError('UDF_ERR_ROUTE', `no route for ${pathname}`);
   }
 
-  /** Every route as `METHOD /pattern` with `{name}` placeholders (for the docs' contract test). */
+  /** Every route as `METHOD /pattern` with `{name}` (and `{name...}`) placeholders (for the docs' contract test). */
   list(): string[] {
-    return this.routes.map((route) => `${route.method} ${route.pattern.replace(/:([A-Za-z]+)/g, '{$1}')}`);
+    return this.routes.map((route) => `${route.method} ${route.pattern.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\*([A-Za-z]+)/g, '{$1...}')}`);
   }
 
   /** The routes a path matches whatever the method (for CORS preflight). */
@@ -72,12 +73,14 @@ export class Router {
 }
 
 function matchSegments(pattern: string[], path: string[]): Record<string, string> | null {
-  if (pattern.length !== path.length) return null;
+  const rest = pattern.at(-1)?.startsWith('*') === true;
+  if (rest ? path.length < pattern.length : pattern.length !== path.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const expected = pattern[i] as string;
     const actual = path[i] as string;
-    if (expected.startsWith(':')) params[expected.slice(1)] = actual;
+    if (expected.startsWith('*')) params[expected.slice(1)] = path.slice(i).join('/');
+    else if (expected.startsWith(':')) params[expected.slice(1)] = actual;
     else if (expected !== actual) return null;
   }
   return params;

@@ -61,7 +61,7 @@ describe('batch jobs run locally', () => {
     expect(started.status).toBe(200);
     const response = started.json() as RunResponseBody;
     // A short job has ended by the time the start answers.
-    expect(response).toMatchObject({ job_name: 'square', instance_type: 'medium', job_status: 'Done', status: 'stopped', terminal_status: true, finished_job_status: true, total_tasks: 1, finished_tasks: 1 });
+    expect(response).toMatchObject({ job_name: 'square', instance_type: 'medium', job_status: 'Done', status: 'terminated', terminal_status: true, finished_job_status: true, total_tasks: 1, finished_tasks: 1 });
     const jobs = (await request(base, '/api/jobs', { headers: bearer(server) })).json() as { jobs: JobSummary[] };
     expect(jobs.jobs.find((job) => job.id === response.job_id)).toMatchObject({ udf: 'square', status: 'succeeded' });
 

@@ -13,12 +13,12 @@
  *   lives as long as this server.
  */
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { udfError } from '../../../../src-shared/errors.js';
 import { batchJobSpec, jobLogs, parseResultFile, resultFiles, runResponse } from '../../jobs/batch-job.js';
 import type { Job } from '../../jobs/job.js';
 import { wholeNumber } from '../../jobs/job-request.js';
 import { fusedMetadata, sendJson, sendRunResult } from '../http-response.js';
+import { ephemeralSigner } from '../../tokens/url-signature.js';
 import { recursionDepth } from '../recursion.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
@@ -29,7 +29,7 @@ export const START_WAIT_MS = 2_000;
 const RUN_BASE = '/server/v1/run';
 
 export function registerBatchJobRoutes(router: Router, services: ServerServices): void {
-  const signingKey = randomBytes(32);
+  const signer = ephemeralSigner();
   const job = (ctx: RouteContext): Job => {
     requirePrivateToken(services, ctx.req);
     return services.engine.jobs.get(ctx.params.id as string);
@@ -61,15 +61,13 @@ export function registerBatchJobRoutes(router: Router, services: ServerServices)
     const origin = `http://${ctx.req.headers.host ?? `127.0.0.1:${ctx.req.socket.localPort ?? ''}`}`;
     sendJson(ctx.res, 200, resultFiles(listed).map((name) => ({
       name,
-      url: `${origin}${RUN_BASE}/by-id/${encodeURIComponent(listed.id)}/results/${name}?signature=${sign(signingKey, listed.id, name)}`,
+      url: `${origin}${RUN_BASE}/by-id/${encodeURIComponent(listed.id)}/results/${name}?signature=${signer.sign(resultMessage(listed.id, name))}`,
     })));
   });
   router.add('GET', `${RUN_BASE}/by-id/:id/results/:file`, async (ctx) => {
     const id = ctx.params.id as string;
     const name = ctx.params.file as string;
-    const signature = ctx.query.get('signature') ?? '';
-    const expected = sign(signingKey, id, name);
-    if (signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
+    if (!signer.verify(resultMessage(id, name), ctx.query.get('signature') ?? '')) {
       throw udfError('UDF_ERR_AUTH_REQUIRED', 'a result file URL needs the signature its listing gave (GET .../results with the private token lists them)');
     }
     const owner = services.engine.jobs.get(id);
@@ -85,6 +83,6 @@ export function registerBatchJobRoutes(router: Router, services: ServerServices)
   });
 }
 
-function sign(key: Buffer, jobId: string, name: string): string {
-  return createHmac('sha256', key).update(`${jobId}/${name}`).digest('hex').slice(0, 32);
+function resultMessage(jobId: string, name: string): string {
+  return `${jobId}/${name}`;
 }
