@@ -183,7 +183,8 @@ function networkError(where: string, error: NodeJS.ErrnoException): UdfStudioErr
   return udfError(error.code === 'ETIMEDOUT' ? 'UDF_ERR_REMOTE_TIMEOUT' : 'UDF_ERR_REMOTE_UNREACHABLE', `${where} ${text}`);
 }
 
-function parseJson(body: Buffer): unknown {
+/** A body's JSON value, or undefined when it is not JSON. */
+export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
