@@ -97,6 +97,8 @@ export class RemoteClient {
           authorization: `Bearer ${remote.token}`,
           accept: '*/*',
           'accept-encoding': 'identity',
+          // The official client sends it with every request: no HTTP cache between it and the API.
+          'x-fused-cache-disable': 'true',
           ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
           ...request.headers,
         },

@@ -11,9 +11,9 @@
  * - a shared token (`fused.run("fsh_...")`): `GET /server/v1/realtime-shared/{token}/run/file` (or
  *   `/run/tiles/{z}/{x}/{y}`) with the format and parameters in the query.
  *
- * Every run sends `X-Fused-Cache-Disable: true` (no HTTP cache between; the remote's result cache
- * still follows `cache_max_age`, sent in seconds), `Fused-Recursion` (the nesting level, 1 at the
- * top) and `fused_cache_disable_stream=true`. The answer becomes the same {@link RunOutcome} a
+ * Every request sends `X-Fused-Cache-Disable: true` (remote-client.ts: no HTTP cache between; the
+ * remote's result cache still follows `cache_max_age`, sent in seconds); every run sends
+ * `Fused-Recursion` (the nesting level, 1 at the top) and `fused_cache_disable_stream=true`. The answer becomes the same {@link RunOutcome} a
  * local run gives: the bytes and their format, the UDF's stdout and stderr from `x-fused-metadata`,
  * and a UDF's error with its code and line (from the error body, else from the metadata).
  */
@@ -143,9 +143,9 @@ function sharedRunRequest(run: RemoteRun, token: string, deadline: number): { me
   return { method: 'GET', path, headers: runHeaders(run), timeoutMs: remainingMs(deadline) };
 }
 
-/** Headers every run request carries. Fused counts nesting levels from 1 (a top-level call). */
+/** Headers every run request carries (besides the client's own). Fused counts nesting levels from 1 (a top-level call). */
 function runHeaders(run: RemoteRun): Record<string, string> {
-  return { 'x-fused-cache-disable': 'true', 'fused-recursion': String((run.depth ?? 0) + 1) };
+  return { 'fused-recursion': String((run.depth ?? 0) + 1) };
 }
 
 /** A local UDF as the `step_config` of a code run. */
