@@ -216,6 +216,7 @@ class _Hosted(BaseHTTPRequestHandler):
     only in `x-fused-metadata`. `seen` records (method, path, headers) of each request."""
 
     seen: list[tuple[str, str, dict[str, str]]] = []
+    never_done = False
 
     def do_GET(self) -> None:
         self.seen.append((self.command, self.path, dict(self.headers)))
@@ -232,9 +233,10 @@ class _Hosted(BaseHTTPRequestHandler):
             self._json(200, {"email": "ada@example.org"})
         elif path.startswith("/server/v1/realtime/top/api/v1/run/udf/get/"):
             polls = sum(1 for _, seen, _ in self.seen if "/run/udf/get/" in seen)
-            self._json(202, {"status": "running"}) if polls < 3 else self._json(
-                200, {"polled": polls}
-            )
+            if polls < 3 or self.never_done:
+                self._json(202, {"status": "running"})
+            else:
+                self._json(200, {"polled": polls})
         elif path == "/server/v1/realtime-shared/fsh_failing/run/file":
             metadata = {"errormsg": "no data here", "lineno": 4, "exception_class": "KeyError"}
             self._json(422, {"detail": "UDF failed"}, {"x-fused-metadata": json.dumps(metadata)})
@@ -263,6 +265,7 @@ class _Hosted(BaseHTTPRequestHandler):
 @pytest.fixture
 def hosted() -> Iterator[list[tuple[str, str, dict[str, str]]]]:
     _Hosted.seen = []
+    _Hosted.never_done = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hosted)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _configure(
@@ -309,3 +312,16 @@ def test_a_udf_error_in_the_metadata_alone_is_raised_with_its_line(
     assert hosted[-1][1] == (
         "/server/v1/udf/by-user-email/bob@example.org/by-collection/default/by-slug/Gone"
     )
+
+
+def test_a_run_that_never_ends_stops_polling_at_the_time_limit(
+    hosted: list[tuple[str, str, dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+):
+    from fused import _remote_api
+
+    _Hosted.never_done = True
+    monkeypatch.setattr(_remote_api, "RUN_TIMEOUT_S", 1.5)
+    with pytest.raises(
+        EngineUnavailableError, match=r"remote 'H' .* did not finish the run within 1.5 s"
+    ):
+        fused.run(where_am_i, engine="remote")

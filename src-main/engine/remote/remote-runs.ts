@@ -19,7 +19,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { udfError, UdfStudioError } from '../../../src-shared/errors.js';
 import type { Format, ResultKind } from '../../../src-shared/formats.js';

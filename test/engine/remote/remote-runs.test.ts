@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UdfStudioError } from '../../../src-shared/errors.js';
@@ -153,6 +153,24 @@ describe('runs on a remote, as the official client sends them', () => {
     answerRun = (_entry, res) => json(res, 422, { detail: 'UDF failed' }, { 'x-fused-metadata': JSON.stringify({ stdout: '', has_exception: true, errormsg: 'no data', lineno: 7, exception_class: 'KeyError' }) });
     const hosted = await runOnRemote(client(), { target: { kind: 'token', token: 'fsh_abc' } });
     expect(hosted).toMatchObject({ ok: false, error: { code: 'UDF_ERR_RUNTIME', line: 7, exceptionClass: 'KeyError', message: 'remote "fake": no data' } });
+  });
+
+  it('stops polling a run that never ends at the run\'s time limit', async () => {
+    // Only the clock the deadline is read from is fake: each poll moves it a minute on.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      answerRun = (_entry, res) => {
+        vi.advanceTimersByTime(60_000);
+        json(res, 202, { status: 'running' });
+      };
+      const remote = client();
+      const error = await runOnRemote(remote, { target: { kind: 'code', udf: code } }).then(() => null, (caught: unknown) => caught as UdfStudioError);
+      expect(error?.code).toBe('UDF_ERR_REMOTE_TIMEOUT');
+      expect(error?.message).toMatch(/did not finish the run within 150 s/);
+      expect(runs().filter((entry) => entry.method === 'GET')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('an empty answer is an empty result (a 204 for a map tile)', async () => {
