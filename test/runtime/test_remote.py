@@ -152,12 +152,15 @@ def test_a_remote_that_is_down_is_a_clear_error():
 
 
 class _Garbage(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["content-length"]))
+    def do_GET(self) -> None:
         self.send_response(502)
         self.send_header("content-type", "text/html")
         self.end_headers()
         self.wfile.write(b"<html>upstream exploded</html>")
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        self.do_GET()
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -206,3 +209,119 @@ def test_submit_fans_out_on_the_remote(remote_b: RunningEngine):
 def test_submit_to_a_remote_that_is_not_configured_says_so_before_running(tmp_path: Path):
     with pytest.raises(EngineUnavailableError):
         fused.submit(where_am_i, ["a"], engine="remote")
+
+
+class _Hosted(BaseHTTPRequestHandler):
+    """A remote shaped like Fused's hosted API: it asks for polling, and reports a UDF's error
+    only in `x-fused-metadata`. `seen` records (method, path, headers) of each request."""
+
+    seen: list[tuple[str, str, dict[str, str]]] = []
+    never_done = False
+
+    def do_GET(self) -> None:
+        self.seen.append((self.command, self.path, dict(self.headers)))
+        path = self.path.partition("?")[0]
+        if path == "/server/v1/realtime-instance/available":
+            self._json(
+                200,
+                [
+                    {"client_id": "low", "preference_rank": 1},
+                    {"client_id": "top", "preference_rank": 9},
+                ],
+            )
+        elif path == "/server/v1/user/self":
+            self._json(200, {"email": "ada@example.org"})
+        elif path.startswith("/server/v1/realtime/top/api/v1/run/udf/get/"):
+            polls = sum(1 for _, seen, _ in self.seen if "/run/udf/get/" in seen)
+            if polls < 3 or self.never_done:
+                self._json(202, {"status": "running"})
+            else:
+                self._json(200, {"polled": polls})
+        elif path == "/server/v1/realtime-shared/fsh_failing/run/file":
+            metadata = {"errormsg": "no data here", "lineno": 4, "exception_class": "KeyError"}
+            self._json(422, {"detail": "UDF failed"}, {"x-fused-metadata": json.dumps(metadata)})
+        else:
+            self._json(404, {"detail": "Not Found"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        self.seen.append((self.command, self.path, dict(self.headers)))
+        self._json(202, {"status": "running"})
+
+    def _json(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hosted() -> Iterator[list[tuple[str, str, dict[str, str]]]]:
+    _Hosted.seen = []
+    _Hosted.never_done = False
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hosted)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _configure(
+        Path(os.environ["UDF_STUDIO_HOME"]),
+        [{"name": "H", "url": f"http://127.0.0.1:{server.server_address[1]}", "token": "h-token"}],
+    )
+    try:
+        yield _Hosted.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_code_run_is_started_then_polled_until_it_answers(
+    hosted: list[tuple[str, str, dict[str, str]]],
+):
+    assert fused.run(where_am_i, label="p", engine="remote", cache_max_age="2m") == {"polled": 3}
+    paths = [path.partition("?")[0] for _, path, _ in hosted]
+    assert paths[:2] == ["/server/v1/realtime-instance/available", "/server/v1/user/self"]
+    method, start, headers = hosted[2]
+    assert (method, start.partition("?")[0]) == (
+        "POST",
+        "/server/v1/realtime/top/api/v1/run/udf/start",
+    )
+    assert start.partition("?")[2] == "cache_max_age=120&fused_cache_disable_stream=true"
+    assert headers["Fused-Share-User-Email"] == "ada@example.org"
+    assert (headers["X-Fused-Cache-Disable"], headers["Fused-Recursion"]) == ("true", "1")
+    run_id = headers["Fused-Run-Id"]
+    assert paths[3:] == [f"/server/v1/realtime/top/api/v1/run/udf/get/{run_id}"] * 3
+    # The instance and the account are asked once per process.
+    hosted.clear()
+    fused.run(where_am_i, engine="remote")
+    assert not [path for _, path, _ in hosted if "instance" in path or "user/self" in path]
+
+
+def test_a_udf_error_in_the_metadata_alone_is_raised_with_its_line(
+    hosted: list[tuple[str, str, dict[str, str]]],
+):
+    with pytest.raises(UdfRuntimeError, match="no data here") as raised:
+        fused.run("fsh_failing", engine="remote")
+    assert (raised.value.line, raised.value.exception_class) == (4, "KeyError")
+    with pytest.raises(UdfRuntimeError, match=r"has no saved UDF 'bob@example\.org/Gone'"):
+        fused.run("bob@example.org/Gone", engine="remote")
+    assert hosted[-1][1] == (
+        "/server/v1/udf/by-user-email/bob@example.org/by-collection/default/by-slug/Gone"
+    )
+
+
+def test_a_run_that_never_ends_stops_polling_at_the_time_limit(
+    hosted: list[tuple[str, str, dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+):
+    from fused import _remote_api
+
+    _Hosted.never_done = True
+    monkeypatch.setattr(_remote_api, "RUN_TIMEOUT_S", 1.5)
+    with pytest.raises(
+        EngineUnavailableError, match=r"remote 'H' .* did not finish the run within 1.5 s"
+    ):
+        fused.run(where_am_i, engine="remote")

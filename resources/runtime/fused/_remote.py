@@ -4,12 +4,13 @@
 Remote engines are configured with `udf-studio remote add NAME URL --token T`, kept in
 `$UDF_STUDIO_HOME/remotes.json`; runs go to `$UDF_STUDIO_REMOTE` when set, else the first one.
 "realtime" without a remote configured is the local engine. A `Udf` travels as a code run (its
-code, headers and JSON parameters in `step_config`), a name (`name`, `team/name`) runs the
-remote's saved UDF, a token (`fsh_...`) the remote's shared token. The answer is decoded, its
-stdout/stderr echoed and its errors raised as for a run on the local engine; the remote being
-unreachable, slow, refusing the token or answering nonsense raises `EngineUnavailableError`
-naming the remote. `run_remote_call` is one call on a named remote, for
-`fused.submit(..., engine="remote")` to fan out.
+code, headers and JSON parameters in `step_config`), a name (`name`, `team/name`) is looked up on
+the remote and its code run the same way, a token (`fsh_...`) runs the remote's shared token: the
+requests are the official client's (`_remote_api`). The answer is decoded, its stdout/stderr
+echoed and its errors raised as for a run on the local engine; the remote being unreachable,
+slow, refusing the token or answering nonsense raises `EngineUnavailableError` naming the remote.
+`run_remote_call` is one call on a named remote, for `fused.submit(..., engine="remote")` to fan
+out.
 """
 
 from __future__ import annotations
@@ -19,24 +20,27 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote, urlencode, urlsplit
 
 from ._call import REMOTE_ENGINES
 from ._engine_client import (
+    MAX_BODY_BYTES,
+    RESULT_FORMATS,
     EngineEndpoint,
     Origin,
     Response,
     RunHere,
-    _code_run_body,
-    _metadata,
-    _target,
+    _named_arguments,
     decode_result,
     echo_output,
+    error_from_data,
     error_from_response,
-    run_query,
+    json_object,
+    origin_of,
+    step_udf,
+    udf_code,
 )
-from ._errors import EngineUnavailableError
-from ._nesting import RECURSION_HEADER, in_run, recursion_header
+from ._errors import UDF_ERR_NOT_FOUND, EngineUnavailableError, UdfLoadError
+from ._remote_api import lookup_saved, run_code, run_shared
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -44,10 +48,7 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 REMOTE_ENV: Final = "UDF_STUDIO_REMOTE"
-CONNECT_TIMEOUT_S: Final = 5.0
-# The remote's own 120 s limit, plus queueing and transfer.
-RUN_TIMEOUT_S: Final = 150.0
-_SAVED_PATH: Final = "/server/v1/realtime/default/api/v1/run/udf/saved"
+_NO_ORIGIN: Final = Origin(None, 0, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +130,16 @@ def run_on_remote(
     """Run a checked call of a `Udf` on the remote as a code run; return its data."""
     target = configured_remote(remote)
     try:
-        body, origin = _code_run_body(udf, args, params, tile, cache)
+        code = udf_code(udf)
+        named = _named_arguments(udf.prepared().plan, args, params, tile)
+        parameters = json_object({**udf.parameters, **named}, "parameter")
     except RunHere as why:
         raise EngineUnavailableError(
             f"cannot run {udf.name!r} on remote {target.name!r}: {why}"
         ) from None
-    path = _target(tile, cache, cache_max_age)
-    return _answer(target, _send(target, "POST", path, body), origin)
+    step = _checked_step(target, udf.name, step_udf(udf, code, parameters))
+    response = run_code(target, step, tile, RESULT_FORMATS, _max_age_s(cache, cache_max_age))
+    return _answer(target, response, origin_of(udf, code))
 
 
 def run_saved_on_remote(
@@ -150,20 +154,26 @@ def run_saved_on_remote(
     """Run the remote's saved UDF (`name`, `team/name`) or shared token (`fsh_...`)."""
     target = configured_remote(remote)
     try:
-        query = run_query(params, cache, cache_max_age)
+        plain = json_object(params, "parameter")
     except RunHere as why:
         raise EngineUnavailableError(
             f"cannot run {name_or_token!r} on remote {target.name!r}: {why}"
         ) from None
-    tile_path = "" if tile is None else f"/tiles/{tile.z}/{tile.x}/{tile.y}"
+    max_age_s = _max_age_s(cache, cache_max_age)
     if name_or_token.startswith("fsh_"):
-        base = f"/server/v1/realtime-shared/{quote(name_or_token, safe='')}/run"
-        path = base + (tile_path or "/file")
-    else:
-        owner, _, name = name_or_token.rpartition("/")
-        path = f"{_SAVED_PATH}/{quote(owner or 'me', safe='')}/{quote(name, safe='')}{tile_path}"
-    response = _send(target, "GET", f"{path}?{urlencode(query)}", None)
-    return _answer(target, response, Origin(None, 0, {}))
+        texts = {
+            name: value if isinstance(value, str) else json.dumps(value)
+            for name, value in plain.items()
+        }
+        response = run_shared(target, name_or_token, texts, tile, RESULT_FORMATS, max_age_s)
+        return _answer(target, response, _NO_ORIGIN)
+    record = lookup_saved(target, name_or_token)
+    if record is None:
+        raise UdfLoadError(
+            f"remote {target.name!r} has no saved UDF {name_or_token!r}", code=UDF_ERR_NOT_FOUND
+        )
+    step = _checked_step(target, name_or_token, _saved_udf(target, name_or_token, record, plain))
+    return _answer(target, run_code(target, step, tile, RESULT_FORMATS, max_age_s), _NO_ORIGIN)
 
 
 def run_remote_call(
@@ -189,74 +199,90 @@ def run_remote_call(
     )
 
 
-def _answer(remote: Remote, response: Response, origin: Origin) -> Any:
-    echo_output(response.metadata)
-    if response.status == 204:
-        return None
-    if 200 <= response.status < 300:
-        return decode_result(response.content_type, response.payload)
+def answer_error(remote: Remote, response: Response, origin: Origin | None) -> Exception:
+    """The exception for a remote's non-2xx answer: the token refused, the remote's own error
+    (its error body, else the UDF's error in `x-fused-metadata`, as Fused's API reports one),
+    or the remote failing."""
+    origin = origin or _NO_ORIGIN
     if response.status in (401, 403) and b"UDF_ERR_TOKEN_DISABLED" not in response.payload:
-        raise EngineUnavailableError(
+        return EngineUnavailableError(
             f"remote {remote.name!r} ({remote.url}) refused the token ({response.status}); "
             "add the remote again with the right --token"
         )
     endpoint = EngineEndpoint(remote.url, "", 0, 0, "")
     error = error_from_response(endpoint, response, origin)
-    if isinstance(error, EngineUnavailableError):
-        raise EngineUnavailableError(
-            str(error).replace("the UDF Studio engine at", f"remote {remote.name!r} at")
+    if not isinstance(error, EngineUnavailableError):
+        return error
+    message = response.metadata.get("errormsg") or response.metadata.get("exception")
+    if isinstance(message, str) and message:
+        metadata = response.metadata
+        return error_from_data(
+            {
+                "message": message,
+                "line": metadata.get("lineno"),
+                "exceptionClass": metadata.get("exception_class"),
+            },
+            origin,
         )
-    raise error
-
-
-def _send(remote: Remote, method: str, target: str, body: bytes | None) -> Response:
-    import http.client
-
-    parts = urlsplit(remote.url)
-    where = f"remote {remote.name!r} ({remote.url})"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EngineUnavailableError(f"{where} has no usable http(s) URL")
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    return EngineUnavailableError(
+        str(error).replace("the UDF Studio engine at", f"remote {remote.name!r} at")
     )
-    connection = connection_class(parts.hostname, parts.port, timeout=CONNECT_TIMEOUT_S)
-    try:
+
+
+def _answer(remote: Remote, response: Response, origin: Origin) -> Any:
+    echo_output(response.metadata)
+    if response.status == 204 or (response.status == 200 and not response.payload):
+        return None  # an empty answer is None, as the client reads it
+    if 200 <= response.status < 300:
+        return decode_result(response.content_type, response.payload)
+    raise answer_error(remote, response, origin)
+
+
+def _saved_udf(
+    remote: Remote, name: str, record: Mapping[str, Any], parameters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The `udf` of a saved UDF's code run: its body as the remote keeps it, with the call's
+    parameters over its own (its headers stay in the remote's own form)."""
+    body: Any = record.get("udf_body")
+    if isinstance(body, str):
         try:
-            connection.connect()
-        except ConnectionRefusedError:
-            raise EngineUnavailableError(
-                f"{where} refused the connection (is it running?)"
-            ) from None
-        except TimeoutError:
-            raise EngineUnavailableError(
-                f"{where} did not accept a connection within {CONNECT_TIMEOUT_S:g} s"
-            ) from None
-        except OSError as exc:
-            raise EngineUnavailableError(f"{where} cannot be reached: {exc}") from None
-        if connection.sock is not None:
-            connection.sock.settimeout(RUN_TIMEOUT_S)
-        headers = {"Authorization": f"Bearer {remote.token}", "Accept-Encoding": "identity"}
-        if in_run():  # a UDF calling a UDF: the remote counts the nesting too
-            headers[RECURSION_HEADER] = recursion_header()
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        try:
-            connection.request(method, parts.path.rstrip("/") + target, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-        except TimeoutError:
-            raise EngineUnavailableError(
-                f"{where} did not answer within {RUN_TIMEOUT_S:g} s"
-            ) from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise EngineUnavailableError(
-                f"lost the connection to {where} during the run: {type(exc).__name__}: {exc}"
-            ) from None
-    finally:
-        connection.close()
-    return Response(
-        response.status,
-        response.getheader("content-type") or "",
-        _metadata(response.getheader("x-fused-metadata")),
-        payload,
-    )
+            body = json.loads(body)
+        except ValueError:
+            body = None
+    if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+        raise EngineUnavailableError(
+            f"remote {remote.name!r} ({remote.url}) sent the saved UDF {name!r} without its code"
+        )
+    own = body.get("parameters")
+    return {
+        "type": body.get("type") or "geopandas_v2",
+        "name": body.get("name") or name.rpartition("/")[2],
+        "entrypoint": body.get("entrypoint") or "udf",
+        "parameters": {**(own if isinstance(own, dict) else {}), **parameters},
+        "metadata": body.get("metadata") if isinstance(body.get("metadata"), dict) else {},
+        "code": body["code"],
+        "headers": body.get("headers") if isinstance(body.get("headers"), list) else [],
+    }
+
+
+def _checked_step(remote: Remote, name: str, udf: Mapping[str, Any]) -> dict[str, Any]:
+    """A code run's `step_config`, within the request size an engine takes."""
+    step = {"type": "udf", "name": udf["name"], "udf": dict(udf)}
+    size = len(json.dumps(step))
+    if size > MAX_BODY_BYTES:
+        raise EngineUnavailableError(
+            f"cannot run {name!r} on remote {remote.name!r}: the run's code and parameters "
+            f"({size // 1024} KiB) are over the {MAX_BODY_BYTES // (1024 * 1024)} MiB request limit"
+        )
+    return step
+
+
+def _max_age_s(cache: bool, cache_max_age: int | str | None) -> int | None:
+    """The call's cache age as the client sends it: whole seconds, 0 for `cache=False`."""
+    if not cache:
+        return 0
+    if cache_max_age is None:
+        return None
+    from ._cache import max_age_seconds
+
+    return int(max_age_seconds(cache_max_age))

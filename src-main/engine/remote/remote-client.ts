@@ -97,6 +97,8 @@ export class RemoteClient {
           authorization: `Bearer ${remote.token}`,
           accept: '*/*',
           'accept-encoding': 'identity',
+          // The official client sends it with every request: no HTTP cache between it and the API.
+          'x-fused-cache-disable': 'true',
           ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
           ...request.headers,
         },
@@ -183,7 +185,8 @@ function networkError(where: string, error: NodeJS.ErrnoException): UdfStudioErr
   return udfError(error.code === 'ETIMEDOUT' ? 'UDF_ERR_REMOTE_TIMEOUT' : 'UDF_ERR_REMOTE_UNREACHABLE', `${where} ${text}`);
 }
 
-function parseJson(body: Buffer): unknown {
+/** A body's JSON value, or undefined when it is not JSON. */
+export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {

@@ -5,19 +5,25 @@
  *
  * Both sides keep the UDF's id: a push creates the remote copy with the local id, a pull writes
  * the remote id as the folder's `fused:id`.
+ *
+ * Push and pull send what the official client sends for the same step: a pull finds the UDF as
+ * `fused.load("Name")` does, a push as `udf.to_fused()` does (the lookup by name, the default
+ * collection's id, then `POST /udf/new` or `/udf/by-id/{id}` with its `SaveUdfRequest` fields).
+ * Two fields are ours: `id` on create (to keep the local id) and `base_hash` on update (so a
+ * UDF Studio remote refuses an update over changes it has since); a server that does not read
+ * them is not affected by them.
  */
 
 import { basename, dirname } from 'node:path';
 import type { SyncState, UdfSyncStatus as SyncStatus } from '../../../src-shared/app-api.js';
 import { udfError } from '../../../src-shared/errors.js';
 import type { Db } from '../store/database.js';
-import type { UdfFolder } from '../workspace/udf-folder.js';
+import { asObject, type UdfFolder } from '../workspace/udf-folder.js';
 import type { UdfIds } from '../workspace/udf-ids.js';
 import type { Workspace } from '../workspace/workspace.js';
-import type { RemoteClient } from './remote-client.js';
-import { contentHash, parseUdfBody, udfBodyOf, writeUdfFolder, type UdfBody } from './udf-body.js';
-
-const STORAGE = '/server/v1/udf';
+import { answerError, parseJson, type RemoteClient } from './remote-client.js';
+import { DEFAULT_COLLECTION, findById, findSaved, listRemote, parseRecord, STORAGE, type RemoteRecord } from './remote-lookup.js';
+import { contentHash, udfBodyOf, writeUdfFolder, type UdfBody } from './udf-body.js';
 
 export interface SyncOptions {
   /** Take this side's copy even over changes on the other side (the way out of a conflict). */
@@ -30,17 +36,6 @@ export interface SyncResult {
   /** What happened: `created`/`updated` on the remote (push), `created`/`updated` locally (pull), or nothing. */
   action: 'created' | 'updated' | 'unchanged';
   dir?: string;
-}
-
-/** The remote's summary of one UDF. */
-interface RemoteSummary {
-  id: string;
-  slug: string;
-  contentHash: string;
-}
-
-interface RemoteRecord extends RemoteSummary {
-  body: UdfBody;
 }
 
 interface SyncRecord {
@@ -80,13 +75,9 @@ export class UdfSync {
     const id = this.ids.idFor(udf);
     const body = udfBodyOf(udf);
     const localHash = contentHash(body);
-    let remote = await fetchRemote(client, `${STORAGE}/by-id/${encodeURIComponent(id)}`);
-    if (!remote) {
-      const sameName = await fetchRemote(client, `${STORAGE}/exec-env/self/by-slug/${encodeURIComponent(udf.name)}`);
-      if (sameName && sameName.contentHash !== localHash && !options.force) {
-        throw conflict(`remote "${client.name}" has a different UDF named "${udf.name}" (id ${sameName.id}, here ${id}); rename one of them`);
-      }
-      remote = sameName;
+    const remote = await findSaved(client, udf.name);
+    if (remote && remote.id !== id && remote.contentHash !== localHash && !options.force) {
+      throw conflict(`remote "${client.name}" has a different UDF named "${udf.name}" (id ${remote.id}, here ${id}); rename one of them`);
     }
     const record = this.record(client, id);
     if (remote && remote.contentHash === localHash) {
@@ -94,21 +85,25 @@ export class UdfSync {
       return { name: udf.name, id, action: 'unchanged' };
     }
     if (!remote) {
-      const created = parseRecord(client, await client.json({ method: 'POST', path: `${STORAGE}/new`, body: { id, slug: udf.name, udf_body: JSON.stringify(body) } }));
+      const fields = { ...saveFields(udf.name, body), collection_id: await collectionId(client), id };
+      const created = parseRecord(client, await client.json({ method: 'POST', path: `${STORAGE}/new`, body: fields }));
       this.save(client, id, udf.name, localHash, created.contentHash);
       return { name: udf.name, id, action: 'created' };
     }
     const state = options.force ? 'local-changes' : classify(localHash, remote.contentHash, record);
     if (state === 'remote-changes') throw conflict(`"${udf.name}" changed on remote "${client.name}" since the last sync and not here; pull it first (udf-studio pull ${udf.name} --remote ${client.name})`);
     if (state !== 'local-changes') throw conflict(conflictText(udf.name, client.name, record));
-    const updated = parseRecord(client, await client.json({ method: 'POST', path: `${STORAGE}/by-id/${encodeURIComponent(remote.id)}`, body: { udf_body: JSON.stringify(body), base_hash: remote.contentHash } }));
+    // The official client asks for the collection here too, and keeps the UDF in its own on update.
+    await collectionId(client);
+    const fields = { ...saveFields(udf.name, body), collection_id: null, base_hash: remote.contentHash };
+    const updated = parseRecord(client, await client.json({ method: 'POST', path: `${STORAGE}/by-id/${encodeURIComponent(remote.id)}`, body: fields }));
     this.save(client, id, udf.name, localHash, updated.contentHash);
     return { name: udf.name, id, action: 'updated' };
   }
 
   /** Brings a remote UDF into the workspace: a new folder, or the local one when only the remote side changed. */
   async pull(client: RemoteClient, name: string, options: SyncOptions = {}): Promise<SyncResult> {
-    const remote = await fetchRemote(client, `${STORAGE}/exec-env/self/by-slug/${encodeURIComponent(name)}`);
+    const remote = await findSaved(client, name);
     if (!remote) throw udfError('UDF_ERR_NOT_FOUND', `remote "${client.name}" has no UDF named "${name}"`);
     return this.pullRecord(client, remote, options);
   }
@@ -121,7 +116,7 @@ export class UdfSync {
     const results: Array<SyncResult | { name: string; error: Error }> = [];
     for (const summary of await listRemote(client)) {
       try {
-        const remote = await fetchRemote(client, `${STORAGE}/by-id/${encodeURIComponent(summary.id)}`);
+        const remote = await findById(client, summary.id);
         if (remote) results.push(await this.pullRecord(client, remote));
       } catch (error) {
         if ((error as { code?: string }).code?.startsWith('UDF_ERR_REMOTE_')) throw error;
@@ -197,46 +192,22 @@ function conflict(message: string): Error {
   return udfError('UDF_ERR_SYNC_CONFLICT', message);
 }
 
-async function listRemote(client: RemoteClient): Promise<RemoteSummary[]> {
-  const answer = await client.send({ method: 'GET', path: `${STORAGE}/self` });
-  let value: unknown;
-  try {
-    value = JSON.parse(answer.body.toString('utf8'));
-  } catch {
-    value = null;
-  }
-  if (!Array.isArray(value)) throw udfError('UDF_ERR_REMOTE_BAD_ANSWER', `remote "${client.name}" answered the UDF list with something that is not a JSON list`);
-  return value.map((entry) => parseSummary(client, entry));
+/** The official client's `SaveUdfRequest` fields (but the collection) for a UDF's body. */
+function saveFields(slug: string, body: UdfBody): Record<string, unknown> {
+  return {
+    slug,
+    udf_body: JSON.stringify(body),
+    udf_type: body.metadata['fused:udfType'] === 'app' ? 'app' : 'auto',
+    allow_public_read: false,
+    allow_public_list: false,
+  };
 }
 
-/** A UDF record, or null when the remote has none at that path (404). */
-async function fetchRemote(client: RemoteClient, path: string): Promise<RemoteRecord | null> {
-  const answer = await client.request({ method: 'GET', path });
+/** The default collection's id, as `to_fused()` asks for it; null when the remote has none (it then uses its own default). */
+async function collectionId(client: RemoteClient): Promise<string | null> {
+  const answer = await client.request({ method: 'GET', path: `/server/v1/collection/by-name/${DEFAULT_COLLECTION}` });
   if (answer.status === 404) return null;
-  if (answer.status < 200 || answer.status >= 300) await client.send({ method: 'GET', path });
-  let value: unknown;
-  try {
-    value = JSON.parse(answer.body.toString('utf8'));
-  } catch {
-    throw udfError('UDF_ERR_REMOTE_BAD_ANSWER', `remote "${client.name}" answered ${path} with something that is not JSON`);
-  }
-  return parseRecord(client, value);
-}
-
-function parseSummary(client: RemoteClient, value: unknown): RemoteSummary {
-  const record = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  if (typeof record.id !== 'string' || !record.id || typeof record.slug !== 'string' || typeof record.content_hash !== 'string') {
-    throw udfError('UDF_ERR_REMOTE_BAD_ANSWER', `remote "${client.name}" sent a UDF record without "id", "slug" and "content_hash"`);
-  }
-  return { id: record.id, slug: record.slug, contentHash: record.content_hash };
-}
-
-/** A full record; `content_hash` may be absent (Fused's API has none) and is then computed. */
-function parseRecord(client: RemoteClient, value: unknown): RemoteRecord {
-  const fields = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const body = parseUdfBody(fields.udf_body, 'UDF_ERR_REMOTE_BAD_ANSWER');
-  const computed = contentHash(body);
-  const summary = parseSummary(client, { ...fields, content_hash: fields.content_hash ?? computed });
-  if (computed !== summary.contentHash) throw udfError('UDF_ERR_REMOTE_BAD_ANSWER', `remote "${client.name}" sent "${summary.slug}" with a content hash that does not match its body`);
-  return { ...summary, body };
+  if (answer.status < 200 || answer.status >= 300) throw answerError(client.remote, answer);
+  const id = asObject(parseJson(answer.body))?.id;
+  return typeof id === 'string' ? id : null;
 }

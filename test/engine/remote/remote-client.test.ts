@@ -3,8 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { UdfStudioError } from '../../../src-shared/errors.js';
 import { RemoteClient } from '../../../src-main/engine/remote/remote-client.js';
-import { runOnRemote } from '../../../src-main/engine/remote/remote-runs.js';
-import { inlineUdf } from '../../helpers/pool.js';
 
 /** A tiny fake remote: each path answers one way a real remote can go wrong. */
 const ANSWERS: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
@@ -26,14 +24,6 @@ const ANSWERS: Record<string, (req: IncomingMessage, res: ServerResponse) => voi
   '/418': (_req, res) => {
     res.writeHead(418);
     res.end('teapot');
-  },
-  '/udf-error': (_req, res) => {
-    res.writeHead(422, { 'content-type': 'application/json', 'x-fused-metadata': JSON.stringify({ stdout: 'printed\n', stderr: '' }) });
-    res.end(JSON.stringify({ error: { code: 'UDF_ERR_RUNTIME', message: 'ValueError: nope', line: 3 } }));
-  },
-  '/bad-metadata': (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'x-fused-metadata': '{not json' });
-    res.end('{}');
   },
   '/hang': () => {
     // Never answers: the client's time limit must end it.
@@ -146,19 +136,5 @@ describe('remote client', () => {
     const error = await failure(client(`http://127.0.0.1:${port}`).json({ method: 'GET', path: '/ok' }));
     expect(error.code).toBe('UDF_ERR_REMOTE_UNREACHABLE');
     expect(error.message).toMatch(/refused the connection \(is it running\?\)/);
-  });
-
-  it('turns a UDF error into a failed run with its stdout, and a malformed metadata header into an error', async () => {
-    const udf = inlineUdf('x', '@fused.udf\ndef udf():\n    return 1\n');
-    const failed = await runOnRemote(client(`${url}/udf-error`), { target: { kind: 'code', udf } });
-    expect(failed.ok).toBe(false);
-    if (failed.ok) return;
-    expect(failed.error).toMatchObject({ code: 'UDF_ERR_RUNTIME', line: 3 });
-    expect(failed.error.message).toBe('remote "fake": ValueError: nope');
-    expect(failed.stdout).toBe('printed\n');
-    const error = await failure(runOnRemote(client(`${url}/bad-metadata`), { target: { kind: 'saved', name: 'X' } }));
-    expect(error.code).toBe('UDF_ERR_REMOTE_BAD_ANSWER');
-    const refused = await failure(runOnRemote(client(`${url}/401`), { target: { kind: 'saved', name: 'X' } }));
-    expect(refused.code).toBe('UDF_ERR_REMOTE_AUTH');
   });
 });

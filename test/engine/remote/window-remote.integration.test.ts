@@ -41,7 +41,7 @@ beforeAll(async () => {
   writeUdf(homeB, 'Only_B', '@fused.udf\ndef udf():\n    return {"b": True}\n');
   [a, b] = await Promise.all([startTestServer(homeA, [join(homeA.root, 'ws')], 1), startTestServer(homeB, [join(homeB.root, 'ws')], 1)]);
   hosted = createServer((req, res) => {
-    if (req.url === '/server/v1/udf/self') {
+    if (req.url?.split('?')[0] === '/server/v1/udf/self') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('[]');
       return;
