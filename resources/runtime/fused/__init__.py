@@ -6,12 +6,14 @@
 `@fused.cache`, `fused.download` and `fused.file_path` keep data on the shared disk
 (`/mnt/cache` in UDF code); `fused.options` has the settings UDF code reads; `fused.secrets` the
 home's secrets (`udf-studio secret set NAME`).
+`fused.get_chunks_metadata` and `fused.get_chunk_from_table` read a geopartitioned table
+(also in `fused.core`).
 """
 
 from __future__ import annotations
 
 from . import api as api
-from . import types
+from . import core, types
 from ._cache import cache
 from ._download import DownloadError, download
 from ._errors import (
@@ -32,6 +34,7 @@ from ._run import run
 from ._secrets import secrets, user_secrets
 from ._shared_disk import file_path
 from ._submit import submit
+from ._tables.read import get_chunk_from_table, get_chunks_metadata
 from ._udf import Udf, udf
 
 __version__ = "0.1.0"
@@ -51,9 +54,12 @@ __all__ = [
     "UdfTileError",
     "__version__",
     "cache",
+    "core",
     "download",
     "encode_result",
     "file_path",
+    "get_chunk_from_table",
+    "get_chunks_metadata",
     "load",
     "options",
     "run",
