@@ -6,8 +6,8 @@
 `@fused.cache`, `fused.download` and `fused.file_path` keep data on the shared disk
 (`/mnt/cache` in UDF code); `fused.options` has the settings UDF code reads; `fused.secrets` the
 home's secrets (`udf-studio secret set NAME`).
-`fused.get_chunks_metadata` and `fused.get_chunk_from_table` read a geopartitioned table
-(also in `fused.core`).
+`fused.ingest` writes a geopartitioned table; `fused.get_chunks_metadata` and
+`fused.get_chunk_from_table` read one (also in `fused.core`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ._run import run
 from ._secrets import secrets, user_secrets
 from ._shared_disk import file_path
 from ._submit import submit
+from ._tables.ingest import ingest
 from ._tables.read import get_chunk_from_table, get_chunks_metadata
 from ._udf import Udf, udf
 
@@ -60,6 +61,7 @@ __all__ = [
     "file_path",
     "get_chunk_from_table",
     "get_chunks_metadata",
+    "ingest",
     "load",
     "options",
     "run",
