@@ -67,7 +67,7 @@ export async function batchJobSpec(engine: Engine, body: Record<string, unknown>
   if (!Array.isArray(steps) || steps.length !== 1) throw udfError('UDF_ERR_BAD_REQUEST', '"config.steps" must hold exactly one step (the UDF to run)');
   const step = objectOf(steps[0], '"config.steps[0]" must be an object');
   if (step.type !== 'udf') {
-    throw udfError('UDF_ERR_BAD_REQUEST', `UDF Studio runs batch jobs of one UDF; a "${String(step.type).slice(0, 40)}" step (ingestion, partitioning) is not run locally: write a UDF that reads and writes the files, and run it with fused.submit`);
+    throw udfError('UDF_ERR_BAD_REQUEST', `UDF Studio runs batch jobs of one UDF; a "${String(step.type).slice(0, 40)}" step (ingestion, partitioning) is not run from this client: run fused.ingest(...).run_batch() in UDF Studio's Python (npx udf-studio python), which writes the table here as a job, or write a UDF that reads and writes the files and run it with fused.submit`);
   }
   const input = step.input ?? null;
   if (input !== null && !Array.isArray(input)) throw udfError('UDF_ERR_BAD_REQUEST', '"input" must be a list of argument sets, or null to run once');

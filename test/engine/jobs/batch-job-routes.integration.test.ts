@@ -147,6 +147,12 @@ describe('malformed batch requests', () => {
     expect(answer.error.message.length).toBeGreaterThan(10);
   });
 
+  it('names the local ingestion when the official client sends a partition step', async () => {
+    const result = await startJob(withStep({ type: 'partition_geospatial' }));
+    const answer = result.json() as { error: { message: string } };
+    expect(answer.error.message).toContain('fused.ingest(...).run_batch()');
+  });
+
   it('does not serve another run\'s file under a listed signature', async () => {
     const response = (await startJob(jobBody('square', SQUARE, { n: 2 }))).json() as RunResponseBody;
     const [result] = await files(response.job_id);
