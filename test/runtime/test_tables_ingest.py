@@ -158,6 +158,17 @@ def test_options_shape_the_rows():
     assert shapely.area(parts.union_all()) == pytest.approx(1.0)
 
 
+def test_a_named_index_is_kept_as_a_column_and_an_unnamed_one_dropped():
+    named = places(20).set_index(pd.Index(range(100, 120), name="osm_id"))
+    fused.ingest(named, "fd://tables/named").run_batch()
+    rows = fused.get_chunk_from_table("fd://tables/named", None, None)
+    assert sorted(rows["osm_id"]) == list(range(100, 120))
+    filtered = places(20)
+    fused.ingest(filtered[filtered["id"] % 2 == 0], "fd://tables/filtered").run_batch()
+    rows = fused.get_chunk_from_table("fd://tables/filtered", None, None)
+    assert list(rows.columns) == ["id", "kind", "geometry"]
+
+
 def test_files_are_read_from_paths_and_folders(tmp_path: Path):
     source = places(90)
     folder = tmp_path / "input"

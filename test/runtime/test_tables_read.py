@@ -76,10 +76,15 @@ def test_chunks_files_and_columns_that_do_not_exist(table: Path):
         fused.get_chunks_metadata("gs://bucket/table")
 
 
-def test_plain_parquet_files_read_as_dataframes(tmp_path: Path):
+def test_plain_parquet_files_read_as_they_are(tmp_path: Path):
     pd.DataFrame({"a": [1, 2]}).to_parquet(tmp_path / "plain.parquet")
     frame = fused.get_chunk_from_table(str(tmp_path / "plain.parquet"), None, None)
     assert type(frame) is pd.DataFrame and frame["a"].tolist() == [1, 2]
+    for epsg in (3857, 2154, 3857):  # each file keeps its own CRS (decoded CRSs are kept)
+        projected = gpd.GeoDataFrame(geometry=[shapely.Point(1, 2)], crs=epsg)
+        projected.to_parquet(tmp_path / f"{epsg}.parquet")
+        read = fused.get_chunk_from_table(str(tmp_path / f"{epsg}.parquet"), None, None)
+        assert read.crs.to_epsg() == epsg
 
 
 def test_s3_without_s3fs_names_the_package(monkeypatch: pytest.MonkeyPatch):
@@ -160,3 +165,17 @@ def test_without_credentials_s3_is_read_anonymously(
 
     assert s3_filesystem().anon is True
     assert len(fused.get_chunks_metadata("s3://public/points")) == 4
+
+
+def test_importing_fused_with_the_table_functions_loads_no_data_library():
+    import subprocess
+
+    code = (
+        "import sys, fused, fused.core\n"
+        "print([m for m in ('pandas', 'geopandas', 'pyarrow', 'numpy', 'shapely', 'fsspec')"
+        " if m in sys.modules])\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert answer.stdout.strip() == "[]"

@@ -24,9 +24,17 @@ from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 from .._errors import NotSupportedYetError
 from .._job_pool import JobPool
 from .._shared_disk import bucket, map_path, shared_disk, studio_home
-from .layout import SAMPLE_FILE, check_file_id, data_file_name
+from .layout import BBOX_COLUMNS, SAMPLE_FILE, check_file_id, data_file_name
 from .partition import SplitMethod, Splitting, assign_to_chunks, split_groups, utm_zones
-from .prepare import PartitioningMethod, ReadOptions, RowOptions, is_frame, load_input, prepare_rows
+from .prepare import (
+    PartitioningMethod,
+    ReadOptions,
+    RowOptions,
+    is_frame,
+    load_input,
+    prepare_rows,
+    row_weights,
+)
 from .write import staged_table, write_sample, write_staging
 
 if TYPE_CHECKING:
@@ -311,14 +319,12 @@ def _plan(
     import numpy as np
     import shapely
 
-    from .prepare import row_weights
-
     centroids = shapely.centroid(frame.geometry.array)
     x, y = shapely.get_x(centroids), shapely.get_y(centroids)
     schema = partitioning.schema_input
     if schema is not None:
         chunks = _schema_chunks(schema)
-        boxes = chunks[["bbox_minx", "bbox_miny", "bbox_maxx", "bbox_maxy"]].to_numpy(dtype=float)
+        boxes = chunks[list(BBOX_COLUMNS)].to_numpy(dtype=float)
         ids = [check_file_id(str(value)) for value in chunks["file_id"]]
         return assign_to_chunks(x, y, ids, [int(value) for value in chunks["chunk_id"]], boxes)
     weights = row_weights(frame, partitioning.method)
@@ -354,7 +360,7 @@ def _schema_chunks(schema: Any) -> pd.DataFrame:
     else:
         with locate(schema).open() as source:
             chunks = pd.read_parquet(source)
-    needed = ["file_id", "chunk_id", "bbox_minx", "bbox_miny", "bbox_maxx", "bbox_maxy"]
+    needed = ["file_id", "chunk_id", *BBOX_COLUMNS]
     missing = [column for column in needed if column not in chunks.columns]
     if missing:
         raise KeyError(f"partitioning_schema_input has no columns {missing} (it needs {needed})")

@@ -59,6 +59,7 @@ def is_frame(value: object) -> bool:
 
 def load_input(source: Any, options: ReadOptions) -> gpd.GeoDataFrame:
     """The input's rows as one GeoDataFrame (in the input's own CRS)."""
+    import geopandas as gpd
     import pandas as pd
 
     if is_frame(source):
@@ -75,8 +76,6 @@ def load_input(source: Any, options: ReadOptions) -> gpd.GeoDataFrame:
         for frame in frames
     ]
     combined = pd.concat(frames, ignore_index=True)
-    import geopandas as gpd
-
     return gpd.GeoDataFrame(combined, geometry="geometry", crs=frames[0].crs)
 
 
@@ -113,7 +112,8 @@ def input_files(source: Any, file_suffix: str | None) -> list[str]:
 
 def prepare_rows(frame: gpd.GeoDataFrame, options: RowOptions) -> gpd.GeoDataFrame:
     """The rows to write: chosen columns, in EPSG:4326, without missing or empty geometries,
-    exploded, subdivided and clipped to the world's bounds as asked. Prints what it drops."""
+    exploded, subdivided and without rows outside the world's bounds, as asked. Prints what it
+    leaves out."""
     import shapely
 
     frame = _choose_columns(frame, options.load_columns, options.remove_cols)
@@ -214,16 +214,9 @@ def _choose_columns(
         raise ValueError(f"remove_cols cannot remove the geometry column {geometry!r}")
     kept = [name for name in chosen if name not in remove_cols and name != geometry]
     selected: gpd.GeoDataFrame = frame[[*kept, geometry]]
-    if selected.index.name is not None or not _is_default_index(selected):
-        selected = selected.reset_index()  # a meaningful index is kept as columns
+    if any(name is not None for name in selected.index.names):
+        selected = selected.reset_index()  # a named index is data: kept as columns
     return selected
-
-
-def _is_default_index(frame: pd.DataFrame) -> bool:
-    import pandas as pd
-
-    index = frame.index
-    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def _drop(frame: pd.DataFrame, mask: Any, why: str) -> None:

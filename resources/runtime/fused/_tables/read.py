@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .layout import BBOX_COLUMNS, SAMPLE_FILE, data_file_name, decode_metadata
 from .storage import Location, locate
+
+# Tables whose CRS objects are kept: a map reads a few tables over and over.
+CRS_CACHE_SIZE: Final = 32
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -124,16 +128,43 @@ def _to_frame(table: Any) -> pd.DataFrame:
 
     geo = (table.schema.metadata or {}).get(b"geo")  # GeoParquet metadata
     if geo is not None:
-        try:
-            geometry_columns = json.loads(geo).get("columns", {})
-        except (ValueError, AttributeError):
-            geometry_columns = {}
-        if any(name in table.column_names for name in geometry_columns):
+        present = tuple(name for name in _geometry_columns(geo) if name in table.column_names)
+        if present:
             # geopandas' own GeoParquet decoding, applied to row groups read here.
-            geoframe: pd.DataFrame = _arrow_to_geopandas(table)
+            geoframe: pd.DataFrame = _arrow_to_geopandas(table, _decoded_geo(geo, present))
             return geoframe
     frame: pd.DataFrame = table.to_pandas()
     return frame
+
+
+def _geometry_columns(geo: bytes) -> list[str]:
+    try:
+        return list(json.loads(geo).get("columns", {}))
+    except (ValueError, AttributeError):
+        return []
+
+
+@functools.lru_cache(maxsize=CRS_CACHE_SIZE)
+def _crs_objects(geo: bytes, present: tuple[str, ...]) -> dict[str, Any]:
+    """Each present geometry column's CRS as geopandas decodes it (from a table of no rows).
+
+    Building a CRS from PROJJSON takes about 20 ms; a tile reads several chunks of one table.
+    """
+    import pyarrow as pa
+    from geopandas.io.arrow import _arrow_to_geopandas
+
+    empty = pa.table({name: pa.array([], pa.binary()) for name in present})
+    empty = empty.replace_schema_metadata({b"geo": geo})
+    decoded = _arrow_to_geopandas(empty)
+    return {name: decoded[name].crs for name in present}
+
+
+def _decoded_geo(geo: bytes, present: tuple[str, ...]) -> dict[str, Any]:
+    """The GeoParquet metadata with each present column's CRS already decoded."""
+    metadata: dict[str, Any] = json.loads(geo)
+    for name, crs in _crs_objects(geo, present).items():
+        metadata["columns"][name]["crs"] = crs
+    return metadata
 
 
 def _arrow_fs(location: Location) -> Any:
