@@ -18,6 +18,7 @@ import pytest
 import shapely
 
 import fused
+from fused._tables import storage
 from fused._tables.layout import NotATableError
 
 
@@ -89,6 +90,7 @@ def test_plain_parquet_files_read_as_they_are(tmp_path: Path):
 
 def test_s3_without_s3fs_names_the_package(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "s3fs", None)  # as if it were not installed
+    storage._s3_filesystem.cache_clear()
     with pytest.raises(ModuleNotFoundError, match="needs the s3fs package"):
         fused.get_chunks_metadata("s3://bucket/table")
 
@@ -117,9 +119,6 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
-    import fsspec
-
-    fsspec.filesystem("s3").clear_instance_cache()
     try:
         yield endpoint
     finally:

@@ -9,6 +9,7 @@ read anonymously. `AWS_ENDPOINT_URL` points at another S3-compatible server.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import re
@@ -20,6 +21,18 @@ from typing import IO, Any, Final
 from .._shared_disk import map_path
 
 S3_SCHEME: Final = "s3://"
+# The environment variables that choose S3 credentials and the server.
+AWS_SETTINGS: Final = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_DEFAULT_REGION",
+)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 
@@ -74,10 +87,20 @@ def locate(url: str | os.PathLike[str]) -> Location:
 
 
 def s3_filesystem() -> Any:
-    """An s3fs filesystem: with the AWS credentials found, else anonymous (public buckets)."""
+    """An s3fs filesystem: with the AWS credentials found, else anonymous (public buckets).
+
+    One per set of AWS settings in the environment, kept: a new one costs about half a second
+    (a client, and looking for credentials), and a tile reads several chunks.
+    """
+    return _s3_filesystem(tuple(os.environ.get(name) for name in AWS_SETTINGS))
+
+
+@functools.lru_cache(maxsize=4)
+def _s3_filesystem(settings: tuple[str | None, ...]) -> Any:
+    """(`settings`, the AWS variables' values, only keys the cache.)"""
     # Imported by name: none of these packages has type information.
     try:
-        importlib.import_module("s3fs")
+        s3fs = importlib.import_module("s3fs")
     except ImportError:
         raise ModuleNotFoundError(
             "reading s3:// needs the s3fs package, which this runtime does not have "
@@ -86,7 +109,7 @@ def s3_filesystem() -> Any:
         ) from None
     session = importlib.import_module("botocore.session").Session()
     anonymous = session.get_credentials() is None
-    return importlib.import_module("fsspec").filesystem("s3", anon=anonymous)
+    return s3fs.S3FileSystem(anon=anonymous, skip_instance_cache=True)
 
 
 def _without_trailing_slash(text: str) -> str:
