@@ -61,7 +61,12 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path[len(prefix) :] if parts.path.startswith(prefix) else None
         tree = self.server.trees.get((ref, path or ""))
         if tree is None:
-            self._send(404, b'{"message": "Not Found"}')
+            parent, _, name = (path or "").rpartition("/")
+            text = self.server.trees.get((ref, parent), {}).get(name)
+            if isinstance(text, str):  # a file: GitHub answers it as one object
+                self._send(200, json.dumps({"name": name, "type": "file"}).encode())
+            else:
+                self._send(404, b'{"message": "Not Found"}')
             return
         listing = []
         for name, value in tree.items():
@@ -189,8 +194,7 @@ def test_unreachable_api_names_the_url(tmp_path: Path, monkeypatch: pytest.Monke
 @pytest.mark.parametrize(
     ("address", "message"),
     [
-        ("https://github.com/fusedio/udfs", "not a GitHub folder URL"),
-        ("https://github.com/fusedio/udfs/blob/main/x.py", "not a GitHub folder URL"),
+        ("https://github.com/fusedio/udfs", "not a GitHub folder or file URL"),
         ("https://github.com/fusedio/udfs/tree/main/../../etc/", "does not follow"),
     ],
 )
@@ -210,3 +214,38 @@ def test_missing_folders_and_garbage_answers_are_clear_errors(github: FakeGitHub
     github.mode = "ok"
     github.trees[(COMMIT, "public/Greeter")] = folder("v1")
     assert fused.load(url(COMMIT))(engine="local")["version"] == "v1"
+
+
+def test_blob_urls_name_folders_too(github: FakeGitHub):
+    github.trees[(COMMIT, "public/Greeter")] = folder("v1")
+    blob = f"https://github.com/fusedio/udfs/blob/{COMMIT}/public/Greeter/"
+    assert fused.load(blob)(engine="local")["version"] == "v1"
+    # GitHub's page URLs may carry a query or a fragment.
+    assert fused.load(blob + "?plain=1#readme").name == "Greeter"
+
+
+@pytest.mark.parametrize("file", ["Greeter.py", "meta.json"])
+def test_a_blob_url_of_the_folders_code_or_meta_loads_the_folder(github: FakeGitHub, file: str):
+    github.trees[(COMMIT, "public/Greeter")] = folder("v1")
+    udf = fused.load(f"https://github.com/fusedio/udfs/blob/{COMMIT}/public/Greeter/{file}")
+    assert udf.name == "Greeter" and udf.readme == "# Greeter\n"
+    assert udf(name="Ada", engine="local") == {"hello": "Ada", "version": "v1"}
+    github.mode = "down"  # pinned: the fetched folder answers from now on
+    again = fused.load(f"https://github.com/fusedio/udfs/blob/{COMMIT}/public/Greeter/{file}")
+    assert again(engine="local")["version"] == "v1"
+
+
+def test_a_blob_url_of_a_lone_file_loads_that_file(github: FakeGitHub):
+    github.trees[("main", "snippets")] = {
+        "double.py": "@fused.udf\ndef udf(n: int = 2):\n    return {'double': 2 * n}\n",
+        "other.py": "x = 1\n",
+    }
+    udf = fused.load("https://github.com/fusedio/udfs/blob/main/snippets/double.py")
+    assert udf.name == "double" and udf(n=4, engine="local") == {"double": 8}
+
+
+def test_a_blob_url_of_a_missing_file_names_it(github: FakeGitHub):
+    github.trees[("main", "public/Greeter")] = folder("v1")
+    with pytest.raises(UdfLoadError, match="not found") as caught:
+        fused.load("https://github.com/fusedio/udfs/blob/main/public/Greeter/absent.py")
+    assert caught.value.code == "UDF_ERR_FETCH"
