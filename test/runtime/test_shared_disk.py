@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,24 @@ def test_file_path_is_under_the_shared_disk():
     assert (disk() / "made").is_dir()
     Path(fused.file_path("note.txt")).write_text("kept")
     assert (disk() / "note.txt").read_text() == "kept"
+
+
+def test_file_path_creates_a_path_without_a_suffix_as_a_folder(tmp_path: Path):
+    # The SDK's folder semantics: `fused.file_path("folder")` is a folder to write files into.
+    folder = fused.file_path("tiles")
+    assert folder == str(disk() / "tiles") and Path(folder).is_dir()
+    nested = fused.file_path("runs/2024/output")
+    assert Path(nested).is_dir()
+    file = fused.file_path("runs/2024/output/data.parquet")
+    assert not Path(file).exists() and Path(file).parent.is_dir()
+    assert not Path(fused.file_path("later", mkdir=False)).exists()
+    local = fused.file_path("scratch-folder", storage="local")
+    assert Path(local).parent == Path(tempfile.gettempdir()) and Path(local).is_dir()
+    Path(local).rmdir()
+    bucket = fused.file_path("tables", storage="object")
+    assert bucket == str(Path(os.environ["UDF_STUDIO_HOME"]) / "fd" / "tables")
+    with pytest.raises(ValueError, match="storage must be one of"):
+        fused.file_path("x", storage="cloud")
 
 
 def test_options():

@@ -150,11 +150,19 @@ def load_file(path: str | os.PathLike[str], *, import_globals: bool = True) -> U
 
 
 def load_code(code: str, *, name: str | None = None, import_globals: bool = True) -> Udf:
-    """Load a UDF from source code; it is compiled as `<udf:NAME>`."""
+    """Load a UDF from source code; it is compiled as `<udf:NAME>`. A `name` given names the
+    UDF; otherwise its decorator's or function's name does."""
     if name is None:
         first = _FIRST_DEF.search(code)
-        name = first.group(1) if first else "udf"
-    return build_udf(code, filename=inline_filename(name), name=name, import_globals=import_globals)
+        label = first.group(1) if first else "udf"
+    else:
+        label = name
+    udf = build_udf(
+        code, filename=inline_filename(label), name=label, import_globals=import_globals
+    )
+    if name is not None:
+        udf.name = name
+    return udf
 
 
 def load_name(name: str, *, import_globals: bool = True, collection: str | None = None) -> Udf:

@@ -114,27 +114,53 @@ SETTINGS: Final[Mapping[str, Setting]] = {
 
 
 class Group:
-    """A group of settable options (`fused.options.auth`, `fused.options.show`)."""
+    """A group of options (`fused.options.auth`, `fused.options.show`): settings, and this
+    machine's facts (`fixed`)."""
 
-    def __init__(self, label: str, settings: Mapping[str, Setting]) -> None:
+    _label: str
+    _settings: Mapping[str, Setting]
+    _fixed: dict[str, Callable[[], object]]
+    _values: dict[str, object]
+
+    def __init__(
+        self,
+        label: str,
+        settings: Mapping[str, Setting],
+        fixed: Mapping[str, Callable[[], object]] | None = None,
+    ) -> None:
         object.__setattr__(self, "_label", label)
         object.__setattr__(self, "_settings", settings)
+        object.__setattr__(self, "_fixed", dict(fixed or {}))
         object.__setattr__(self, "_values", {name: s.default() for name, s in settings.items()})
 
     def __getattr__(self, name: str) -> Any:
+        fixed: dict[str, Callable[[], object]] = object.__getattribute__(self, "_fixed")
+        if name in fixed:
+            return fixed[name]()
         values: dict[str, object] = object.__getattribute__(self, "_values")
         if name in values:
             return values[name]
-        raise AttributeError(f"{self._label} has no option {name!r} (it has: {', '.join(values)})")
+        known = ", ".join(sorted([*values, *fixed]))
+        raise AttributeError(f"{self._label} has no option {name!r} (it has: {known})")
 
     def __setattr__(self, name: str, value: object) -> None:
-        settings: Mapping[str, Setting] = object.__getattribute__(self, "_settings")
-        if name not in settings:
-            self.__getattr__(name)
-        self._values[name] = _checked(f"{self._label}.{name}", settings[name], value)
+        self._values[name] = _checked(f"{self._label}.{name}", self._setting(name), value)
+
+    def __delattr__(self, name: str) -> None:
+        # Deleting a setting puts its default back (what `monkeypatch` does when it undoes).
+        self._values[name] = self._setting(name).default()
+
+    def _setting(self, name: str) -> Setting:
+        if name in self._fixed:
+            raise AttributeError(f"{self._label}.{name} is this machine's and cannot be set")
+        setting = self._settings.get(name)
+        if setting is None:
+            known = ", ".join(sorted([*self._settings, *self._fixed]))
+            raise AttributeError(f"{self._label} has no option {name!r} (it has: {known})")
+        return setting
 
     def __dir__(self) -> list[str]:
-        return sorted(self._values)
+        return sorted([*self._values, *self._fixed])
 
     def __repr__(self) -> str:
         return f"{self._label}({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
@@ -155,8 +181,9 @@ def _auth_group() -> Group:
         nothing,
     )
     settings["scopes"] = Setting(list, (list,))
-    settings["credentials_path"] = Setting(lambda: str(studio_home() / "credentials"), _STR)
-    return Group("fused.options.auth", settings)
+    # The engine's private token: what authorises this machine's requests.
+    fixed = {"credentials_path": lambda: str(studio_home() / "credentials")}
+    return Group("fused.options.auth", settings, fixed)
 
 
 def _show_group() -> Group:
@@ -177,6 +204,7 @@ class Options:
     """UDF Studio's `fused.options`."""
 
     save = not_local_function("fused.options.save")
+    _values: dict[str, object]
 
     def __init__(self) -> None:
         values = {name: setting.default() for name, setting in SETTINGS.items()}
@@ -199,6 +227,13 @@ class Options:
         raise AttributeError(f"fused.options has no option {name!r}")
 
     def __setattr__(self, name: str, value: object) -> None:
+        self._values[name] = _checked(f"fused.options.{name}", self._setting(name), value)
+
+    def __delattr__(self, name: str) -> None:
+        # Deleting a setting puts its default back (what `monkeypatch` does when it undoes).
+        self._values[name] = self._setting(name).default()
+
+    def _setting(self, name: str) -> Setting:
         if name in FIXED or name == "base_web_url":
             raise AttributeError(
                 f"fused.options.{name} is this machine's and cannot be set in UDF Studio"
@@ -208,7 +243,7 @@ class Options:
         setting = SETTINGS.get(name)
         if setting is None:
             raise AttributeError(f"fused.options has no option {name!r}")
-        self._values[name] = _checked(f"fused.options.{name}", setting, value)
+        return setting
 
     def __dir__(self) -> list[str]:
         return sorted([*FIXED, *self._values, "base_web_url", "save"])

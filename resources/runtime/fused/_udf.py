@@ -91,7 +91,7 @@ class Udf:
         self.readme_name: str | None = None
         self._fn = fn
         self._module: UdfModule | None = None
-        self._import_globals = False
+        self._import_globals = True
         self._prepared_state: Prepared | None = None
         functools.update_wrapper(self, fn)
 
