@@ -238,7 +238,7 @@ def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         server.stop()
 
 
-def _put_object(endpoint: str, key: str, body: bytes) -> None:
+def _put_object(endpoint: str, key: str, body: bytes, *, public: bool = False) -> None:
     import boto3
 
     client = boto3.client(
@@ -249,7 +249,8 @@ def _put_object(endpoint: str, key: str, body: bytes) -> None:
         region_name="us-east-1",
     )
     client.create_bucket(Bucket="data")
-    client.put_object(Bucket="data", Key=key, Body=body)
+    acl = {"ACL": "public-read"} if public else {}
+    client.put_object(Bucket="data", Key=key, Body=body, **acl)
 
 
 def test_s3_downloads_with_credentials(moto_s3: str, monkeypatch: pytest.MonkeyPatch):
@@ -267,7 +268,7 @@ def test_s3_downloads_with_credentials(moto_s3: str, monkeypatch: pytest.MonkeyP
 def test_s3_downloads_anonymously_without_credentials(
     moto_s3: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
-    _put_object(moto_s3, "open.bin", BODY)
+    _put_object(moto_s3, "open.bin", BODY, public=True)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
@@ -275,3 +276,7 @@ def test_s3_downloads_anonymously_without_credentials(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance to ask
     path = fused.core.download("s3://data/open.bin", "public/open.bin")
     assert Path(path).read_bytes() == BODY
+    _put_object(moto_s3, "closed.bin", BODY)
+    with pytest.raises(DownloadError, match="access denied"):
+        fused.download("s3://data/closed.bin", "public/closed.bin")
+    assert leftovers(disk() / "public") == ["open.bin"]
