@@ -28,6 +28,8 @@ class FakeGitHub(ThreadingHTTPServer):
         # (ref, path) -> {name: text}; a nested dict is a sub-folder.
         self.trees: dict[tuple[str, str], dict[str, Any]] = {}
         self.requests: list[str] = []
+        # gist id -> {file name: text}
+        self.gists: dict[str, dict[str, str]] = {}
         self.mode = "ok"
 
     @property
@@ -50,6 +52,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"<html>not json</html>")
             return
         parts = urlsplit(self.path)
+        if parts.path.startswith("/gists/"):
+            files = self.server.gists.get(parts.path.rsplit("/", 1)[-1])
+            if files is None:
+                self._send(404, b'{"message": "Not Found"}')
+                return
+            listing = {name: {"filename": name, "content": text} for name, text in files.items()}
+            self._send(200, json.dumps({"files": listing}).encode())
+            return
         if parts.path.startswith("/raw/"):
             _, _, ref, *rest = parts.path.split("/")
             tree = self.server.trees.get((ref, "/".join(rest[:-1])), {})
@@ -249,3 +259,19 @@ def test_a_blob_url_of_a_missing_file_names_it(github: FakeGitHub):
     with pytest.raises(UdfLoadError, match="not found") as caught:
         fused.load("https://github.com/fusedio/udfs/blob/main/public/Greeter/absent.py")
     assert caught.value.code == "UDF_ERR_FETCH"
+
+
+def test_a_udf_from_a_gist(github: FakeGitHub):
+    github.gists["abc123"] = {
+        "code.py": "@fused.udf\ndef udf(n: int = 1):\n    return {'n': n}\n",
+        "parameters.json": json.dumps({"name": "From_Gist", "parameters": {"n": 3}}),
+    }
+    udf = fused.Udf.from_gist("https://gist.github.com/someone/abc123")
+    assert udf.name == "From_Gist" and udf(engine="local") == {"n": 3}
+    github.gists["nocode"] = {"notes.md": "# nothing to run\n"}
+    with pytest.raises(UdfLoadError, match=r"gist nocode has no code\.py"):
+        fused.Udf.from_gist("nocode")
+    with pytest.raises(UdfLoadError, match="not a gist id"):
+        fused.Udf.from_gist("gist?id=1")
+    with pytest.raises(UdfLoadError, match="not found"):
+        fused.Udf.from_gist("missing")

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from ._binding import CallPlan, plan_call
 from ._call import check_cache_max_age, check_run_options, run_call, tile_from_call
-from ._errors import UDF_ERR_NO_ENTRYPOINT, UDF_ERR_NOT_FOUND, UdfLoadError, public_file
+from ._errors import UDF_ERR_FETCH, UDF_ERR_NO_ENTRYPOINT, UdfLoadError, public_file
 from ._headers import Header, HeaderSet, headers_from_arguments, restore
 from ._module import CURRENT_SOURCE, UdfModule, load_headers
 from ._not_local import not_local_function
@@ -235,10 +235,15 @@ class Udf:
 
         files = gist_files(gist_id.rstrip("/").rsplit("/", 1)[-1])
         if "code.py" not in files:
-            raise UdfLoadError(f"gist {gist_id} has no code.py", code=UDF_ERR_NOT_FOUND)
-        fields = json.loads(files.get("parameters.json") or "{}")
+            raise UdfLoadError(f"gist {gist_id} has no code.py", code=UDF_ERR_FETCH)
+        try:
+            fields = json.loads(files.get("parameters.json") or "{}")
+        except ValueError:
+            fields = None
         if not isinstance(fields, dict):
-            raise UdfLoadError(f"gist {gist_id}'s parameters.json is not an object")
+            raise UdfLoadError(
+                f"gist {gist_id}'s parameters.json is not a JSON object", code=UDF_ERR_FETCH
+            )
         name = fields.get("name")
         udf = load_code(files["code.py"], name=name if isinstance(name, str) else None)
         if isinstance(fields.get("parameters"), dict):
