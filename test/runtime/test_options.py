@@ -37,6 +37,26 @@ def test_with_an_engine_they_are_the_engines(engine: RunningEngine):
     assert fused.options.base_url.rsplit("/server", 1)[0] == engine.url
 
 
+def test_inside_a_udf_on_the_engine(engine: RunningEngine):
+    # What the public `common` helper reads inside UDFs, from a real worker of a real engine.
+    udf = fused.load(
+        "@fused.udf\n"
+        "def udf():\n"
+        "    import os\n"
+        "    from fused._optional_deps import HAS_GEOPANDAS, GPD_GEODATAFRAME\n"
+        "    folder = fused.file_path('made-in-a-worker')\n"
+        "    return {'base_url': fused.options.base_url, 'fd_prefix': fused.options.fd_prefix,\n"
+        "            'folder': os.path.isdir(folder), 'pid': os.getpid(),\n"
+        "            'geopandas': HAS_GEOPANDAS and GPD_GEODATAFRAME.__name__}\n"
+    )
+    answer = udf()
+    assert answer["pid"] != os.getpid()  # it ran in the engine's worker
+    assert answer["base_url"] == f"{engine.url}/server/v1"
+    assert answer["fd_prefix"] == (engine.home / "fd").as_uri() + "/"
+    assert answer["folder"] and (engine.home / "mnt" / "cache" / "made-in-a-worker").is_dir()
+    assert answer["geopandas"] == "GeoDataFrame"
+
+
 def test_the_folders_are_the_shared_disk_and_the_bucket():
     disk = home() / "mnt" / "cache"
     assert fused.options.cache_directory == disk and fused.options.data_directory == disk
