@@ -14,7 +14,7 @@ import pytest
 import fused
 from conftest import RunningEngine
 from fused import EngineUnavailableError
-from fused._not_local import NotLocalError
+from fused._errors import NotLocalError
 
 
 def home() -> Path:

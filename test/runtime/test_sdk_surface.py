@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 import fused
-from fused._not_local import NOT_LOCAL, NotLocalError
+from fused._errors import NotLocalError
+from fused._not_local import NOT_LOCAL
 
 ROOT = Path(__file__).resolve().parents[2]
 SURFACE: dict[str, Any] = json.loads(
@@ -161,7 +162,7 @@ def test_every_local_default_difference_names_an_sdk_parameter() -> None:
 
 
 def test_a_not_local_name_says_what_it_is_and_why() -> None:
-    with pytest.raises(NotLocalError, match=r"^fused\.h3 has no local meaning: .*H3"):
+    with pytest.raises(NotLocalError, match=r"^fused\.h3 has no local meaning in UDF Studio: .*H3"):
         fused.h3.index("s3://bucket/table")
     assert isinstance(fused.h3, ModuleType) and hasattr(fused, "h3")
 
@@ -185,7 +186,7 @@ def _assert_not_local(case: Case) -> None:
             getattr(ours, "anything")  # noqa: B009 - the attribute read is what raises
         else:
             ours(*([None] if case.owner is not None else []))
-    assert str(raised.value).startswith(f"{case.name} has no local meaning: ")
+    assert str(raised.value).startswith(f"{case.name} has no local meaning in UDF Studio: ")
 
 
 def _problems(case: Case, ours: Any) -> list[str]:

@@ -19,6 +19,7 @@ from ._cache import cache
 from ._download import DownloadError, download
 from ._errors import (
     EngineUnavailableError,
+    NotLocalError,
     NotSupportedYetError,
     UdfLoadError,
     UdfParameterError,
@@ -29,7 +30,7 @@ from ._errors import (
 from ._headers import Header
 from ._job_pool import JobPool
 from ._load import load, load_async
-from ._not_local import NotLocalError, NotLocalModule, not_local_function
+from ._not_local import NotLocalModule, not_local_function
 from ._options import options
 from ._public_utils import utils
 from ._results import EncodedResult, encode_result

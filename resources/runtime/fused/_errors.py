@@ -142,6 +142,13 @@ class NotSupportedYetError(NotImplementedError):
     """A documented Fused form that UDF Studio does not handle yet."""
 
 
+class NotLocalError(NotImplementedError):
+    """A name of the Fused SDK that has no meaning on this machine (a Fused cloud service).
+
+    The message names it and says why, and what to use instead where there is something.
+    """
+
+
 def public_file(filename: str | None) -> str | None:
     """The file to report: a real path, or None for inline code compiled as `<udf:...>`."""
     if filename is None or filename.startswith("<"):

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Final, NoReturn
 
+from ._errors import NotLocalError
+
 NOT_LOCAL: Final[dict[str, str]] = {
     "fused.h3": (
         "it drives Fused's hosted H3 indexing service (ingestion jobs and a dataset catalogue "
@@ -37,12 +39,9 @@ NOT_LOCAL: Final[dict[str, str]] = {
 }
 
 
-class NotLocalError(NotImplementedError):
-    """An SDK name was used that only has a meaning on Fused's servers."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"{name} has no local meaning: {NOT_LOCAL[name]}")
-        self.name = name
+def not_local_error(name: str) -> NotLocalError:
+    """The error for using `name`, naming it and saying why it has no local meaning."""
+    return NotLocalError(f"{name} has no local meaning in UDF Studio: {NOT_LOCAL[name]}")
 
 
 def not_local_function(name: str) -> Callable[..., NoReturn]:
@@ -51,7 +50,7 @@ def not_local_function(name: str) -> Callable[..., NoReturn]:
     last = name.rpartition(".")[2]
 
     def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-        raise NotLocalError(name)
+        raise not_local_error(name)
 
     refuse.__name__ = refuse.__qualname__ = last
     refuse.__doc__ = f"Not available in UDF Studio: {NOT_LOCAL[name]}."
@@ -68,7 +67,7 @@ class NotLocalModule(ModuleType):
     def __getattr__(self, attribute: str) -> NoReturn:
         if attribute.startswith("__"):
             raise AttributeError(attribute)
-        raise NotLocalError(self.__name__)
+        raise not_local_error(self.__name__)
 
 
 def _check(name: str) -> None:
