@@ -60,6 +60,16 @@ export interface RunRequest {
   timeoutMs?: number;
   /** How deep this run is nested in runs of other UDFs (`Fused-Recursion`); 0 when absent. */
   depth?: number;
+  /** What `fused.context` tells the UDF about the request it serves; absent: no request's. */
+  context?: RunContext;
+}
+
+/** The request a run serves, as the UDF sees it through `fused.context`. */
+export interface RunContext {
+  /** The HTTP request's headers (names in lower case), without credentials. */
+  headers: Record<string, string>;
+  /** Part of one of Fused's batch jobs (`fused.context.in_batch()`). */
+  batch?: boolean;
 }
 
 /** What the UDF printed and how long it took; present on success and failure alike. */

@@ -11,7 +11,7 @@ import { delimiter } from 'node:path';
 import { udfError } from '../../src-shared/errors.js';
 import { READABLE_DEFAULTS, type Format, type ResultKind } from '../../src-shared/formats.js';
 import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../src-shared/max-age.js';
-import type { RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
+import type { RunContext, RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
 import type { Tile } from '../../src-shared/tiles.js';
 import { resultCacheKey } from './cache/cache-key.js';
 import { ResultCache, type CacheEntry, type ResultCacheOptions } from './cache/result-cache.js';
@@ -62,6 +62,8 @@ export interface EngineRun {
   cacheMaxAge?: string | number | null;
   /** How deep the run is nested in another UDF's run (`Fused-Recursion`). */
   depth?: number;
+  /** The request the run serves (`fused.context`); not part of the cache key, as in Fused. */
+  context?: RunContext;
   /** Cancels the run (it then fails with UDF_ERR_CANCELLED). */
   signal?: AbortSignal;
   /** A configured Dask cluster's name: the run goes there instead of the worker pool (same cache). */
@@ -164,6 +166,7 @@ export class Engine {
       defaults: request.defaults ?? READABLE_DEFAULTS,
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.depth ? { depth: request.depth } : {}),
+      ...(request.context ? { context: request.context } : {}),
     };
     const control = request.signal ? { signal: request.signal } : {};
     const execute = (): Promise<RunOutcome> => (request.cluster ? this.clusters.run(request.cluster, runRequest, request.signal) : this.pool.run(runRequest, control));

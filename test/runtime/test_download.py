@@ -3,6 +3,7 @@ nothing left behind when it fails."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -189,9 +190,93 @@ def test_file_urls(tmp_path: Path):
 
 
 def test_unsupported_urls_and_paths_off_the_shared_disk(tmp_path: Path):
-    with pytest.raises(NotSupportedYetError, match="s3"):
-        fused.download("s3://bucket/key.parquet", "x.parquet")
+    with pytest.raises(NotSupportedYetError, match="ftp"):
+        fused.download("ftp://example.com/key.parquet", "x.parquet")
     with pytest.raises(ValueError, match="not on the shared disk"):
         fused.download((tmp_path / "a").as_uri(), str(tmp_path / "elsewhere.bin"))
     with pytest.raises(ValueError, match="not on the shared disk"):
         fused.download((tmp_path / "a").as_uri(), "../escape.bin")
+
+
+def test_other_storages_are_other_folders(tmp_path: Path):
+    source = tmp_path / "source.csv"
+    source.write_text("a\n1\n")
+    in_bucket = fused.download(source.as_uri(), "tables/source.csv", storage="object")
+    assert in_bucket == str(Path(os.environ["UDF_STUDIO_HOME"]) / "fd" / "tables" / "source.csv")
+    assert fused.core.download(source.as_uri(), "tables/source.csv", "object") == in_bucket
+    with pytest.raises(ValueError, match="storage must be one of auto, mount, local, object"):
+        fused.download(source.as_uri(), "x.csv", storage="cloud")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("s3fs") is not None, reason="s3fs is installed: s3 URLs work"
+)
+def test_s3_without_s3fs_names_the_missing_package():
+    with pytest.raises(ImportError, match="needs the s3fs package") as caught:
+        fused.download("s3://bucket/key.parquet", "x.parquet")
+    assert caught.value.name == "s3fs"
+    assert leftovers(disk()) == []
+
+
+@pytest.fixture
+def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto S3 server on loopback with a bucket `data`; its endpoint URL."""
+    for package in ("s3fs", "boto3", "moto"):
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"{package} is not installed")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def _put_object(endpoint: str, key: str, body: bytes, *, public: bool = False) -> None:
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket="data")
+    acl = {"ACL": "public-read"} if public else {}
+    client.put_object(Bucket="data", Key=key, Body=body, **acl)
+
+
+def test_s3_downloads_with_credentials(moto_s3: str, monkeypatch: pytest.MonkeyPatch):
+    _put_object(moto_s3, "tables/points.csv", b"x,y\n1,2\n")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    path = fused.download("s3://data/tables/points.csv", "s3/")
+    assert Path(path) == disk() / "s3" / "points.csv"
+    assert Path(path).read_bytes() == b"x,y\n1,2\n"
+    with pytest.raises(DownloadError, match="no such object"):
+        fused.download("s3://data/tables/absent.csv", "s3/")
+    assert leftovers(disk() / "s3") == ["points.csv"]
+
+
+def test_s3_downloads_anonymously_without_credentials(
+    moto_s3: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    _put_object(moto_s3, "open.bin", BODY, public=True)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance to ask
+    path = fused.core.download("s3://data/open.bin", "public/open.bin")
+    assert Path(path).read_bytes() == BODY
+    _put_object(moto_s3, "closed.bin", BODY)
+    with pytest.raises(DownloadError, match="access denied"):
+        fused.download("s3://data/closed.bin", "public/closed.bin")
+    assert leftovers(disk() / "public") == ["open.bin"]

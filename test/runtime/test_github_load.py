@@ -28,6 +28,8 @@ class FakeGitHub(ThreadingHTTPServer):
         # (ref, path) -> {name: text}; a nested dict is a sub-folder.
         self.trees: dict[tuple[str, str], dict[str, Any]] = {}
         self.requests: list[str] = []
+        # gist id -> {file name: text}
+        self.gists: dict[str, dict[str, str]] = {}
         self.mode = "ok"
 
     @property
@@ -50,6 +52,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b"<html>not json</html>")
             return
         parts = urlsplit(self.path)
+        if parts.path.startswith("/gists/"):
+            files = self.server.gists.get(parts.path.rsplit("/", 1)[-1])
+            if files is None:
+                self._send(404, b'{"message": "Not Found"}')
+                return
+            listing = {name: {"filename": name, "content": text} for name, text in files.items()}
+            self._send(200, json.dumps({"files": listing}).encode())
+            return
         if parts.path.startswith("/raw/"):
             _, _, ref, *rest = parts.path.split("/")
             tree = self.server.trees.get((ref, "/".join(rest[:-1])), {})
@@ -61,7 +71,12 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path[len(prefix) :] if parts.path.startswith(prefix) else None
         tree = self.server.trees.get((ref, path or ""))
         if tree is None:
-            self._send(404, b'{"message": "Not Found"}')
+            parent, _, name = (path or "").rpartition("/")
+            text = self.server.trees.get((ref, parent), {}).get(name)
+            if isinstance(text, str):  # a file: GitHub answers it as one object
+                self._send(200, json.dumps({"name": name, "type": "file"}).encode())
+            else:
+                self._send(404, b'{"message": "Not Found"}')
             return
         listing = []
         for name, value in tree.items():
@@ -189,8 +204,7 @@ def test_unreachable_api_names_the_url(tmp_path: Path, monkeypatch: pytest.Monke
 @pytest.mark.parametrize(
     ("address", "message"),
     [
-        ("https://github.com/fusedio/udfs", "not a GitHub folder URL"),
-        ("https://github.com/fusedio/udfs/blob/main/x.py", "not a GitHub folder URL"),
+        ("https://github.com/fusedio/udfs", "not a GitHub folder or file URL"),
         ("https://github.com/fusedio/udfs/tree/main/../../etc/", "does not follow"),
     ],
 )
@@ -210,3 +224,54 @@ def test_missing_folders_and_garbage_answers_are_clear_errors(github: FakeGitHub
     github.mode = "ok"
     github.trees[(COMMIT, "public/Greeter")] = folder("v1")
     assert fused.load(url(COMMIT))(engine="local")["version"] == "v1"
+
+
+def test_blob_urls_name_folders_too(github: FakeGitHub):
+    github.trees[(COMMIT, "public/Greeter")] = folder("v1")
+    blob = f"https://github.com/fusedio/udfs/blob/{COMMIT}/public/Greeter/"
+    assert fused.load(blob)(engine="local")["version"] == "v1"
+    # GitHub's page URLs may carry a query or a fragment.
+    assert fused.load(blob + "?plain=1#readme").name == "Greeter"
+
+
+@pytest.mark.parametrize("file", ["Greeter.py", "meta.json"])
+def test_a_blob_url_of_the_folders_code_or_meta_loads_the_folder(github: FakeGitHub, file: str):
+    github.trees[(COMMIT, "public/Greeter")] = folder("v1")
+    udf = fused.load(f"https://github.com/fusedio/udfs/blob/{COMMIT}/public/Greeter/{file}")
+    assert udf.name == "Greeter" and udf.readme == "# Greeter\n"
+    assert udf(name="Ada", engine="local") == {"hello": "Ada", "version": "v1"}
+    github.mode = "down"  # pinned: the fetched folder answers from now on
+    again = fused.load(f"https://github.com/fusedio/udfs/blob/{COMMIT}/public/Greeter/{file}")
+    assert again(engine="local")["version"] == "v1"
+
+
+def test_a_blob_url_of_a_lone_file_loads_that_file(github: FakeGitHub):
+    github.trees[("main", "snippets")] = {
+        "double.py": "@fused.udf\ndef udf(n: int = 2):\n    return {'double': 2 * n}\n",
+        "other.py": "x = 1\n",
+    }
+    udf = fused.load("https://github.com/fusedio/udfs/blob/main/snippets/double.py")
+    assert udf.name == "double" and udf(n=4, engine="local") == {"double": 8}
+
+
+def test_a_blob_url_of_a_missing_file_names_it(github: FakeGitHub):
+    github.trees[("main", "public/Greeter")] = folder("v1")
+    with pytest.raises(UdfLoadError, match="not found") as caught:
+        fused.load("https://github.com/fusedio/udfs/blob/main/public/Greeter/absent.py")
+    assert caught.value.code == "UDF_ERR_FETCH"
+
+
+def test_a_udf_from_a_gist(github: FakeGitHub):
+    github.gists["abc123"] = {
+        "code.py": "@fused.udf\ndef udf(n: int = 1):\n    return {'n': n}\n",
+        "parameters.json": json.dumps({"name": "From_Gist", "parameters": {"n": 3}}),
+    }
+    udf = fused.Udf.from_gist("https://gist.github.com/someone/abc123")
+    assert udf.name == "From_Gist" and udf(engine="local") == {"n": 3}
+    github.gists["nocode"] = {"notes.md": "# nothing to run\n"}
+    with pytest.raises(UdfLoadError, match=r"gist nocode has no code\.py"):
+        fused.Udf.from_gist("nocode")
+    with pytest.raises(UdfLoadError, match="not a gist id"):
+        fused.Udf.from_gist("gist?id=1")
+    with pytest.raises(UdfLoadError, match="not found"):
+        fused.Udf.from_gist("missing")

@@ -211,8 +211,8 @@ def test_no_entry_point_is_reported(tmp_path: Path):
     assert caught.value.file == str(folder / "NoEntry.py")
 
 
-def test_urls_other_than_github_folders_are_not_supported():
-    with pytest.raises(NotSupportedYetError, match="only GitHub folder URLs") as caught:
+def test_urls_other_than_github_are_not_supported():
+    with pytest.raises(NotSupportedYetError, match="only GitHub URLs") as caught:
         fused.load("https://example.com/udf.py")
     assert isinstance(caught.value, NotImplementedError)
     with pytest.raises(NotSupportedYetError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -206,11 +207,28 @@ def test_file_path_is_under_the_shared_disk():
     assert (disk() / "note.txt").read_text() == "kept"
 
 
+def test_file_path_creates_a_path_without_a_suffix_as_a_folder(tmp_path: Path):
+    # The SDK's folder semantics: `fused.file_path("folder")` is a folder to write files into.
+    folder = fused.file_path("tiles")
+    assert folder == str(disk() / "tiles") and Path(folder).is_dir()
+    nested = fused.file_path("runs/2024/output")
+    assert Path(nested).is_dir()
+    file = fused.file_path("runs/2024/output/data.parquet")
+    assert not Path(file).exists() and Path(file).parent.is_dir()
+    assert not Path(fused.file_path("later", mkdir=False)).exists()
+    local = fused.file_path("scratch-folder", storage="local")
+    assert Path(local).parent == Path(tempfile.gettempdir()) and Path(local).is_dir()
+    Path(local).rmdir()
+    bucket = fused.file_path("tables", storage="object")
+    assert bucket == str(Path(os.environ["UDF_STUDIO_HOME"]) / "fd" / "tables")
+    with pytest.raises(ValueError, match="storage must be one of"):
+        fused.file_path("x", storage="cloud")
+
+
 def test_options():
     assert fused.options.cache_directory == disk()
     assert fused.options.realtime_client_id == "local"
-    with pytest.raises(AttributeError, match=r"fused.options has no option 'base_url'"):
-        _ = fused.options.base_url
+    assert fused.options.base_url.endswith("/server/v1")
     with pytest.raises(AttributeError, match="cannot be set"):
         fused.options.realtime_client_id = "x"  # type: ignore[misc]
     with pytest.raises(AttributeError, match="no option 'made_up'"):

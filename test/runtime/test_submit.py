@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +107,15 @@ def test_the_job_pool_reports_every_run(no_engine: Path):
         "cancelled": 0,
     }
     assert pool.done() and pool.all_succeeded() and not pool.any_failed()
-    assert pool.pending() == [] and pool.running() == []
+    assert pool.pending() == {} and pool.running() == {} and pool.cancelled() == {}
     assert pool.arg_df().to_dict("records") == [{"n": 1}, {"n": 2}, {"n": 3}]
     assert pool.logs() == ["squaring 1\n", "squaring 2\n", "squaring 3\n"]
-    assert all(seconds is not None and seconds >= 0 for seconds in pool.times())
-    assert pool.total_time() > 0
+    assert pool.first_log() == "squaring 1\n"
+    assert all(taken is not None and taken >= timedelta(0) for taken in pool.times())
+    assert pool.total_time() > timedelta(0)
     assert [frame["square"][0] for frame in pool.results()] == [1, 4, 9]
+    assert [frame["square"][0] for frame in pool] == [1, 4, 9]
+    assert sorted(pool.success()) == [0, 1, 2] and pool.any_succeeded()
     assert pool.collect_df().equals(pool.df())
     assert pool.errors() == {} and pool.first_error() is None
 
@@ -127,12 +131,68 @@ def test_failures_are_reported_retried_and_can_be_ignored(no_engine: Path):
     with pytest.raises(UdfRuntimeError, match="two is not allowed"):
         pool.collect()
     assert pool.collect(ignore_exceptions=True)["n"].tolist() == [1, 3]
-    assert pool.results(ignore_exceptions=True)[1] is None
+    assert pool.results(ignore_exceptions=True)[1] is None  # the older name
+    returned = pool.results(return_exceptions=True)
+    assert returned[0] == {"n": 1} and returned[1] is error
+    assert pool.results_now(return_exceptions=True) == {0: {"n": 1}, 1: error, 2: {"n": 3}}
+    with pytest.raises(UdfRuntimeError, match="two is not allowed"):
+        pool.results_now()
+    assert pool.success() == {0: {"n": 1}, 2: {"n": 3}}
     with pytest.raises(UdfRuntimeError, match="two is not allowed"):
         fused.submit(picky, [2], show_progress=False, max_retry=0)
     assert fused.submit(picky, [1, 2], ignore_exceptions=True, show_progress=False)[
         "n"
     ].tolist() == [1]
+
+
+def test_logs_df_shows_each_run_as_it_is(no_engine: Path):
+    pool = picky.map([1, 2], max_retry=0, show_progress=False)
+    pool.wait()
+    frame = pool.logs_df(exception_column="exception")
+    assert list(frame.columns) == ["n", "status", "result", "time", "logs", "exception"]
+    assert frame["status"].tolist() == ["succeeded", "failed"]
+    assert frame["result"][0] == {"n": 1} and frame["result"][1] is frame["exception"][1]
+    assert isinstance(frame["exception"][1], UdfRuntimeError)
+    bare = pool.logs_df(result_column=None, time_column=None, include_exceptions=False)
+    assert list(bare.columns) == ["n", "status", "logs"]
+
+
+def test_tail_prints_runs_and_stops_on_a_failure_when_asked(
+    no_engine: Path, capsys: pytest.CaptureFixture[str]
+):
+    pool = picky.map([1, 2], max_retry=0, show_progress=False)
+    with pytest.raises(UdfRuntimeError, match="two is not allowed"):
+        pool.tail(stop_on_exception=True)
+    pool.tail()
+    printed = capsys.readouterr().out
+    assert "[0] succeeded" in printed and "[1] failed" in printed
+
+
+def test_a_tail_timeout_cancels_and_gives_the_arguments_back(no_engine: Path):
+    pool = napper.map([1, 2], show_progress=False)
+    with pytest.raises(fused.types.JobPoolTailTimeoutError) as caught:
+        pool.tail(timeout=0.3)
+    assert isinstance(caught.value, TimeoutError) and caught.value.timeout == 0.3
+    assert caught.value.not_succeeded_args == [{"n": 1}, {"n": 2}]
+    assert pool.wait(timeout=10) and sorted(pool.cancelled()) == [0, 1]
+    with pytest.raises(fused.types.JobPoolTailTimeoutError):
+        napper.map([3], show_progress=False).collect(log_timeout=0.2)
+
+
+def test_cancel_can_wait_for_the_runs_to_end(no_engine: Path):
+    pool = napper.map(list(range(3)), max_workers=1, show_progress=False)
+    pool.cancel(wait=True)
+    assert pool.done() and pool.status()["cancelled"] == 3
+
+
+def test_collect_can_number_rows_from_zero(no_engine: Path):
+    pool = picky.map([1, 2, 3], max_retry=0, show_progress=False)
+    kept = pool.collect(ignore_exceptions=True, verbose=False)
+    assert kept.index.tolist() == [0, 2]
+    assert pool.collect(ignore_exceptions=True, drop_index=True).index.tolist() == [0, 1]
+    assert fused.submit(
+        picky, [1, 2, 3], ignore_exceptions=True, drop_index=True, show_progress=False
+    ).index.tolist() == [0, 1]
 
 
 def test_retry_runs_the_failed_runs_again(no_engine: Path, tmp_path: Path):
@@ -152,6 +212,7 @@ def test_retry_runs_the_failed_runs_again(no_engine: Path, tmp_path: Path):
     assert list(pool.errors()) == [1]
     pool.retry().wait()
     assert pool.all_succeeded()
+    assert timedelta(0) < pool.total_time(since_retry=True) <= pool.total_time()
     assert pool.collect()["result"].tolist() == [{"n": 0}, {"n": 1}, {"n": 2}]
 
 

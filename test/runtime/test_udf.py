@@ -173,3 +173,89 @@ def test_memory_errors_have_their_own_code():
 
 def test_repr_names_the_udf():
     assert repr(configured) == "<Udf 'Named_UDF' entrypoint='configured'>"
+
+
+# --- the SDK's methods and fields ---------------------------------------------------------------
+
+
+def test_the_sdks_fields_are_there():
+    @fused.udf(engine="local", disk_size_gb=50, region="eu")
+    def placed(n: int = 1):
+        return n
+
+    assert placed.type == "geopandas_v2" and placed.import_globals
+    assert (placed.engine, placed.disk_size_gb, placed.region) == ("local", 50, "eu")
+    assert placed.collection_id is None and placed.collection_name is None
+    assert fused.udf(instance_type="local")(lambda n=1: n).engine == "local"  # the older name
+    assert fused.models.udf.AnyBaseUdf is Udf and fused.models.Udf is Udf
+
+
+def test_set_parameters_copies_unless_in_place():
+    copy = configured.set_parameters({"n": 7})
+    assert copy is not configured and copy() == 7 and configured() == 5
+    assert configured.set_parameters({}, replace_parameters=True)() == 1
+    same = plain.set_parameters({"n": 2}, inplace=True)
+    try:
+        assert same is plain and plain()["n"] == 2
+    finally:
+        plain.parameters = {}
+    with pytest.raises(TypeError, match="parameters must be a dict"):
+        plain.set_parameters([1])  # type: ignore[arg-type]
+
+
+def test_run_local_and_eval_schema():
+    assert plain.run_local(name="Ada") == {"hello": "Ada", "n": 1}
+    again = plain.eval_schema()
+    assert again is not plain and again.prepared().plan == plain.prepared().plan
+
+
+def test_map_takes_the_sdks_parameters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("UDF_STUDIO_HOME", str(tmp_path))
+    pool = plain.map(
+        ["a", "b"], engine="local", worker_concurrency=4, run_cache_max_age="1h", max_retry=0
+    )
+    assert [row["hello"] for row in pool.results()] == ["a", "b"]
+    import asyncio
+
+    later = asyncio.run(plain.map_async(["c"], engine="local"))
+    assert later.results() == [{"hello": "c", "n": 1}]
+
+
+def test_to_file_writes_to_a_file_object_and_guards_an_existing_path(tmp_path: Path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    assert plain.to_file(buffer) is None
+    assert "meta.json" in zipfile.ZipFile(buffer).namelist()
+    target = plain.to_file(tmp_path / "plain.zip")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        plain.to_file(target or tmp_path)
+    assert plain.to_file(tmp_path / "plain.zip", overwrite=True) == target
+
+
+def test_utils_is_the_only_header_when_none_is_named_utils(tmp_path: Path):
+    (tmp_path / "helpers.py").write_text("def shout(text):\n    return text.upper()\n")
+
+    @fused.udf(headers=[("helpers", str(tmp_path / "helpers.py"))])
+    def loud(text: str = "hi"):
+        return text
+
+    assert loud.utils.shout("x") == "X"
+
+
+def test_saving_and_sharing_need_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("UDF_STUDIO_HOME", str(tmp_path))
+    for call in (plain.to_fused, plain.create_access_token, plain.get_access_tokens):
+        with pytest.raises(EngineUnavailableError, match="needs the running UDF Studio engine"):
+            call()
+    assert plain.catalog_url is None  # not a saved UDF
+    with pytest.raises(TypeError, match="older slug are not supported"):
+        plain.to_fused(slug="Other")
+
+
+def test_cloud_schedules_are_not_local():
+    with pytest.raises(fused.NotLocalError, match=r"^Udf.schedule has no local meaning"):
+        plain.schedule(minute=0, hour=1)
+    with pytest.raises(fused.NotLocalError, match=r"^Udf\.get_canvas_share_token"):
+        plain.get_canvas_share_token()

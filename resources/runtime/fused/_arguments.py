@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from ._errors import UDF_ERR_PARAM, UdfParameterError
-from .types import BBOX, BOUNDS, TILE_GDF, TILE_TYPES, TileType
+from .types import BBOX, BOUNDS, TILE_GDF, TILE_TYPES, TILE_XYZ, TileType
 
 Converter = Callable[[str], object]
 
@@ -209,6 +209,8 @@ def _class_conversion(cls: type) -> Conversion:
 def _tile_type_conversion(marker: TileType) -> Conversion:
     from . import _spatial_arguments as geo
 
+    if marker is TILE_XYZ:
+        return Conversion(f"{marker!r} (a JSON list [x, y, z])", geo.tile_xyz, marker, marker)
     expected = f"{marker!r} (a JSON list of 4 numbers, or GeoJSON)"
     if marker is BOUNDS:
         return Conversion(expected, geo.bounds, marker, marker)

@@ -19,7 +19,7 @@ import pickle
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from types import CodeType
@@ -29,9 +29,11 @@ from ._cache_lock import FileLock
 from ._shared_disk import map_path, shared_disk
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
-DEFAULT_MAX_AGE: Final = "12h"
-DEFAULT_LOCK_TIMEOUT_S: Final = 120.0
+DEFAULT_LOCK_TIMEOUT_S: Final = 120
+# The SDK's default `cache_folder_path`: here, a folder per function under `cached_data`.
+DEFAULT_FOLDER: Final = "tmp"
 PICKLE_PROTOCOL: Final = 5
 _KEY_VERSION: Final = b"udf-studio-cache-1\0"
 _MAX_AGE = re.compile(r"^(\d+)([smhd])$")
@@ -115,7 +117,7 @@ def settings_from(options: Mapping[str, Any]) -> CacheSettings:
         raise ValueError(f"cache_key_exclude must be a list of argument names: {exclude!r}")
     verbose = merged.get("cache_verbose")
     return CacheSettings(
-        max_age_s=max_age_seconds(DEFAULT_MAX_AGE if max_age is None else max_age),
+        max_age_s=max_age_seconds(_default_max_age() if max_age is None else max_age),
         folder=os.fspath(folder) if folder is not None else None,
         lock_timeout_s=float(timeout),
         reset=bool(merged.get("cache_reset")),
@@ -131,15 +133,14 @@ def cache(func: F, /) -> F: ...
 @overload
 def cache(
     func: None = None,
-    /,
-    *,
-    cache_max_age: int | str | None = DEFAULT_MAX_AGE,
-    cache_folder_path: str | os.PathLike[str] | None = None,
+    cache_max_age: int | str | None = None,
+    cache_folder_path: str | os.PathLike[str] | None = DEFAULT_FOLDER,
     concurrent_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT_S,
     cache_reset: bool | None = None,
     cache_storage: str | None = None,
     cache_key_exclude: Iterable[str] | None = None,
     cache_verbose: bool | None = None,
+    *,
     path: str | os.PathLike[str] | None = None,
     reset: bool | None = None,
     storage: str | None = None,
@@ -148,15 +149,14 @@ def cache(
 
 def cache(
     func: F | None = None,
-    /,
-    *,
-    cache_max_age: int | str | None = DEFAULT_MAX_AGE,
-    cache_folder_path: str | os.PathLike[str] | None = None,
+    cache_max_age: int | str | None = None,
+    cache_folder_path: str | os.PathLike[str] | None = DEFAULT_FOLDER,
     concurrent_lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT_S,
     cache_reset: bool | None = None,
     cache_storage: str | None = None,
     cache_key_exclude: Iterable[str] | None = None,
     cache_verbose: bool | None = None,
+    *,
     path: str | os.PathLike[str] | None = None,
     reset: bool | None = None,
     storage: str | None = None,
@@ -169,7 +169,8 @@ def cache(
     """
     given = {
         "cache_max_age": cache_max_age,
-        "cache_folder_path": cache_folder_path,
+        # The default folder is no choice: `path=` (the older name) may still give one.
+        "cache_folder_path": None if cache_folder_path == DEFAULT_FOLDER else cache_folder_path,
         "concurrent_lock_timeout": concurrent_lock_timeout,
         "cache_reset": cache_reset,
         "cache_storage": cache_storage,
@@ -188,6 +189,21 @@ def cache(
     if func is not None:
         return decorate(func)
     return decorate
+
+
+def cache_call(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call `func` through the cache, as `@fused.cache` would: `kwargs` may hold the cache's
+    options (`cache_max_age=`, `cache_reset=`, ...), which are not passed on."""
+    result: T = cache(func)(*args, **kwargs)
+    return result
+
+
+async def cache_call_async(func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """`cache_call` for a coroutine function: awaits it on a miss, and caches its value."""
+    cached = _CachedFunction(func, {}, settings_from({}))
+    settings, cache_id = cached.call_settings(kwargs)
+    result: T = await cached.call_async(settings, args, kwargs, cache_id)
+    return result
 
 
 class _CachedFunction:
@@ -217,16 +233,22 @@ class _CachedFunction:
 
         @functools.wraps(function)
         def cached(*args: Any, **kwargs: Any) -> Any:
-            settings = self.settings
-            cache_id: object = None
             if kwargs and not taken.isdisjoint(kwargs):
-                call_options = {name: kwargs.pop(name) for name in taken & kwargs.keys()}
-                cache_id = call_options.pop(CACHE_ID, None)
-                if any(value is not None for value in call_options.values()):
-                    settings = settings_from({**self.options, **_non_none(call_options)})
-            return self.call(settings, args, kwargs, cache_id)
+                settings, cache_id = self.call_settings(kwargs)
+                return self.call(settings, args, kwargs, cache_id)
+            return self.call(self.settings, args, kwargs, None)
 
         return cached
+
+    def call_settings(self, kwargs: dict[str, Any]) -> tuple[CacheSettings, object]:
+        """The settings and `_cache_id` of one call, taking the cache's options out of its
+        keyword arguments (those the function does not take itself)."""
+        call_options = {name: kwargs.pop(name) for name in self._taken & kwargs.keys()}
+        cache_id = call_options.pop(CACHE_ID, None)
+        settings = self.settings
+        if any(value is not None for value in call_options.values()):
+            settings = settings_from({**self.options, **_non_none(call_options)})
+        return settings, cache_id
 
     def call(
         self,
@@ -235,37 +257,87 @@ class _CachedFunction:
         kwargs: dict[str, Any],
         cache_id: object,
     ) -> Any:
-        if settings.max_age_s <= 0:
+        target = self._target(settings, args, kwargs, cache_id)
+        if target is None:
             return self.function(*args, **kwargs)
-        arguments = self._arguments(args, kwargs)
-        if arguments is None:  # arguments that do not fit: let the call raise its TypeError
-            return self.function(*args, **kwargs)
-        key = self.key(settings, arguments, cache_id)
-        folder = self._folder(settings)
-        target = folder / f"{key}.pickle"
-        if not settings.reset:
-            hit = _read_hit(target, settings.max_age_s)
-            if hit is not None:
-                return self._hit(settings, hit)
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(folder / f"{key}.lock", stale_after=settings.lock_timeout_s)
+        if not settings.reset and (hit := _read_hit(target, settings.max_age_s)) is not None:
+            return self._hit(settings, hit)
+        lock = self._lock(settings, target)
         started = time.time()
         lock.acquire()
         try:
-            if lock.waited or not settings.reset:
-                # Computed by someone else meanwhile? With reset, only a result written after
-                # this call started counts (and only when another caller held the lock).
-                newer_than = started if settings.reset else None
-                hit = _read_hit(target, settings.max_age_s, newer_than)
-                if hit is not None:
-                    return self._hit(settings, hit)
-            if settings.verbose:
-                print(f"'{self.name}' computing (not cached)")
+            hit = self._computed_meanwhile(settings, lock, target, started)
+            if hit is not None:
+                return self._hit(settings, hit)
+            self._note_computing(settings)
             result = self.function(*args, **kwargs)
             _write(target, result, self.name)
             return result
         finally:
             lock.release()
+
+    async def call_async(
+        self,
+        settings: CacheSettings,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        cache_id: object,
+    ) -> Any:
+        """`call` for a coroutine function: its awaited value is what is cached. Waiting for
+        another caller's lock happens in a thread, so the event loop keeps running."""
+        import asyncio
+
+        target = self._target(settings, args, kwargs, cache_id)
+        if target is None:
+            return await self.function(*args, **kwargs)
+        if not settings.reset and (hit := _read_hit(target, settings.max_age_s)) is not None:
+            return self._hit(settings, hit)
+        lock = self._lock(settings, target)
+        started = time.time()
+        await asyncio.to_thread(lock.acquire)
+        try:
+            hit = self._computed_meanwhile(settings, lock, target, started)
+            if hit is not None:
+                return self._hit(settings, hit)
+            self._note_computing(settings)
+            result = await self.function(*args, **kwargs)
+            _write(target, result, self.name)
+            return result
+        finally:
+            lock.release()
+
+    def _target(
+        self,
+        settings: CacheSettings,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        cache_id: object,
+    ) -> Path | None:
+        """The file a call's value is kept in; None when the call is not cached (max age 0,
+        or arguments that do not fit, which the call itself then reports)."""
+        if settings.max_age_s <= 0:
+            return None
+        arguments = self._arguments(args, kwargs)
+        if arguments is None:
+            return None
+        return self._folder(settings) / f"{self.key(settings, arguments, cache_id)}.pickle"
+
+    def _lock(self, settings: CacheSettings, target: Path) -> FileLock:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(target.with_suffix(".lock"), stale_after=settings.lock_timeout_s)
+
+    def _computed_meanwhile(
+        self, settings: CacheSettings, lock: FileLock, target: Path, started: float
+    ) -> tuple[Any, float] | None:
+        if not lock.waited and settings.reset:
+            return None
+        # With reset, only a result written after this call started counts (and only when
+        # another caller held the lock).
+        return _read_hit(target, settings.max_age_s, started if settings.reset else None)
+
+    def _note_computing(self, settings: CacheSettings) -> None:
+        if settings.verbose:
+            print(f"'{self.name}' computing (not cached)")
 
     def key(self, settings: CacheSettings, arguments: Mapping[str, Any], cache_id: object) -> str:
         """The cache key of a call: hex sha256 of code, arguments and max age."""
@@ -324,7 +396,7 @@ class _CachedFunction:
         memo_key = (disk, settings.folder)
         folder = self._folders.get(memo_key)
         if folder is None:
-            if settings.folder is None:
+            if settings.folder is None or settings.folder == DEFAULT_FOLDER:
                 folder = disk / "cached_data" / (_UNSAFE.sub("_", self.name) or "function")
             else:
                 folder = Path(map_path(settings.folder))
@@ -335,9 +407,24 @@ class _CachedFunction:
 
     def _hit(self, settings: CacheSettings, hit: tuple[Any, float]) -> Any:
         value, age = hit
-        if settings.verbose is not False:
+        if _verbose(settings):
             print(f"'{self.name}' returned cached result: {format_age(age)} old")
         return value
+
+
+def _default_max_age() -> int | str:
+    from ._options import options  # on first use: options reads the home's files
+
+    value: int | str = options.cache_decorator_max_age
+    return value
+
+
+def _verbose(settings: CacheSettings) -> bool:
+    if settings.verbose is not None:
+        return settings.verbose
+    from ._options import options
+
+    return bool(options.verbose_cached_functions)
 
 
 def format_age(seconds: float) -> str:

@@ -13,6 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlencode
 
+from ._engine_api import error_detail
 from ._errors import EngineUnavailableError
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def invalidate_udf_cache(
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
-        detail = _error_detail(exc.read())
+        detail = error_detail(exc.read())
         if exc.code == 404 and detail[0] == "UDF_ERR_NOT_FOUND":
             return None
         raise CacheInvalidationError(
@@ -107,16 +108,3 @@ def invalidate_udf_cache(
         answer = {}
     return answer if isinstance(answer, dict) else {}
 
-
-def _error_detail(body: bytes) -> tuple[str | None, str]:
-    """The engine's error code and message from an error body (`{"error": {...}}` or flat)."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None, body.decode("utf-8", "replace").strip()[:200]
-    error = data.get("error", data) if isinstance(data, dict) else {}
-    if not isinstance(error, dict):
-        return None, str(error)
-    code = error.get("code")
-    message = error.get("message")
-    return (code if isinstance(code, str) else None), (message if isinstance(message, str) else "")

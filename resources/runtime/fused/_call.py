@@ -24,6 +24,7 @@ from ._errors import (
 )
 from ._headers import restore
 from ._nesting import at_depth, child_depth
+from ._run_context import running_udf
 from ._tiles import TileCoord, make_tile
 
 if TYPE_CHECKING:
@@ -149,7 +150,8 @@ def in_worker() -> bool:
 def invoke(
     udf: Udf, args: Sequence[object], params: Mapping[str, object], tile: TileCoord | None
 ) -> Any:
-    """Bind the arguments and call the UDF with its header modules installed.
+    """Bind the arguments and call the UDF with its header modules installed (and as
+    `fused.context.this_udf()` for the code it runs).
 
     An exception from the UDF is raised as `UdfRuntimeError` (`UDF_ERR_MEMORY` for
     `MemoryError`) located at the deepest frame in the UDF's own files, chained to the original.
@@ -161,7 +163,8 @@ def invoke(
     header_set = prepared.headers
     saved = header_set.activate() if header_set is not None else None
     try:
-        return prepared.fn(*call_args, **call_kwargs)
+        with running_udf(udf):
+            return prepared.fn(*call_args, **call_kwargs)
     except Exception as exc:
         code = UDF_ERR_MEMORY if isinstance(exc, MemoryError) else UDF_ERR_RUNTIME
         if isinstance(exc, UdfRuntimeError) and exc.code == UDF_ERR_RECURSION:

@@ -10,6 +10,8 @@ import traceback
 from collections.abc import Collection
 from typing import Any, Final
 
+from . import types
+
 UDF_ERR_SYNTAX: Final = "UDF_ERR_SYNTAX"
 UDF_ERR_IMPORT: Final = "UDF_ERR_IMPORT"
 UDF_ERR_NO_ENTRYPOINT: Final = "UDF_ERR_NO_ENTRYPOINT"
@@ -64,12 +66,14 @@ ERROR_CODES: Final = frozenset(
 )
 
 
-class UdfRuntimeError(Exception):
+class UdfRuntimeError(types.UdfRuntimeError):
     """A UDF could not be loaded or run, or its result could not be encoded.
 
     `code` is one of the `UDF_ERR_*` codes; `message` is the bare message (for a UDF exception,
     `str(exception)`); `exception_class`, `file` and `line` locate the failure in the UDF's own
     files; `traceback_text` holds only the frames in those files. `str(error)` adds the location.
+    It is the SDK's `fused.types.UdfRuntimeError` (a `RuntimeError`), whose
+    `child_exception_class` is `exception_class`.
     """
 
     def __init__(
@@ -82,7 +86,7 @@ class UdfRuntimeError(Exception):
         line: int | None = None,
         traceback_text: str = "",
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, child_exception_class=exception_class)
         self.message = message
         self.code = code
         self.exception_class = exception_class
@@ -125,8 +129,9 @@ class UdfLoadError(UdfRuntimeError):
     """UDF code or its folder could not be read, compiled or executed, or has no entry point."""
 
 
-class UdfResultError(UdfRuntimeError):
-    """A UDF's result has no requested format (`UDF_ERR_FORMAT`) or cannot be encoded."""
+class UdfResultError(UdfRuntimeError, types.UdfSerializationError):
+    """A UDF's result has no requested format (`UDF_ERR_FORMAT`) or cannot be encoded (so it is
+    the SDK's `fused.types.UdfSerializationError` too)."""
 
 
 class EngineUnavailableError(RuntimeError):

@@ -10,7 +10,7 @@ import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeGuard
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, TypeGuard
 
 from ._errors import UDF_ERR_BAD_FOLDER, UDF_ERR_NODE_TEMPLATE, UdfLoadError
 from ._headers import Header, headers_from_arguments
@@ -157,18 +157,20 @@ def write_udf_folder(udf: Udf, where: Path | None, overwrite: bool) -> Path:
     return target
 
 
-def zip_udf_folder(udf: Udf, path: Path) -> Path:
-    """Write the UDF folder into a zip file at `path`, files at the archive's root."""
+def zip_udf_folder(udf: Udf, target: Path | BinaryIO) -> Path | None:
+    """Write the UDF folder into a zip file, files at the archive's root: at a path (returned)
+    or into a binary file object (None)."""
     import tempfile
     import zipfile
 
     with tempfile.TemporaryDirectory(prefix="udf-studio-") as scratch:
         folder = write_udf_folder(udf, Path(scratch) / "udf", overwrite=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        if isinstance(target, Path):
+            target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for file in sorted(folder.iterdir()):
                 archive.write(file, arcname=file.name)
-    return path
+    return target if isinstance(target, Path) else None
 
 
 def _new_meta(udf: Udf) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,10 +1,13 @@
-"""`fused.load` of a GitHub tree URL (`https://github.com/ORG/REPO/tree/REF/PATH/`).
+"""`fused.load` of a GitHub URL: a folder (`https://github.com/ORG/REPO/tree/REF/PATH/`, or
+`/blob/` instead of `/tree/`, which GitHub also uses for folders) or a file in one
+(`.../blob/REF/PATH/My_UDF.py`, `.../meta.json`), with an optional query or fragment.
 
-The folder is fetched once through GitHub's contents API and kept under
+A folder is fetched once through GitHub's contents API and kept under
 `$UDF_STUDIO_HOME/github/ORG/REPO/REF/PATH`, so it loads offline afterwards. A commit-pinned REF
 (7 to 40 hex digits) never changes, so its copy is used for ever; a branch or tag is fetched again
 when online (at most every `REFRESH_S` per process) and its last copy is used offline, with a
-note. Offline with no copy is a `UdfLoadError` naming the URL. `UDF_STUDIO_GITHUB_API` points at
+note. Offline with no copy is a `UdfLoadError` naming the URL. For a file, the folder holding it is
+fetched, so its header modules and meta.json come along. `UDF_STUDIO_GITHUB_API` points at
 another API host (GitHub Enterprise, or a test server); `GITHUB_TOKEN` is sent when set.
 """
 
@@ -33,8 +36,9 @@ MAX_FILE_BYTES: Final = 20 * 1024 * 1024
 MAX_DEPTH: Final = 3
 DONE_MARKER: Final = ".udf-studio-fetched.json"
 
-_TREE_URL = re.compile(
-    r"^https?://(?:www\.)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/tree/([^/]+)/?(.*?)/?$"
+_FOLDER_URL = re.compile(
+    r"^https?://(?:www\.)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/(?:tree|blob)/([^/]+)"
+    r"/?(.*?)/?$"
 )
 _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _SAFE_PART = re.compile(r"^[A-Za-z0-9_.@+ -]+$")
@@ -46,13 +50,16 @@ def is_github_url(text: str) -> bool:
     return bool(re.match(r"^https?://(?:www\.)?github\.com/", text, re.IGNORECASE))
 
 
-def github_folder(url: str) -> Path:
-    """The local copy of the UDF folder a GitHub tree URL names, fetched when it must be."""
-    match = _TREE_URL.match(url)
+def github_path(url: str) -> Path:
+    """The local copy of what a GitHub URL names: a UDF folder, or a file in its fetched folder.
+
+    Fetched when it must be (see the module's note on refreshing).
+    """
+    match = _FOLDER_URL.match(url.split("#", 1)[0].split("?", 1)[0])
     if match is None:
         raise UdfLoadError(
-            f"{url} is not a GitHub folder URL; fused.load takes "
-            "https://github.com/ORG/REPO/tree/COMMIT_OR_BRANCH/PATH/",
+            f"{url} is not a GitHub folder or file URL; fused.load takes "
+            "https://github.com/ORG/REPO/tree/COMMIT_OR_BRANCH/PATH/ (or /blob/)",
             code=UDF_ERR_FETCH,
         )
     org, repo, ref, path = match.groups()
@@ -60,14 +67,14 @@ def github_folder(url: str) -> Path:
     if not all(_SAFE_PART.match(part) and part not in (".", "..") for part in [ref, *parts]):
         raise UdfLoadError(f"{url} has a path this loader does not follow", code=UDF_ERR_FETCH)
     local = studio_home().joinpath("github", org, repo, ref, *parts)
-    fetched = (local / DONE_MARKER).is_file()
-    pinned = bool(_COMMIT.match(ref))
-    if fetched and (pinned or time.monotonic() - _refreshed.get(url, -REFRESH_S) < REFRESH_S):
-        return local
+    copy = _fetched_copy(local)
+    recent = time.monotonic() - _refreshed.get(url, -REFRESH_S) < REFRESH_S
+    if copy is not None and (_COMMIT.match(ref) or recent):
+        return copy
     try:
-        _fetch(org, repo, ref, "/".join(parts), local, url)
+        copy = _fetch_path(org, repo, ref, parts, local, url)
     except _Offline as why:
-        if not fetched:
+        if copy is None:
             raise UdfLoadError(
                 f"cannot fetch {url} ({why}) and no copy was fetched before", code=UDF_ERR_FETCH
             ) from None
@@ -75,11 +82,71 @@ def github_folder(url: str) -> Path:
             f"fused: cannot refresh {url} ({why}); using the copy fetched before", file=sys.stderr
         )
     _refreshed[url] = time.monotonic()
-    return local
+    return copy
+
+
+def _fetched_copy(local: Path) -> Path | None:
+    """`local` when it is a fetched folder, or a file of one; None when neither was fetched."""
+    if (local / DONE_MARKER).is_file():
+        return local
+    if local.is_file() and (local.parent / DONE_MARKER).is_file():
+        return local
+    return None
+
+
+def _fetch_path(org: str, repo: str, ref: str, parts: list[str], local: Path, url: str) -> Path:
+    try:
+        _fetch(org, repo, ref, "/".join(parts), local, url)
+        return local
+    except _IsAFile:
+        if not parts:
+            raise UdfLoadError(f"{url} names no folder", code=UDF_ERR_FETCH) from None
+        _fetch(org, repo, ref, "/".join(parts[:-1]), local.parent, url)
+        if not local.is_file():
+            raise UdfLoadError(
+                f"{url} names a file too large to load (over {MAX_FILE_BYTES} bytes)",
+                code=UDF_ERR_FETCH,
+            ) from None
+        return local
+
+
+def gist_files(gist_id: str) -> dict[str, str]:
+    """The files of a GitHub gist by name (their text), fetched from GitHub's gists API."""
+    if not re.fullmatch(r"[0-9A-Za-z]{1,64}", gist_id):
+        raise UdfLoadError(f"{gist_id!r} is not a gist id", code=UDF_ERR_FETCH)
+    api = os.environ.get(API_ENV, DEFAULT_API).rstrip("/")
+    what = f"gist {gist_id}"
+    try:
+        answer = _get_json(f"{api}/gists/{gist_id}", what)
+    except _Offline as why:
+        raise UdfLoadError(f"cannot fetch {what} ({why})", code=UDF_ERR_FETCH) from None
+    files = answer.get("files") if isinstance(answer, dict) else None
+    if not isinstance(files, dict):
+        raise UdfLoadError(f"GitHub's answer for {what} has no files", code=UDF_ERR_FETCH)
+    texts: dict[str, str] = {}
+    for name, entry in files.items():
+        content = entry.get("content") if isinstance(entry, dict) else None
+        if isinstance(entry, dict) and (entry.get("truncated") or content is None):
+            raw = entry.get("raw_url")
+            if not isinstance(raw, str) or not raw.startswith(("http://", "https://")):
+                raise UdfLoadError(
+                    f"GitHub's answer for {what} has no URL for {name}", code=UDF_ERR_FETCH
+                )
+            try:
+                content = _get(raw, what).decode("utf-8", "replace")
+            except _Offline as why:
+                raise UdfLoadError(f"cannot fetch {what} ({why})", code=UDF_ERR_FETCH) from None
+        if isinstance(content, str):
+            texts[str(name)] = content
+    return texts
 
 
 class _Offline(Exception):
     """The API could not be reached (or answered with a server error)."""
+
+
+class _IsAFile(Exception):
+    """The URL's path is a file, not a folder."""
 
 
 def _fetch(org: str, repo: str, ref: str, path: str, local: Path, url: str) -> None:
@@ -109,7 +176,9 @@ def _download_tree(
         f"{api}/repos/{org}/{repo}/contents/{quoted}?ref={urllib.parse.quote(ref)}", url
     )
     if not isinstance(listing, list):
-        raise UdfLoadError(f"{url} is a file, not a UDF folder", code=UDF_ERR_FETCH)
+        if depth == 0 and isinstance(listing, dict) and listing.get("type") == "file":
+            raise _IsAFile
+        raise UdfLoadError(f"GitHub's listing of {url} is malformed", code=UDF_ERR_FETCH)
     into.mkdir(parents=True, exist_ok=True)
     count = 0
     for entry in listing:

@@ -15,15 +15,17 @@ from typing import Any, Final
 
 from ._errors import UDF_ERR_BAD_FOLDER, UDF_ERR_NOT_FOUND, NotSupportedYetError, UdfLoadError
 from ._folder import read_udf_folder
-from ._github import github_folder, is_github_url
+from ._github import github_path, is_github_url
 from ._headers import Header
 from ._module import UdfModule, execute_udf_code, inline_filename
+from ._token_run import is_token, udf_name_for_token
 from ._udf import Udf, find_entry
 
 WORKSPACES_ENV: Final = "UDF_STUDIO_WORKSPACES"
 HOME_ENV: Final = "UDF_STUDIO_HOME"
 DEFAULT_HOME: Final = "~/.udf-studio"
 COLLECTION_FILE: Final = "collection.json"
+DEFAULT_COLLECTION: Final = "default"
 MODULE_CACHE_SIZE: Final = 64
 
 _CODE_START = re.compile(
@@ -33,24 +35,36 @@ _FIRST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)", re.MULTILINE)
 _modules: OrderedDict[str, UdfModule] = OrderedDict()
 
 
-def load(source: str | os.PathLike[str] | Udf, *, import_globals: bool = True) -> Udf:
-    """Load a UDF from a folder, a `.py` file, raw code, or a workspace name.
+def load(
+    url_or_udf: str | os.PathLike[str] | Udf,
+    /,
+    *,
+    cache_key: Any = None,
+    import_globals: bool = True,
+    collection_name: str | None = None,
+) -> Udf:
+    """Load a UDF from a folder, a `.py` file, a `.zip` of a folder, raw code, a GitHub URL, a
+    shared token or a workspace name.
 
     A name (`name`, `team/name`, `email/name`: the last part counts) is looked up as a folder in
     the folders of `UDF_STUDIO_WORKSPACES` (os.pathsep-joined), then in `$UDF_STUDIO_HOME/udfs`
-    (default `~/.udf-studio/udfs`). With `import_globals` the module's top-level names are
-    attributes of the result. Raises `UdfLoadError` naming the file (and line) for bad
-    meta.json, a missing file, a syntax error, an import error or no entry point. A GitHub
-    folder URL is fetched once and kept (see `_github`); other URLs raise `NotSupportedYetError`.
+    (default `~/.udf-studio/udfs`); `collection_name` looks only in that collection (a folder
+    with a collection.json; "default" is the whole workspace). A shared token (`fsh_...`) is the
+    workspace UDF it runs. A GitHub folder or file URL (`/tree/` or `/blob/`) is fetched once
+    and kept (see `_github`); other URLs raise `NotSupportedYetError`. With `import_globals` the
+    module's top-level names are attributes of the result. `cache_key` is accepted for the
+    SDK's callers: loads are kept by content here, so no key is needed to refresh one. Raises
+    `UdfLoadError` naming the file (and line) for bad meta.json, a missing file, a syntax
+    error, an import error or no entry point.
     """
-    if isinstance(source, Udf):
-        return source
-    text = os.fspath(source)
+    if isinstance(url_or_udf, Udf):
+        return url_or_udf
+    text = os.fspath(url_or_udf)
     if is_github_url(text):
-        return load_folder(github_folder(text), import_globals=import_globals)
+        return _load_github(text, import_globals=import_globals)
     if re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
         raise NotSupportedYetError(
-            f"only GitHub folder URLs can be loaded, not {text} "
+            f"only GitHub URLs can be loaded, not {text} "
             "(download the UDF's folder and load it by path instead)"
         )
     if "\n" in text or _CODE_START.match(text):
@@ -61,12 +75,36 @@ def load(source: str | os.PathLike[str] | Udf, *, import_globals: bool = True) -
     if path.is_file():
         if path.name == "meta.json":
             return load_folder(path.parent, import_globals=import_globals)
+        if path.suffix == ".zip":
+            return load_zip(path, import_globals=import_globals)
         return load_file(path, import_globals=import_globals)
-    if text.endswith(".py") or text.startswith((".", "/", "~")):
+    if text.endswith((".py", ".zip")) or text.startswith((".", "/", "~")):
         raise UdfLoadError(
             f"no such file or folder: {path}", code=UDF_ERR_NOT_FOUND, file=str(path)
         )
-    return load_name(text, import_globals=import_globals)
+    if is_token(text):
+        return load_name(udf_name_for_token(text), import_globals=import_globals)
+    return load_name(text, import_globals=import_globals, collection=collection_name)
+
+
+async def load_async(
+    url_or_udf: str | os.PathLike[str] | Udf,
+    /,
+    *,
+    cache_key: Any = None,
+    import_globals: bool = True,
+    collection_name: str | None = None,
+) -> Udf:
+    """`fused.load` to `await`: reading, fetching and executing the code happen in a thread."""
+    import asyncio
+
+    return await asyncio.to_thread(
+        load,
+        url_or_udf,
+        cache_key=cache_key,
+        import_globals=import_globals,
+        collection_name=collection_name,
+    )
 
 
 def load_folder(directory: str | os.PathLike[str], *, import_globals: bool = True) -> Udf:
@@ -112,28 +150,49 @@ def load_file(path: str | os.PathLike[str], *, import_globals: bool = True) -> U
 
 
 def load_code(code: str, *, name: str | None = None, import_globals: bool = True) -> Udf:
-    """Load a UDF from source code; it is compiled as `<udf:NAME>`."""
+    """Load a UDF from source code; it is compiled as `<udf:NAME>`. A `name` given names the
+    UDF; otherwise its decorator's or function's name does."""
     if name is None:
         first = _FIRST_DEF.search(code)
-        name = first.group(1) if first else "udf"
-    return build_udf(code, filename=inline_filename(name), name=name, import_globals=import_globals)
+        label = first.group(1) if first else "udf"
+    else:
+        label = name
+    udf = build_udf(
+        code, filename=inline_filename(label), name=label, import_globals=import_globals
+    )
+    if name is not None:
+        udf.name = name
+    return udf
 
 
-def load_name(name: str, *, import_globals: bool = True) -> Udf:
-    """Load a UDF by name from the workspace folders, then `$UDF_STUDIO_HOME/udfs`."""
+def load_name(name: str, *, import_globals: bool = True, collection: str | None = None) -> Udf:
+    """Load a UDF by name from the workspace folders, then `$UDF_STUDIO_HOME/udfs`; with a
+    `collection` (other than "default"), only from the collection folders of that name."""
     wanted = name.rstrip("/").rsplit("/", 1)[-1]
     candidates = [wanted]
     if wanted.startswith("UDF_"):
         candidates.append(wanted[4:])
+    within = None if collection in (None, DEFAULT_COLLECTION) else collection
     for folder in search_folders():
         for candidate in candidates:
-            found = _find_in(folder, candidate)
+            found = _find_in(folder, candidate, within)
             if found is not None:
                 if found.is_dir():
                     return load_folder(found, import_globals=import_globals)
                 return load_file(found, import_globals=import_globals)
     searched = ", ".join(str(folder) for folder in search_folders()) or "no folders"
-    raise UdfLoadError(f"no UDF named {wanted!r} (searched: {searched})", code=UDF_ERR_NOT_FOUND)
+    where = f" in the collection {within!r}" if within else ""
+    raise UdfLoadError(
+        f"no UDF named {wanted!r}{where} (searched: {searched})", code=UDF_ERR_NOT_FOUND
+    )
+
+
+def load_zip(path: str | os.PathLike[str], *, import_globals: bool = True) -> Udf:
+    """Load a UDF folder written as a zip file (`Udf.to_file`): unpacked once per content
+    under `$UDF_STUDIO_HOME/unpacked/<sha256>/`, then loaded as a folder."""
+    from ._zip_folder import unpack_udf_zip
+
+    return load_folder(unpack_udf_zip(Path(path)), import_globals=import_globals)
 
 
 def search_folders() -> list[Path]:
@@ -230,7 +289,12 @@ def _key_parts(code: str, filename: str, headers: Sequence[Header]) -> Iterator[
         yield header.source_code
 
 
-def _find_in(folder: Path, name: str) -> Path | None:
+def _find_in(folder: Path, name: str, collection: str | None = None) -> Path | None:
+    if collection is not None:
+        within = folder / collection
+        if (within / COLLECTION_FILE).is_file() and (within / name).is_dir():
+            return within / name
+        return None
     direct = folder / name
     if direct.is_dir():
         return direct
@@ -241,3 +305,26 @@ def _find_in(folder: Path, name: str) -> Path | None:
     except OSError:
         return None
     return next((entry / name for entry in collections if (entry / name).is_dir()), None)
+
+
+def _load_github(url: str, *, import_globals: bool) -> Udf:
+    """A GitHub folder, or a file of one: its folder when the file is the folder's meta.json or
+    the code meta.json names, else the file alone (with its folder for headers' sake)."""
+    local = github_path(url)
+    if local.is_dir():
+        return load_folder(local, import_globals=import_globals)
+    folder = local.parent
+    if local.name == "meta.json" or _is_folder_source(folder, local.name):
+        return load_folder(folder, import_globals=import_globals)
+    if local.suffix == ".zip":
+        return load_zip(local, import_globals=import_globals)
+    return load_file(local, import_globals=import_globals)
+
+
+def _is_folder_source(folder: Path, file_name: str) -> bool:
+    if not (folder / "meta.json").is_file():
+        return False
+    try:
+        return read_udf_folder(folder).code_path == folder / file_name
+    except UdfLoadError:
+        return False

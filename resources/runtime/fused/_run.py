@@ -10,53 +10,136 @@ engine (`_remote`): a `Udf` as code, a saved name or a token as the remote's own
 from __future__ import annotations
 
 import os
-import re
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FunctionType
-from typing import Any, TypeGuard
+from typing import Any, Final, Literal, TypeGuard
 
 from ._async_run import RunHandle
 from ._binding import bind
 from ._call import REMOTE_ENGINES, check_run_options, run_call, tile_from_call
-from ._errors import UdfLoadError
+from ._errors import UdfLoadError, UdfParameterError, UdfRuntimeError
 from ._load import load, load_name
+from ._options import default_engine
 from ._remote import goes_remote, run_saved_on_remote
 from ._tiles import make_tile
-from ._token_run import run_token, udf_name_for_token
+from ._token_run import is_token, run_token, udf_name_for_token
 from ._udf import Udf
 
-_HEX_TOKEN = re.compile(r"^[0-9a-f]{64}$")
+RETRY_BASE_S: Final = 0.5
+RETRY_MAX_S: Final = 10.0
 
 
 def run(
-    udf: Udf | str | os.PathLike[str] | Callable[..., Any],
+    udf: Udf | str | os.PathLike[str] | Callable[..., Any] | None = None,
     *args: Any,
     x: int | str | None = None,
     y: int | str | None = None,
     z: int | str | None = None,
+    sync: bool = True,
     engine: str | None = None,
+    instance_type: str | None = None,
+    type: Literal["tile", "file"] | None = None,
+    max_retry: int = 0,
     cache_max_age: int | str | None = None,
     cache: bool = True,
     parameters: Mapping[str, Any] | None = None,
-    sync: bool = True,
+    disk_size_gb: int | None = None,
     **params: Any,
 ) -> Any:
     """Run a UDF and return its data.
 
     `udf` is a `Udf`, a plain function, or anything `fused.load` takes (a name resolves the
     same way). `x`, `y`, `z` together select tile mode: the first parameter receives the tile,
-    converted by its annotation. `parameters` and keyword arguments are the UDF's arguments;
+    converted by its annotation; `type="file"` passes them as plain parameters instead, and
+    `type="tile"` requires them. `parameters` and keyword arguments are the UDF's arguments;
     strings are converted by annotation. With `engine=None` the run goes to the running UDF
     Studio engine when there is one (and the arguments can travel as JSON), else it runs in this
     process; `engine="local"` always runs here. Errors raise `UdfRuntimeError` (with `code`,
     `line`, `file`); `cache=False` with a `cache_max_age` is a `ValueError`; unknown engines
     and shared tokens without a remote raise `EngineUnavailableError`, as does an engine that
     fails mid-run. `engine="remote"` (or "realtime", "batch", ...) runs on the configured remote
-    engine: a `Udf` as code, a name or token as the remote's own UDF.
+    engine: a `Udf` as code, a name or token as the remote's own UDF. `max_retry` runs a UDF
+    that raised again, up to that many times. `instance_type` and `disk_size_gb` choose
+    Fused's batch machines: here the run uses this machine whatever they say.
     `sync=False` starts the run and returns a `RunHandle` at once: `await` it, or call
     `.result()`; its arguments are checked before it starts.
     """
+    if udf is None:
+        raise TypeError("fused.run needs the UDF to run: a Udf, a name, a path, a token or code")
+    if isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0:
+        raise ValueError(f"max_retry must be a whole number of 0 or more, got {max_retry!r}")
+    if type not in (None, "tile", "file"):
+        raise ValueError(f"type must be 'tile', 'file' or None, got {type!r}")
+    if type == "tile" and None in (x, y, z):
+        raise ValueError("type='tile' needs the tile: give x, y and z")
+    if type == "file":
+        # File mode: a UDF's own x, y or z are plain parameters.
+        params = {**params, **{k: v for k, v in (("x", x), ("y", y), ("z", z)) if v is not None}}
+        x = y = z = None
+    call = _retrying(
+        _prepare_run(
+            udf, args, x, y, z, engine, cache_max_age, cache, parameters, params, check_now=not sync
+        ),
+        max_retry,
+    )
+    return call() if sync else RunHandle(call)
+
+
+async def run_async(
+    udf: Udf | str | os.PathLike[str] | Callable[..., Any] | None = None,
+    *args: Any,
+    x: int | str | None = None,
+    y: int | str | None = None,
+    z: int | str | None = None,
+    engine: str | None = None,
+    instance_type: str | None = None,
+    type: Literal["tile", "file"] | None = None,
+    max_retry: int = 0,
+    cache_max_age: int | str | None = None,
+    cache: bool = True,
+    parameters: Mapping[str, Any] | None = None,
+    disk_size_gb: int | None = None,
+    **params: Any,
+) -> Any:
+    """`fused.run` to `await`: the run goes on in a thread while the event loop carries on."""
+    handle = run(
+        udf,
+        *args,
+        x=x,
+        y=y,
+        z=z,
+        sync=False,
+        engine=engine,
+        instance_type=instance_type,
+        type=type,
+        max_retry=max_retry,
+        cache_max_age=cache_max_age,
+        cache=cache,
+        parameters=parameters,
+        disk_size_gb=disk_size_gb,
+        **params,
+    )
+    return await handle
+
+
+def _prepare_run(
+    udf: Udf | str | os.PathLike[str] | Callable[..., Any],
+    args: tuple[Any, ...],
+    x: int | str | None,
+    y: int | str | None,
+    z: int | str | None,
+    engine: str | None,
+    cache_max_age: int | str | None,
+    cache: bool,
+    parameters: Mapping[str, Any] | None,
+    params: dict[str, Any],
+    *,
+    check_now: bool,
+) -> Callable[[], Any]:
+    """The run, ready to call; with `check_now` its arguments are bound here, so bad ones fail
+    before a run in the background starts (a run made at once binds them as it starts)."""
     check_run_options(engine, cache, cache_max_age)
     merged = {**parameters, **params} if parameters else params
     if engine in REMOTE_ENGINES and _names_a_remote_udf(udf) and goes_remote(engine):
@@ -68,7 +151,7 @@ def run(
                 saved, saved_params, saved_tile, cache=cache, cache_max_age=cache_max_age
             )
 
-        return call_saved() if sync else RunHandle(call_saved)
+        return call_saved
     if isinstance(udf, str) and is_token(udf) and engine in (None, "local"):
         token, token_params = udf, merged
         tile = make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
@@ -76,9 +159,11 @@ def run(
         def call_token() -> Any:
             return run_token(token, token_params, tile, cache=cache, cache_max_age=cache_max_age)
 
-        return call_token() if sync else RunHandle(call_token)
+        return call_token
     target = resolve_udf(udf)
     tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
+    if check_now:
+        bind(target.prepared().plan, args, {**target.parameters, **merged}, tile)
 
     def call() -> Any:
         return run_call(
@@ -86,16 +171,34 @@ def run(
             args,
             merged,
             tile,
-            engine=engine if engine is not None else target.engine,
+            engine=engine if engine is not None else default_engine(target),
             cache=cache,
             cache_max_age=cache_max_age,
         )
 
-    if sync:
-        return call()
-    # Bad arguments fail here, not when the handle is awaited.
-    bind(target.prepared().plan, args, {**target.parameters, **merged}, tile)
-    return RunHandle(call)
+    return call
+
+
+def _retrying(call: Callable[[], Any], retries: int) -> Callable[[], Any]:
+    """`call`, run again when the UDF raised, up to `retries` more times, waiting longer each
+    time; errors that another attempt cannot change (arguments, code that does not load) are
+    raised at once."""
+    if retries == 0:
+        return call
+
+    def attempts() -> Any:
+        for attempt in range(retries + 1):
+            try:
+                return call()
+            except (UdfParameterError, UdfLoadError):
+                raise
+            except UdfRuntimeError:
+                if attempt == retries:
+                    raise
+                time.sleep(min(RETRY_BASE_S * 2**attempt, RETRY_MAX_S))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    return attempts
 
 
 def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
@@ -124,8 +227,3 @@ def _names_a_remote_udf(udf: object) -> TypeGuard[str]:
     if not isinstance(udf, str) or "\n" in udf or "://" in udf:
         return False
     return not Path(udf).exists()
-
-
-def is_token(text: str) -> bool:
-    """Whether a string is a shared token (`fsh_...` or 64 hex characters)."""
-    return text.startswith("fsh_") or bool(_HEX_TOKEN.match(text))

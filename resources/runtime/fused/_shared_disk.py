@@ -15,6 +15,7 @@ import ast
 import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -77,37 +78,57 @@ def _existing(folder: Path) -> Path:
     return folder
 
 
-def on_shared_disk(path: str | os.PathLike[str]) -> Path:
-    """A path on the shared disk: relative paths are under it, `/mnt/cache/...` is mapped.
+STORAGES: Final = ("auto", "mount", "local", "object")
 
-    An absolute path must already be on the shared disk (as a mapped literal is);
-    anything else, or a relative path that climbs out with `..`, is a `ValueError`.
+
+def storage_folder(storage: str = "auto") -> Path:
+    """Where `fused.file_path` and `fused.download` keep files for the SDK's `storage` choices:
+    "auto" and "mount" the shared disk, "local" this machine's temporary folder (not shared with
+    runs elsewhere, as on Fused), "object" the bucket (`fd://`)."""
+    if storage in ("auto", "mount"):
+        return shared_disk()
+    if storage == "local":
+        return Path(tempfile.gettempdir())
+    if storage == "object":
+        return bucket()
+    raise ValueError(f"storage must be one of {', '.join(STORAGES)}: {storage!r}")
+
+
+def on_shared_disk(path: str | os.PathLike[str], storage: str = "auto") -> Path:
+    """A path in the storage's folder (the shared disk by default): relative paths are under it,
+    `/mnt/cache/...` and `fd://...` are mapped.
+
+    An absolute path must already be in that folder (as a mapped literal is); anything else, or
+    a relative path that climbs out with `..`, is a `ValueError`.
     """
     text = map_path(os.fspath(path))
-    root = shared_disk()
+    root = storage_folder(storage)
     candidate = Path(text)
     if not candidate.is_absolute():
         candidate = root / candidate
     resolved = Path(os.path.normpath(candidate))
     if resolved != root and root not in resolved.parents:
+        where = "on the shared disk" if storage in ("auto", "mount") else f"in {root}"
         raise ValueError(
-            f"{os.fspath(path)!r} is not on the shared disk: give a relative path or one under "
-            f"{MOUNT} (it lands in {root})"
+            f"{os.fspath(path)!r} is not {where}: give a relative path or one under "
+            f"{MOUNT if storage in ('auto', 'mount') else root} (it lands in {root})"
         )
     return resolved
 
 
-def file_path(path: str | os.PathLike[str], mkdir: bool = True) -> str:
-    """`fused.file_path`: a path under the shared disk (`/mnt/cache/...` mapped too).
+def file_path(file_path: str | os.PathLike[str], mkdir: bool = True, storage: str = "auto") -> str:
+    """`fused.file_path`: a path under the shared disk (`/mnt/cache/...` mapped too), or under the
+    folder of another `storage` (see `storage_folder`).
 
-    With `mkdir`, its parent folders are created (the folder itself too when the path ends with
-    a `/`). An absolute path elsewhere is returned as it is (with the same folder creation).
+    A path whose last part has no suffix names a folder (`"tiles"`, `"out/"`); with `mkdir` the
+    folder is created, and for a file (`"out/data.parquet"`) its parent. An absolute path
+    elsewhere is returned as it is (with the same folder creation).
     """
-    text = map_path(os.fspath(path))
-    result = Path(text) if Path(text).is_absolute() else shared_disk() / text
+    text = map_path(os.fspath(file_path))
+    result = Path(text) if Path(text).is_absolute() else storage_folder(storage) / text
     if mkdir:
-        folder = result if text.endswith(("/", os.sep)) else result.parent
-        folder.mkdir(parents=True, exist_ok=True)
+        is_folder = text.endswith(("/", os.sep)) or not result.suffix
+        (result if is_folder else result.parent).mkdir(parents=True, exist_ok=True)
     return str(result)
 
 

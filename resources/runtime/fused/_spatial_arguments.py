@@ -70,6 +70,18 @@ def geodataframe(text: str) -> Any:
     raise ValueError("GeoJSON or a JSON list of 4 numbers is needed")
 
 
+def tile_xyz(text: str) -> Any:
+    """A tile address from a JSON list `[x, y, z]` or an object with x, y and z (checked)."""
+    from ._tiles import make_tile, xyz_value
+
+    data = json.loads(text)
+    if isinstance(data, dict):
+        data = [data.get("x"), data.get("y"), data.get("z")]
+    if not isinstance(data, list) or len(data) != 3:
+        raise ValueError("a JSON list [x, y, z] or an object with x, y and z is needed")
+    return xyz_value(make_tile(*data))
+
+
 def dataframe(text: str) -> Any:
     """A DataFrame from JSON records (a list of objects); an object of columns also works."""
     import pandas as pd

@@ -29,6 +29,7 @@ from ._engine_client import (
 )
 from ._job_backends import EngineJobs, LocalJobs, engine_job_body
 from ._job_pool import JobBackend, JobPool
+from ._options import default_engine, options
 from ._remote import configured_remote, goes_remote, run_remote_call
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 DEFAULT_MAX_WORKERS: Final = 32
+EXECUTION_TYPES: Final = ("thread_pool", "async_loop")
 
 
 def submit(
@@ -44,14 +46,19 @@ def submit(
     arg_list: Any,
     *,
     engine: str | None = None,
+    instance_type: str | None = None,
     max_workers: int | None = None,
+    n_processes_per_worker: int | None = None,
     max_retry: int = 2,
     debug_mode: bool = False,
     collect: bool = True,
+    execution_type: str = "thread_pool",
     cache_max_age: int | str | None = None,
+    run_cache_max_age: int | str | None = None,
     cache: bool = True,
     ignore_exceptions: bool = False,
     flatten: bool = True,
+    drop_index: bool = False,
     show_progress: bool | None = None,
     **params: Any,
 ) -> pd.DataFrame | JobPool:
@@ -60,9 +67,17 @@ def submit(
     `arg_list` is a list of values (each bound to the UDF's first parameter), a list of dicts
     of parameters, or a DataFrame (one run a row). Keyword arguments are parameters every run
     gets. `collect=True` waits (with a progress bar) and returns one DataFrame (see
-    `JobPool.collect`); `collect=False` returns the JobPool at once. `debug_mode=True` runs the
-    first item only. Failures the UDF raised are retried `max_retry` times with back-off.
+    `JobPool.collect`, which `flatten` and `drop_index` go to); `collect=False` returns the
+    JobPool at once. `debug_mode=True` runs the first item only. Failures the UDF raised are
+    retried `max_retry` times with back-off. The SDK's choices of Fused's machines
+    (`instance_type`, `n_processes_per_worker`, `execution_type`: threads or an event loop)
+    and its per-run cache of batch jobs (`run_cache_max_age`) mean nothing on one machine: the
+    runs go where `engine` says and the engine caches each (`cache_max_age`).
     """
+    if execution_type not in EXECUTION_TYPES:
+        raise ValueError(
+            f"execution_type must be one of {', '.join(EXECUTION_TYPES)}, got {execution_type!r}"
+        )
     from ._run import resolve_udf  # here: _run imports _udf, which imports this module
 
     target = resolve_udf(udf)
@@ -78,8 +93,10 @@ def submit(
     if debug_mode:
         items = items[:1]
     check_names(target, items, params)
-    show = (not in_worker()) if show_progress is None else show_progress
-    engine_name = engine if engine is not None else target.engine
+    show = show_progress
+    if show is None:
+        show = bool(options.show.enable_tqdm) and not in_worker()
+    engine_name = engine if engine is not None else default_engine(target)
     check_run_options(engine_name, cache, cache_max_age)
     if goes_remote(engine_name):
         configured_remote()  # no remote configured: say so now, not once per run
@@ -120,7 +137,9 @@ def submit(
     pool = JobPool(target.name, items, start(items), resubmit=start, show_progress=show)
     if not collect:
         return pool
-    return pool.collect(ignore_exceptions=ignore_exceptions, flatten=flatten)
+    return pool.collect(
+        ignore_exceptions=ignore_exceptions, flatten=flatten, drop_index=drop_index
+    )
 
 
 def bind_arg_list(udf: Udf, arg_list: Any) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from importlib import import_module
 from typing import Any, Final
 
 from ._errors import UDF_ERR_PARAM, UdfTileError
-from .types import BBOX, BOUNDS, TileType
+from .types import BBOX, BOUNDS, TILE_XYZ, XYZ, TileType
 
 MAX_ZOOM: Final = 30
 
@@ -66,6 +66,8 @@ def make_tile(x: object, y: object, z: object) -> TileCoord:
 
 def tile_argument(tile: TileCoord, tile_type: TileType) -> Any:
     """The tile as the value a parameter of this tile type receives."""
+    if tile_type is TILE_XYZ:
+        return xyz_value(tile)
     bounds = tile.bounds()
     if tile_type is BOUNDS:
         return bounds
@@ -75,6 +77,15 @@ def tile_argument(tile: TileCoord, tile_type: TileType) -> Any:
     return import_module("geopandas").GeoDataFrame(
         {"x": [tile.x], "y": [tile.y], "z": [tile.z]}, geometry=[box(*bounds)], crs="EPSG:4326"
     )
+
+
+def xyz_value(tile: TileCoord) -> Any:
+    """`fused.types.TileXYZ`'s value: a `mercantile.Tile`, or `XYZ` without mercantile."""
+    try:
+        tile_class = import_module("mercantile").Tile
+    except ImportError:
+        tile_class = XYZ
+    return tile_class(tile.x, tile.y, tile.z)
 
 
 def _coordinate(name: str, value: object) -> int:

@@ -9,6 +9,7 @@ this process.
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import urllib.parse
 from collections.abc import Mapping
@@ -28,6 +29,12 @@ from ._shared_disk import studio_home
 from ._tiles import TileCoord
 
 DATABASE = "udf-studio.sqlite"
+_HEX_TOKEN = re.compile(r"^[0-9a-f]{64}$")
+
+
+def is_token(text: str) -> bool:
+    """Whether a string is a shared token (`fsh_...` or 64 hex characters)."""
+    return text.startswith("fsh_") or bool(_HEX_TOKEN.match(text))
 
 
 def run_token(

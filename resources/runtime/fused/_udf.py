@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
+import json
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FunctionType, ModuleType
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, BinaryIO, overload
+from urllib.parse import quote
 
 from ._binding import CallPlan, plan_call
 from ._call import check_cache_max_age, check_run_options, run_call, tile_from_call
-from ._errors import UDF_ERR_NO_ENTRYPOINT, UdfLoadError, public_file
+from ._errors import UDF_ERR_FETCH, UDF_ERR_NO_ENTRYPOINT, UdfLoadError, public_file
 from ._headers import Header, HeaderSet, headers_from_arguments, restore
 from ._module import CURRENT_SOURCE, UdfModule, load_headers
+from ._not_local import not_local_function
+from ._options import default_engine
+
+if TYPE_CHECKING:
+    from ._access_tokens import AccessToken
 
 DEFAULT_ENTRYPOINT = "udf"
+UDF_TYPE = "geopandas_v2"
 
 
 @dataclass(frozen=True)
@@ -33,10 +42,12 @@ class Prepared:
 class Udf:
     """A UDF: its code, headers and metadata, callable in this process.
 
-    Attributes follow Fused: `name`, `code`, `entrypoint`, `headers` (list of `Header`),
+    Attributes follow Fused: `name`, `type`, `code`, `entrypoint`, `headers` (list of `Header`),
     `metadata` (meta.json's `udf.metadata`), `parameters` (default argument values),
-    `cache_max_age`, `engine`. A UDF read from a folder also keeps `meta` (the whole meta.json as
-    read, so unknown keys are written back), `path` (its code file), `directory` and `readme`.
+    `cache_max_age`, `engine`, `import_globals`, `collection_id` and `collection_name` (set
+    by `to_fused`), `disk_size_gb`, `region`. A UDF read from a folder also keeps `meta` (the
+    whole meta.json as read, so unknown keys are written back), `path` (its code file),
+    `directory` and `readme`.
 
     With `fused.load(..., import_globals=True)` the module's top-level names are attributes too,
     and `.utils` is the header module named utils.
@@ -53,8 +64,11 @@ class Udf:
         parameters: Mapping[str, Any] | None = None,
         cache_max_age: int | str | None = None,
         engine: str | None = None,
+        disk_size_gb: int | None = None,
+        region: str | None = None,
     ) -> None:
         self.name: str = name or str(getattr(fn, "__name__", DEFAULT_ENTRYPOINT))
+        self.type: str = UDF_TYPE
         self.code: str = code
         self.entrypoint: str = getattr(fn, "__name__", DEFAULT_ENTRYPOINT)
         self.headers: list[Header] = list(headers)
@@ -62,6 +76,14 @@ class Udf:
         self.parameters: dict[str, Any] = dict(parameters or {})
         self.cache_max_age: int | str | None = check_cache_max_age(cache_max_age)
         self.engine: str | None = engine
+        # Where Fused would run it (batch disk, cloud region): kept for the SDK's callers; one
+        # machine runs everything here.
+        self.disk_size_gb: int | None = disk_size_gb
+        self.region: str | None = region
+        # The saved UDF's collection (`to_fused`), as the engine names it: its folder's name.
+        self.collection_id: str | None = None
+        self.collection_name: str | None = None
+        self.original_headers: str | None = None
         self.meta: dict[str, Any] | None = None
         self.path: str | None = None
         self.directory: str | None = None
@@ -69,7 +91,7 @@ class Udf:
         self.readme_name: str | None = None
         self._fn = fn
         self._module: UdfModule | None = None
-        self._import_globals = False
+        self._import_globals = True
         self._prepared_state: Prepared | None = None
         functools.update_wrapper(self, fn)
 
@@ -88,7 +110,7 @@ class Udf:
         `engine="local"` always runs here. `cache=False` with a `cache_max_age` is a
         `ValueError`; engines other than local raise `EngineUnavailableError` for now.
         """
-        engine = engine or self.engine
+        engine = engine or default_engine(self)
         check_run_options(engine, cache, cache_max_age)
         x, y, z = params.pop("x", None), params.pop("y", None), params.pop("z", None)
         tile, params = tile_from_call(self.prepared().plan, params, x, y, z)
@@ -96,13 +118,222 @@ class Udf:
             self, args, params, tile, engine=engine, cache=cache, cache_max_age=cache_max_age
         )
 
-    def map(self, arg_list: Any, **kwargs: Any) -> Any:
+    def map(
+        self,
+        arg_list: Any,
+        *,
+        engine: str | None = None,
+        max_workers: int | None = None,
+        worker_concurrency: int | None = None,
+        max_retry: int = 2,
+        debug_mode: bool = False,
+        cache_max_age: int | str | None = None,
+        run_cache_max_age: int | str | None = None,
+        cache: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """Run the UDF once per item of `arg_list` in parallel; a JobPool (see `fused.submit`,
-        whose options it takes; `collect=True` waits and returns a DataFrame instead)."""
+        whose options it takes; `collect=True` waits and returns a DataFrame instead).
+        `worker_concurrency` and `run_cache_max_age` tune Fused's machines: no effect here."""
         from ._submit import submit
 
         kwargs.setdefault("collect", False)
-        return submit(self, arg_list, **kwargs)
+        return submit(
+            self,
+            arg_list,
+            engine=engine,
+            max_workers=max_workers,
+            max_retry=max_retry,
+            debug_mode=debug_mode,
+            cache_max_age=cache_max_age,
+            cache=cache,
+            **kwargs,
+        )
+
+    async def map_async(
+        self,
+        arg_list: Any,
+        *,
+        engine: str | None = None,
+        max_workers: int | None = None,
+        cache_max_age: int | str | None = None,
+        cache: bool = True,
+        max_retry: int = 2,
+    ) -> Any:
+        """`map` from async code: the runs start and the JobPool comes back at once."""
+        return self.map(
+            arg_list,
+            engine=engine,
+            max_workers=max_workers,
+            cache_max_age=cache_max_age,
+            cache=cache,
+            max_retry=max_retry,
+        )
+
+    def run_local(self, *, inplace: bool = False, **kwargs: Any) -> Any:
+        """Run the UDF in this process (`engine="local"`) and return its data."""
+        return self(engine="local", **kwargs)
+
+    def set_parameters(
+        self,
+        parameters: dict[str, Any],
+        replace_parameters: bool = False,
+        inplace: bool = False,
+    ) -> Udf:
+        """Default arguments for later runs, added to (or, with `replace_parameters`, instead
+        of) the current ones; on this object with `inplace`, else on a copy."""
+        if not isinstance(parameters, Mapping):
+            raise TypeError(f"parameters must be a dict, not {type(parameters).__name__}")
+        target = self if inplace else self._copy()
+        merged = {} if replace_parameters else dict(target.parameters)
+        merged.update(parameters)
+        target.parameters = merged
+        return target
+
+    def eval_schema(self, inplace: bool = False) -> Udf:
+        """The UDF with its parameter list read again from its signature (nothing needs
+        evaluating here: a run binds arguments from the signature); a copy unless `inplace`."""
+        target = self if inplace else self._copy()
+        target._prepared_state = None
+        target.prepared()
+        return target
+
+    def do_import_globals(self) -> None:
+        """Expose the module's top-level names as attributes (what `import_globals` does)."""
+        self._import_globals = True
+
+    @property
+    def import_globals(self) -> bool:
+        """Whether the module's top-level names are attributes of this object."""
+        return self._import_globals
+
+    @import_globals.setter
+    def import_globals(self, value: bool) -> None:
+        self._import_globals = bool(value)
+
+    @property
+    def utils(self) -> ModuleType:
+        """The header module named utils, else the only header module."""
+        return self._utils_module()
+
+    @property
+    def catalog_url(self) -> str | None:
+        """This UDF's page in the UDF Studio window, for a saved (workspace) UDF; else None."""
+        from ._saved_udfs import is_saved
+
+        if not is_saved(self):
+            return None
+        from ._account import engine_url
+
+        return f"{engine_url()}/#/udf/{quote(self.name, safe='')}"
+
+    @classmethod
+    def from_gist(cls, gist_id: str) -> Udf:
+        """A UDF from a GitHub gist (its `code.py`, and `parameters.json` for its fields)."""
+        from ._github import gist_files
+        from ._load import load_code
+
+        files = gist_files(gist_id.rstrip("/").rsplit("/", 1)[-1])
+        if "code.py" not in files:
+            raise UdfLoadError(f"gist {gist_id} has no code.py", code=UDF_ERR_FETCH)
+        try:
+            fields = json.loads(files.get("parameters.json") or "{}")
+        except ValueError:
+            fields = None
+        if not isinstance(fields, dict):
+            raise UdfLoadError(
+                f"gist {gist_id}'s parameters.json is not a JSON object", code=UDF_ERR_FETCH
+            )
+        name = fields.get("name")
+        udf = load_code(files["code.py"], name=name if isinstance(name, str) else None)
+        if isinstance(fields.get("parameters"), dict):
+            udf.parameters = {**udf.parameters, **fields["parameters"]}
+        if isinstance(fields.get("metadata"), dict):
+            udf.metadata = {**udf.metadata, **fields["metadata"]}
+        return udf
+
+    # --- saved UDFs and shared tokens: through the running engine ---------------------------
+
+    def to_fused(
+        self,
+        *,
+        overwrite: bool | None = None,
+        collection_name: str | None = None,
+        create_collection: bool = False,
+        **kwargs: Any,
+    ) -> Udf:
+        """Save this UDF into the workspace (a collection's folder with `collection_name`),
+        through the running engine; it gets its id as `fused:id`. A different saved UDF of the
+        same name is replaced only with `overwrite=True`. The SDK's older keywords (`slug`,
+        `over_id`, `as_new`, `inplace`) are refused with the reason."""
+        if kwargs:
+            raise TypeError(
+                f"udf.to_fused() takes overwrite, collection_name and create_collection; the "
+                f"SDK's older {', '.join(sorted(kwargs))} are not supported (rename the UDF to "
+                "save it under another name)"
+            )
+        from ._saved_udfs import save_udf
+
+        return save_udf(
+            self,
+            overwrite=overwrite,
+            collection_name=collection_name,
+            create_collection=create_collection,
+        )
+
+    def delete_saved(self, inplace: bool = True) -> Udf:
+        """Remove the saved UDF this one is from the workspace (through the running engine);
+        the returned UDF (this one with `inplace`, else a copy) no longer has a `fused:id`."""
+        from ._saved_udfs import ID_KEY, delete_saved_udf
+
+        delete_saved_udf(self)
+        target = self if inplace else self._copy()
+        target.metadata = {k: v for k, v in target.metadata.items() if k != ID_KEY}
+        return target
+
+    def create_access_token(
+        self,
+        *,
+        client_id: Any = ...,
+        public_read: bool | None = None,
+        access_scope: str | None = None,
+        cache: bool = True,
+        metadata_json: dict[str, Any] | None = None,
+        enabled: bool = True,
+    ) -> AccessToken:
+        """A shared token (`fsh_...`) that runs this saved UDF for anyone who has it, on this
+        machine's server; `client_id` is the engine's own unless given."""
+        from ._access_tokens import create_access_token
+
+        return create_access_token(
+            self,
+            client_id=None if client_id is ... else client_id,
+            public_read=public_read,
+            access_scope=access_scope,
+            cache=cache,
+            metadata_json=metadata_json,
+            enabled=enabled,
+        )
+
+    def get_access_tokens(self) -> list[AccessToken]:
+        """Every shared token of this UDF, newest first."""
+        from ._access_tokens import access_tokens
+
+        return access_tokens(self)
+
+    def get_access_token(self) -> AccessToken | None:
+        """This UDF's newest shared token, or None."""
+        tokens = self.get_access_tokens()
+        return tokens[0] if tokens else None
+
+    def shared_url(self, format: str | None = None) -> str | None:
+        """The URL of this UDF's newest shared token (None without one)."""
+        token = self.get_access_token()
+        return token.get_file_url(format=format) if token is not None else None
+
+    schedule = not_local_function("Udf.schedule")
+    get_schedule = not_local_function("Udf.get_schedule")
+    get_canvas_share_token = not_local_function("Udf.get_canvas_share_token")
 
     def __repr__(self) -> str:
         return f"<Udf {self.name!r} entrypoint={self.entrypoint!r}>"
@@ -113,7 +344,7 @@ class Udf:
             raise AttributeError(name)
         state = self.__dict__
         if name == "utils":
-            return self._header_module("utils")
+            return self._utils_module()
         module: UdfModule | None = state.get("_module")
         if module is not None and state.get("_import_globals") and name in module.namespace:
             value = module.namespace[name]
@@ -128,7 +359,7 @@ class Udf:
             state = self._prepared_state = self._prepare()
         return state
 
-    def to_directory(self, where: str | Path | None = None, overwrite: bool = False) -> Path:
+    def to_directory(self, where: str | Path | None = None, *, overwrite: bool = False) -> Path:
         """Write the UDF folder (meta.json, `<name>.py`, header files, README.md); returns it.
 
         `where` defaults to `./<name>`. An existing non-empty folder needs `overwrite=True`.
@@ -137,11 +368,17 @@ class Udf:
 
         return write_udf_folder(self, Path(where) if where is not None else None, overwrite)
 
-    def to_file(self, path: str | Path) -> Path:
-        """Write the UDF folder as a zip file (files at the archive's root); returns its path."""
+    def to_file(self, where: str | Path | BinaryIO, *, overwrite: bool = False) -> Path | None:
+        """Write the UDF folder as a zip file (files at the archive's root): to a path (an
+        existing file needs `overwrite=True`; returns the path) or a binary file object."""
         from ._folder import zip_udf_folder
 
-        return zip_udf_folder(self, Path(path))
+        if not isinstance(where, str | Path):
+            return zip_udf_folder(self, where)
+        path = Path(where)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        return zip_udf_folder(self, path)
 
     def invalidate_cache(
         self, z: int | None = None, x: int | None = None, y: int | None = None
@@ -169,6 +406,21 @@ class Udf:
         if header_set is not None:
             files = files | header_set.filenames
         return Prepared(self._fn, plan_call(self._fn), header_set, files)
+
+    def _copy(self) -> Udf:
+        """A copy whose mutable fields (parameters, metadata, headers) are its own."""
+        made = copy.copy(self)
+        made.parameters = dict(self.parameters)
+        made.metadata = dict(self.metadata)
+        made.headers = list(self.headers)
+        return made
+
+    def _utils_module(self) -> ModuleType:
+        header_set = self.prepared().headers
+        modules = header_set.modules if header_set is not None else {}
+        if "utils" not in modules and len(modules) == 1:
+            return next(iter(modules.values()))
+        return self._header_module("utils")
 
     def _header_module(self, name: str) -> ModuleType:
         header_set = self.prepared().headers
@@ -203,34 +455,41 @@ class Udf:
 
 
 @overload
-def udf(fn: Callable[..., Any], /) -> Udf: ...
+def udf(fn: Callable[..., Any]) -> Udf: ...
 
 
 @overload
 def udf(
     fn: None = None,
-    /,
     *,
     name: str | None = None,
     cache_max_age: int | str | None = None,
-    headers: Sequence[object] | None = None,
+    engine: str | None = None,
+    instance_type: str | None = None,
+    disk_size_gb: int | None = None,
+    region: str | None = None,
     default_parameters: Mapping[str, Any] | None = None,
+    headers: Sequence[object] | None = None,
 ) -> Callable[[Callable[..., Any]], Udf]: ...
 
 
 def udf(
     fn: Callable[..., Any] | None = None,
-    /,
     *,
     name: str | None = None,
     cache_max_age: int | str | None = None,
-    headers: Sequence[object] | None = None,
+    engine: str | None = None,
+    instance_type: str | None = None,
+    disk_size_gb: int | None = None,
+    region: str | None = None,
     default_parameters: Mapping[str, Any] | None = None,
+    headers: Sequence[object] | None = None,
 ) -> Udf | Callable[[Callable[..., Any]], Udf]:
     """Mark a function as a UDF: `@fused.udf` or `@fused.udf(cache_max_age="1h", ...)`.
 
     `headers` are file paths, `(module_name, path)` pairs or dicts; `default_parameters` become
-    the UDF's `parameters`. The `Udf` records the code it was defined in: the whole file when
+    the UDF's `parameters`; `engine` (or the SDK's older `instance_type`) is where its runs go
+    when a call names none. The `Udf` records the code it was defined in: the whole file when
     the code runs through `fused.load` or the worker, else the function's own source.
     """
 
@@ -250,6 +509,9 @@ def udf(
             headers=recorded,
             parameters=default_parameters,
             cache_max_age=cache_max_age,
+            engine=engine or instance_type,
+            disk_size_gb=disk_size_gb,
+            region=region,
         )
         if context is not None:
             made.path = public_file(context.filename)

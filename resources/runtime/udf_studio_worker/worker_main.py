@@ -37,6 +37,7 @@ from fused._errors import (
 )
 from fused._nesting import at_depth
 from fused._results import EncodedResult, encode_result
+from fused._run_context import RunRequest, serving
 from fused._secret_store import mask
 from fused._shared_disk import load_env_file
 from fused._tiles import make_tile
@@ -265,6 +266,7 @@ def execute_run(
     formats = _field(request, "formats", list, [])
     defaults = _field(request, "defaults", dict, {})
     depth = request.get("depth", 0)
+    served = _run_request(_field(request, "context", dict, {}))
     if not all(isinstance(name, str) for name in formats):
         raise ProtocolError("formats must be a list of strings")
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
@@ -282,7 +284,7 @@ def execute_run(
                 coordinates = make_tile(tile.get("x"), tile.get("y"), tile.get("z"))
             # durationMs is the call plus encoding, not executing new code.
             started = time.perf_counter()
-            with at_depth(depth):
+            with at_depth(depth), serving(served):
                 result = invoke(udf, (), params, coordinates)
             encoded = encode_result(result, formats, defaults, coordinates)
             if len(encoded.payload) > MAX_PAYLOAD_BYTES:
@@ -318,6 +320,19 @@ def execute_run(
         "durationMs": duration,
     }
     return header, encoded.payload
+
+
+def _run_request(context: Mapping[str, Any]) -> RunRequest:
+    """The request a run serves (`fused.context`): its headers, and whether it is batch work."""
+    headers = context.get("headers", {})
+    batch = context.get("batch", False)
+    if not isinstance(headers, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
+    ):
+        raise ProtocolError("context.headers must be an object of strings")
+    if not isinstance(batch, bool):
+        raise ProtocolError("context.batch must be a boolean")
+    return RunRequest(headers, batch)
 
 
 def runnable_threads() -> int | None:

@@ -65,6 +65,7 @@ export class ClusterBridge {
     const { id, answer } = this.client.send({
       op: 'run', udf: toWire(request.udf), params: request.params, tile: request.tile, formats: request.formats, defaults: request.defaults,
       ...(depth > 0 ? { depth } : {}),
+      ...(request.context ? { context: request.context } : {}),
     });
     const onAbort = (): void => this.client.notify({ op: 'cancel', target: id });
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -87,7 +87,8 @@ export async function batchJobSpec(engine: Engine, body: Record<string, unknown>
     format: CLIENT_FORMATS,
     cacheMaxAge,
   }, depth);
-  return { ...spec, batch: { name: name ?? spec.base.udf.name, instanceType } };
+  // Its runs are batch work to the UDF (`fused.context.in_batch()`), as on Fused's batch machines.
+  return { ...spec, base: { ...spec.base, context: { headers: {}, batch: true } }, batch: { name: name ?? spec.base.udf.name, instanceType } };
 }
 
 /** The job as the hosted API reports a batch job. */

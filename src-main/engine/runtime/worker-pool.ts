@@ -137,6 +137,7 @@ export class WorkerPool {
       formats: request.formats,
       defaults: request.defaults,
       ...(depth > 0 ? { depth } : {}),
+      ...(request.context ? { context: request.context } : {}),
     };
     const started = performance.now();
     try {

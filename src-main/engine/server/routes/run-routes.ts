@@ -14,6 +14,7 @@ import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import type { RouteContext, Router } from '../router.js';
 import { abortOnDisconnect, recursionDepth } from '../recursion.js';
+import { runHeaders } from '../run-headers.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 import { sendTileJson } from '../tilejson.js';
@@ -109,7 +110,7 @@ async function runShared(services: ServerServices, ctx: RouteContext, tile: Tile
     return;
   }
   const { udf } = sharedTokenUdf(services, token.token);
-  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], cacheOverride);
+  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], cacheOverride, token.token);
 }
 
 async function runSaved(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
@@ -142,19 +143,21 @@ async function proxyAndSend(
 /** Runs a UDF for a request and answers its result. */
 async function runAndSend(
   services: ServerServices, ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, requestFormats: Format[], cacheOverride: string | null = null,
+  sharedToken: string | null = null,
 ): Promise<void> {
-  const run = engineRunFor(ctx, udf, tile, requestFormats, {}, cacheOverride);
+  const run = engineRunFor(ctx, udf, tile, requestFormats, {}, cacheOverride, sharedToken);
   const result = await services.engine.run(run.depth ? { ...run, signal: abortOnDisconnect(ctx.res) } : run);
   await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
 
 /**
  * The run a request asks for: parameters from the body, then the query's; formats named by the
- * path or body before the query's; the cache setting of the query unless overridden.
+ * path or body before the query's; the cache setting of the query unless overridden; the request's
+ * headers for `fused.context` (with the shared token it came through).
  */
 export function engineRunFor(
   ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, requestFormats: Format[],
-  bodyParameters: Record<string, unknown> = {}, cacheOverride: string | null = null,
+  bodyParameters: Record<string, unknown> = {}, cacheOverride: string | null = null, sharedToken: string | null = null,
 ): EngineRun {
   const query = parseRunQuery(ctx.query, [...(tile?.format ? [tile.format] : []), ...requestFormats]);
   const depth = recursionDepth(ctx.req);
@@ -166,5 +169,6 @@ export function engineRunFor(
     defaults: HTTP_DEFAULTS,
     cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
     ...(depth > 0 ? { depth } : {}),
+    context: { headers: runHeaders(ctx.req, sharedToken) },
   };
 }

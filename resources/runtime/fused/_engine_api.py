@@ -1,0 +1,71 @@
+"""JSON requests to the running engine's API (Fused's routes), for calls that only it can answer:
+saving a UDF into the workspace, its shared tokens.
+
+The engine is the one `_engine_client.find_engine` finds; with none running, the call raises
+`EngineUnavailableError` saying what needed it and how to start one. An error the engine answers
+is an `EngineRequestError` with the engine's code and message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from ._errors import EngineUnavailableError
+
+API_TIMEOUT_S: Final = 30.0
+
+
+class EngineRequestError(RuntimeError):
+    """The engine refused a request: `code` is its error code, `status` the HTTP status."""
+
+    def __init__(self, message: str, *, code: str | None, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def engine_json(method: str, path: str, body: object = None, *, purpose: str) -> Any:
+    """The engine's JSON answer to one request; `purpose` names the call in errors."""
+    from ._engine_client import Refused, find_engine, request  # the HTTP client, on first use
+
+    endpoint, reason = find_engine()
+    if endpoint is None:
+        raise EngineUnavailableError(
+            f"{purpose} needs the running UDF Studio engine, and {reason} "
+            "(start it with `udf-studio serve` or the app)"
+        )
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        response = request(endpoint, method, path, data, timeout=API_TIMEOUT_S)
+    except Refused:
+        raise EngineUnavailableError(
+            f"{purpose}: the engine at {endpoint.url} refused the connection"
+        ) from None
+    if response.status >= 400:
+        code, message = error_detail(response.payload)
+        raise EngineRequestError(
+            f"{purpose}: {message or f'HTTP {response.status}'}", code=code, status=response.status
+        )
+    try:
+        return json.loads(response.payload) if response.payload else None
+    except ValueError:
+        raise EngineRequestError(
+            f"{purpose}: the engine answered with something that is not JSON",
+            code=None,
+            status=response.status,
+        ) from None
+
+
+def error_detail(body: bytes) -> tuple[str | None, str]:
+    """The engine's error code and message from an error body (`{"error": {...}}` or flat)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None, body.decode("utf-8", "replace").strip()[:200]
+    error = data.get("error", data) if isinstance(data, dict) else {}
+    if not isinstance(error, dict):
+        return None, str(error)
+    code = error.get("code")
+    message = error.get("message")
+    return (code if isinstance(code, str) else None), (message if isinstance(message, str) else "")
