@@ -26,6 +26,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 UDFS = Path(__file__).resolve().parent / "udfs"
 START_TIMEOUT_S = 60.0
+# `scripts/conformance.py --runtime`: the flows run with the runtime's own `fused`.
+RUNTIME_CLIENT = os.environ.get("CONFORMANCE_CLIENT") == "runtime"
 
 
 @dataclass
@@ -116,7 +118,13 @@ def _wait_for_url(process: subprocess.Popen[str]) -> str:
 
 @pytest.fixture(scope="session")
 def fused(server: Server) -> ModuleType:
-    """The `fused` package, set up as the README's "From the official fused client" says."""
+    """The `fused` package, set up as the README's "From the official fused client" says; the
+    runtime's own finds the engine through its home instead."""
+    if RUNTIME_CLIENT:
+        os.environ["UDF_STUDIO_HOME"] = str(server.home)
+        import fused as runtime_fused
+
+        return runtime_fused
     os.environ["FUSED_AUTH_TOKEN_TYPE"] = "Fused-Env-Bearer"
     os.environ["FUSED_AUTH_TOKEN"] = server.private_token
     import fused as fused_module
