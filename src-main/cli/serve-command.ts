@@ -17,7 +17,7 @@ import { parseOptions, positiveNumberOption, stringOption } from './options.js';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'start the engine and its localhost server (tile and file URLs for every UDF)',
-  usage: `udf-studio serve [--port N] [--host ADDRESS] [--workspace DIR]... [--workers N] [--open]
+  usage: `udf-studio serve [--port N] [--host ADDRESS] [--workspace DIR]... [--workers N] [--timeout SECONDS] [--open]
 
 Starts the engine and serves every UDF on http://127.0.0.1:${DEFAULT_PORT} (Fused's URL shapes, TileJSON,
 shared tokens) and the window. Prints "listening on http://127.0.0.1:N" once it answers, then a
@@ -30,6 +30,8 @@ one-time link that opens the window in a browser; Ctrl-C stops it.
   --workspace DIR   serve the UDFs in DIR (repeatable; default: the folders chosen in Settings,
                     else the home's udfs/)
   --workers N       Python workers (default: one per CPU)
+  --timeout SECONDS each run's time limit (default 120, as Fused's realtime engine); a run past it
+                    is stopped (its worker replaced) and fails with UDF_ERR_TIMEOUT
   --open            as the desktop app does: set up or repair the Python runtime when it is missing or
                     broken (its progress in the window), and open the window in the system browser,
                     or print its URL when there is no display (what \`npm start\` runs without Electron)
@@ -38,7 +40,7 @@ one-time link that opens the window in a browser; Ctrl-C stops it.
   async run(args, io) {
     const { values, positionals } = parseOptions(args, {
       port: { type: 'string' }, host: { type: 'string' }, workspace: { type: 'string', multiple: true }, workers: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
-      open: { type: 'boolean' },
+      open: { type: 'boolean' }, timeout: { type: 'string' },
     });
     if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
     const portText = stringOption(values, 'port');
@@ -46,6 +48,7 @@ one-time link that opens the window in a browser; Ctrl-C stops it.
     if (!/^\d{1,5}$/.test(portText ?? '0') || (port ?? 0) > 65535) throw new UsageError(`--port needs a port number from 0 to 65535, got "${portText}"`);
     const workers = positiveNumberOption(values, 'workers');
     if (workers !== undefined && !Number.isInteger(workers)) throw new UsageError(`--workers needs a whole number, got ${workers}`);
+    const timeoutSeconds = positiveNumberOption(values, 'timeout');
     const workspaces = values.workspace as string[] | undefined;
     const host = stringOption(values, 'host') ?? DEFAULT_HOST;
     if (!isIP(host) && host !== 'localhost') throw new UsageError(`--host needs an IP address such as 127.0.0.1 or 0.0.0.0, got "${host}"`);
@@ -58,6 +61,7 @@ one-time link that opens the window in a browser; Ctrl-C stops it.
       ...(port !== undefined ? { port } : {}),
       ...(workspaces ? { workspaces } : {}),
       ...(workers ? { poolSize: workers } : {}),
+      ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
       // A source checkout (it has the dev requirements) keeps its test tools through a repair.
       ...(values.open ? { setupRuntime: { dev: existsSync(resourcePaths(io.env).devRequirements) } } : {}),
     });

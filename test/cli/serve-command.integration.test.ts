@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { makeTestHome, metaJson, type TestHome } from '../helpers/test-home.js';
 import { runCli, startServe as startServeProcess, type ServeProcess } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 import { TOKEN_RECHECK_MS } from '../../src-main/engine/tokens/token-store.js';
@@ -67,7 +67,24 @@ describe('udf-studio serve', () => {
     }
   });
 
-  it.each([[['--port', 'http']], [['--port', '70000']], [['--workers', 'two']], [['extra']]])('refuses %j', async (args) => {
+  it('stops a run past --timeout and answers UDF_ERR_TIMEOUT', async () => {
+    const workspace = join(home.root, 'workspace');
+    home.write({
+      'workspace/Sleeps/meta.json': metaJson('Sleeps'),
+      'workspace/Sleeps/Sleeps.py': 'import fused\nimport time\n\n@fused.udf\ndef udf():\n    time.sleep(60)\n    return 1\n',
+    });
+    const { url } = await startServe(['--port', '0', '--workers', '1', '--timeout', '1.5', '--workspace', workspace]);
+    const token = (JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+    const started = performance.now();
+    const answer = await request(url, '/api/udfs/Sleeps/run', {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"params": {}}',
+    });
+    expect(answer.status).toBe(504);
+    expect((answer.json() as { error: { code: string } }).error.code).toBe('UDF_ERR_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
+  it.each([[['--port', 'http']], [['--port', '70000']], [['--workers', 'two']], [['--timeout', 'soon']], [['--timeout', '0']], [['extra']]])('refuses %j', async (args) => {
     const result = await runCli(['serve', ...args], home.env);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/udf-studio: /);
