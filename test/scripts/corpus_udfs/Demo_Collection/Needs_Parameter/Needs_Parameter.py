@@ -1,0 +1,6 @@
+import fused
+
+
+@fused.udf
+def udf(count: int):
+    return count

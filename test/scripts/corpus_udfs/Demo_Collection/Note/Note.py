@@ -1,0 +1,3 @@
+# A note
+
+Markdown shown on the canvas, not code.

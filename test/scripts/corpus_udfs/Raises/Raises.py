@@ -1,0 +1,6 @@
+import fused
+
+
+@fused.udf
+def udf():
+    raise ValueError("boom on purpose")

@@ -1,0 +1,195 @@
+"""scripts/udf_corpus.py: runs a folder of UDFs through a real engine and reports each one's cause.
+
+The end-to-end test runs the script as a user does, on corpus_udfs/ (one UDF per kind of outcome),
+with a real `udf-studio serve`; the others check how errors are sorted and tiles picked.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "udf_corpus.py"
+CORPUS = Path(__file__).resolve().parent / "corpus_udfs"
+sys.path.insert(0, str(SCRIPT.parent))
+
+from udf_corpus import Kind, RunError, classify, network_host, tile_for  # noqa: E402
+
+KINDS = "|".join(re.escape(kind.value) for kind in Kind)
+LINE = re.compile(rf"^(?P<kind>{KINDS}) +(?P<label>\S+)  ?(?P<text>.*)$")
+
+
+def run_script(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus_run() -> tuple[subprocess.CompletedProcess[str], float]:
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH, so no engine can be started")
+    if not (ROOT / "dist" / "src-main" / "cli.js").exists():
+        pytest.skip("the engine is not built: run npm run build")
+    started = time.monotonic()
+    result = run_script(str(CORPUS), "--timeout", "3", "--jobs", "2")
+    return result, time.monotonic() - started
+
+
+def test_prints_one_line_per_udf_with_its_cause(
+    corpus_run: tuple[subprocess.CompletedProcess[str], float],
+) -> None:
+    result, _ = corpus_run
+    assert result.returncode == 0, result.stderr
+    lines = {}
+    for line in result.stdout.splitlines():
+        match = LINE.match(line)
+        if match:
+            lines[match["label"]] = (match["kind"], match["text"])
+    demo = "corpus_udfs/Demo_Collection"
+    assert lines == {
+        "corpus_udfs/Hangs": ("timeout", lines["corpus_udfs/Hangs"][1]),
+        "corpus_udfs/Needs_Network": ("needs network", lines["corpus_udfs/Needs_Network"][1]),
+        "corpus_udfs/Ok_Table": ("ok", lines["corpus_udfs/Ok_Table"][1]),
+        "corpus_udfs/Raises": ("UDF error", lines["corpus_udfs/Raises"][1]),
+        "corpus_udfs/Sql_Query": ("skipped", "not Python: query.sql"),
+        f"{demo}/Missing_Package": ("missing package", lines[f"{demo}/Missing_Package"][1]),
+        f"{demo}/Missing_Sdk_Name": ("missing SDK name", lines[f"{demo}/Missing_Sdk_Name"][1]),
+        f"{demo}/Needs_Parameter": ("needs parameter", lines[f"{demo}/Needs_Parameter"][1]),
+        f"{demo}/Note": ("skipped", "node template"),
+        f"{demo}/Tile_View": ("ok", lines[f"{demo}/Tile_View"][1]),
+        f"{demo}/Top_Level_Import": ("missing package", lines[f"{demo}/Top_Level_Import"][1]),
+    }
+    assert lines["corpus_udfs/Needs_Network"][1].startswith("no-such-host.invalid: ")
+    assert lines["corpus_udfs/Raises"][1] == "ValueError: boom on purpose (line 6)"
+    assert lines[f"{demo}/Missing_Package"][1].startswith("no_such_package_for_corpus_test: ")
+    assert lines[f"{demo}/Top_Level_Import"][1].startswith(
+        "another_missing_package_for_corpus_test: "
+    )
+    assert lines[f"{demo}/Missing_Sdk_Name"][1].startswith(
+        "fused.no_such_sdk_name_for_corpus_test: "
+    )
+    assert lines[f"{demo}/Needs_Parameter"][1].startswith("count: ")
+    # The view is New York at zoom 10.4: the tile under its centre at z10.
+    assert re.fullmatch(r"tile 10/301/385, \d+\.\d s", lines[f"{demo}/Tile_View"][1])
+    assert re.fullmatch(r"\d+\.\d s", lines["corpus_udfs/Ok_Table"][1])
+
+
+def test_prints_the_totals(corpus_run: tuple[subprocess.CompletedProcess[str], float]) -> None:
+    result, _ = corpus_run
+    tail = result.stdout.split("\n\n", 1)[1].splitlines()
+    assert tail[:3] == [
+        "total: 9 Python UDFs run, 2 skipped (1 node template, 1 not Python)",
+        "needs network: 1",
+        "offline-capable: 8, ok: 2 (25.0%)",
+    ]
+    causes = {line.split()[0] + " " + line.split()[1]: line for line in tail[3:]}
+    assert re.search(r"missing package +2 +(another_missing|no_such)", causes["missing package"])
+    assert re.search(r" 1 +fused.no_such_sdk_name_for_corpus_test 1$", causes["missing SDK"])
+    assert re.search(r"needs network +1 +no-such-host.invalid 1$", causes["needs network"])
+
+
+def test_a_hung_udf_is_stopped_at_the_limit_and_does_not_stall_the_rest(
+    corpus_run: tuple[subprocess.CompletedProcess[str], float],
+) -> None:
+    result, seconds = corpus_run
+    assert re.search(r"^timeout +corpus_udfs/Hangs +.*3 ?s", result.stdout, re.MULTILINE)
+    # Hangs sleeps 600 s; the engine's --timeout 3 stops it and the run goes on.
+    assert seconds < 120
+
+
+def test_refuses_a_folder_that_does_not_exist(tmp_path: Path) -> None:
+    result = run_script(str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert f"{tmp_path / 'missing'} is not a folder" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--jobs", "0"], ["--timeout", "-1"], ["--timeout", "soon"], []])
+def test_refuses_bad_arguments(args: list[str]) -> None:
+    result = run_script(*args, str(CORPUS)) if args else run_script()
+    assert result.returncode == 2
+    assert "udf_corpus.py: error:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "which"),
+    [
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ModuleNotFoundError",
+          "message": "No module named 'fused._optional_deps'"}, Kind.MISSING_SDK_NAME,
+         "fused._optional_deps"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ImportError",
+          "message": "cannot import name 'get_chunk_from_table' from 'fused.core' (x.py)"},
+         Kind.MISSING_SDK_NAME, "fused.core.get_chunk_from_table"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "AttributeError",
+          "message": "module 'fused.api' has no attribute 'sign_url'"},
+         Kind.MISSING_SDK_NAME, "fused.api.sign_url"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "AttributeError",
+          "message": "'JobPool' object has no attribute 'tail'"},
+         Kind.MISSING_SDK_NAME, "JobPool.tail"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ModuleNotFoundError",
+          "message": "No module named 'duckdb.typing'"}, Kind.MISSING_PACKAGE, "duckdb"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ImportError",
+          "message": "Install s3fs to access S3"}, Kind.MISSING_PACKAGE, "s3fs"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ImportError",
+          "message": "Missing optional dependency 'openpyxl'.  Use pip or conda to install "
+                     "openpyxl."}, Kind.MISSING_PACKAGE, "openpyxl"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ConnectionError",
+          "message": "HTTPSConnectionPool(host='api.example.com', port=443): Max retries exceeded"
+                     " with url: /x (Caused by NameResolutionError(...))"},
+         Kind.NEEDS_NETWORK, "api.example.com"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "UdfLoadError",
+          "message": "cannot fetch https://github.com/fusedio/udfs/tree/abc/public/common/ "
+                     "([Errno -2] Name or service not known) and no copy was fetched before"},
+         Kind.NEEDS_NETWORK, "github.com"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "EndpointConnectionError",
+          "message": 'Could not connect to the endpoint URL: "https://b.s3.amazonaws.com/k"'},
+         Kind.NEEDS_NETWORK, "b.s3.amazonaws.com"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "KeyError",
+          "message": "no secret named 'SLACK_TOKEN'; set it with: udf-studio secret set ..."},
+         Kind.NEEDS_SECRET, "SLACK_TOKEN"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "NotLocalError",
+          "message": "fused.api.team_info has no local meaning in UDF Studio: a cloud service"},
+         Kind.NOT_LOCAL, "fused.api.team_info"),
+        ({"code": "UDF_ERR_TIMEOUT", "message": "the run took longer than 3 s and was stopped"},
+         Kind.TIMEOUT, ""),
+        ({"code": "UDF_ERR_WORKER_CRASHED", "message": "the worker exited"}, Kind.CRASHED, ""),
+        ({"code": "UDF_ERR_SYNTAX", "message": "invalid syntax", "line": 3},
+         Kind.DOES_NOT_LOAD, ""),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ValueError", "message": "bad value"},
+         Kind.UDF_ERROR, "ValueError"),
+        ({"code": "UDF_ERR_RESULT", "message": "a generator is not a result"},
+         Kind.ENGINE_ERROR, "UDF_ERR_RESULT"),
+    ],
+)
+def test_sorts_an_error_into_its_cause(body: dict[str, object], kind: Kind, which: str) -> None:
+    cause = classify(RunError.from_body(body))
+    assert (cause.kind, cause.which) == (kind, which)
+
+
+def test_takes_a_network_error_host_from_the_source_line_when_the_message_has_none() -> None:
+    traceback = '  File "x.py", line 6, in udf\n    con.sql("SELECT * FROM \'https://data.example.org/a.parquet\'")\n'
+    assert network_host("Temporary failure in name resolution", traceback) == "data.example.org"
+    assert network_host("Temporary failure in name resolution") == "unknown host"
+
+
+@pytest.mark.parametrize(
+    ("view", "tile"),
+    [
+        ({"latitude": 40.7128, "longitude": -74.006, "zoom": 10.4}, (10, 301, 385)),
+        ({"latitude": 48.8584, "longitude": 2.2945, "zoom": 12}, (12, 2074, 1409)),
+        ({"latitude": 0, "longitude": 0, "zoom": 0}, (0, 0, 0)),
+        ({"latitude": 89.9, "longitude": 180.0, "zoom": 30}, (22, 0, 0)),
+        (None, (12, 2074, 1409)),
+        ({"latitude": "north", "longitude": 0, "zoom": 3}, (12, 2074, 1409)),
+    ],
+)
+def test_picks_the_tile_under_the_default_view(view: object, tile: tuple[int, int, int]) -> None:
+    assert tile_for(view) == tile
