@@ -331,7 +331,7 @@ def check(
     if isinstance(code_file, str) and not code_file.endswith(".py"):
         return Outcome(label, Kind.SKIPPED, "not Python", code_file)
     if detail.get("state") == "broken":
-        return _failed(label, RunError.from_body(detail.get("error") or {}))
+        return _failed(label, RunError.from_body(detail.get("error") or {}), str(detail["code"]))
     started = time.monotonic()
     try:
         if detail.get("tile"):
@@ -353,11 +353,11 @@ def check(
     seconds = time.monotonic() - started
     if status in (200, 204):
         return Outcome(label, Kind.OK, "", f"{where}{seconds:.1f} s")
-    return _failed(label, _error_of(status, body))
+    return _failed(label, _error_of(status, body), str(detail["code"]))
 
 
-def _failed(label: str, error: RunError) -> Outcome:
-    cause = classify(error)
+def _failed(label: str, error: RunError, code: str) -> Outcome:
+    cause = classify(error, code)
     return Outcome(label, cause.kind, cause.which, cause.error)
 
 
@@ -395,6 +395,10 @@ def tile_for(view_state: Any) -> tuple[int, int, int]:
     return z, min(max(x, 0), count - 1), min(max(y, 0), count - 1)
 
 
+def _share(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}%" if whole else "n/a"
+
+
 def summary(outcomes: list[Outcome]) -> list[str]:
     """The totals: Python UDFs, skipped ones, those needing network, the offline-capable share
     that ran, then each failure cause with its count and the names it gave most often."""
@@ -402,14 +406,17 @@ def summary(outcomes: list[Outcome]) -> list[str]:
     skipped = Counter(outcome.which for outcome in outcomes if outcome.kind is Kind.SKIPPED)
     ran = len(outcomes) - kinds[Kind.SKIPPED]
     offline = ran - kinds[Kind.NEEDS_NETWORK]
-    share = f"{100.0 * kinds[Kind.OK] / offline:.1f}%" if offline else "n/a"
-    skipped_text = ", ".join(f"{count} {why}" for why, count in sorted(skipped.items()))
+    # Some UDFs take a parameter with no default (a file's path): they never run as they are.
+    with_defaults = offline - kinds[Kind.NEEDS_PARAMETER]
+    skipped_text = ", ".join(f"{why}: {count}" for why, count in sorted(skipped.items()))
     lines = [
         "",
         f"total: {ran} Python UDFs run, {kinds[Kind.SKIPPED]} skipped"
         + (f" ({skipped_text})" if skipped_text else ""),
         f"needs network: {kinds[Kind.NEEDS_NETWORK]}",
-        f"offline-capable: {offline}, ok: {kinds[Kind.OK]} ({share})",
+        f"offline-capable: {offline}, ok: {kinds[Kind.OK]} ({_share(kinds[Kind.OK], offline)})",
+        f"offline-capable with a default for every parameter: {with_defaults}, ok: "
+        f"{kinds[Kind.OK]} ({_share(kinds[Kind.OK], with_defaults)})",
     ]
     for kind in Kind:
         if kind in (Kind.OK, Kind.SKIPPED) or not kinds[kind]:
@@ -430,9 +437,12 @@ _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '(fused(?:\.[\w.]+)?)' has no attribute '(\w+)'")
 # Objects the SDK hands to UDF code, whose missing methods are SDK gaps too.
-_SDK_OBJECT = re.compile(
-    r"'(Udf|JobPool|UdfAccessToken|RunHandle)' object has no attribute '(\w+)'"
-)
+_SDK_OBJECTS = ("Udf", "JobPool", "UdfAccessToken", "RunHandle")
+_SDK_OBJECT = re.compile(rf"'({'|'.join(_SDK_OBJECTS)})' object has no attribute '(\w+)'")
+_NO_OPTION = re.compile(r"fused\.options has no option '(\w+)'")
+# `JobPool.results() got ...` names its class; a plain function's name is looked for as `fused.`
+# code in the UDF's source lines.
+_UNEXPECTED_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
 _NOT_LOCAL = re.compile(r"(fused[\w.]*) has no local meaning")
 _SECRET = re.compile(r"no secret named '([^']+)'")
 # Libraries that name a missing optional dependency in words rather than by ModuleNotFoundError.
@@ -461,14 +471,15 @@ _HOST_PATTERNS = (
 )
 
 
-def classify(error: RunError) -> Cause:
-    """The cause of one failed run (or of code that does not load)."""
+def classify(error: RunError, code: str = "") -> Cause:
+    """The cause of one failed run (or of code that does not load); `code` is the UDF's source,
+    where a network error's host is looked for last."""
     text = error.one_line()
     if error.code in _TIMEOUT_CODES:
         return Cause(Kind.TIMEOUT, "", text)
     if error.code in _CRASH_CODES:
         return Cause(Kind.CRASHED, "", text)
-    found = _from_message(error)
+    found = _from_message(error, code)
     if found is not None:
         kind, which = found
         return Cause(kind, which, text)
@@ -482,7 +493,7 @@ def classify(error: RunError) -> Cause:
     return Cause(Kind.ENGINE_ERROR, error.code, text)
 
 
-def _from_message(error: RunError) -> tuple[Kind, str] | None:
+def _from_message(error: RunError, code: str) -> tuple[Kind, str] | None:
     message = error.message
     module = _NO_MODULE.search(message)
     if module:
@@ -496,6 +507,14 @@ def _from_message(error: RunError) -> tuple[Kind, str] | None:
     attribute = _NO_ATTRIBUTE.search(message) or _SDK_OBJECT.search(message)
     if attribute:
         return Kind.MISSING_SDK_NAME, f"{attribute.group(1)}.{attribute.group(2)}"
+    option = _NO_OPTION.search(message)
+    if option:
+        return Kind.MISSING_SDK_NAME, f"fused.options.{option.group(1)}"
+    keyword = _UNEXPECTED_KEYWORD.search(message)
+    if keyword:
+        sdk_callable = _sdk_callable(keyword.group(1), error.traceback)
+        if sdk_callable:
+            return Kind.MISSING_SDK_NAME, f"{sdk_callable}({keyword.group(2)}=)"
     not_local = _NOT_LOCAL.search(message)
     if not_local:
         return Kind.NOT_LOCAL, not_local.group(1)
@@ -503,7 +522,9 @@ def _from_message(error: RunError) -> tuple[Kind, str] | None:
     if secret:
         return Kind.NEEDS_SECRET, secret.group(1)
     if _NETWORK_SIGNS.search(message):
-        return Kind.NEEDS_NETWORK, network_host(message, error.traceback)
+        # A nested UDF's error: the calling UDF's code does not say what the inner one reached.
+        nested = error.exception_class == "UdfRuntimeError"
+        return Kind.NEEDS_NETWORK, network_host(message, error.traceback, "" if nested else code)
     for hint in _PACKAGE_HINTS:
         package = hint.search(message)
         if package:
@@ -513,15 +534,32 @@ def _from_message(error: RunError) -> tuple[Kind, str] | None:
     return None
 
 
-def network_host(message: str, traceback: str = "") -> str:
+def network_host(message: str, traceback: str = "", code: str = "") -> str:
     """The host a network error names: from the message, else from the UDF's source lines in the
-    traceback; "unknown host" when neither names one."""
+    traceback, else the first one the UDF's code names, marked `?` (a likely guess: the URL is
+    often built in a variable); "unknown host" when none names one."""
     for text in (message, traceback):
-        for pattern in _HOST_PATTERNS:
-            match = pattern.search(text)
-            if match:
-                return match.group(1)
-    return "unknown host"
+        host = _first_host(text)
+        if host:
+            return host
+    guess = _first_host(code)
+    return f"{guess}?" if guess else "unknown host"
+
+
+def _first_host(text: str) -> str | None:
+    for pattern in _HOST_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _sdk_callable(name: str, traceback: str) -> str | None:
+    """`name` as the SDK's (`JobPool.results`, `fused.api.list`) when it is one, else None."""
+    if name.split(".")[0] in _SDK_OBJECTS:
+        return name
+    called = re.search(rf"\b(fused(?:\.\w+)*\.{re.escape(name)})\(", traceback)
+    return called.group(1) if called else None
 
 
 def _quoted(message: str) -> str:

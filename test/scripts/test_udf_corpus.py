@@ -86,12 +86,13 @@ def test_prints_one_line_per_udf_with_its_cause(
 def test_prints_the_totals(corpus_run: tuple[subprocess.CompletedProcess[str], float]) -> None:
     result, _ = corpus_run
     tail = result.stdout.split("\n\n", 1)[1].splitlines()
-    assert tail[:3] == [
-        "total: 9 Python UDFs run, 2 skipped (1 node template, 1 not Python)",
+    assert tail[:4] == [
+        "total: 9 Python UDFs run, 2 skipped (node template: 1, not Python: 1)",
         "needs network: 1",
         "offline-capable: 8, ok: 2 (25.0%)",
+        "offline-capable with a default for every parameter: 7, ok: 2 (28.6%)",
     ]
-    causes = {line.split()[0] + " " + line.split()[1]: line for line in tail[3:]}
+    causes = {line.split()[0] + " " + line.split()[1]: line for line in tail[4:]}
     assert re.search(r"missing package +2 +(another_missing|no_such)", causes["missing package"])
     assert re.search(r" 1 +fused.no_such_sdk_name_for_corpus_test 1$", causes["missing SDK"])
     assert re.search(r"needs network +1 +no-such-host.invalid 1$", causes["needs network"])
@@ -134,6 +135,20 @@ def test_refuses_bad_arguments(args: list[str]) -> None:
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "AttributeError",
           "message": "'JobPool' object has no attribute 'tail'"},
          Kind.MISSING_SDK_NAME, "JobPool.tail"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "AttributeError",
+          "message": "fused.options has no option 'base_web_url' in UDF Studio (it has: ...)"},
+         Kind.MISSING_SDK_NAME, "fused.options.base_web_url"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "TypeError",
+          "message": "JobPool.results() got an unexpected keyword argument 'return_exceptions'"},
+         Kind.MISSING_SDK_NAME, "JobPool.results(return_exceptions=)"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "TypeError",
+          "message": "run() got an unexpected keyword argument 'max_retry'",
+          "traceback": '  File "x.py", line 4, in udf\n    fused.run(udf, max_retry=2)\n'},
+         Kind.MISSING_SDK_NAME, "fused.run(max_retry=)"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "TypeError",
+          "message": "helper() got an unexpected keyword argument 'size'",
+          "traceback": '  File "x.py", line 4, in udf\n    helper(size=2)\n'},
+         Kind.UDF_ERROR, "TypeError"),
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ModuleNotFoundError",
           "message": "No module named 'duckdb.typing'"}, Kind.MISSING_PACKAGE, "duckdb"),
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ImportError",
@@ -174,10 +189,22 @@ def test_sorts_an_error_into_its_cause(body: dict[str, object], kind: Kind, whic
     assert (cause.kind, cause.which) == (kind, which)
 
 
-def test_takes_a_network_error_host_from_the_source_line_when_the_message_has_none() -> None:
-    traceback = '  File "x.py", line 6, in udf\n    con.sql("SELECT * FROM \'https://data.example.org/a.parquet\'")\n'
-    assert network_host("Temporary failure in name resolution", traceback) == "data.example.org"
-    assert network_host("Temporary failure in name resolution") == "unknown host"
+def test_takes_a_network_error_host_from_the_source_line_then_the_code() -> None:
+    message = "<urlopen error [Errno -2] Name or service not known>"
+    line = '  File "x.py", line 6, in udf\n    pd.read_csv("https://data.example.org/a.csv")\n'
+    code = 'URL = "https://docs.example.net/sheet"\n'
+    assert network_host(message, line, code) == "data.example.org"
+    assert network_host(message, "", code) == "docs.example.net?"
+    assert network_host(message) == "unknown host"
+
+
+def test_does_not_guess_a_nested_udf_error_host_from_the_calling_udf_code() -> None:
+    error = RunError("UDF_ERR_RUNTIME", "URLError: <urlopen error [Errno -2] Name or service "
+                     "not known> (UDF code, line 9)", "UdfRuntimeError", 4)
+    assert classify(error, 'fused.load("https://github.com/o/r/tree/c/x/")').which == "unknown host"
+    plain = RunError("UDF_ERR_RUNTIME", "<urlopen error [Errno -2] Name or service not known>",
+                     "URLError", 9)
+    assert classify(plain, 'URL = "https://docs.example.net/x"').which == "docs.example.net?"
 
 
 @pytest.mark.parametrize(
