@@ -1,21 +1,25 @@
 """Runs every Python UDF of some folders of UDFs through a real engine and says which fail and why.
 
-    udf-studio python scripts/udf_corpus.py FOLDER... [--jobs N] [--timeout SECONDS]
+    udf-studio python scripts/udf_corpus.py FOLDER... [--jobs N] [--timeout SECONDS] [--seed DIR]
 
 Each FOLDER is served as a workspace folder (UDF folders and collection folders in it, as
 `udf-studio serve --workspace` reads them) by an engine of its own: `udf-studio serve` of this
 checkout, in a temporary home that uses the existing Python runtime (`--runtime`, default
-`$UDF_STUDIO_RUNTIME` or `~/.udf-studio/runtime`) and is deleted afterwards. Each UDF runs once
-over HTTP with its default parameters, a tile UDF for one tile: the tile under the centre of its
-`fused:defaultViewState` at that view's zoom, else a fixed tile over Paris. Node templates
-(notes, widgets) and code that is not Python are skipped.
+`$UDF_STUDIO_RUNTIME` or `~/.udf-studio/runtime`) and is deleted afterwards; `--seed DIR` copies
+DIR into that home first (a `secrets.json`, copies under `github/` that `fused.load` would fetch,
+files under `mnt/cache/`), so a run can measure UDFs with what they need in place.
+
+Each UDF runs once over HTTP with its default parameters, a tile UDF for one tile: the tile under
+the centre of its `fused:defaultViewState` at that view's zoom, else a fixed tile over Paris. Node
+templates (notes, widgets) and code that is not Python are skipped.
 
 Prints one line per UDF, `ok` or the first error's cause and what it names (a missing package,
 a missing name of the `fused` SDK, a network host out of reach, ...), then the totals. The engine
 reports a UDF's error as data (`{code, message, exceptionClass, line, traceback}`, see
 docs/http-api.md) whose traceback holds only the UDF's own frames and the final exception, so the
 cause is read from the exception's class and message, and the host of a network error, when the
-message does not name it, from the UDF's source lines in the traceback.
+message does not name it, from the UDF's source lines in the traceback, else from its code
+(marked `?`: a likely guess).
 
 A UDF that failed only because a network host was out of reach ("needs network") is not
 offline-capable and is left out of the share that ran. The engine stops a run past `--timeout`
@@ -184,8 +188,12 @@ def main(argv: list[str]) -> int:
     if not runtime.is_dir():
         print(f"udf_corpus: no Python runtime at {runtime} (--runtime)", file=sys.stderr)
         return 2
+    seed = Path(args.seed).resolve() if args.seed else None
+    if seed is not None and not seed.is_dir():
+        print(f"udf_corpus: {seed} is not a folder (--seed)", file=sys.stderr)
+        return 2
     try:
-        with serving(folders, runtime, args.jobs, args.timeout) as engine:
+        with serving(folders, runtime, args.jobs, args.timeout, seed) as engine:
             outcomes = check_all(engine, folders, args.jobs, args.timeout)
     except RuntimeError as error:
         print(f"udf_corpus: {error}", file=sys.stderr)
@@ -213,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
         or str(Path.home() / ".udf-studio" / "runtime"),
         help="the Python runtime (a venv) the engine's workers use",
     )
+    parser.add_argument("--seed", metavar="DIR", help="a folder copied into the engine's home")
     return parser
 
 
@@ -231,12 +240,17 @@ def _positive_float(text: str) -> float:
 
 
 @contextmanager
-def serving(folders: list[Path], runtime: Path, workers: int, timeout: float) -> Iterator[Engine]:
-    """`udf-studio serve` on a free port in a temporary home, stopped and deleted afterwards."""
+def serving(
+    folders: list[Path], runtime: Path, workers: int, timeout: float, seed: Path | None
+) -> Iterator[Engine]:
+    """`udf-studio serve` on a free port in a temporary home (a copy of `seed`, when given),
+    stopped and deleted afterwards."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is not on PATH, so no engine can be started")
     home = Path(tempfile.mkdtemp(prefix="udf-corpus-home-"))
+    if seed is not None:
+        shutil.copytree(seed, home, dirs_exist_ok=True)
     env = {**os.environ, "UDF_STUDIO_HOME": str(home), "UDF_STUDIO_RUNTIME": str(runtime)}
     for name in ("UDF_STUDIO_WORKSPACES", "UDF_STUDIO_WORKER"):
         env.pop(name, None)

@@ -6,6 +6,7 @@ with a real `udf-studio serve`; the others check how errors are sorted and tiles
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -64,6 +65,7 @@ def test_prints_one_line_per_udf_with_its_cause(
         f"{demo}/Missing_Package": ("missing package", lines[f"{demo}/Missing_Package"][1]),
         f"{demo}/Missing_Sdk_Name": ("missing SDK name", lines[f"{demo}/Missing_Sdk_Name"][1]),
         f"{demo}/Needs_Parameter": ("needs parameter", lines[f"{demo}/Needs_Parameter"][1]),
+        f"{demo}/Needs_Secret": ("needs secret", lines[f"{demo}/Needs_Secret"][1]),
         f"{demo}/Note": ("skipped", "node template"),
         f"{demo}/Tile_View": ("ok", lines[f"{demo}/Tile_View"][1]),
         f"{demo}/Top_Level_Import": ("missing package", lines[f"{demo}/Top_Level_Import"][1]),
@@ -78,6 +80,7 @@ def test_prints_one_line_per_udf_with_its_cause(
         "fused.no_such_sdk_name_for_corpus_test: "
     )
     assert lines[f"{demo}/Needs_Parameter"][1].startswith("count: ")
+    assert lines[f"{demo}/Needs_Secret"][1].startswith("CORPUS_TEST_SECRET: ")
     # The view is New York at zoom 10.4: the tile under its centre at z10.
     assert re.fullmatch(r"tile 10/301/385, \d+\.\d s", lines[f"{demo}/Tile_View"][1])
     assert re.fullmatch(r"\d+\.\d s", lines["corpus_udfs/Ok_Table"][1])
@@ -87,10 +90,10 @@ def test_prints_the_totals(corpus_run: tuple[subprocess.CompletedProcess[str], f
     result, _ = corpus_run
     tail = result.stdout.split("\n\n", 1)[1].splitlines()
     assert tail[:4] == [
-        "total: 9 Python UDFs run, 2 skipped (node template: 1, not Python: 1)",
+        "total: 10 Python UDFs run, 2 skipped (node template: 1, not Python: 1)",
         "needs network: 1",
-        "offline-capable: 8, ok: 2 (25.0%)",
-        "offline-capable with a default for every parameter: 7, ok: 2 (28.6%)",
+        "offline-capable: 9, ok: 2 (22.2%)",
+        "offline-capable with a default for every parameter: 8, ok: 2 (25.0%)",
     ]
     causes = {line.split()[0] + " " + line.split()[1]: line for line in tail[4:]}
     assert re.search(r"missing package +2 +(another_missing|no_such)", causes["missing package"])
@@ -107,10 +110,28 @@ def test_a_hung_udf_is_stopped_at_the_limit_and_does_not_stall_the_rest(
     assert seconds < 120
 
 
+def test_seed_files_are_in_the_engine_home(tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH, so no engine can be started")
+    folder = tmp_path / "udfs"
+    shutil.copytree(CORPUS / "Demo_Collection" / "Needs_Secret", folder / "Needs_Secret")
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "secrets.json").write_text(json.dumps({"secrets": {"CORPUS_TEST_SECRET": "abcdef"}}))
+    result = run_script(str(folder), "--seed", str(seed))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^ok +udfs/Needs_Secret  \d+\.\d s$", result.stdout, re.MULTILINE)
+    assert "offline-capable: 1, ok: 1 (100.0%)" in result.stdout
+    assert (seed / "secrets.json").exists()  # copied, never moved
+
+
 def test_refuses_a_folder_that_does_not_exist(tmp_path: Path) -> None:
     result = run_script(str(tmp_path / "missing"))
     assert result.returncode == 2
     assert f"{tmp_path / 'missing'} is not a folder" in result.stderr
+    seeded = run_script(str(CORPUS), "--seed", str(tmp_path / "no-seed"))
+    assert seeded.returncode == 2
+    assert f"{tmp_path / 'no-seed'} is not a folder (--seed)" in seeded.stderr
 
 
 @pytest.mark.parametrize("args", [["--jobs", "0"], ["--timeout", "-1"], ["--timeout", "soon"], []])
