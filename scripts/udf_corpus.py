@@ -464,6 +464,7 @@ _PACKAGE_HINTS = (
     re.compile(r"Missing optional dependency '([\w.-]+)'"),
     re.compile(r"\bInstall ([\w.-]+) to\b"),
     re.compile(r"\bpip install ([\w.-]+)"),
+    re.compile(r"\bneeds the ([\w.-]+) package"),
 )
 # Said by the resolver, urllib3, curl (GDAL), botocore, DuckDB and fused.load when a host is out of
 # reach; this machine resolves no names but package registries', so these mean "needs network".

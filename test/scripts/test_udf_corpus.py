@@ -174,6 +174,10 @@ def test_refuses_bad_arguments(args: list[str]) -> None:
           "message": "No module named 'duckdb.typing'"}, Kind.MISSING_PACKAGE, "duckdb"),
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ImportError",
           "message": "Install s3fs to access S3"}, Kind.MISSING_PACKAGE, "s3fs"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "UdfRuntimeError",
+          "message": "ModuleNotFoundError: fused.api.list on s3:// paths needs the s3fs package, "
+                     "which is not installed in this Python runtime (UDF code, line 10)"},
+         Kind.MISSING_PACKAGE, "s3fs"),
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ImportError",
           "message": "Missing optional dependency 'openpyxl'.  Use pip or conda to install "
                      "openpyxl."}, Kind.MISSING_PACKAGE, "openpyxl"),
