@@ -340,7 +340,10 @@ def check(
     if first_dir[name] != entry["dir"]:
         return Outcome(label, Kind.SKIPPED, "shadowed", f"{first_dir[name]} has its name")
     quoted = urllib.parse.quote(name, safe="")
-    detail = engine.json(f"/api/udfs/{quoted}", LIST_TIMEOUT_S)
+    try:
+        detail = engine.json(f"/api/udfs/{quoted}", LIST_TIMEOUT_S)
+    except RuntimeError as error:  # one UDF the engine cannot describe must not end the run
+        return Outcome(label, Kind.ENGINE_ERROR, "", str(error))
     code_file = detail.get("codeFile")
     if isinstance(code_file, str) and not code_file.endswith(".py"):
         return Outcome(label, Kind.SKIPPED, "not Python", code_file)
