@@ -28,6 +28,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ._arguments import format_annotation
 from ._cache_lock import pid_alive
 from ._errors import (
     EngineUnavailableError,
@@ -455,10 +456,8 @@ def json_value(value: object, name: str, what: str) -> Any:
         np = sys.modules.get("numpy")
         if np is not None and isinstance(value, np.bool_ | np.integer | np.floating | np.str_):
             return json_value(value.item(), name, what)
-    kind = type(value)
-    shown = repr(value) if isinstance(value, float) else kind.__qualname__
-    if kind.__module__ != "builtins":
-        shown = f"{kind.__module__}.{shown}"
+    # The type by its public name (`pandas.DataFrame`, not where pandas defines it).
+    shown = repr(value) if isinstance(value, float) else format_annotation(type(value))
     raise RunHere(f"{what} {name!r} ({shown}) cannot be sent to the engine as JSON")
 
 
