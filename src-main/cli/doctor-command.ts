@@ -81,12 +81,22 @@ function formatReport(node: string, platform: string, home: string, runtime: Run
     `  node         ${node} (${platform})`,
     `  home         ${home}`,
     `  runtime      ${runtime.runtimeDir}`,
-    `  python       ${runtime.pythonVersion ? `${runtime.pythonVersion} (${runtime.python})` : 'not found'}`,
+    `  python       ${runtime.pythonVersion ? `${runtime.pythonVersion} (${runtime.python})${runtime.pythonMatchesFused ? ", as Fused's image" : ''}` : 'not found'}`,
     `  fused        ${runtime.fusedVersion ?? 'not importable'}`,
-    `  packages     ${Object.entries(runtime.packages).map(([name, version]) => `${name} ${version ?? 'MISSING'}`).join(', ') || 'unknown'}`,
+    `  packages     ${formatPackages(runtime.packages)}`,
     `  workspace    ${workspace.folders.join(', ')}: ${workspace.udfs} UDFs${workspace.nodeTemplates ? `, ${workspace.nodeTemplates} node templates` : ''}, ${workspace.broken.length} broken`,
+    ...runtime.warnings.map((warning) => `  warning      ${warning}`),
     '',
     problems.length === 0 ? 'No problems found.' : `${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The pinned packages in a line: how many, and the versions of the ones UDFs lean on most. */
+function formatPackages(packages: Record<string, string | null>): string {
+  const names = Object.keys(packages);
+  if (names.length === 0) return 'unknown';
+  const missing = names.filter((name) => packages[name] === null);
+  const headline = ['pandas', 'numpy', 'geopandas', 'shapely', 'pyarrow', 'rasterio', 'duckdb'].filter((name) => packages[name]).map((name) => `${name} ${packages[name] ?? ''}`);
+  return `${names.length} pinned${missing.length > 0 ? `, ${missing.length} missing` : ''} (${headline.join(', ')}; --json lists all)`;
 }

@@ -11,13 +11,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from './command.js';
 import type { ResourcePaths } from '../resources.js';
+import { FUSED_PYTHON, MIN_PYTHON, isFusedPython } from './python-discovery.js';
 
 /** Name of the file in the venv that records what it was built from. */
 export const STAMP_FILE = 'udf-studio-runtime.json';
 /** Name of the path file that links the app's runtime package into the venv. */
 export const LINK_FILE = 'udf_studio_runtime.pth';
-/** Oldest Python the runtime supports. */
-export const MIN_PYTHON: readonly [number, number] = [3, 10];
 
 export interface RuntimeStamp {
   requirementsHash: string;
@@ -32,8 +31,12 @@ export interface RuntimeReport {
   python: string;
   pythonVersion: string | null;
   fusedVersion: string | null;
+  /** True when the runtime's Python is Fused's (3.12). */
+  pythonMatchesFused: boolean;
   /** Installed versions of the packages requirements.txt pins (null when missing). */
   packages: Record<string, string | null>;
+  /** Things that work but differ from Fused (another Python version): reported, not failures. */
+  warnings: string[];
   problems: string[];
   ok: boolean;
 }
@@ -138,7 +141,7 @@ print(json.dumps(out))
 /** Checks the runtime: the interpreter runs, the pinned packages are there, `fused` imports. */
 export async function inspectRuntime(runtimeDir: string, resources: ResourcePaths): Promise<RuntimeReport> {
   const python = runtimePython(runtimeDir);
-  const report: RuntimeReport = { runtimeDir, python, pythonVersion: null, fusedVersion: null, packages: {}, problems: [], ok: false };
+  const report: RuntimeReport = { runtimeDir, python, pythonVersion: null, pythonMatchesFused: false, fusedVersion: null, packages: {}, warnings: [], problems: [], ok: false };
   if (!existsSync(python)) {
     report.problems.push(`no Python runtime at ${runtimeDir}; run "udf-studio setup" (npm install does it)`);
     return report;
@@ -156,6 +159,10 @@ export async function inspectRuntime(runtimeDir: string, resources: ResourcePath
   const [major = 0, minor = 0] = found.python.split('.').map(Number);
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     report.problems.push(`Python ${found.python} is older than ${MIN_PYTHON.join('.')}`);
+  }
+  report.pythonMatchesFused = isFusedPython(found.python);
+  if (!report.pythonMatchesFused) {
+    report.warnings.push(`the runtime's Python is ${found.python}, Fused runs ${FUSED_PYTHON.join('.')}: install Python ${FUSED_PYTHON.join('.')} (or point UDF_STUDIO_PYTHON at one) and run "udf-studio setup --reset"`);
   }
   for (const [name, wanted] of Object.entries(pins)) {
     const have = found.packages[name];

@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runCommand } from './command.js';
-import { LINK_FILE, MIN_PYTHON, STAMP_FILE, hashFile, readStamp, runtimePython, type RuntimeStamp } from './python-env.js';
+import { LINK_FILE, STAMP_FILE, hashFile, readStamp, runtimePython, type RuntimeStamp } from './python-env.js';
+import { FUSED_PYTHON, findBasePython } from './python-discovery.js';
 import type { ResourcePaths } from '../resources.js';
 
 export interface SetupOptions {
@@ -61,6 +62,7 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
     step('creating the Python environment');
     const base = await findBasePython(env, options.signal);
     say(`creating the runtime with ${base.command} (Python ${base.version}) at ${runtimeDir}`);
+    if (!base.matchesFused) say(`warning: Python ${base.version} is not Fused's ${FUSED_PYTHON.join('.')}; UDFs may behave differently (install Python ${FUSED_PYTHON.join('.')} or set UDF_STUDIO_PYTHON, then "udf-studio setup --reset")`);
     mkdirSync(dirname(runtimeDir), { recursive: true });
     const venv = await runCommand(base.command, ['-m', 'venv', runtimeDir], { onLine: say, env, signal: options.signal });
     if (venv.code !== 0) throw new Error(`could not create a venv at ${runtimeDir}: ${venv.stderr.trim()}`);
@@ -94,29 +96,6 @@ async function linkRuntimePackage(python: string, runtimeSources: string): Promi
   const found = await runCommand(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']);
   if (found.code !== 0) throw new Error(`could not find the runtime's site-packages: ${found.stderr.trim()}`);
   writeFileSync(join(found.stdout.trim(), LINK_FILE), `${runtimeSources}\n`);
-}
-
-interface BasePython {
-  command: string;
-  version: string;
-}
-
-/** The Python that creates the venv: `UDF_STUDIO_PYTHON`, else python3, else python. */
-async function findBasePython(env: NodeJS.ProcessEnv, signal: AbortSignal | undefined): Promise<BasePython> {
-  const candidates = env.UDF_STUDIO_PYTHON ? [env.UDF_STUDIO_PYTHON] : ['python3', 'python'];
-  const tried: string[] = [];
-  for (const command of candidates) {
-    const probe = await runCommand(command, ['-c', 'import sys, venv; print("%d.%d.%d" % sys.version_info[:3])'], { env, signal });
-    if (probe.code !== 0) {
-      tried.push(`${command}: ${probe.code === null ? 'not found' : 'has no venv module'}`);
-      continue;
-    }
-    const version = probe.stdout.trim();
-    const [major = 0, minor = 0] = version.split('.').map(Number);
-    if (major > MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor >= MIN_PYTHON[1])) return { command, version };
-    tried.push(`${command}: Python ${version} is older than ${MIN_PYTHON.join('.')}`);
-  }
-  throw new Error(`no usable Python found (${tried.join('; ')}); install Python ${MIN_PYTHON.join('.')}+ or set UDF_STUDIO_PYTHON`);
 }
 
 function lastLines(text: string, count: number): string {
