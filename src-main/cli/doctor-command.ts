@@ -36,7 +36,7 @@ Exit status 0 when nothing is wrong, 1 otherwise.`,
     if (positionals.length > 0) throw new UsageError(`doctor takes no arguments, got ${positionals.join(' ')}`);
     const paths = homePaths(io.env);
     const resources = resourcePaths(io.env);
-    const runtime = await inspectRuntime(paths.runtime, resources);
+    const runtime = await inspectRuntime(paths.runtime, resources, paths.userPackages);
     const folders = (values.workspace as string[] | undefined) ?? [paths.udfs];
     const workspace = runtime.ok ? await checkWorkspace(folders, io.env) : staticWorkspace(folders);
     const problems = [...runtime.problems, ...workspace.broken.map((b) => `UDF ${b.name} does not load: ${b.error}`)];
@@ -84,6 +84,7 @@ function formatReport(node: string, platform: string, home: string, runtime: Run
     `  python       ${runtime.pythonVersion ? `${runtime.pythonVersion} (${runtime.python})${runtime.pythonMatchesFused ? ", as Fused's image" : ''}` : 'not found'}`,
     `  fused        ${runtime.fusedVersion ?? 'not importable'}`,
     `  packages     ${formatPackages(runtime.packages)}`,
+    `  added        ${formatAdded(runtime)}`,
     `  workspace    ${workspace.folders.join(', ')}: ${workspace.udfs} UDFs${workspace.nodeTemplates ? `, ${workspace.nodeTemplates} node templates` : ''}, ${workspace.broken.length} broken`,
     ...runtime.warnings.map((warning) => `  warning      ${warning}`),
     '',
@@ -99,4 +100,11 @@ function formatPackages(packages: Record<string, string | null>): string {
   const missing = names.filter((name) => packages[name] === null);
   const headline = ['pandas', 'numpy', 'geopandas', 'shapely', 'pyarrow', 'rasterio', 'duckdb'].filter((name) => packages[name]).map((name) => `${name} ${packages[name] ?? ''}`);
   return `${names.length} pinned${missing.length > 0 ? `, ${missing.length} missing` : ''} (${headline.join(', ')}; --json lists all)`;
+}
+
+/** The packages and extras the user added with `udf-studio install`. */
+function formatAdded(runtime: RuntimeReport): string {
+  const packages = Object.entries(runtime.userPackages).map(([name, { recorded, installed }]) => `${name} ${installed ?? `${recorded} MISSING`}`);
+  const extras = runtime.extras.map((extra) => `extra ${extra}`);
+  return [...packages, ...extras].join(', ') || 'none (udf-studio install PACKAGE adds one)';
 }

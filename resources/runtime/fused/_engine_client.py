@@ -33,6 +33,7 @@ from ._cache_lock import pid_alive
 from ._errors import (
     EngineUnavailableError,
     UdfLoadError,
+    UdfMissingPackageError,
     UdfParameterError,
     UdfResultError,
     UdfRuntimeError,
@@ -84,6 +85,7 @@ _ERROR_CLASSES: Final[Mapping[str, type[UdfRuntimeError]]] = {
     "UDF_ERR_TILE_INCOMPLETE": UdfTileError,
     "UDF_ERR_SYNTAX": UdfLoadError,
     "UDF_ERR_IMPORT": UdfLoadError,
+    "UDF_ERR_MISSING_PACKAGE": UdfMissingPackageError,
     "UDF_ERR_NO_ENTRYPOINT": UdfLoadError,
     "UDF_ERR_FORMAT": UdfResultError,
     "UDF_ERR_RESULT": UdfResultError,
@@ -404,6 +406,7 @@ def error_from_data(error: Mapping[str, Any], origin: Origin) -> UdfRuntimeError
     )
     code = str(error.get("code") or "UDF_ERR_RUNTIME")
     exception_class = error.get("exceptionClass")
+    missing = error.get("missingPackage")
     return _ERROR_CLASSES.get(code, UdfRuntimeError)(
         str(error.get("message") or ""),
         code=code,
@@ -411,6 +414,7 @@ def error_from_data(error: Mapping[str, Any], origin: Origin) -> UdfRuntimeError
         file=file,
         line=line,
         traceback_text=traceback_text,
+        missing_package=dict(missing) if isinstance(missing, Mapping) else None,
     )
 
 

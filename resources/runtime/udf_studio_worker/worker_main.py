@@ -43,6 +43,7 @@ from fused._udf import Udf
 
 from ._cancellation import Cancellation, RunCancelled
 from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
+from ._new_packages import notice_new_packages
 from ._warm_cache import ProtocolError, WarmCache
 
 REQUEST_FD: Final = 3
@@ -94,7 +95,9 @@ def preload(names: str) -> None:
 
 
 def refresh_environment() -> None:
-    """Load the shared disk's `.env` into the environment when it changed (before each request)."""
+    """Before each request: see packages installed meanwhile, and load the shared disk's `.env`
+    into the environment when it changed."""
+    notice_new_packages()
     try:
         load_env_file()
     except Exception as exc:  # a broken .env must not stop runs

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { runCommand } from './command.js';
 import { LINK_FILE, STAMP_FILE, hashFile, readStamp, runtimePython, type RuntimeStamp } from './python-env.js';
 import { FUSED_PYTHON, findBasePython } from './python-discovery.js';
+import { reinstallUserPackages } from './package-install.js';
 import type { ResourcePaths } from '../resources.js';
 
 export interface SetupOptions {
@@ -25,6 +26,8 @@ export interface SetupOptions {
   onStep?: (step: string) => void;
   /** Aborting stops setup where it is; the unfinished runtime has no stamp, so the next start repairs it. */
   signal?: AbortSignal;
+  /** The home's user-packages.json: what the user added is installed again after pip ran. */
+  userPackagesFile?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -83,6 +86,13 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
   say(`installing packages from ${files.filter((f) => f !== '-r').join(' and ')}`);
   const pip = await runCommand(python, ['-m', 'pip', 'install', '--disable-pip-version-check', ...files], { onLine: say, env, signal: options.signal });
   if (pip.code !== 0) throw new Error(`pip install failed:\n${lastLines(pip.stderr || pip.stdout, 15)}`);
+
+  if (options.userPackagesFile) {
+    step('installing the packages you added');
+    // A package the new pins no longer allow is reported, not fatal: the runtime itself is fine.
+    const problems = await reinstallUserPackages({ runtimeDir, resources, userPackagesFile: options.userPackagesFile, onLine: say, signal: options.signal, env });
+    for (const problem of problems) say(`warning: ${problem}`);
+  }
 
   step('linking the app\'s Python package');
   await linkRuntimePackage(python, resources.runtime);

@@ -28,6 +28,7 @@ import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
 import { createAppServices } from './app-services.js';
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from './http-server.js';
 import type { RuntimeControl, ServerServices } from './services.js';
+import { installPackages } from '../runtime/package-install.js';
 import { SESSION_PATH, SessionStore } from './session.js';
 
 /** The runtime's log file in the home's logs folder. */
@@ -92,6 +93,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   const supervisor = new RuntimeSupervisor({
     runtimeDir: paths.runtime, resources, events, env,
     logFile: join(paths.logs, RUNTIME_LOG_FILE), dev: options.setupRuntime?.dev ?? false,
+    userPackagesFile: paths.userPackages,
   });
   let open: OpenEngine | null = null;
   let closed = false;
@@ -174,6 +176,15 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       if (supervisor.busy) throw udfError('UDF_ERR_RUNTIME_BUSY', `the runtime is already being set up (${supervisor.status.step}); wait for it to finish`);
       supervisor.beginReset();
       settling = closeEngine().then(() => bringUp('reset'));
+    },
+    install: async (packages, extras) => {
+      if (supervisor.busy) throw udfError('UDF_ERR_RUNTIME_BUSY', `the runtime is being set up (${supervisor.status.step}); install once it is ready`);
+      supervisor.note(`installing ${[...packages, ...extras.map((extra) => `the ${extra} extra`)].join(', ')}`);
+      const result = await installPackages(packages, extras, {
+        runtimeDir: paths.runtime, resources, userPackagesFile: paths.userPackages, env, onLine: (line) => supervisor.note(line),
+      });
+      supervisor.note(`installed ${Object.entries(result.installed).map(([name, version]) => `${name}==${version}`).join(', ') || 'nothing new'}`);
+      return result;
     },
   };
   const ready = (): OpenEngine => {
