@@ -1,8 +1,8 @@
 """Runs the conformance flows (test/conformance) with the official `fused` client from PyPI.
 
 Builds a venv beside the runtime from test/conformance/requirements.txt (again only when that file
-changes), then runs pytest there against a real `udf-studio serve`. Arguments go to pytest; `--venv-only`
-builds the venv and prints its interpreter instead (the benchmarks use it).
+changes), then runs pytest there against a real `udf-studio serve`. Arguments go to pytest;
+`--venv-only` builds the venv and prints its interpreter instead (the benchmarks use it).
 
 Run it as `udf-studio python scripts/conformance.py`, so that `sys.prefix` is the runtime.
 """
