@@ -11,6 +11,7 @@ from collections.abc import Collection
 from typing import Any, Final
 
 from ._missing_module import missing_package
+from ._network_hint import network_hint
 
 UDF_ERR_SYNTAX: Final = "UDF_ERR_SYNTAX"
 UDF_ERR_IMPORT: Final = "UDF_ERR_IMPORT"
@@ -192,8 +193,10 @@ def error_from_exception(
     error_class: type[UdfRuntimeError] = (
         UdfLoadError if code in (UDF_ERR_SYNTAX, UDF_ERR_IMPORT) else UdfRuntimeError
     )
+    message = _exception_message(exc)
+    hint = network_hint(exc)
     return error_class(
-        _exception_message(exc),
+        f"{message}\n({hint})" if hint else message,
         code=code,
         exception_class=type(exc).__name__,
         file=public_file(file),

@@ -27,6 +27,8 @@ from typing import Any, Final
 import fused
 from fused import _thread_output
 from fused._call import invoke
+from fused._cloud_access import configure_anonymous_access
+from fused._duckdb_extensions import install_hook as install_duckdb_hook
 from fused._errors import (
     UDF_ERR_CANCELLED,
     UDF_ERR_MEMORY,
@@ -69,6 +71,9 @@ def main() -> int:
             "fused": fused.__version__,
         }
     )
+    # Before any library is imported: they read these settings once.
+    configure_anonymous_access()
+    install_duckdb_hook()
     preload(os.environ.get(PRELOAD_ENV, ""))
     _thread_output.install()
     worker = Worker(writer)
