@@ -11,6 +11,7 @@ import { runCommand } from './command.js';
 import { LINK_FILE, STAMP_FILE, hashFile, readStamp, runtimePython, type RuntimeStamp } from './python-env.js';
 import { FUSED_PYTHON, findBasePython } from './python-discovery.js';
 import { reinstallUserPackages } from './package-install.js';
+import { installRequirements } from './requirements-installer.js';
 import type { ResourcePaths } from '../resources.js';
 
 export interface SetupOptions {
@@ -80,12 +81,10 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
     return { python, changed: false };
   }
 
-  const files = ['-r', resources.requirements];
-  if (options.dev) files.push('-r', resources.devRequirements);
+  const files = [resources.requirements, ...(options.dev ? [resources.devRequirements] : [])];
   step('installing packages');
-  say(`installing packages from ${files.filter((f) => f !== '-r').join(' and ')}`);
-  const pip = await runCommand(python, ['-m', 'pip', 'install', '--disable-pip-version-check', ...files], { onLine: say, env, signal: options.signal });
-  if (pip.code !== 0) throw new Error(`pip install failed:\n${lastLines(pip.stderr || pip.stdout, 15)}`);
+  say(`installing packages from ${files.join(' and ')}`);
+  await installRequirements(python, files, { setupRequirements: resources.setupRequirements, onLine: say, env, signal: options.signal });
 
   if (options.userPackagesFile) {
     step('installing the packages you added');
@@ -106,8 +105,4 @@ async function linkRuntimePackage(python: string, runtimeSources: string): Promi
   const found = await runCommand(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']);
   if (found.code !== 0) throw new Error(`could not find the runtime's site-packages: ${found.stderr.trim()}`);
   writeFileSync(join(found.stdout.trim(), LINK_FILE), `${runtimeSources}\n`);
-}
-
-function lastLines(text: string, count: number): string {
-  return text.trim().split(/\r?\n/).slice(-count).join('\n');
 }
