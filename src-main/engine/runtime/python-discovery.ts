@@ -74,7 +74,7 @@ async function fusedPythonCandidates(env: NodeJS.ProcessEnv, signal?: AbortSigna
   return unique([
     name,
     ...pyenv.filter((entry) => isFusedPython(entry.version)).map((entry) => entry.python),
-    ...['/usr/local/bin', '/usr/bin', '/opt/homebrew/bin', join(homedir(), '.local', 'bin')].map((dir) => join(dir, name)).filter(existsSync),
+    ...['/usr/local/bin', '/usr/bin', '/opt/homebrew/bin', join(env.HOME ?? homedir(), '.local', 'bin')].map((dir) => join(dir, name)).filter(existsSync),
   ]);
 }
 
