@@ -30,6 +30,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,10 +127,17 @@ class Catalogue:
         return self._git("show", f"{rev or self.rev}:{path}")
 
 
+def _parse(code: str) -> ast.Module:
+    with warnings.catch_warnings():
+        # Catalogue code has invalid escapes in plain strings; Python warns, the code still runs.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(code)
+
+
 def parse_imports(code: str) -> Imports:
     """The imports of some Python code; code that does not parse falls back to a line scan."""
     try:
-        tree = ast.parse(code)
+        tree = _parse(code)
     except SyntaxError:
         found = Imports()
         for match in re.finditer(r"^\s*(?:from|import)\s+([A-Za-z_][\w.]*)", code, re.MULTILINE):
@@ -148,17 +156,36 @@ def parse_imports(code: str) -> Imports:
 
 
 def _imported_modules(node: ast.AST) -> Iterator[str]:
-    for child in ast.walk(node):
-        if isinstance(child, ast.Import):
-            yield from (alias.name for alias in child.names)
-        elif isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
-            yield child.module
+    """Imports in `node`, except those in a `try` whose handler catches their failure: optional
+    imports (`common` tries `pillow_avif` and falls back) do not stop a UDF."""
+    if isinstance(node, ast.Import):
+        yield from (alias.name for alias in node.names)
+    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        yield node.module
+    elif isinstance(node, ast.Try) and any(map(_catches_import_error, node.handlers)):
+        for child in [*node.handlers, *node.orelse, *node.finalbody]:
+            yield from _imported_modules(child)
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _imported_modules(child)
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught else []
+    if not names:
+        return True  # a bare `except:`
+    return any(
+        isinstance(name, ast.Name)
+        and name.id in {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+        for name in names
+    )
 
 
 def parse_loads(code: str) -> list[Load]:
     """`fused.load("...")` calls with a literal target, and the attributes used on their result."""
     try:
-        tree = ast.parse(code)
+        tree = _parse(code)
     except SyntaxError:
         return []
     by_call: dict[int, Load] = {}
@@ -223,13 +250,24 @@ def _is_fused_load(call: ast.Call) -> bool:
     )
 
 
+def _is_udf_code(path: str, folder: str) -> bool:
+    """A Python file of the folder itself, not a test kept beside it (`utils_test.py`)."""
+    name = Path(path).name
+    return (
+        path.endswith(".py")
+        and path.count("/") == folder.count("/") + 1
+        and not name.endswith("_test.py")
+        and not name.startswith("test_")
+    )
+
+
 def read_udf(catalogue: Catalogue, folder: str, rev: str | None = None) -> Udf:
     """A UDF folder: the imports of all its Python files, its header module names, its loads."""
     modules: set[str] = set()
     loads: list[Load] = []
     headers: set[str] = set()
     for path in catalogue.files(folder + "/", rev):
-        if not path.endswith(".py") or path.count("/") != folder.count("/") + 1:
+        if not _is_udf_code(path, folder):
             continue
         code = catalogue.read(path, rev)
         headers.add(Path(path).stem)
@@ -245,7 +283,7 @@ def helper_imports(
     found: set[str] = set()
     headers: set[str] = set()
     for path in catalogue.files(folder + "/", commit):
-        if path.endswith(".py") and path.count("/") == folder.count("/") + 1:
+        if _is_udf_code(path, folder):
             headers.add(Path(path).stem)
             found |= parse_imports(catalogue.read(path, commit)).for_functions(attributes)
     # The helper's own header modules (`common` imports its `utils`) come with it.
