@@ -52,7 +52,7 @@ export async function findBasePython(env: NodeJS.ProcessEnv, signal?: AbortSigna
   if (env.UDF_STUDIO_PYTHON) {
     const chosen = await probe(env.UDF_STUDIO_PYTHON, env, signal, tried);
     if (chosen) return chosen;
-    throw new Error(`UDF_STUDIO_PYTHON does not name a usable Python (${tried.join('; ')})`);
+    throw new Error(`no usable Python found (${tried.join('; ')}): UDF_STUDIO_PYTHON names one that does not work; fix it or unset it`);
   }
   for (const command of await fusedPythonCandidates(env, signal)) {
     const found = await probe(command, env, signal, tried);

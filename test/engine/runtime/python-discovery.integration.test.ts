@@ -63,7 +63,7 @@ describe('finding the Python that creates the runtime', () => {
     pyenvVersion('3.12.1');
     command('my-python', 'echo 3.11.9; exit 0');
     expect(await findBasePython(env({ UDF_STUDIO_PYTHON: 'my-python' }))).toMatchObject({ command: 'my-python', matchesFused: false });
-    await expect(findBasePython(env({ UDF_STUDIO_PYTHON: join(dir, 'no-such-python') }))).rejects.toThrow(/UDF_STUDIO_PYTHON does not name a usable Python .*no-such-python: not found/);
+    await expect(findBasePython(env({ UDF_STUDIO_PYTHON: join(dir, 'no-such-python') }))).rejects.toThrow(/no usable Python found .*no-such-python: not found.*UDF_STUDIO_PYTHON names one that does not work/);
   });
 
   it('says what it tried when nothing fits', async () => {
