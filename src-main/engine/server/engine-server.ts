@@ -12,7 +12,8 @@
 
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { udfError } from '../../../src-shared/errors.js';
+import { udfError, type MissingPackage } from '../../../src-shared/errors.js';
+import { PACKAGE_NOTE } from '../../../src-shared/runtime.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { EngineEvents } from '../events/engine-events.js';
 import { homePaths } from '../home.js';
@@ -124,6 +125,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
 
   const openEngine = async (): Promise<void> => {
     const engine = await Engine.open({ ...options, ...(workspaces ? { workspaces } : {}), events });
+    engine.missingPackages = installMissing;
     // The server answers from a snapshot of the workspace that the watcher keeps fresh.
     const watcher = new WorkspaceWatcher(engine.workspace);
     try {
@@ -147,6 +149,34 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     current.remotes.close();
     await current.watcher.close();
     await current.engine.close();
+  };
+
+  const installing = new Map<string, Promise<boolean>>();
+  const failedInstalls = new Set<string>();
+  /**
+   * The auto-install setting: a package Fused's image has that a run misses installs itself, once
+   * for all the runs that miss it together; one that failed is not tried again until a restart.
+   */
+  const installMissing = (missing: MissingPackage): Promise<boolean> => {
+    const { requirement } = missing;
+    if (!missing.inFusedImage || failedInstalls.has(requirement) || !autoInstallOn()) return Promise.resolve(false);
+    let pending = installing.get(requirement);
+    if (!pending) {
+      pending = runtime.install([requirement], []).then(() => true, (error: unknown) => {
+        failedInstalls.add(requirement);
+        supervisor.note(`${PACKAGE_NOTE}${requirement} could not be installed: ${(error as Error).message.split('\n')[0] ?? ''}`);
+        return false;
+      }).finally(() => installing.delete(requirement));
+      installing.set(requirement, pending);
+    }
+    return pending;
+  };
+  const autoInstallOn = (): boolean => {
+    try {
+      return new SettingsStore(paths.settings).read().autoInstallPackages === true;
+    } catch {
+      return false; // a broken settings file is reported where settings are read, not here
+    }
   };
 
   /** Check (or reset), set up what is needed, then start the workers. */
@@ -179,11 +209,11 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     },
     install: async (packages, extras) => {
       if (supervisor.busy) throw udfError('UDF_ERR_RUNTIME_BUSY', `the runtime is being set up (${supervisor.status.step}); install once it is ready`);
-      supervisor.note(`installing ${[...packages, ...extras.map((extra) => `the ${extra} extra`)].join(', ')}`);
+      supervisor.note(`${PACKAGE_NOTE}installing ${[...packages, ...extras.map((extra) => `the ${extra} extra`)].join(', ')}`);
       const result = await installPackages(packages, extras, {
         runtimeDir: paths.runtime, resources, userPackagesFile: paths.userPackages, env, onLine: (line) => supervisor.note(line),
       });
-      supervisor.note(`installed ${Object.entries(result.installed).map(([name, version]) => `${name}==${version}`).join(', ') || 'nothing new'}`);
+      supervisor.note(`${PACKAGE_NOTE}installed ${Object.entries(result.installed).map(([name, version]) => `${name}==${version}`).join(', ') || 'nothing new'}`);
       return result;
     },
   };
