@@ -108,6 +108,8 @@ export interface AppSettings {
   accountSet: { email: boolean; handle: boolean };
   /** Python lines that point the official `fused` client at this engine (the token read from its file). */
   fusedClientSetup: string;
+  /** A package a UDF misses installs itself (at Fused's version) when Fused's image has it. */
+  autoInstallPackages: boolean;
 }
 
 /** `POST /api/settings`: any of these; `null` goes back to the default. */
@@ -117,6 +119,7 @@ export interface SettingsChange {
   editorCommand?: string | null;
   email?: string | null;
   handle?: string | null;
+  autoInstallPackages?: boolean | null;
 }
 
 /** A configured remote engine as the app API lists it: never its token. */

@@ -9,6 +9,7 @@
 export const ERROR_CODES = {
   UDF_ERR_SYNTAX: { status: 422, title: 'The UDF code does not compile' },
   UDF_ERR_IMPORT: { status: 422, title: 'The UDF module raised while loading' },
+  UDF_ERR_MISSING_PACKAGE: { status: 422, title: 'The UDF imports a package the runtime lacks' },
   UDF_ERR_NO_ENTRYPOINT: { status: 422, title: 'The UDF has no entry point' },
   UDF_ERR_PARAM: { status: 400, title: 'A parameter value does not convert to its type' },
   UDF_ERR_UNKNOWN_PARAM: { status: 400, title: 'The UDF does not take this parameter' },
@@ -63,6 +64,8 @@ export const ERROR_CODES = {
   UDF_ERR_SETTINGS: { status: 422, title: 'The settings file cannot be read' },
   UDF_ERR_SECRET_UNKNOWN: { status: 404, title: 'No such secret' },
   UDF_ERR_SECRETS_FILE: { status: 422, title: 'The secrets file cannot be read' },
+  UDF_ERR_BAD_PACKAGE: { status: 400, title: 'Not a package name the package index could have' },
+  UDF_ERR_INSTALL_FAILED: { status: 422, title: 'The package could not be installed; the runtime is as it was' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -75,6 +78,19 @@ export interface ErrorData {
   file?: string;
   line?: number;
   traceback?: string;
+  /** For UDF_ERR_MISSING_PACKAGE: the module that did not import and what would provide it. */
+  missingPackage?: MissingPackage;
+}
+
+/** A module a UDF imports that the runtime lacks, and the package (at Fused's version) behind it. */
+export interface MissingPackage {
+  module: string;
+  package: string;
+  /** Fused's version of the package, when Fused's image has it (and it has a version). */
+  fusedVersion: string | null;
+  inFusedImage: boolean;
+  /** What `udf-studio install` installs: `package==fusedVersion`, or the bare name. */
+  requirement: string;
 }
 
 /** An expected error: bad input, bad UDF code, a worker that died. Carries its code as data. */

@@ -33,3 +33,10 @@ export interface RuntimeReportBody extends RuntimeStatus {
   /** Plain text for a bug report: versions, paths, the error, the doctor's findings, the log tail. */
   diagnostics: string;
 }
+
+/**
+ * Runtime log lines that start with this tell of packages installed while the runtime is ready
+ * (`udf-studio install` through the engine, the Install button, the auto-install setting); the
+ * window shows them as notices.
+ */
+export const PACKAGE_NOTE = 'packages: ';

@@ -36,7 +36,7 @@ Exit status 0 when nothing is wrong, 1 otherwise.`,
     if (positionals.length > 0) throw new UsageError(`doctor takes no arguments, got ${positionals.join(' ')}`);
     const paths = homePaths(io.env);
     const resources = resourcePaths(io.env);
-    const runtime = await inspectRuntime(paths.runtime, resources);
+    const runtime = await inspectRuntime(paths.runtime, resources, paths.userPackages);
     const folders = (values.workspace as string[] | undefined) ?? [paths.udfs];
     const workspace = runtime.ok ? await checkWorkspace(folders, io.env) : staticWorkspace(folders);
     const problems = [...runtime.problems, ...workspace.broken.map((b) => `UDF ${b.name} does not load: ${b.error}`)];
@@ -81,12 +81,30 @@ function formatReport(node: string, platform: string, home: string, runtime: Run
     `  node         ${node} (${platform})`,
     `  home         ${home}`,
     `  runtime      ${runtime.runtimeDir}`,
-    `  python       ${runtime.pythonVersion ? `${runtime.pythonVersion} (${runtime.python})` : 'not found'}`,
+    `  python       ${runtime.pythonVersion ? `${runtime.pythonVersion} (${runtime.python})${runtime.pythonMatchesFused ? ", as Fused's image" : ''}` : 'not found'}`,
     `  fused        ${runtime.fusedVersion ?? 'not importable'}`,
-    `  packages     ${Object.entries(runtime.packages).map(([name, version]) => `${name} ${version ?? 'MISSING'}`).join(', ') || 'unknown'}`,
+    `  packages     ${formatPackages(runtime.packages)}`,
+    `  added        ${formatAdded(runtime)}`,
     `  workspace    ${workspace.folders.join(', ')}: ${workspace.udfs} UDFs${workspace.nodeTemplates ? `, ${workspace.nodeTemplates} node templates` : ''}, ${workspace.broken.length} broken`,
+    ...runtime.warnings.map((warning) => `  warning      ${warning}`),
     '',
     problems.length === 0 ? 'No problems found.' : `${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The pinned packages in a line: how many, and the versions of the ones UDFs lean on most. */
+function formatPackages(packages: Record<string, string | null>): string {
+  const names = Object.keys(packages);
+  if (names.length === 0) return 'unknown';
+  const missing = names.filter((name) => packages[name] === null);
+  const headline = ['pandas', 'numpy', 'geopandas', 'shapely', 'pyarrow', 'rasterio', 'duckdb'].filter((name) => packages[name]).map((name) => `${name} ${packages[name] ?? ''}`);
+  return `${names.length} pinned${missing.length > 0 ? `, ${missing.length} missing` : ''} (${headline.join(', ')}; --json lists all)`;
+}
+
+/** The packages and extras the user added with `udf-studio install`. */
+function formatAdded(runtime: RuntimeReport): string {
+  const packages = Object.entries(runtime.userPackages).map(([name, { recorded, installed }]) => `${name} ${installed ?? `${recorded} MISSING`}`);
+  const extras = runtime.extras.map((extra) => `extra ${extra}`);
+  return [...packages, ...extras].join(', ') || 'none (udf-studio install PACKAGE adds one)';
 }

@@ -18,7 +18,9 @@ Creates the runtime (a Python venv) under $UDF_STUDIO_RUNTIME or ~/.udf-studio/r
 resources/runtime/requirements.txt, or brings it up to date. Nothing happens when it already is.
   --dev     also install the test tools (pytest, mypy, ruff)
   --reset   delete the runtime and build it again
-Needs Python 3.10+ (python3 on PATH, or $UDF_STUDIO_PYTHON) and access to the Python package index.`,
+Packages added with "udf-studio install" are installed again. The runtime uses Python 3.12, as
+Fused's image, when the machine has one (python3.12 on PATH, pyenv's versions, the usual prefixes),
+else the newest Python 3.10+; $UDF_STUDIO_PYTHON chooses another. Needs the Python package index.`,
 
   async run(args, io) {
     const { values, positionals } = parseOptions(args, { dev: { type: 'boolean' }, reset: { type: 'boolean' } });
@@ -29,6 +31,7 @@ Needs Python 3.10+ (python3 on PATH, or $UDF_STUDIO_PYTHON) and access to the Py
         dev: values.dev === true,
         reset: values.reset === true,
         env: io.env,
+        userPackagesFile: paths.userPackages,
         onProgress: (line) => io.stderr.write(`setup: ${line}\n`),
       });
       io.stdout.write(`runtime ${result.changed ? 'ready' : 'already up to date'}: ${result.python}\n`);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
-import { udfError } from '../../src-shared/errors.js';
+import { udfError, type MissingPackage } from '../../src-shared/errors.js';
 import { READABLE_DEFAULTS, type Format, type ResultKind } from '../../src-shared/formats.js';
 import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../src-shared/max-age.js';
 import type { RunContext, RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
@@ -153,6 +153,12 @@ export class Engine {
   }
 
   /**
+   * Called when a run fails on a missing package; resolves true once the package is installed (the
+   * run is then repeated once). The server sets it from the auto-install setting; null: never.
+   */
+  missingPackages: ((missing: MissingPackage) => Promise<boolean>) | null = null;
+
+  /**
    * Runs a UDF, answering from the result cache when it can. Failures of the UDF come back as a
    * failed outcome and are never cached.
    */
@@ -169,7 +175,13 @@ export class Engine {
       ...(request.context ? { context: request.context } : {}),
     };
     const control = request.signal ? { signal: request.signal } : {};
-    const execute = (): Promise<RunOutcome> => (request.cluster ? this.clusters.run(request.cluster, runRequest, request.signal) : this.pool.run(runRequest, control));
+    const once = (): Promise<RunOutcome> => (request.cluster ? this.clusters.run(request.cluster, runRequest, request.signal) : this.pool.run(runRequest, control));
+    const execute = async (): Promise<RunOutcome> => {
+      const outcome = await once();
+      const missing = outcome.ok || request.cluster ? undefined : outcome.error.missingPackage;
+      // Installed meanwhile (the auto-install setting): run once more, in the same workers.
+      return missing && this.missingPackages && (await this.missingPackages(missing)) ? once() : outcome;
+    };
     if (!this.cache || callMaxAge === 0) {
       const outcome = await execute();
       return { outcome, cache: 'off', etag: outcome.ok ? digest(outcome.body) : null };

@@ -33,6 +33,8 @@ export interface HomePaths {
   logs: string;
   /** Results of submit jobs while the engine runs. */
   jobs: string;
+  /** Packages the user added to the runtime (`udf-studio install`), kept across updates and repairs. */
+  userPackages: string;
 }
 
 /** Resolves the home folder from the environment (or an explicit root) into its paths. */
@@ -55,5 +57,6 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     engineInfo: join(base, 'engine.json'),
     logs: join(base, 'logs'),
     jobs: join(base, 'jobs'),
+    userPackages: join(base, 'user-packages.json'),
   };
 }

@@ -16,6 +16,10 @@ export interface ResourcePaths {
   runtime: string;
   requirements: string;
   devRequirements: string;
+  /** What setup installs first to install the rest (uv). */
+  setupRequirements: string;
+  /** Fused's realtime image: every package with Fused's version (`name==version` lines). */
+  fusedImage: string;
   /** Example UDF folders seeded into a new workspace. */
   exampleUdfs: string;
   /** The runtime's progress and failure page (HTML, CSS, script). */
@@ -38,6 +42,8 @@ export function resourcePaths(env: NodeJS.ProcessEnv = process.env): ResourcePat
     runtime,
     requirements: join(runtime, 'requirements.txt'),
     devRequirements: join(runtime, 'requirements-dev.txt'),
+    setupRequirements: join(runtime, 'requirements-setup.txt'),
+    fusedImage: join(runtime, 'fused-image-packages.txt'),
     exampleUdfs: join(root, 'udfs'),
     runtimePage: join(root, 'runtime-page'),
     icons: join(root, 'icons'),

@@ -24,6 +24,8 @@ export interface StoredSettings {
   email: string | null;
   /** The local account's handle (`handle/Name` lookups); null: the default. */
   handle: string | null;
+  /** Install a package a UDF misses, at Fused's version, when Fused's image has it; null: off. */
+  autoInstallPackages: boolean | null;
 }
 
 /** Ports below this need privileges; 0 ("any free port") is a flag's business, not a setting's. */
@@ -32,9 +34,9 @@ export const MAX_PORT = 65535;
 const MAX_COMMAND_LENGTH = 1_000;
 const MAX_WORKSPACES = 32;
 const MAX_PATH_LENGTH = 4_096;
-const KNOWN = ['workspaces', 'port', 'editorCommand', 'email', 'handle'] as const;
+const KNOWN = ['workspaces', 'port', 'editorCommand', 'email', 'handle', 'autoInstallPackages'] as const;
 
-const DEFAULTS: StoredSettings = { workspaces: null, port: null, editorCommand: null, email: null, handle: null };
+const DEFAULTS: StoredSettings = { workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null };
 
 export class SettingsStore {
   constructor(readonly path: string) {}
@@ -61,6 +63,7 @@ export class SettingsStore {
       editorCommand: fields.editorCommand === undefined ? null : checkEditorCommand(fields.editorCommand, inFile),
       email: fields.email === undefined || fields.email === null ? null : checkEmail(fields.email, inFile),
       handle: fields.handle === undefined || fields.handle === null ? null : checkHandle(fields.handle, inFile),
+      autoInstallPackages: fields.autoInstallPackages === undefined || fields.autoInstallPackages === null ? null : checkFlag('autoInstallPackages', fields.autoInstallPackages, inFile),
     };
   }
 
@@ -86,6 +89,8 @@ export class SettingsStore {
         next.email = value === null ? null : checkEmail(value, bad);
       } else if (name === 'handle') {
         next.handle = value === null ? null : checkHandle(value, bad);
+      } else if (name === 'autoInstallPackages') {
+        next.autoInstallPackages = value === null ? null : checkFlag(name, value, bad);
       } else {
         throw bad(`"${name}" is not a setting (known: ${KNOWN.join(', ')})`);
       }
@@ -146,5 +151,10 @@ function checkHandle(value: unknown, error: ErrorOf): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(value)) {
     throw error(`"handle" must be 1 to 64 letters, digits, "_", "-" or ".", got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+function checkFlag(name: string, value: unknown, error: ErrorOf): boolean {
+  if (typeof value !== 'boolean') throw error(`"${name}" must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }

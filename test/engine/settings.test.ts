@@ -29,14 +29,14 @@ function errorOf(action: () => unknown): UdfStudioError {
 
 describe('reading settings.json', () => {
   it('gives the defaults when there is no file', () => {
-    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null });
+    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null });
   });
 
   it('reads what update wrote', () => {
     const folder = join(dir, 'ws');
     mkdirSync(folder);
-    store.update({ workspaces: [folder, `${folder}/`], port: 9000, editorCommand: ' code {file} ', email: 'ada@example.com', handle: 'ada' });
-    const written = { workspaces: [folder], port: 9000, editorCommand: 'code {file}', email: 'ada@example.com', handle: 'ada' };
+    store.update({ workspaces: [folder, `${folder}/`], port: 9000, editorCommand: ' code {file} ', email: 'ada@example.com', handle: 'ada', autoInstallPackages: true });
+    const written = { workspaces: [folder], port: 9000, editorCommand: 'code {file}', email: 'ada@example.com', handle: 'ada', autoInstallPackages: true };
     expect(store.read()).toEqual(written);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(written);
   });
@@ -89,9 +89,10 @@ describe('changing settings', () => {
       [{ workspaces: [] }, /at least one folder/],
       [{ workspaces: ['udfs'] }, /absolute path/],
       [{ workspaces: Array.from({ length: 40 }, (_, index) => join(dir, String(index))) }, /at most 32/],
-      [{ theme: 'dark' }, /"theme" is not a setting \(known: workspaces, port, editorCommand, email, handle\)/],
+      [{ theme: 'dark' }, /"theme" is not a setting \(known: workspaces, port, editorCommand, email, handle, autoInstallPackages\)/],
       [{ port: 9200, workspaces: 'nope' }, /must be a list/],
       [{ editorCommand: 'x'.repeat(1_001) }, /longer than 1000/],
+      [{ autoInstallPackages: 'yes' }, /"autoInstallPackages" must be true or false, got "yes"/],
     ];
     for (const [changes, message] of cases) {
       const error = errorOf(() => store.update(changes));
@@ -105,7 +106,7 @@ describe('changing settings', () => {
   it('null goes back to the default', () => {
     store.update({ port: 9100, editorCommand: 'vi {file}' });
     store.update({ port: null, editorCommand: null, workspaces: null });
-    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null });
+    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null });
   });
 
   it('a malformed file is reported by update too, and left as it is', () => {

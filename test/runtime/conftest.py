@@ -113,10 +113,14 @@ def udf_request(
 class WorkerProcess:
     """`python -u -m udf_studio_worker` with requests on its fd 3 and responses on its fd 4."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, without: tuple[str, ...] = ()) -> None:
+        """`env` adds to this process's environment, less the variables starting with `without`."""
         request_read, self._request_write = os.pipe()
         self._response_read, response_write = os.pipe()
-        full_env = {**os.environ, "PYTHONPATH": str(RUNTIME), "UDF_STUDIO_PRELOAD": ""}
+        inherited = {
+            k: v for k, v in os.environ.items() if not without or not k.startswith(without)
+        }
+        full_env = {**inherited, "PYTHONPATH": str(RUNTIME), "UDF_STUDIO_PRELOAD": ""}
         full_env.update(env or {})
         self.process = subprocess.Popen(
             [sys.executable, "-c", _LAUNCHER, str(request_read), str(response_write)],

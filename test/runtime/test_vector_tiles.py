@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import GeometryCollection, LineString, MultiPoint, Point, Polygon, box
+from shapely.geometry.polygon import orient
 
 from fused import UdfResultError, encode_result
 from fused._encoders.vector_tile import property_value
@@ -175,7 +176,7 @@ def test_polygon_rings_follow_the_spec_winding_in_y_down_tile_coordinates():
     outer = box(*lonlat_at(TILE, 0.1, 0.9), *lonlat_at(TILE, 0.9, 0.1))
     hole = box(*lonlat_at(TILE, 0.4, 0.6), *lonlat_at(TILE, 0.6, 0.4))
     polygon = Polygon(outer.exterior.coords, [hole.exterior.coords[::-1]])
-    payload = encode_result(frame_of([shapely.orient_polygons(polygon)]), ["mvt"], tile=TILE)
+    payload = encode_result(frame_of([orient(polygon)]), ["mvt"], tile=TILE)
     (feature,) = decode(payload.payload)["udf"]["features"]
     exterior, interior = feature["geometry"]["coordinates"]
     # The surveyor's formula in tile coordinates: exterior rings positive, holes negative.

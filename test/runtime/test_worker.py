@@ -303,8 +303,13 @@ def test_import_errors_and_missing_entry_points(worker: WorkerProcess):
     header, _ = worker.request(
         {"op": "describe", "id": 1, "udf": udf_request("x = 1\nimport not_a_module_anywhere\n")}
     )
-    assert (header["error"]["code"], header["error"]["line"]) == ("UDF_ERR_IMPORT", 2)
+    assert (header["error"]["code"], header["error"]["line"]) == ("UDF_ERR_MISSING_PACKAGE", 2)
     assert header["error"]["exceptionClass"] == "ModuleNotFoundError"
+    assert header["error"]["missingPackage"]["module"] == "not_a_module_anywhere"
+    header, _ = worker.request(
+        {"op": "describe", "id": 3, "udf": udf_request("x = 1\nraise ImportError('no luck')\n")}
+    )
+    assert (header["error"]["code"], header["error"]["line"]) == ("UDF_ERR_IMPORT", 2)
     header, _ = worker.request(run_request(udf_request("def helper():\n    return 1\n"), 2))
     assert header["error"]["code"] == "UDF_ERR_NO_ENTRYPOINT"
 

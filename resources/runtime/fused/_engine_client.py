@@ -28,10 +28,12 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ._arguments import format_annotation
 from ._cache_lock import pid_alive
 from ._errors import (
     EngineUnavailableError,
     UdfLoadError,
+    UdfMissingPackageError,
     UdfParameterError,
     UdfResultError,
     UdfRuntimeError,
@@ -83,6 +85,7 @@ _ERROR_CLASSES: Final[Mapping[str, type[UdfRuntimeError]]] = {
     "UDF_ERR_TILE_INCOMPLETE": UdfTileError,
     "UDF_ERR_SYNTAX": UdfLoadError,
     "UDF_ERR_IMPORT": UdfLoadError,
+    "UDF_ERR_MISSING_PACKAGE": UdfMissingPackageError,
     "UDF_ERR_NO_ENTRYPOINT": UdfLoadError,
     "UDF_ERR_FORMAT": UdfResultError,
     "UDF_ERR_RESULT": UdfResultError,
@@ -403,6 +406,7 @@ def error_from_data(error: Mapping[str, Any], origin: Origin) -> UdfRuntimeError
     )
     code = str(error.get("code") or "UDF_ERR_RUNTIME")
     exception_class = error.get("exceptionClass")
+    missing = error.get("missingPackage")
     return _ERROR_CLASSES.get(code, UdfRuntimeError)(
         str(error.get("message") or ""),
         code=code,
@@ -410,6 +414,7 @@ def error_from_data(error: Mapping[str, Any], origin: Origin) -> UdfRuntimeError
         file=file,
         line=line,
         traceback_text=traceback_text,
+        missing_package=dict(missing) if isinstance(missing, Mapping) else None,
     )
 
 
@@ -455,10 +460,8 @@ def json_value(value: object, name: str, what: str) -> Any:
         np = sys.modules.get("numpy")
         if np is not None and isinstance(value, np.bool_ | np.integer | np.floating | np.str_):
             return json_value(value.item(), name, what)
-    kind = type(value)
-    shown = repr(value) if isinstance(value, float) else kind.__qualname__
-    if kind.__module__ != "builtins":
-        shown = f"{kind.__module__}.{shown}"
+    # The type by its public name (`pandas.DataFrame`, not where pandas defines it).
+    shown = repr(value) if isinstance(value, float) else format_annotation(type(value))
     raise RunHere(f"{what} {name!r} ({shown}) cannot be sent to the engine as JSON")
 
 

@@ -11,9 +11,12 @@ from collections.abc import Collection
 from typing import Any, Final
 
 from . import types
+from ._missing_module import missing_package
+from ._network_hint import network_hint
 
 UDF_ERR_SYNTAX: Final = "UDF_ERR_SYNTAX"
 UDF_ERR_IMPORT: Final = "UDF_ERR_IMPORT"
+UDF_ERR_MISSING_PACKAGE: Final = "UDF_ERR_MISSING_PACKAGE"
 UDF_ERR_NO_ENTRYPOINT: Final = "UDF_ERR_NO_ENTRYPOINT"
 UDF_ERR_PARAM: Final = "UDF_ERR_PARAM"
 UDF_ERR_UNKNOWN_PARAM: Final = "UDF_ERR_UNKNOWN_PARAM"
@@ -42,6 +45,7 @@ ERROR_CODES: Final = frozenset(
     {
         UDF_ERR_SYNTAX,
         UDF_ERR_IMPORT,
+        UDF_ERR_MISSING_PACKAGE,
         UDF_ERR_NO_ENTRYPOINT,
         UDF_ERR_PARAM,
         UDF_ERR_UNKNOWN_PARAM,
@@ -85,6 +89,7 @@ class UdfRuntimeError(types.UdfRuntimeError):
         file: str | None = None,
         line: int | None = None,
         traceback_text: str = "",
+        missing_package: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message, child_exception_class=exception_class)
         self.message = message
@@ -93,6 +98,8 @@ class UdfRuntimeError(types.UdfRuntimeError):
         self.file = file
         self.line = line
         self.traceback_text = traceback_text
+        # For UDF_ERR_MISSING_PACKAGE: module, package, fusedVersion, inFusedImage, requirement.
+        self.missing_package = missing_package
 
     def __str__(self) -> str:
         text = f"{self.exception_class}: {self.message}" if self.exception_class else self.message
@@ -104,7 +111,7 @@ class UdfRuntimeError(types.UdfRuntimeError):
 
     def to_data(self) -> dict[str, Any]:
         """The error as the worker protocol's `error` object."""
-        return {
+        data: dict[str, Any] = {
             "code": self.code,
             "message": self.message,
             "exceptionClass": self.exception_class,
@@ -112,6 +119,9 @@ class UdfRuntimeError(types.UdfRuntimeError):
             "line": self.line,
             "traceback": self.traceback_text,
         }
+        if self.missing_package is not None:
+            data["missingPackage"] = self.missing_package
+        return data
 
 
 class UdfParameterError(UdfRuntimeError, TypeError):
@@ -127,6 +137,13 @@ class UdfTileError(UdfRuntimeError, ValueError):
 
 class UdfLoadError(UdfRuntimeError):
     """UDF code or its folder could not be read, compiled or executed, or has no entry point."""
+
+
+class UdfMissingPackageError(UdfLoadError, ImportError):
+    """A UDF imports a module the runtime lacks (`UDF_ERR_MISSING_PACKAGE`).
+
+    Also an `ImportError`, so UDF code that falls back when an optional import fails still does.
+    """
 
 
 class UdfResultError(UdfRuntimeError, types.UdfSerializationError):
@@ -173,11 +190,24 @@ def error_from_exception(
         file, line = frames[-1].filename, frames[-1].lineno
     elif isinstance(exc, SyntaxError) and exc.filename in own_files:
         file, line = exc.filename, exc.lineno
+    missing = missing_package(exc)
+    if missing is not None:
+        return UdfMissingPackageError(
+            missing.message(),
+            code=UDF_ERR_MISSING_PACKAGE,
+            exception_class=type(exc).__name__,
+            file=public_file(file),
+            line=line,
+            traceback_text="".join(lines),
+            missing_package=missing.to_data(),
+        )
     error_class: type[UdfRuntimeError] = (
         UdfLoadError if code in (UDF_ERR_SYNTAX, UDF_ERR_IMPORT) else UdfRuntimeError
     )
+    message = _exception_message(exc)
+    hint = network_hint(exc)
     return error_class(
-        _exception_message(exc),
+        f"{message}\n({hint})" if hint else message,
         code=code,
         exception_class=type(exc).__name__,
         file=public_file(file),

@@ -27,6 +27,8 @@ from typing import Any, Final
 import fused
 from fused import _thread_output
 from fused._call import invoke
+from fused._cloud_access import configure_anonymous_access
+from fused._duckdb_extensions import install_hook as install_duckdb_hook
 from fused._errors import (
     UDF_ERR_CANCELLED,
     UDF_ERR_MEMORY,
@@ -45,6 +47,7 @@ from fused._udf import Udf
 
 from ._cancellation import Cancellation, RunCancelled
 from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
+from ._new_packages import notice_new_packages
 from ._warm_cache import ProtocolError, WarmCache
 
 REQUEST_FD: Final = 3
@@ -70,6 +73,9 @@ def main() -> int:
             "fused": fused.__version__,
         }
     )
+    # Before any library is imported: they read these settings once.
+    configure_anonymous_access()
+    install_duckdb_hook()
     preload(os.environ.get(PRELOAD_ENV, ""))
     _thread_output.install()
     worker = Worker(writer)
@@ -96,7 +102,9 @@ def preload(names: str) -> None:
 
 
 def refresh_environment() -> None:
-    """Load the shared disk's `.env` into the environment when it changed (before each request)."""
+    """Before each request: see packages installed meanwhile, and load the shared disk's `.env`
+    into the environment when it changed."""
+    notice_new_packages()
     try:
         load_env_file()
     except Exception as exc:  # a broken .env must not stop runs

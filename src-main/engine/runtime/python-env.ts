@@ -11,13 +11,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from './command.js';
 import type { ResourcePaths } from '../resources.js';
+import { FUSED_PYTHON, MIN_PYTHON, isFusedPython } from './python-discovery.js';
+import { readUserPackages, type UserPackages } from './user-packages.js';
 
 /** Name of the file in the venv that records what it was built from. */
 export const STAMP_FILE = 'udf-studio-runtime.json';
 /** Name of the path file that links the app's runtime package into the venv. */
 export const LINK_FILE = 'udf_studio_runtime.pth';
-/** Oldest Python the runtime supports. */
-export const MIN_PYTHON: readonly [number, number] = [3, 10];
 
 export interface RuntimeStamp {
   requirementsHash: string;
@@ -32,8 +32,16 @@ export interface RuntimeReport {
   python: string;
   pythonVersion: string | null;
   fusedVersion: string | null;
+  /** True when the runtime's Python is Fused's (3.12). */
+  pythonMatchesFused: boolean;
   /** Installed versions of the packages requirements.txt pins (null when missing). */
   packages: Record<string, string | null>;
+  /** Packages the user added (`udf-studio install`): the version recorded and the one installed. */
+  userPackages: Record<string, { recorded: string; installed: string | null }>;
+  /** Optional extras the user installed (`install --extra ai`). */
+  extras: string[];
+  /** Things that work but differ from Fused (another Python version): reported, not failures. */
+  warnings: string[];
   problems: string[];
   ok: boolean;
 }
@@ -136,26 +144,42 @@ print(json.dumps(out))
 `;
 
 /** Checks the runtime: the interpreter runs, the pinned packages are there, `fused` imports. */
-export async function inspectRuntime(runtimeDir: string, resources: ResourcePaths): Promise<RuntimeReport> {
+export async function inspectRuntime(runtimeDir: string, resources: ResourcePaths, userPackagesFile?: string): Promise<RuntimeReport> {
   const python = runtimePython(runtimeDir);
-  const report: RuntimeReport = { runtimeDir, python, pythonVersion: null, fusedVersion: null, packages: {}, problems: [], ok: false };
+  const report: RuntimeReport = { runtimeDir, python, pythonVersion: null, pythonMatchesFused: false, fusedVersion: null, packages: {}, userPackages: {}, extras: [], warnings: [], problems: [], ok: false };
+  let added: UserPackages = { packages: {}, extras: [] };
+  try {
+    if (userPackagesFile) added = readUserPackages(userPackagesFile);
+  } catch (error) {
+    report.problems.push((error as Error).message);
+  }
+  report.extras = added.extras;
   if (!existsSync(python)) {
     report.problems.push(`no Python runtime at ${runtimeDir}; run "udf-studio setup" (npm install does it)`);
     return report;
   }
   const pins = readPins(resources.requirements);
-  const probe = await runCommand(python, ['-c', PROBE, JSON.stringify(Object.keys(pins))]);
+  const probe = await runCommand(python, ['-c', PROBE, JSON.stringify([...Object.keys(pins), ...Object.keys(added.packages)])]);
   if (probe.code !== 0) {
     report.problems.push(`the runtime's Python does not run (${probe.stderr.trim().split('\n').pop() ?? 'no output'}); run "udf-studio setup --repair"`);
     return report;
   }
   const found = JSON.parse(probe.stdout) as { python: string; packages: Record<string, string | null>; fused: string | null; fusedError?: string };
   report.pythonVersion = found.python;
-  report.packages = found.packages;
+  report.packages = Object.fromEntries(Object.keys(pins).map((name) => [name, found.packages[name] ?? null]));
+  for (const [name, recorded] of Object.entries(added.packages)) {
+    const installed = found.packages[name] ?? null;
+    report.userPackages[name] = { recorded, installed };
+    if (installed === null) report.problems.push(`package ${name}==${recorded}, which you added, is missing; run "udf-studio install ${name}==${recorded}"`);
+  }
   report.fusedVersion = found.fused;
   const [major = 0, minor = 0] = found.python.split('.').map(Number);
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     report.problems.push(`Python ${found.python} is older than ${MIN_PYTHON.join('.')}`);
+  }
+  report.pythonMatchesFused = isFusedPython(found.python);
+  if (!report.pythonMatchesFused) {
+    report.warnings.push(`the runtime's Python is ${found.python}, Fused runs ${FUSED_PYTHON.join('.')}: install Python ${FUSED_PYTHON.join('.')} (or point UDF_STUDIO_PYTHON at one) and run "udf-studio setup --reset"`);
   }
   for (const [name, wanted] of Object.entries(pins)) {
     const have = found.packages[name];

@@ -8,7 +8,10 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runCommand } from './command.js';
-import { LINK_FILE, MIN_PYTHON, STAMP_FILE, hashFile, readStamp, runtimePython, type RuntimeStamp } from './python-env.js';
+import { LINK_FILE, STAMP_FILE, hashFile, readStamp, runtimePython, type RuntimeStamp } from './python-env.js';
+import { FUSED_PYTHON, findBasePython } from './python-discovery.js';
+import { reinstallUserPackages } from './package-install.js';
+import { installRequirements } from './requirements-installer.js';
 import type { ResourcePaths } from '../resources.js';
 
 export interface SetupOptions {
@@ -24,6 +27,8 @@ export interface SetupOptions {
   onStep?: (step: string) => void;
   /** Aborting stops setup where it is; the unfinished runtime has no stamp, so the next start repairs it. */
   signal?: AbortSignal;
+  /** The home's user-packages.json: what the user added is installed again after pip ran. */
+  userPackagesFile?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -61,6 +66,7 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
     step('creating the Python environment');
     const base = await findBasePython(env, options.signal);
     say(`creating the runtime with ${base.command} (Python ${base.version}) at ${runtimeDir}`);
+    if (!base.matchesFused) say(`warning: Python ${base.version} is not Fused's ${FUSED_PYTHON.join('.')}; UDFs may behave differently (install Python ${FUSED_PYTHON.join('.')} or set UDF_STUDIO_PYTHON, then "udf-studio setup --reset")`);
     mkdirSync(dirname(runtimeDir), { recursive: true });
     const venv = await runCommand(base.command, ['-m', 'venv', runtimeDir], { onLine: say, env, signal: options.signal });
     if (venv.code !== 0) throw new Error(`could not create a venv at ${runtimeDir}: ${venv.stderr.trim()}`);
@@ -75,12 +81,17 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
     return { python, changed: false };
   }
 
-  const files = ['-r', resources.requirements];
-  if (options.dev) files.push('-r', resources.devRequirements);
+  const files = [resources.requirements, ...(options.dev ? [resources.devRequirements] : [])];
   step('installing packages');
-  say(`installing packages from ${files.filter((f) => f !== '-r').join(' and ')}`);
-  const pip = await runCommand(python, ['-m', 'pip', 'install', '--disable-pip-version-check', ...files], { onLine: say, env, signal: options.signal });
-  if (pip.code !== 0) throw new Error(`pip install failed:\n${lastLines(pip.stderr || pip.stdout, 15)}`);
+  say(`installing packages from ${files.join(' and ')}`);
+  await installRequirements(python, files, { setupRequirements: resources.setupRequirements, onLine: say, env, signal: options.signal });
+
+  if (options.userPackagesFile) {
+    step('installing the packages you added');
+    // A package the new pins no longer allow is reported, not fatal: the runtime itself is fine.
+    const problems = await reinstallUserPackages({ runtimeDir, resources, userPackagesFile: options.userPackagesFile, onLine: say, signal: options.signal, env });
+    for (const problem of problems) say(`warning: ${problem}`);
+  }
 
   step('linking the app\'s Python package');
   await linkRuntimePackage(python, resources.runtime);
@@ -94,31 +105,4 @@ async function linkRuntimePackage(python: string, runtimeSources: string): Promi
   const found = await runCommand(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']);
   if (found.code !== 0) throw new Error(`could not find the runtime's site-packages: ${found.stderr.trim()}`);
   writeFileSync(join(found.stdout.trim(), LINK_FILE), `${runtimeSources}\n`);
-}
-
-interface BasePython {
-  command: string;
-  version: string;
-}
-
-/** The Python that creates the venv: `UDF_STUDIO_PYTHON`, else python3, else python. */
-async function findBasePython(env: NodeJS.ProcessEnv, signal: AbortSignal | undefined): Promise<BasePython> {
-  const candidates = env.UDF_STUDIO_PYTHON ? [env.UDF_STUDIO_PYTHON] : ['python3', 'python'];
-  const tried: string[] = [];
-  for (const command of candidates) {
-    const probe = await runCommand(command, ['-c', 'import sys, venv; print("%d.%d.%d" % sys.version_info[:3])'], { env, signal });
-    if (probe.code !== 0) {
-      tried.push(`${command}: ${probe.code === null ? 'not found' : 'has no venv module'}`);
-      continue;
-    }
-    const version = probe.stdout.trim();
-    const [major = 0, minor = 0] = version.split('.').map(Number);
-    if (major > MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor >= MIN_PYTHON[1])) return { command, version };
-    tried.push(`${command}: Python ${version} is older than ${MIN_PYTHON.join('.')}`);
-  }
-  throw new Error(`no usable Python found (${tried.join('; ')}); install Python ${MIN_PYTHON.join('.')}+ or set UDF_STUDIO_PYTHON`);
-}
-
-function lastLines(text: string, count: number): string {
-  return text.trim().split(/\r?\n/).slice(-count).join('\n');
 }

@@ -29,6 +29,8 @@ export interface RuntimeSupervisorOptions {
   env: NodeJS.ProcessEnv;
   /** Install the development tools as well (a source checkout). */
   dev: boolean;
+  /** The home's user-packages.json, installed again after every setup. */
+  userPackagesFile?: string;
 }
 
 /** `check`: set up what the health check finds missing, broken or outdated; `reset`: rebuild from scratch. */
@@ -86,6 +88,7 @@ export class RuntimeSupervisor {
           onProgress: (line) => this.line(line),
           onStep: (step) => this.update({ step }),
           signal: this.stopping.signal,
+          userPackagesFile: this.options.userPackagesFile,
         });
       } catch (error) {
         await this.markFailed(error);
@@ -114,7 +117,7 @@ export class RuntimeSupervisor {
   async markFailed(error: unknown): Promise<void> {
     const data = errorData(error);
     this.line(`failed: ${data.message}`);
-    this.doctor = await inspectRuntime(this.options.runtimeDir, this.options.resources).catch(() => null);
+    this.doctor = await inspectRuntime(this.options.runtimeDir, this.options.resources, this.options.userPackagesFile).catch(() => null);
     this.update({ phase: 'failed', step: 'failed', error: data });
   }
 
@@ -149,6 +152,11 @@ export class RuntimeSupervisor {
       `last ${REPORTED_LOG_LINES} log lines:`,
       ...this.log(),
     ].join('\n');
+  }
+
+  /** A line on the runtime's log and event stream outside setup (a package install). */
+  note(text: string): void {
+    this.line(text);
   }
 
   private line(text: string): void {

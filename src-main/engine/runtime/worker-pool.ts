@@ -13,7 +13,7 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { udfError, isErrorCode, UdfStudioError, type ErrorData } from '../../../src-shared/errors.js';
+import { udfError, isErrorCode, UdfStudioError, type ErrorData, type MissingPackage } from '../../../src-shared/errors.js';
 import type { Format, ResultKind } from '../../../src-shared/formats.js';
 import type { RunFailure, RunOutcome, RunRequest, UdfDescription, UdfSource } from '../../../src-shared/udf.js';
 import { residentBytes } from './memory-probe.js';
@@ -486,7 +486,21 @@ export function toOutcome(frame: Frame): RunOutcome {
   if (typeof raw.file === 'string') error.file = raw.file;
   if (typeof raw.line === 'number') error.line = raw.line;
   if (typeof raw.traceback === 'string') error.traceback = raw.traceback;
+  const missing = checkedMissingPackage(raw.missingPackage);
+  if (missing) error.missingPackage = missing;
   return { ok: false, ...log, error };
+}
+
+/** The worker's `missingPackage` object, if it has the documented shape. */
+function checkedMissingPackage(raw: unknown): MissingPackage | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const value = raw as Record<string, unknown>;
+  if (typeof value.module !== 'string' || typeof value.package !== 'string' || typeof value.requirement !== 'string') return null;
+  return {
+    module: value.module, package: value.package, requirement: value.requirement,
+    fusedVersion: typeof value.fusedVersion === 'string' ? value.fusedVersion : null,
+    inFusedImage: value.inFusedImage === true,
+  };
 }
 
 function failure(error: ErrorData, durationMs: number): RunFailure {

@@ -53,7 +53,7 @@ export function createAppServices(engineOf: () => Engine, paths: HomePaths, reso
         const workers = engineOf().pool.workerPids().length;
         health = {
           at: now,
-          value: inspectRuntime(paths.runtime, resources).then((report) => ({
+          value: inspectRuntime(paths.runtime, resources, paths.userPackages).then((report) => ({
             ok: report.ok, python: report.python, pythonVersion: report.pythonVersion, fusedVersion: report.fusedVersion,
             packages: report.packages, runtimeDir: report.runtimeDir, home: paths.root, workers, problems: report.problems,
           })),

@@ -12,7 +12,8 @@
 
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { udfError } from '../../../src-shared/errors.js';
+import { udfError, type MissingPackage } from '../../../src-shared/errors.js';
+import { PACKAGE_NOTE } from '../../../src-shared/runtime.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { EngineEvents } from '../events/engine-events.js';
 import { homePaths } from '../home.js';
@@ -30,6 +31,7 @@ import { createAppServices } from './app-services.js';
 import { DEFAULT_HOST, DEFAULT_PORT, listen } from './http-server.js';
 import { PendingRuns } from './pending-runs.js';
 import type { RuntimeControl, ServerServices } from './services.js';
+import { installPackages } from '../runtime/package-install.js';
 import { SESSION_PATH, SessionStore } from './session.js';
 
 /** The runtime's log file in the home's logs folder. */
@@ -95,6 +97,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   const supervisor = new RuntimeSupervisor({
     runtimeDir: paths.runtime, resources, events, env,
     logFile: join(paths.logs, RUNTIME_LOG_FILE), dev: options.setupRuntime?.dev ?? false,
+    userPackagesFile: paths.userPackages,
   });
   let open: OpenEngine | null = null;
   let closed = false;
@@ -125,6 +128,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
 
   const openEngine = async (): Promise<void> => {
     const engine = await Engine.open({ ...options, ...(workspaces ? { workspaces } : {}), events });
+    engine.missingPackages = installMissing;
     // The server answers from a snapshot of the workspace that the watcher keeps fresh.
     const watcher = new WorkspaceWatcher(engine.workspace);
     try {
@@ -154,6 +158,34 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     await current.engine.close();
   };
 
+  const installing = new Map<string, Promise<boolean>>();
+  const failedInstalls = new Set<string>();
+  /**
+   * The auto-install setting: a package Fused's image has that a run misses installs itself, once
+   * for all the runs that miss it together; one that failed is not tried again until a restart.
+   */
+  const installMissing = (missing: MissingPackage): Promise<boolean> => {
+    const { requirement } = missing;
+    if (!missing.inFusedImage || failedInstalls.has(requirement) || !autoInstallOn()) return Promise.resolve(false);
+    let pending = installing.get(requirement);
+    if (!pending) {
+      pending = runtime.install([requirement], []).then(() => true, (error: unknown) => {
+        failedInstalls.add(requirement);
+        supervisor.note(`${PACKAGE_NOTE}${requirement} could not be installed: ${(error as Error).message.split('\n')[0] ?? ''}`);
+        return false;
+      }).finally(() => installing.delete(requirement));
+      installing.set(requirement, pending);
+    }
+    return pending;
+  };
+  const autoInstallOn = (): boolean => {
+    try {
+      return new SettingsStore(paths.settings).read().autoInstallPackages === true;
+    } catch {
+      return false; // a broken settings file is reported where settings are read, not here
+    }
+  };
+
   /** Check (or reset), set up what is needed, then start the workers. */
   const bringUp = async (mode: PrepareMode): Promise<void> => {
     if (!(await supervisor.prepare(mode)) || closed) return;
@@ -181,6 +213,15 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       if (supervisor.busy) throw udfError('UDF_ERR_RUNTIME_BUSY', `the runtime is already being set up (${supervisor.status.step}); wait for it to finish`);
       supervisor.beginReset();
       settling = closeEngine().then(() => bringUp('reset'));
+    },
+    install: async (packages, extras) => {
+      if (supervisor.busy) throw udfError('UDF_ERR_RUNTIME_BUSY', `the runtime is being set up (${supervisor.status.step}); install once it is ready`);
+      supervisor.note(`${PACKAGE_NOTE}installing ${[...packages, ...extras.map((extra) => `the ${extra} extra`)].join(', ')}`);
+      const result = await installPackages(packages, extras, {
+        runtimeDir: paths.runtime, resources, userPackagesFile: paths.userPackages, env, onLine: (line) => supervisor.note(line),
+      });
+      supervisor.note(`${PACKAGE_NOTE}installed ${Object.entries(result.installed).map(([name, version]) => `${name}==${version}`).join(', ') || 'nothing new'}`);
+      return result;
     },
   };
   const ready = (): OpenEngine => {

@@ -6,6 +6,7 @@
  * and `pendingRuns` then throw UDF_ERR_RUNTIME_NOT_READY (a 503), so every route that needs them says so by itself.
  */
 
+import type { InstallResult } from '../runtime/package-install.js';
 import { udfError } from '../../../src-shared/errors.js';
 import type { RuntimeReportBody } from '../../../src-shared/runtime.js';
 import type { LocalAccount } from '../account.js';
@@ -21,6 +22,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AppServices } from './app-services.js';
 import type { PendingRuns } from './pending-runs.js';
 import { isSameOriginRequest, type SessionStore } from './session.js';
+
+export type { InstallResult };
 
 export interface ServerServices {
   readonly engine: Engine;
@@ -69,6 +72,12 @@ export interface RuntimeControl {
   report(): RuntimeReportBody;
   /** Starts rebuilding the runtime from scratch; throws UDF_ERR_RUNTIME_BUSY while setup already runs. */
   reset(): void;
+  /**
+   * Adds packages (and extras) to the runtime, as `udf-studio install` does; pip's lines go out as
+   * `runtime` events. Throws UDF_ERR_RUNTIME_BUSY while setup runs, UDF_ERR_BAD_PACKAGE,
+   * UDF_ERR_INSTALL_FAILED.
+   */
+  install(packages: string[], extras: string[]): Promise<InstallResult>;
 }
 
 /**

@@ -103,6 +103,7 @@ export const api = {
   udfEngine: (name: string) => call<UdfEngineChoice>('GET', `/api/udfs/${encode(name)}/engine`),
   setUdfEngine: (name: string, remote: string | null) => call<UdfEngineChoice>('POST', `/api/udfs/${encode(name)}/engine`, { remote }),
   runtime: () => call<RuntimeHealth>('GET', '/api/runtime/health'),
+  installPackages: (packages: string[], extras: string[] = []) => call<{ installed: Record<string, string>; alreadyInRuntime: Record<string, string> }>('POST', '/api/runtime/packages', { packages, extras }),
   clusters: () => call<{ clusters: ClusterConfig[] }>('GET', '/api/clusters'),
   addCluster: (name: string, address: string) => call<ClusterConfig>('POST', '/api/clusters', { name, address }),
   removeCluster: (name: string) => call<unknown>('DELETE', `/api/clusters/${encode(name)}`),

@@ -5,6 +5,7 @@
 
 import type { AppEvent, LibraryListing } from '../../../src-shared/app-api.js';
 import type { JobSummary } from '../../../src-shared/jobs.js';
+import { PACKAGE_NOTE } from '../../../src-shared/runtime.js';
 import { ApiError, api } from '../api/client.js';
 import { connectEvents } from '../api/events.js';
 
@@ -112,6 +113,10 @@ function handle(event: AppEvent): void {
   } else if (event.type === 'runtime' && event.status.phase !== 'ready') {
     // The runtime is being reset or repaired: its page shows the progress and comes back when ready.
     location.assign('/runtime');
+  } else if (event.type === 'runtime' && event.line?.startsWith(PACKAGE_NOTE)) {
+    // A package being installed while the runtime runs (the Install button, auto-install).
+    const text = event.line.slice(PACKAGE_NOTE.length);
+    notify(text.charAt(0).toUpperCase() + text.slice(1), text.includes('could not'));
   } else if (event.type === 'run') {
     app.logs.unshift({ ...event, at: new Date() });
     if (app.logs.length > LOG_LIMIT) app.logs.length = LOG_LIMIT;

@@ -40,7 +40,7 @@ describe('the runtime routes while setup fails', () => {
   it('reports the failure with its log and diagnostics', async () => {
     const body = await report();
     expect(body).toMatchObject({ phase: 'failed', reason: 'first-run', step: 'failed', runtimeDir: join(home.root, 'runtime'), error: { code: 'UDF_ERR_RUNTIME_MISSING' } });
-    expect(body.error?.message).toMatch(/no usable Python found .*not-python: has no venv module.*UDF_STUDIO_PYTHON/);
+    expect(body.error?.message).toMatch(/no usable Python found .*not-python: does not run or has no venv module.*UDF_STUDIO_PYTHON/);
     expect(body.problems).toEqual([`no Python runtime at ${join(home.root, 'runtime')}`]);
     expect(body.log.some((line) => line.startsWith('failed: no usable Python'))).toBe(true);
     expect(body.diagnostics).toContain('UDF Studio runtime diagnostics');
@@ -116,6 +116,19 @@ describe('the runtime routes while setup fails', () => {
     expect(response.status).toBe(401);
     expect(response.json()).toMatchObject({ error: { code: 'UDF_ERR_AUTH_REQUIRED' } });
     expect((await report()).phase).toBe('failed');
+  });
+
+  it('checks an install request before anything runs: who asks, the body, the package names', async () => {
+    const install = (body: unknown, headers: Record<string, string>) =>
+      request(server.url, '/api/runtime/packages', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const foreign = await install({ packages: ['utm'] }, { origin: 'http://evil.example' });
+    expect(foreign.status).toBe(401);
+    const notList = await install({ packages: 'utm' }, origin());
+    expect([notList.status, notList.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_REQUEST', message: expect.stringMatching(/"packages" must be a list of strings/) } }]);
+    const badName = await install({ packages: ['../utm'] }, bearer(server));
+    expect([badName.status, badName.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_PACKAGE', message: expect.stringMatching(/"\.\.\/utm" is not a package name/) } }]);
+    const badExtra = await install({ packages: [], extras: ['gpu'] }, origin());
+    expect([badExtra.status, badExtra.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_PACKAGE', message: expect.stringMatching(/no extra "gpu"/) } }]);
   });
 
   it('answers wrong methods and unknown page files clearly', async () => {

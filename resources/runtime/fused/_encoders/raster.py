@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 import sys
 import warnings
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from .._errors import UDF_ERR_RESULT, UdfResultError
 from .web_mercator import place_in_tile, tile_box
@@ -94,8 +94,8 @@ def raster_bands(value: Any) -> Any:
     if image_module is not None and isinstance(value, image_module.Image):
         value = _pil_array(value)
     mask = None
-    if np.ma.isMaskedArray(value):
-        mask = np.ma.getmaskarray(value)
+    if isinstance(value, np.ma.MaskedArray):
+        mask = _masked(np.ma.getmaskarray)(value)
         value = np.ma.filled(value.astype(np.float64), np.nan)
     array = np.asarray(value)
     if array.ndim == 2:
@@ -252,9 +252,14 @@ def _npy(value: Any) -> bytes:
     image_module = sys.modules.get("PIL.Image")
     if image_module is not None and isinstance(value, image_module.Image):
         value = np.asarray(value)
-    if np.ma.isMaskedArray(value):
+    if isinstance(value, np.ma.MaskedArray):
         # .npy has no mask: masked floats become NaN, other dtypes keep their stored values.
-        value = value.filled(np.nan) if value.dtype.kind == "f" else np.ma.getdata(value)
+        value = value.filled(np.nan) if value.dtype.kind == "f" else _masked(np.ma.getdata)(value)
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(value), allow_pickle=False)
     return buffer.getvalue()
+
+
+def _masked(function: Any) -> Callable[[Any], Any]:
+    """A numpy.ma function as typed: numpy 2.3's stubs (Fused's numpy) leave numpy.ma untyped."""
+    return cast("Callable[[Any], Any]", function)

@@ -87,7 +87,29 @@ def _tile_geometries(frame: Any, box: MercatorBox) -> tuple[list[Any], Any]:
     # get a positive area in y-down tile coordinates, as the spec wants), so the encoder's
     # per-feature winding checks, which rebuild every polygon in Python, are skipped.
     tiled = shapely.transform(kept, lambda coords: np.rint((coords - origin) * factors))
-    return list(shapely.orient_polygons(tiled, exterior_cw=False)), rows
+    return _orient_counterclockwise(tiled), rows
+
+
+def _orient_counterclockwise(geometries: Any) -> list[Any]:
+    """Polygons with counter-clockwise exteriors and clockwise holes; the rest as they are."""
+    import shapely
+
+    if hasattr(shapely, "orient_polygons"):  # shapely 2.1+: vectorized
+        return list(shapely.orient_polygons(geometries, exterior_cw=False))
+    # Shapely 2.0 (Fused's image has 2.0.7): one polygon at a time.
+    from shapely.geometry import MultiPolygon
+    from shapely.geometry.polygon import orient
+
+    def oriented(geometry: Any) -> Any:
+        if geometry.geom_type == "Polygon":
+            return orient(geometry, sign=1.0)
+        if geometry.geom_type == "MultiPolygon":
+            return MultiPolygon([orient(part, sign=1.0) for part in geometry.geoms])
+        if geometry.geom_type == "GeometryCollection":
+            return shapely.GeometryCollection([oriented(part) for part in geometry.geoms])
+        return geometry
+
+    return [oriented(geometry) for geometry in geometries]
 
 
 def _clip(geometries: Any, rect: tuple[float, float, float, float]) -> Any:

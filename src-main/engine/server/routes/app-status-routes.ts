@@ -80,5 +80,6 @@ function settingsOf(services: ServerServices, ctx: RouteContext): AppSettings {
     accountSet: { email: stored.email !== null, handle: stored.handle !== null },
     // The window never holds the private token: the lines read it from the credentials file.
     fusedClientSetup: fusedClientSetup(`http://${host}`, { credentialsFile: services.engine.paths.credentials }),
+    autoInstallPackages: stored.autoInstallPackages === true,
   };
 }

@@ -3,6 +3,7 @@
  *
  * - `GET /api/runtime`: phase, step, problems, error, the log's last lines and copyable diagnostics.
  * - `POST /api/runtime/reset`: rebuild the runtime from scratch (private token, or the app's own page).
+ * - `POST /api/runtime/packages` `{"packages": [...], "extras": [...]}`: `udf-studio install` (same guard).
  * - `GET /runtime` and its script and style: a self-contained progress and failure page, so a window
  *   is never blank while the runtime is not ready (`GET /`, the window, leads there until then).
  */
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { CONTENT_SECURITY_POLICY } from '../../../../src-shared/content-security-policy.js';
 import { udfError } from '../../../../src-shared/errors.js';
 import { sendJson } from '../http-response.js';
+import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 
@@ -39,6 +41,14 @@ export function registerRuntimeRoutes(router: Router, services: ServerServices):
     sendJson(ctx.res, 202, services.runtime.report());
   });
 
+  router.add('POST', '/api/runtime/packages', async (ctx) => {
+    if (services.teamMode || !isSameOrigin(ctx)) requirePrivateToken(services, ctx.req);
+    const body = await readJsonBody(ctx.req);
+    const packages = stringList(body.packages, 'packages');
+    const extras = body.extras === undefined ? [] : stringList(body.extras, 'extras');
+    sendJson(ctx.res, 200, await services.runtime.install(packages, extras));
+  });
+
   for (const [path, { file, type }] of Object.entries(PAGE_FILES)) {
     router.add('GET', path, async (ctx) => {
       guard(ctx);
@@ -52,6 +62,13 @@ export function registerRuntimeRoutes(router: Router, services: ServerServices):
   }
 }
 
+function stringList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw udfError('UDF_ERR_BAD_REQUEST', `"${field}" must be a list of strings, such as ["mercantile"]`);
+  }
+  return value as string[];
+}
+
 /**
  * A browser request from a page this server served: browsers send Origin on every POST, and a page
  * elsewhere cannot forge it. (The Host header is already known to be a loopback name.)
@@ -59,6 +76,6 @@ export function registerRuntimeRoutes(router: Router, services: ServerServices):
 function isSameOrigin(ctx: RouteContext): boolean {
   const { origin, host } = ctx.req.headers;
   if (origin === undefined || host === undefined) return false;
-  if (origin !== `http://${host}`) throw udfError('UDF_ERR_AUTH_REQUIRED', `a page at ${origin} may not reset the runtime`);
+  if (origin !== `http://${host}`) throw udfError('UDF_ERR_AUTH_REQUIRED', `a page at ${origin} may not change the runtime`);
   return true;
 }
