@@ -29,7 +29,8 @@ def venv_python(venv: Path) -> Path:
 
 def ensure_venv(venv: Path) -> Path:
     """The conformance venv, created or refilled when the requirements changed."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    # New requirements or a new interpreter (the runtime moved to another Python) rebuild it.
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.encode()).hexdigest()
     stamp = venv / STAMP
     python = venv_python(venv)
     if python.exists() and stamp.exists() and stamp.read_text().strip() == digest:
