@@ -46,7 +46,7 @@ except ImportError:
     GPD_GEODATAFRAME = None
 
 try:
-    import mercantile  # type: ignore[import-not-found, unused-ignore]
+    import mercantile  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
     HAS_MERCANTILE = True
     MERCANTILE_TILE = mercantile.Tile
