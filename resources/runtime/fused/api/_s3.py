@@ -102,16 +102,16 @@ def signed_urls(place: S3Place, what: str) -> dict[str, str]:
 
 
 def _filesystem(what: str) -> Any:
+    """The kept filesystem for the AWS settings in force (a new one costs about half a second),
+    with its listings forgotten, so a file written or deleted elsewhere shows at once."""
+    from .._tables.storage import s3_filesystem
+
     try:
-        s3fs = import_module("s3fs")
-    except ImportError:
+        filesystem = s3_filesystem()
+    except ModuleNotFoundError:
         raise _missing("s3fs", what) from None
-    return s3fs.S3FileSystem(anon=not _has_credentials(), skip_instance_cache=True)
-
-
-def _has_credentials() -> bool:
-    session = import_module("botocore.session").get_session()
-    return session.get_credentials() is not None
+    filesystem.invalidate_cache()
+    return filesystem
 
 
 def _credentials_configured() -> bool:
