@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from './command.js';
 import type { ResourcePaths } from '../resources.js';
-import { FUSED_PYTHON, MIN_PYTHON, isFusedPython } from './python-discovery.js';
+import { FUSED_PYTHON, isFusedPython, unsupportedPython } from './python-discovery.js';
 import { readUserPackages, type UserPackages } from './user-packages.js';
 
 /** Name of the file in the venv that records what it was built from. */
@@ -173,10 +173,8 @@ export async function inspectRuntime(runtimeDir: string, resources: ResourcePath
     if (installed === null) report.problems.push(`package ${name}==${recorded}, which you added, is missing; run "udf-studio install ${name}==${recorded}"`);
   }
   report.fusedVersion = found.fused;
-  const [major = 0, minor = 0] = found.python.split('.').map(Number);
-  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
-    report.problems.push(`Python ${found.python} is older than ${MIN_PYTHON.join('.')}`);
-  }
+  const unsupported = unsupportedPython(found.python);
+  if (unsupported) report.problems.push(`${unsupported}: run "udf-studio setup --reset" with a supported Python`);
   report.pythonMatchesFused = isFusedPython(found.python);
   if (!report.pythonMatchesFused) {
     report.warnings.push(`the runtime's Python is ${found.python}, Fused runs ${FUSED_PYTHON.join('.')}: install Python ${FUSED_PYTHON.join('.')} (or point UDF_STUDIO_PYTHON at one) and run "udf-studio setup --reset"`);
