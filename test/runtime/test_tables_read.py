@@ -95,7 +95,6 @@ def test_s3_without_s3fs_names_the_package(monkeypatch: pytest.MonkeyPatch):
 # --- a table on S3: a local S3 server (moto) ----------------------------------------------------
 
 
-
 def test_a_table_on_s3_reads_as_a_local_one(table: Path, moto_s3: str):
     import boto3
 
