@@ -2,9 +2,11 @@
  * A real engine server on a free loopback port, and raw HTTP requests to it.
  */
 
+import { mkdirSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import { startEngineServer, type EngineServer } from '../../src-main/engine/server/engine-server.js';
-import type { TestHome } from './test-home.js';
+import { makeTestHome, type TestHome } from './test-home.js';
 
 export interface HttpResult {
   status: number;
@@ -24,6 +26,14 @@ export interface RequestOptions {
 /** Starts a server for the test home, serving the given workspace folders. */
 export function startTestServer(home: TestHome, workspaces: string[], poolSize = 2): Promise<EngineServer> {
   return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [] });
+}
+
+/** A new test home and a server on an empty workspace folder, for routes that take code rather than saved UDFs. */
+export async function startEmptyServer(): Promise<{ home: TestHome; server: EngineServer }> {
+  const home = makeTestHome();
+  const workspace = join(home.root, 'ws');
+  mkdirSync(workspace, { recursive: true });
+  return { home, server: await startTestServer(home, [workspace]) };
 }
 
 /** One HTTP request with full control of the headers (fetch forbids setting Host). */
