@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { screenshot, startWindow, stopWindow, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
 let browser: Browser;
@@ -17,16 +17,11 @@ async function whoami(): Promise<{ email: string; handle: string }> {
 }
 
 beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ context, page } = await openWindow(browser, served));
+  ({ served, browser, context, page } = await startWindow());
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.url });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+afterAll(() => stopWindow({ browser, served }));
 
 describe('the official fused client in the window\'s settings', () => {
   it('copies the lines that point the client here, without the token in them', async () => {
