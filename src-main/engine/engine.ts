@@ -9,10 +9,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { udfError, type MissingPackage } from '../../src-shared/errors.js';
-import { READABLE_DEFAULTS, type Format, type ResultKind } from '../../src-shared/formats.js';
+import { READABLE_DEFAULTS } from '../../src-shared/formats.js';
 import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../src-shared/max-age.js';
-import type { RunContext, RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
-import type { Tile } from '../../src-shared/tiles.js';
+import type { RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
 import { resultCacheKey } from './cache/cache-key.js';
 import { ResultCache, type CacheEntry, type ResultCacheOptions } from './cache/result-cache.js';
 import { ClusterStore } from './cluster/cluster-config.js';
@@ -28,6 +27,7 @@ import { openDatabase, type Db } from './store/database.js';
 import { UdfIds } from './workspace/udf-ids.js';
 import { seedWorkspace, Workspace } from './workspace/workspace.js';
 import type { UdfFolder } from './workspace/udf-folder.js';
+import type { EngineResult, EngineRun } from './engine-run.js';
 
 /** Modules a long-running engine's workers import ahead of the first run. */
 export const DEFAULT_PRELOAD = ['pandas', 'numpy'];
@@ -48,36 +48,6 @@ export interface EngineOptions {
   log?: (line: string) => void;
   /** The bus to report on; one is made when absent (a server shares its bus across engine restarts). */
   events?: EngineEvents;
-}
-
-/** A run as callers ask for it: a UDF (found by target or given), its inputs and formats. */
-export interface EngineRun {
-  udf: UdfFolder;
-  params?: Record<string, unknown>;
-  tile?: Tile | null;
-  formats?: Format[];
-  defaults?: Record<ResultKind, Format>;
-  timeoutMs?: number;
-  /** The call's cache max age (seconds, or "10m" style); 0 skips the cache. Absent: the UDF's own, else 90 days. */
-  cacheMaxAge?: string | number | null;
-  /** How deep the run is nested in another UDF's run (`Fused-Recursion`). */
-  depth?: number;
-  /** The request the run serves (`fused.context`); not part of the cache key, as in Fused. */
-  context?: RunContext;
-  /** Cancels the run (it then fails with UDF_ERR_CANCELLED). */
-  signal?: AbortSignal;
-  /** A configured Dask cluster's name: the run goes there instead of the worker pool (same cache). */
-  cluster?: string;
-}
-
-/** `hit`: from the cache; `miss`: ran and (when allowed) stored; `off`: ran with the cache skipped. */
-export type CacheStatus = 'hit' | 'miss' | 'off';
-
-export interface EngineResult {
-  outcome: RunOutcome;
-  cache: CacheStatus;
-  /** A strong validator of the result's bytes (for ETag), null for failures. */
-  etag: string | null;
 }
 
 export class Engine {

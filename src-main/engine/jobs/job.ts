@@ -12,7 +12,7 @@ import type { ErrorCode, ErrorData } from '../../../src-shared/errors.js';
 import type { Format } from '../../../src-shared/formats.js';
 import type { JobDetail, JobRun, JobRunStatus, JobStatus, JobSummary } from '../../../src-shared/jobs.js';
 import type { RunSuccess } from '../../../src-shared/udf.js';
-import type { EngineResult, EngineRun } from '../engine.js';
+import type { EngineResult, EngineRun } from '../engine-run.js';
 
 /** Failures worth another attempt: the UDF raised, or its worker died or ran out of time or memory. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UDF_ERR_RUNTIME', 'UDF_ERR_MEMORY', 'UDF_ERR_TIMEOUT', 'UDF_ERR_WORKER_CRASHED', 'UDF_ERR_MEMORY_LIMIT']);

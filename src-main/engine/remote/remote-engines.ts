@@ -12,7 +12,7 @@ import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../../src-shared/max-ag
 import { resultCacheKey } from '../cache/cache-key.js';
 import type { ResultCache } from '../cache/result-cache.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
-import type { EngineResult } from '../engine.js';
+import type { EngineResult } from '../engine-run.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import type { Db } from '../store/database.js';
 import { RemoteClient } from './remote-client.js';

@@ -8,7 +8,7 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { ERROR_CODES, UdfStudioError, type ErrorData } from '../../../src-shared/errors.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
-import type { EngineResult } from '../engine.js';
+import type { EngineResult } from '../engine-run.js';
 
 const gzipAsync = promisify(gzip);
 

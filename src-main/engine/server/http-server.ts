@@ -33,9 +33,8 @@ import { registerUdfLookupRoutes } from './routes/udf-lookup-routes.js';
 import { registerUdfStorageRoutes } from './routes/udf-storage-routes.js';
 import { registerWindowRoutes } from './routes/window-routes.js';
 import { requirePrivateToken, type ServerServices } from './services.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from './default-address.js';
 
-export const DEFAULT_PORT = 8765;
-export const DEFAULT_HOST = '127.0.0.1';
 /** Longer URLs are refused before routing (parameters belong in a POST body past this). */
 export const MAX_URL_LENGTH = 8_192;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);

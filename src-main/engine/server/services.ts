@@ -66,6 +66,12 @@ export function requirePrivateToken(services: ServerServices, req: IncomingMessa
   requireBearer(services, req);
 }
 
+/** The app's services; a clear error on a server started without a window. */
+export function appOf(services: ServerServices): AppServices {
+  if (!services.app) throw udfError('UDF_ERR_USAGE', 'this server has no window API');
+  return services.app;
+}
+
 /** The runtime's state, and the reset a user can ask for. */
 export interface RuntimeControl {
   readonly ready: boolean;

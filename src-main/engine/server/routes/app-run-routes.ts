@@ -15,7 +15,7 @@
 import { HTTP_DEFAULTS, parseFormatList } from '../../../../src-shared/formats.js';
 import { RUN_HEADERS, WINDOW_FORMATS } from '../../../../src-shared/app-api.js';
 import { udfError } from '../../../../src-shared/errors.js';
-import type { EngineResult, EngineRun } from '../../engine.js';
+import type { EngineResult, EngineRun } from '../../engine-run.js';
 import type { UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';

@@ -15,8 +15,7 @@ import { extname, join } from 'node:path';
 import { CONTENT_SECURITY_POLICY } from '../../../../src-shared/content-security-policy.js';
 import { udfError } from '../../../../src-shared/errors.js';
 import type { RouteContext, Router } from '../router.js';
-import { requirePrivateToken, type ServerServices } from '../services.js';
-import { appOf } from './app-status-routes.js';
+import { appOf, requirePrivateToken, type ServerServices } from '../services.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
