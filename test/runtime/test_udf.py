@@ -246,10 +246,12 @@ def test_utils_is_the_only_header_when_none_is_named_utils(tmp_path: Path):
 
 def test_saving_and_sharing_need_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("UDF_STUDIO_HOME", str(tmp_path))
-    for call in (plain.to_fused, plain.create_access_token, plain.get_access_tokens):
+    for call in (plain.to_fused, plain.get_access_tokens):
         with pytest.raises(EngineUnavailableError, match="needs the running UDF Studio engine"):
             call()
     assert plain.catalog_url is None  # not a saved UDF
+    with pytest.raises(ValueError, match="No saved UDF ID found in metadata of 'plain'"):
+        plain.create_access_token()  # refused before any request, as by the official client
     with pytest.raises(TypeError, match="older slug are not supported"):
         plain.to_fused(slug="Other")
 

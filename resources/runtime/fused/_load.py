@@ -167,7 +167,13 @@ def load_code(code: str, *, name: str | None = None, import_globals: bool = True
 
 def load_name(name: str, *, import_globals: bool = True, collection: str | None = None) -> Udf:
     """Load a UDF by name from the workspace folders, then `$UDF_STUDIO_HOME/udfs`; with a
-    `collection` (other than "default"), only from the collection folders of that name."""
+    `collection` (other than "default"), only from the collection folders of that name. With an
+    engine running, the name (or an id) is its saved UDF, as the official client loads it."""
+    from ._saved_udfs import load_saved  # here: _saved_udfs loads folders through this module
+
+    saved = load_saved(name, collection=collection, import_globals=import_globals)
+    if saved is not None:
+        return saved
     wanted = name.rstrip("/").rsplit("/", 1)[-1]
     candidates = [wanted]
     if wanted.startswith("UDF_"):

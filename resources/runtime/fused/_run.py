@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FunctionType
@@ -26,6 +27,7 @@ from ._remote import goes_remote, run_saved_on_remote
 from ._tiles import make_tile
 from ._token_run import is_token, run_token, udf_name_for_token
 from ._udf import Udf
+from .warnings import FusedDeprecationWarning
 
 RETRY_BASE_S: Final = 0.5
 RETRY_MAX_S: Final = 10.0
@@ -63,9 +65,38 @@ def run(
     engine: a `Udf` as code, a name or token as the remote's own UDF. `max_retry` runs a UDF
     that raised again, up to that many times. `instance_type` and `disk_size_gb` choose
     Fused's batch machines: here the run uses this machine whatever they say.
-    `sync=False` starts the run and returns a `RunHandle` at once: `await` it, or call
-    `.result()`; its arguments are checked before it starts.
+    `sync=False` (deprecated, as in the official client: use `run_async`) starts the run and
+    returns a `RunHandle` at once: `await` it, or call `.result()`; its arguments are checked
+    before it starts.
     """
+    if not sync:
+        warnings.warn(
+            "fused.run(sync=False) is deprecated: use fused.run_async() instead",
+            FusedDeprecationWarning,
+            stacklevel=2,
+        )
+    call = _checked_call(udf, args, x, y, z, engine, type, max_retry, cache_max_age, cache,
+                         parameters, params, check_now=not sync)
+    return call() if sync else RunHandle(call)
+
+
+def _checked_call(
+    udf: Udf | str | os.PathLike[str] | Callable[..., Any] | None,
+    args: tuple[Any, ...],
+    x: int | str | None,
+    y: int | str | None,
+    z: int | str | None,
+    engine: str | None,
+    type: Literal["tile", "file"] | None,
+    max_retry: int,
+    cache_max_age: int | str | None,
+    cache: bool,
+    parameters: Mapping[str, Any] | None,
+    params: dict[str, Any],
+    *,
+    check_now: bool,
+) -> Callable[[], Any]:
+    """`fused.run`'s options checked, and the run ready to call (with its retries)."""
     if udf is None:
         raise TypeError("fused.run needs the UDF to run: a Udf, a name, a path, a token or code")
     if isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0:
@@ -78,13 +109,13 @@ def run(
         # File mode: a UDF's own x, y or z are plain parameters.
         params = {**params, **{k: v for k, v in (("x", x), ("y", y), ("z", z)) if v is not None}}
         x = y = z = None
-    call = _retrying(
+    return _retrying(
         _prepare_run(
-            udf, args, x, y, z, engine, cache_max_age, cache, parameters, params, check_now=not sync
+            udf, args, x, y, z, engine, cache_max_age, cache, parameters, params,
+            check_now=check_now,
         ),
         max_retry,
     )
-    return call() if sync else RunHandle(call)
 
 
 async def run_async(
@@ -104,24 +135,9 @@ async def run_async(
     **params: Any,
 ) -> Any:
     """`fused.run` to `await`: the run goes on in a thread while the event loop carries on."""
-    handle = run(
-        udf,
-        *args,
-        x=x,
-        y=y,
-        z=z,
-        sync=False,
-        engine=engine,
-        instance_type=instance_type,
-        type=type,
-        max_retry=max_retry,
-        cache_max_age=cache_max_age,
-        cache=cache,
-        parameters=parameters,
-        disk_size_gb=disk_size_gb,
-        **params,
-    )
-    return await handle
+    call = _checked_call(udf, args, x, y, z, engine, type, max_retry, cache_max_age, cache,
+                         parameters, params, check_now=True)
+    return await RunHandle(call)
 
 
 def _prepare_run(
