@@ -70,10 +70,17 @@ def test_cache_false_together_with_max_age_is_a_value_error():
         plain(cache=False, cache_max_age="1h")
 
 
-@pytest.mark.parametrize("engine", ["remote", "batch", "small"])
-def test_remote_engines_need_a_configured_remote(engine: str):
+@pytest.mark.parametrize(
+    ("engine", "needs"),
+    [
+        ("remote", "no remote engine is configured"),
+        ("batch", "as a batch job of the UDF Studio engine"),
+        ("small", "as a batch job of the UDF Studio engine"),
+    ],
+)
+def test_remote_engines_need_a_configured_remote(engine: str, needs: str):
     assert plain(engine="local") == {"hello": "world", "n": 1}
-    with pytest.raises(EngineUnavailableError, match="no remote engine is configured"):
+    with pytest.raises(EngineUnavailableError, match=needs):
         plain(engine=engine)
 
 
