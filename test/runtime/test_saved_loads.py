@@ -50,6 +50,7 @@ def test_owner_forms_and_the_id_name_the_same_udf(engine: RunningEngine):
              "team/Owned_Once", udf_id]
     assert {fused.load(form).metadata["fused:id"] for form in forms} == {udf_id}
     assert fused.core.load_udf_from_fused(me["email"], "Owned_Once").name == "Owned_Once"
+    assert fused.load("UDF_Owned_Once").metadata["fused:id"] == udf_id  # its public name
 
 
 def test_unknown_owners_names_and_ids_are_sentences(engine: RunningEngine):

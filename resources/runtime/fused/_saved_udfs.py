@@ -75,19 +75,23 @@ def save_udf(
 def load_saved(name: str, *, collection: str | None, import_globals: bool) -> Udf | None:
     """The saved UDF `name` names (or its id is), from the running engine; None when no engine
     runs (the caller then searches the local folders). An unknown UDF, owner or collection is a
-    `UdfLoadError` with the engine's sentence."""
+    `UdfLoadError` with the engine's sentence. `UDF_NAME` (a UDF's public name) is also tried as
+    `NAME`."""
     from ._engine_client import find_engine
     from ._errors import UDF_ERR_NOT_FOUND, UdfLoadError
 
     path = _lookup_path(name, collection)
     if path is None or find_engine()[0] is None:
         return None
+    public = name[4:] if name.startswith("UDF_") and len(name) > 4 else None
     try:
         record = engine_json("GET", path, purpose=f"fused.load({name!r})")
     except EngineRequestError as error:
-        if error.status == 404:
+        if error.status != 404:
+            raise
+        if public is None:
             raise UdfLoadError(str(error), code=UDF_ERR_NOT_FOUND) from None
-        raise
+        return load_saved(public, collection=collection, import_globals=import_globals)
     if not isinstance(record, dict) or not isinstance(record.get("udf_body"), str):
         raise UdfLoadError(f"fused.load({name!r}): the engine answered without the UDF's body")
     return udf_from_record(record, import_globals=import_globals)
