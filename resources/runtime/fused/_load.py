@@ -51,12 +51,12 @@ def load(
     (default `~/.udf-studio/udfs`); `collection_name` looks only in that collection (a folder
     with a collection.json; "default" is the whole workspace). With an engine running, a name or
     an id is the engine's saved UDF instead (`_saved_udfs.load_saved`). A shared token
-    (`fsh_...`) is the workspace UDF it runs. A GitHub folder or file URL (`/tree/` or `/blob/`) is fetched once
-    and kept (see `_github`); other URLs raise `NotSupportedYetError`. With `import_globals` the
-    module's top-level names are attributes of the result. `cache_key` is accepted for the
-    SDK's callers: loads are kept by content here, so no key is needed to refresh one. Raises
-    `UdfLoadError` naming the file (and line) for bad meta.json, a missing file, a syntax
-    error, an import error or no entry point.
+    (`fsh_...`) is the workspace UDF it runs. A GitHub folder or file URL (`/tree/` or `/blob/`)
+    is fetched once and kept (see `_github`); other URLs raise `NotSupportedYetError`. With
+    `import_globals` the module's top-level names are attributes of the result. `cache_key` is
+    accepted for the SDK's callers: loads are kept by content here, so no key is needed to
+    refresh one. Raises `UdfLoadError` naming the file (and line) for bad meta.json, a missing
+    file, a syntax error, an import error or no entry point.
     """
     if isinstance(url_or_udf, Udf):
         return url_or_udf
