@@ -3,6 +3,7 @@ official client's lookup routes, with its id and collection (a real `udf-studio 
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 
@@ -41,6 +42,28 @@ def test_a_process_that_cannot_see_the_folder_runs_the_engines_code(
     assert loaded.directory is None
     assert loaded.metadata["fused:id"] == made.metadata["fused:id"]
     assert loaded(n=1, engine="local") == {"n": 1, "times": 5}
+
+
+@fused.udf
+def loads_a_helper(name: str = "Helper_Udf"):
+    import os
+
+    helper = fused.load(name)
+    return {
+        "id": helper.metadata["fused:id"],
+        "directory": helper.directory,
+        "value": helper(n=2, engine="local"),
+        "pid": os.getpid(),
+    }
+
+
+def test_a_udf_on_the_engine_loads_the_saved_udf_from_its_folder(engine: RunningEngine):
+    made = saved("Helper_Udf")
+    answer = fused.run(loads_a_helper)
+    assert answer["pid"] != os.getpid()  # it ran in a worker of the engine
+    assert answer["id"] == made.metadata["fused:id"]
+    assert answer["directory"] == str(engine.home / "udfs" / "Helper_Udf")
+    assert answer["value"] == {"n": 2, "times": 4}
 
 
 def test_owner_forms_and_the_id_name_the_same_udf(engine: RunningEngine):
