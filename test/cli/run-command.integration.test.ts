@@ -124,6 +124,26 @@ describe('udf-studio new, doctor, help', () => {
     }
   });
 
+  it('doctor lists the GitHub clones and names one that is not a git repository', async () => {
+    const clonesHome = makeTestHome();
+    try {
+      clonesHome.write({ 'clones/udfs.git/HEAD': 'ref: refs/heads/main\n', 'clones/plain/README.md': '# not a repository\n', 'ws/Good/Good.py': '@fused.udf\ndef udf():\n    return 1\n' });
+      const good = join(clonesHome.root, 'clones', 'udfs.git');
+      const plain = join(clonesHome.root, 'clones', 'plain');
+      clonesHome.write({ 'settings.json': JSON.stringify({ githubClones: { 'fusedio/udfs': good, 'someone/plain': plain } }) });
+      const result = await runCli(['doctor', '--json', '--workspace', join(clonesHome.root, 'ws')], clonesHome.env);
+      const report = JSON.parse(result.stdout.toString('utf8')) as { githubClones: Record<string, string>; problems: string[] };
+      expect(report.githubClones).toEqual({ 'fusedio/udfs': good, 'someone/plain': plain });
+      expect(report.problems).toEqual([expect.stringMatching(new RegExp(`the clone of someone/plain .*, ${plain}, is not a git repository`))]);
+      expect(result.code).toBe(1);
+      clonesHome.write({ 'settings.json': '{"githubClones": {"udfs": "/srv"}}' });
+      const malformed = await runCli(['doctor', '--workspace', join(clonesHome.root, 'ws')], clonesHome.env);
+      expect(malformed.stdout.toString('utf8')).toMatch(/UDF_ERR_SETTINGS: .*"githubClones" names repositories as "org\/repo", got "udfs"/);
+    } finally {
+      clonesHome.remove();
+    }
+  });
+
   it('doctor passes on a healthy home, and says what is missing on an empty one', async () => {
     const healthy = await runCli(['doctor'], home.env);
     expect(healthy.stdout.toString('utf8')).toMatch(/No problems found/);
