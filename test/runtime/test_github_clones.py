@@ -156,6 +156,16 @@ def test_a_commit_the_clone_lacks_offline_says_which_and_how_to_fetch(repo: Repo
         fused.load(url(repo.first[:7], "public/Nowhere"))
 
 
+def test_a_commit_fetched_into_the_clone_later_loads_in_the_same_process(repo: Repo, offline: None):
+    set_clones({"fusedio/udfs": str(repo.bare)})
+    git(repo.work, "checkout", "-q", "main")
+    third = commit_greeter(repo.work, "v3")
+    with pytest.raises(UdfLoadError, match=f"lacks the commit {third[:7]}"):
+        fused.load(url(third[:7]))
+    git(repo.bare, "fetch", "-q", str(repo.work), "main:main")
+    assert version_at(url(third[:7])) == "v3"
+
+
 def test_a_commit_the_clone_lacks_is_fetched_from_github(
     repo: Repo,
     github: FakeGitHub,  # noqa: F811  (the fixture imported above)

@@ -7,6 +7,11 @@ extracts PATH at that commit into `$UDF_STUDIO_HOME/github/ORG/REPO/<full commit
 clone that lacks REF answers None, so the caller can try the network. The settings file is read
 on every load, so a change applies without restarting workers; the engine checks the same shape
 (src-main/engine/settings.ts).
+
+git is asked as little as a load allows (each call costs ~10 ms on a large clone, and UDFs load
+their helpers on every run): a commit-pinned REF is resolved once per process, a branch again
+only when the clone's refs changed (their files' modification times), and a path already
+extracted is not looked up again.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ GIT_TIMEOUT_S: Final = 60.0
 DONE_MARKER: Final = ".udf-studio-fetched.json"
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _FULL_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_PINNED = re.compile(r"^[0-9a-f]{7,40}$")
+# Per process: the git folder of each clone folder, and what refs resolved to (a branch's entry
+# with the state of the ref files it was resolved at).
+_git_dirs: dict[Path, Path] = {}
+_resolved: dict[tuple[Path, str], tuple[tuple[int | None, ...], str | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,31 @@ class Clone:
 
     repo: str
     path: Path
+    git_dir: Path
 
     def resolve(self, ref: str) -> str | None:
         """The full commit `ref` names in this clone (a commit, branch, tag or `origin/` branch),
         or None when the clone lacks it."""
+        state = () if _PINNED.match(ref) else self._refs_state(ref)
+        known = _resolved.get((self.path, ref))
+        if known is not None and known[0] == state and (known[1] is not None or state):
+            return known[1]  # a pinned commit the clone lacked is asked again: it may be fetched
+        commit = self._rev_parse(ref)
+        _resolved[(self.path, ref)] = (state, commit)
+        return commit
+
+    def _refs_state(self, ref: str) -> tuple[int | None, ...]:
+        """Modification times of the files a branch or tag is read from (None: no such file)."""
+        names = ("packed-refs", f"refs/heads/{ref}", f"refs/tags/{ref}")
+        times: list[int | None] = []
+        for name in (*names, f"refs/remotes/origin/{ref}"):
+            try:
+                times.append((self.git_dir / name).stat().st_mtime_ns)
+            except OSError:
+                times.append(None)
+        return tuple(times)
+
+    def _rev_parse(self, ref: str) -> str | None:
         for candidate in (ref, f"origin/{ref}"):
             if candidate.startswith("-"):
                 return None
@@ -70,18 +101,20 @@ def configured_clone(org: str, repo: str) -> Clone | None:
     path = next((path for name, path in clones.items() if name.lower() == wanted), None)
     if path is None:
         return None
-    clone = Clone(f"{org}/{repo}", path)
     settings = _settings_file()
     if not path.is_dir():
         raise _settings_error(f'{SETTING}["{org}/{repo}"]: {path} is not a folder', settings)
-    status, _, error = _git(clone, "rev-parse", "--git-dir")
-    if status != 0:
-        raise _settings_error(
-            f'{SETTING}["{org}/{repo}"]: {path} is not a git repository '
-            f"({error.strip() or 'git refused it'})",
-            settings,
-        )
-    return clone
+    git_dir = _git_dirs.get(path)
+    if git_dir is None:
+        status, out, error = _git_in(path, "rev-parse", "--absolute-git-dir")
+        if status != 0:
+            raise _settings_error(
+                f'{SETTING}["{org}/{repo}"]: {path} is not a git repository '
+                f"({error.strip() or 'git refused it'})",
+                settings,
+            )
+        git_dir = _git_dirs[path] = Path(out.strip())
+    return Clone(f"{org}/{repo}", path, git_dir)
 
 
 def read_setting() -> dict[str, Path]:
@@ -125,6 +158,10 @@ def copy_from_clone(clone: Clone, commit: str, parts: list[str], url: str) -> Pa
     org, repo = clone.repo.split("/")
     base = studio_home().joinpath("github", org, repo, commit)
     local = base.joinpath(*parts)
+    if (local / DONE_MARKER).is_file() or (
+        local.is_file() and (local.parent / DONE_MARKER).is_file()
+    ):
+        return local  # extracted before
     kind = _object_kind(clone, commit, parts)
     if kind is None:
         return None
@@ -148,7 +185,7 @@ def _extract(clone: Clone, commit: str, parts: list[str], folder: Path, url: str
     args = ["archive", "--format=tar", commit]
     if path:
         args += ["--", path]
-    done = _run_git(clone, *args)
+    done = _run_git(clone.path, *args)
     if done.returncode != 0:
         raise UdfLoadError(
             f"{url}: git archive in {clone.path} failed ({_text(done.stderr).strip()})",
@@ -176,14 +213,18 @@ def _extract(clone: Clone, commit: str, parts: list[str], folder: Path, url: str
 
 def _git(clone: Clone, *args: str) -> tuple[int, str, str]:
     """git's exit status, output and error output as text."""
-    done = _run_git(clone, *args)
+    return _git_in(clone.path, *args)
+
+
+def _git_in(path: Path, *args: str) -> tuple[int, str, str]:
+    done = _run_git(path, *args)
     return done.returncode, _text(done.stdout), _text(done.stderr)
 
 
-def _run_git(clone: Clone, *args: str) -> subprocess.CompletedProcess[bytes]:
+def _run_git(path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            ["git", "-C", str(clone.path), *args],
+            ["git", "-C", str(path), *args],
             capture_output=True,
             timeout=GIT_TIMEOUT_S,
             check=False,
@@ -191,12 +232,12 @@ def _run_git(clone: Clone, *args: str) -> subprocess.CompletedProcess[bytes]:
         )
     except FileNotFoundError:
         raise UdfLoadError(
-            f'git is not installed, and the "{SETTING}" setting needs it to read {clone.path}',
+            f'git is not installed, and the "{SETTING}" setting needs it to read {path}',
             code=UDF_ERR_SETTINGS,
         ) from None
     except subprocess.TimeoutExpired:
         raise UdfLoadError(
-            f"git in {clone.path} did not answer in {GIT_TIMEOUT_S:.0f} s", code=UDF_ERR_FETCH
+            f"git in {path} did not answer in {GIT_TIMEOUT_S:.0f} s", code=UDF_ERR_FETCH
         ) from None
 
 
