@@ -65,6 +65,27 @@ describe('udf-studio run', () => {
     expect(result.stdout.length).toBe(0);
   });
 
+  it('shows the frames of the code fused.load brought in, and a nested run\'s error once', async () => {
+    const fails = join(home.root, 'mine', 'Fails');
+    home.write({
+      'nested/Lib.py': '@fused.udf\ndef udf():\n    return 1\n\ndef pick(values):\n    return values[3]\n',
+      'nested/Uses_Lib.py': `@fused.udf\ndef udf():\n    lib = fused.load(${JSON.stringify(join(home.root, 'nested', 'Lib.py'))})\n    return lib.pick([])\n`,
+      'nested/Runs_Fails.py': `@fused.udf\ndef udf():\n    return fused.run(${JSON.stringify(fails)})\n`,
+    });
+    const helper = await runCli(['run', join(home.root, 'nested', 'Uses_Lib.py')], home.env);
+    expect(helper.code).toBe(1);
+    expect(helper.stderr).toContain(`File "${join(home.root, 'nested', 'Lib.py')}", line 6, in pick`);
+    expect(helper.stderr).toMatch(/IndexError: list index out of range .*Uses_Lib\.py:4\)/);
+
+    const nested = await runCli(['run', join(home.root, 'nested', 'Runs_Fails.py')], home.env);
+    expect(nested.code).toBe(1);
+    const stderr = nested.stderr;
+    expect(stderr).toMatch(/UDF_ERR_RUNTIME: IndexError: list index out of range \(in the UDF 'Fails'\) .*Runs_Fails\.py:3\)/);
+    expect(stderr).toContain("In the UDF 'Fails':");
+    expect(stderr).toContain(`File "${join(fails, 'Fails.py')}", line 4, in udf`);
+    expect(stderr).not.toContain('UdfRuntimeError');
+  });
+
   it.each([
     [['run'], 2, /run needs a TARGET/],
     [['run', 'a', 'b'], 2, /one TARGET/],
