@@ -13,6 +13,7 @@ names the inner UDF, and the traceback goes on with the inner UDF's frames after
 
 from __future__ import annotations
 
+import os
 import re
 import traceback
 from collections.abc import Collection
@@ -309,11 +310,17 @@ def _format_frames(frames: list[traceback.FrameSummary]) -> list[str]:
 def github_url_in(text: str) -> str:
     """`text` with paths of GitHub copies (`$UDF_STUDIO_HOME/github/ORG/REPO/REF/PATH`) shown as
     `https://github.com/ORG/REPO/blob/REF/PATH`."""
-    root = f"{studio_home()}/github/"
+    root = str(studio_home() / "github") + os.sep
     if root not in text:
         return text
-    pattern = re.escape(root) + r"([^/\"]+)/([^/\"]+)/([^/\"]+)/([^\"]*)"
-    return re.sub(pattern, r"https://github.com/\1/\2/blob/\3/\4", text)
+    part = r"([^/\\\"]+)[/\\]"
+    pattern = re.escape(root) + part * 3 + r"([^\"]*)"
+
+    def url(match: re.Match[str]) -> str:
+        org, repo, ref, path = match.groups()
+        return f"https://github.com/{org}/{repo}/blob/{ref}/{path.replace(os.sep, '/')}"
+
+    return re.sub(pattern, url, text)
 
 
 def syntax_error(exc: SyntaxError) -> UdfLoadError:
