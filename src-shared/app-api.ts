@@ -110,6 +110,8 @@ export interface AppSettings {
   fusedClientSetup: string;
   /** A package a UDF misses installs itself (at Fused's version) when Fused's image has it. */
   autoInstallPackages: boolean;
+  /** Local git clones by GitHub `org/repo` that `fused.load` reads that repository's URLs from. */
+  githubClones: Record<string, string>;
 }
 
 /** `POST /api/settings`: any of these; `null` goes back to the default. */
@@ -120,6 +122,7 @@ export interface SettingsChange {
   email?: string | null;
   handle?: string | null;
   autoInstallPackages?: boolean | null;
+  githubClones?: Record<string, string> | null;
 }
 
 /** A configured remote engine as the app API lists it: never its token. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { screenshot, startWindow, stopWindow, type ServedWindow } from './window-harness.js';
@@ -56,5 +57,36 @@ describe('the official fused client in the window\'s settings', () => {
     await page.getByTestId('account-handle').fill('');
     await page.getByTestId('save-account').click();
     await expect.poll(() => whoami()).toMatchObject({ email: before.email, handle: before.handle });
+  });
+});
+
+describe('GitHub clones in the window\'s settings', () => {
+  const stored = (): unknown => (JSON.parse(readFileSync(join(served.home.root, 'settings.json'), 'utf8')) as { githubClones?: unknown }).githubClones;
+
+  it('adds a clone, refusing a malformed repository name next to the field, and removes it', async () => {
+    const clone = join(served.home.root, 'clones', 'udfs.git');
+    mkdirSync(clone, { recursive: true });
+    execFileSync('git', ['init', '-q', '--bare', clone]);
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('settings-github-clones').scrollIntoViewIfNeeded();
+
+    await page.getByTestId('clone-repo').fill('udfs');
+    await page.getByTestId('clone-path').fill(clone);
+    await page.getByTestId('add-clone').click();
+    await expect.poll(() => page.getByTestId('clone-error').innerText()).toContain('names repositories as "org/repo"');
+    expect(await page.getByTestId('clone-row').count()).toBe(0);
+
+    await page.getByTestId('clone-repo').fill('fusedio/udfs');
+    await page.getByTestId('add-clone').click();
+    const row = page.locator('[data-testid="clone-row"][data-repo="fusedio/udfs"]');
+    await row.waitFor();
+    expect(await row.innerText()).toContain(clone);
+    expect(stored()).toEqual({ 'fusedio/udfs': clone });
+    await expect.poll(() => page.getByTestId('clone-error').count()).toBe(0);
+    await screenshot(page, 'settings-github-clones');
+
+    await row.getByTestId('remove-clone').click();
+    await expect.poll(() => page.getByTestId('clone-row').count()).toBe(0);
+    expect(stored()).toBeNull();
   });
 });

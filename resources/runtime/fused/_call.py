@@ -116,8 +116,28 @@ def run_call(
     it is one level deeper than the run it is made from, and fails past five levels. Remote
     engine names send it to the configured remote engine (`_remote`); with none configured,
     "realtime" is the local engine and a batch name a batch job of it (`_batch_run`). A Dask
-    cluster's name sends it to that cluster (`_cluster`).
+    cluster's name sends it to that cluster (`_cluster`). Its error names the UDF (`udf_name`),
+    so a run it is nested in can say which UDF failed.
     """
+    try:
+        return _run_where(
+            udf, args, params, tile, engine=engine, cache=cache, cache_max_age=cache_max_age
+        )
+    except UdfRuntimeError as exc:
+        exc.udf_name = udf.name
+        raise
+
+
+def _run_where(
+    udf: Udf,
+    args: Sequence[object],
+    params: Mapping[str, object],
+    tile: TileCoord | None,
+    *,
+    engine: str | None,
+    cache: bool,
+    cache_max_age: int | str | None,
+) -> Any:
     if engine not in LOCAL_ENGINES and engine not in REMOTE_ENGINES:
         from ._cluster import run_on_cluster
 

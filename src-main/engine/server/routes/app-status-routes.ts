@@ -74,5 +74,6 @@ function settingsOf(services: ServerServices, ctx: RouteContext): AppSettings {
     // The window never holds the private token: the lines read it from the credentials file.
     fusedClientSetup: fusedClientSetup(`http://${host}`, { credentialsFile: services.engine.paths.credentials }),
     autoInstallPackages: stored.autoInstallPackages === true,
+    githubClones: stored.githubClones ?? {},
   };
 }
