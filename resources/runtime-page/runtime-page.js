@@ -17,12 +17,26 @@ const REASONS = {
   reset: 'UDF Studio is building the Python runtime again from scratch.',
 };
 
+// The window's session key (SESSION_KEY in src-shared/app-api.ts): a link opened during setup lands
+// here with it in the fragment; it is kept in this origin's storage, as the window keeps it.
+const KEY_FRAGMENT = '#session-key=';
+const KEY_STORAGE = 'udf-studio-session-key';
+const KEY_HEADER = 'x-udf-studio-session';
+if (location.hash.startsWith(KEY_FRAGMENT)) {
+  localStorage.setItem(KEY_STORAGE, decodeURIComponent(location.hash.slice(KEY_FRAGMENT.length)));
+  history.replaceState(null, '', location.pathname + location.search);
+}
+const sessionHeaders = () => {
+  const key = localStorage.getItem(KEY_STORAGE);
+  return key ? { [KEY_HEADER]: key } : {};
+};
+
 const $ = (id) => document.getElementById(id);
 let wasReady = null;
 
 async function poll() {
   try {
-    const response = await fetch('/api/runtime', { cache: 'no-store' });
+    const response = await fetch('/api/runtime', { cache: 'no-store', headers: sessionHeaders() });
     show(await response.json());
   } catch (error) {
     $('step').textContent = `the engine does not answer (${error.message}); is UDF Studio still running?`;
@@ -66,7 +80,7 @@ async function copyDiagnostics() {
 
 async function reset() {
   if (!confirm('Delete the Python runtime and build it again? This takes a minute or two.')) return;
-  const response = await fetch('/api/runtime/reset', { method: 'POST' });
+  const response = await fetch('/api/runtime/reset', { method: 'POST', headers: sessionHeaders() });
   if (!response.ok) {
     const body = await response.json().catch(() => null);
     alert(body && body.error ? body.error.message : `reset failed (${response.status})`);

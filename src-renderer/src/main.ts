@@ -1,3 +1,5 @@
+// First: it takes the session key out of the address bar before the app's hash router reads it.
+import './api/session-key.js';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './styles.css';
