@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -160,5 +160,38 @@ describe('the real window with its session key', () => {
     const library = await answeredRequest((answer) => answer.url === '/api/library' && answer.withKey);
     expect([library.status, library.site]).toEqual([200, 'same-origin']);
     expect(await page.getByText('Open the window from its link').count()).toBe(0);
+  });
+});
+
+describe('the runtime page with its session key', () => {
+  it('#5: during a failed first run, the page reached through the link resets with the session, and a forged Origin cannot', async () => {
+    // A first run on a machine with no usable Python: setup fails at once and the page offers a reset.
+    const first = makeTestHome('udf-studio-e2e-');
+    const notPython = first.write({ 'not-python': '#!/bin/sh\necho "this is not Python" >&2\nexit 1\n' });
+    chmodSync(notPython, 0o755);
+    const env = { ...first.env, UDF_STUDIO_RUNTIME: join(first.root, 'runtime'), UDF_STUDIO_PYTHON: notPython, XDG_DATA_HOME: join(first.root, 'xdg') };
+    const failing = await startEngineServer({ env, port: 0, poolSize: 1, preload: [], setupRuntime: { dev: false } });
+    const tab = await context.newPage();
+    try {
+      await failing.settled();
+      const forged = await request(failing.url, '/api/runtime/reset', { method: 'POST', headers: { origin: failing.url } });
+      expect(forged.status).toBe(401);
+      // The link's key follows its redirects (/ → /runtime) and leaves the address bar.
+      await tab.goto(failing.sessionLink());
+      expect(new URL(tab.url()).pathname).toBe('/runtime');
+      await expect.poll(() => tab.locator('#title').innerText(), { timeout: 15_000 }).toBe('The Python runtime could not be set up');
+      expect(tab.url()).not.toContain(SESSION_KEY.fragment);
+      expect(await tab.evaluate((name) => localStorage.getItem(name), SESSION_KEY.storage)).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+      tab.once('dialog', (dialog) => void dialog.accept());
+      const reset = tab.waitForResponse((response) => response.url().endsWith('/api/runtime/reset'));
+      await tab.locator('#reset').click();
+      expect((await reset).status()).toBe(202);
+      await failing.settled();
+      expect(failing.runtime.status).toMatchObject({ phase: 'failed', reason: 'reset' });
+    } finally {
+      await tab.close();
+      await failing.close();
+      first.remove();
+    }
   });
 });
