@@ -18,18 +18,25 @@ const REASONS = {
 };
 
 // The window's session key (SESSION_KEY in src-shared/app-api.ts): a link opened during setup lands
-// here with it in the fragment; it is kept in this origin's storage, as the window keeps it.
+// here with it in the fragment. It is kept in this origin's storage, as the window keeps it, once the
+// engine confirms it: any site can send the browser here with a made-up key.
 const KEY_FRAGMENT = '#session-key=';
 const KEY_STORAGE = 'udf-studio-session-key';
 const KEY_HEADER = 'x-udf-studio-session';
-if (location.hash.startsWith(KEY_FRAGMENT)) {
-  localStorage.setItem(KEY_STORAGE, decodeURIComponent(location.hash.slice(KEY_FRAGMENT.length)));
-  history.replaceState(null, '', location.pathname + location.search);
-}
+const KEY_SHAPE = /^[A-Za-z0-9_-]{20,200}$/;
 const sessionHeaders = () => {
   const key = localStorage.getItem(KEY_STORAGE);
   return key ? { [KEY_HEADER]: key } : {};
 };
+
+async function adoptOfferedKey() {
+  if (!location.hash.startsWith(KEY_FRAGMENT)) return;
+  const key = location.hash.slice(KEY_FRAGMENT.length);
+  history.replaceState(null, '', location.pathname + location.search);
+  if (!KEY_SHAPE.test(key)) return;
+  const response = await fetch('/api/session', { headers: { [KEY_HEADER]: key } }).catch(() => null);
+  if (response && response.ok) localStorage.setItem(KEY_STORAGE, key);
+}
 
 const $ = (id) => document.getElementById(id);
 let wasReady = null;
@@ -91,5 +98,5 @@ async function reset() {
 document.addEventListener('DOMContentLoaded', () => {
   $('copy').addEventListener('click', copyDiagnostics);
   $('reset').addEventListener('click', reset);
-  poll();
+  adoptOfferedKey().then(poll);
 });

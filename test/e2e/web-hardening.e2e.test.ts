@@ -161,6 +161,21 @@ describe('the real window with its session key', () => {
     expect([library.status, library.site]).toEqual([200, 'same-origin']);
     expect(await page.getByText('Open the window from its link').count()).toBe(0);
   });
+
+  it('a made-up or malformed key in the address (any site can send one) leaves the session as it was', async () => {
+    const kept = await page.evaluate((name) => localStorage.getItem(name), SESSION_KEY.storage);
+    for (const offered of ['A'.repeat(43), '%E0%A4%A', '']) {
+      // A fresh tab, as when another site sends the browser there.
+      const tab = await context.newPage();
+      const checked = offered.length === 43 ? tab.waitForResponse((response) => response.url().endsWith('/api/session')) : null;
+      await tab.goto(`${server.url}/#${SESSION_KEY.fragment}=${offered}`);
+      if (checked) expect((await checked).status()).toBe(401);
+      await tab.getByTestId('library-item').first().waitFor();
+      expect(tab.url()).toBe(`${server.url}/`);
+      expect(await tab.evaluate((name) => localStorage.getItem(name), SESSION_KEY.storage)).toBe(kept);
+      await tab.close();
+    }
+  });
 });
 
 describe('the runtime page with its session key', () => {

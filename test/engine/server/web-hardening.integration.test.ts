@@ -110,6 +110,13 @@ describe('#4: a session needs what only the window holds', () => {
     await expectStillServing();
   });
 
+  it('GET /api/session says whether a key belongs to the browser\'s session, before the page keeps it', async () => {
+    expect((await request(base, '/api/session', { headers: session.headers() })).status).toBe(204);
+    expect((await request(base, '/api/session', { headers: session.headers({ 'x-udf-studio-session': 'A'.repeat(43) }) })).status).toBe(401);
+    expect((await request(base, '/api/session', { headers: { cookie: session.cookie } })).status).toBe(401);
+    expect((await request(base, '/api/session', { headers: bearer(server) })).status).toBe(204);
+  });
+
   it('#4: the event stream takes the key in its query, as EventSource cannot send headers', async () => {
     const stream = (path: string, headers: Record<string, string>): Promise<number> => new Promise((resolve, reject) => {
       const req = get(`${base}${path}`, { headers }, (res) => {

@@ -6,6 +6,9 @@
  * - `GET /assets/{file}`: the hashed scripts, styles and images (cached for good).
  * - `GET /session/{ticket}`: a one-time link; sets the session cookie and opens the window with the
  *   session key in the URL fragment (session.ts).
+ * - `GET /api/session`: 204 when the request carries a window session (cookie and key); the pages
+ *   check a key from their address with it before keeping it, since any site can send the browser
+ *   here with a made-up one.
  *
  * The page itself holds no secret: without a session every API call it makes is a 401, and the
  * window says how to get a link. On a team server the page, too, needs the token or a session.
@@ -16,7 +19,7 @@ import { extname, join } from 'node:path';
 import { CONTENT_SECURITY_POLICY } from '../../../../src-shared/content-security-policy.js';
 import { udfError } from '../../../../src-shared/errors.js';
 import type { RouteContext, Router } from '../router.js';
-import { requireWindowPage, type ServerServices } from '../services.js';
+import { requirePrivateToken, requireWindowPage, type ServerServices } from '../services.js';
 import { appOf } from './app-status-routes.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -80,6 +83,12 @@ export function registerWindowRoutes(router: Router, services: ServerServices): 
     ctx.res.writeHead(303, {
       ...SECURITY_HEADERS, location: sessions.landing(redeemed.key), 'set-cookie': sessions.cookie(redeemed.session), 'cache-control': 'no-store',
     });
+    ctx.res.end();
+  });
+
+  router.add('GET', '/api/session', (ctx) => {
+    requirePrivateToken(services, ctx.req);
+    ctx.res.writeHead(204, { 'cache-control': 'no-store' });
     ctx.res.end();
   });
 }
