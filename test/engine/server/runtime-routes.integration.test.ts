@@ -190,6 +190,14 @@ describe('the runtime routes on a team server', () => {
       const sameOrigin = await request(local, '/api/runtime/reset', { method: 'POST', headers: { origin: local, host: `127.0.0.1:${teamServer.port}` } });
       expect(sameOrigin.status).toBe(401);
       expect((await request(local, '/api/runtime', { headers: bearer(teamServer) })).json()).toMatchObject({ phase: 'ready', reason: null });
+      // A window session: its pages open with the cookie alone (a navigation cannot send the key),
+      // the API only with the key too.
+      const session = await openWindowSession(local, teamServer.sessionLink());
+      for (const path of ['/', '/runtime', '/runtime/runtime-page.js']) {
+        expect((await request(local, path, { headers: { cookie: session.cookie, 'sec-fetch-site': 'none' } })).status, path).not.toBe(401);
+      }
+      expect((await request(local, '/api/runtime', { headers: { cookie: session.cookie, 'sec-fetch-site': 'same-origin' } })).status).toBe(401);
+      expect((await request(local, '/api/runtime', { headers: session.headers() })).status).toBe(200);
     } finally {
       await teamServer.close();
       team.remove();
