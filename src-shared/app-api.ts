@@ -234,3 +234,17 @@ export type AppEvent =
   /** A remote was added or removed (through the app API). */
   | { type: 'remote'; udf: null; change: 'added' | 'removed'; remote: string }
   | { type: 'run'; udf: string; ok: boolean; durationMs: number; cache: 'hit' | 'miss' | 'off'; stdout: string; stderr: string; error: ErrorData | null };
+
+/**
+ * The window's session key: the one-time link's redirect hands it to the page in the URL fragment
+ * (`/#session-key=KEY`, never sent to a server), the page keeps it in its origin's storage and sends
+ * it with every API call. The session cookie alone is not enough: browsers send it to every port of
+ * 127.0.0.1, so another local server could replay it; that server never sees the key.
+ */
+export const SESSION_KEY = {
+  header: 'x-udf-studio-session',
+  /** EventSource cannot send headers: the event stream takes the key as this query parameter. */
+  query: 'session-key',
+  fragment: 'session-key',
+  storage: 'udf-studio-session-key',
+} as const;

@@ -61,3 +61,25 @@ export function request(baseUrl: string, path: string, options: RequestOptions =
 export function bearer(server: EngineServer): Record<string, string> {
   return { authorization: `Bearer ${server.services.privateToken}` };
 }
+
+/** What a browser holds after opening a one-time window link: the cookie and the session key. */
+export interface WindowSession {
+  cookie: string;
+  key: string;
+  /** The headers the window's own fetches carry (cookie, key, fetch metadata, Origin). */
+  headers(extra?: Record<string, string>): Record<string, string>;
+}
+
+/** Opens a one-time window link as a browser would: the cookie it sets, the key its redirect carries. */
+export async function openWindowSession(baseUrl: string, link: string): Promise<WindowSession> {
+  const opened = await request(baseUrl, new URL(link).pathname);
+  const key = /^\/#session-key=([A-Za-z0-9_-]+)$/.exec(String(opened.headers.location))?.[1];
+  const cookie = String(opened.headers['set-cookie']).split(';')[0] as string;
+  if (opened.status !== 303 || !key || !cookie.startsWith('udf_studio_session_')) {
+    throw new Error(`the window link did not open a session: ${opened.status} ${String(opened.headers.location)}`);
+  }
+  return {
+    cookie, key,
+    headers: (extra = {}) => ({ cookie, 'x-udf-studio-session': key, 'sec-fetch-site': 'same-origin', origin: baseUrl, ...extra }),
+  };
+}

@@ -83,6 +83,15 @@ describe('batch jobs run locally', () => {
     expect(metadata.json()).toMatchObject({ stdout: 'squaring 7\n', has_exception: false });
   });
 
+  it('#1: a job\'s result files, the metadata file too, are served sandboxed with nosniff', async () => {
+    const response = (await startJob(jobBody('square', SQUARE, {}, [{ n: 3 }]))).json() as RunResponseBody;
+    await finished(response.job_id);
+    for (const file of await files(response.job_id)) {
+      const answer = await fetchFile(file.url);
+      expect([file.name, answer.status, answer.headers['content-security-policy'], answer.headers['x-content-type-options']]).toEqual([file.name, 200, 'sandbox allow-scripts', 'nosniff']);
+    }
+  });
+
   it('runs one task per input, and a failing task fails the job with its error in the files and logs', async () => {
     const response = (await startJob(jobBody('picky', PICKY, {}, [{ n: 1 }, { n: 2 }, { n: 3 }]))).json() as RunResponseBody;
     const status = await finished(response.job_id);

@@ -92,7 +92,8 @@ function remoteKind(kind: string, body: Uint8Array): string {
 function stringParams(raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw udfError('UDF_ERR_BAD_REQUEST', '"params" must be an object of parameter names to values');
-  const params: Record<string, string> = {};
+  // No prototype, so a parameter named `__proto__` is kept as one.
+  const params = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (typeof value !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', `parameter "${name}" must be given as a string (it is converted by the UDF's annotation)`);
     params[name] = value;
