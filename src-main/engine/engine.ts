@@ -191,13 +191,16 @@ export class Engine {
     if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
 
     // A run that can be cancelled does not share its flight: cancelling it must not fail the others.
-    let flight = request.signal ? undefined : this.inFlight.get(key);
+    // Nor does a nested run: the identical run in flight may be its own caller (a UDF that calls
+    // itself back through a remote engine), which would wait for itself until the time limit.
+    const shared = !request.signal && !request.depth;
+    let flight = shared ? this.inFlight.get(key) : undefined;
     if (!flight) {
       flight = execute().then((outcome) => {
         if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
         return outcome;
       });
-      if (!request.signal) {
+      if (shared) {
         this.inFlight.set(key, flight);
         void flight.finally(() => this.inFlight.delete(key));
       }
