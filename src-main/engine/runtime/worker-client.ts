@@ -36,6 +36,9 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
   /** The last lines the process wrote to stderr: a segfault or a fatal error shows here. */
   stderrTail: string;
+  /** The same lines one by one, and the number (see {@link WorkerClient.stderrMark}) of the first. */
+  stderrLines: readonly string[];
+  stderrFirst: number;
 }
 
 interface Pending {
@@ -58,6 +61,8 @@ export class WorkerClient {
   private readonly pending = new Map<number, Pending>();
   private readonly decoder = new FrameDecoder();
   private readonly stderrTail: string[] = [];
+  /** Lines read from stderr so far: the number the next line will have. */
+  private stderrCount = 0;
   private nextId = 1;
   private exitInfo: WorkerExit | null = null;
 
@@ -67,15 +72,14 @@ export class WorkerClient {
     requests.on('error', () => {}); // a closed pipe surfaces as the child's exit
     readLines(child.stdout, (line) => options.onLog?.(line, 'stdout'));
     readLines(child.stderr, (line) => {
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+      this.pushStderr(line);
       options.onLog?.(line, 'stderr');
     });
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         // Let stderr drain so the tail explains the exit.
         setImmediate(() => {
-          this.exitInfo = { code, signal, stderrTail: this.stderrTail.join('\n') };
+          this.exitInfo = { code, signal, stderrTail: this.stderrTail.join('\n'), stderrLines: [...this.stderrTail], stderrFirst: this.stderrCount - this.stderrTail.length };
           const error = new WorkerExitedError(this.exitInfo);
           for (const request of this.pending.values()) request.reject(error);
           this.pending.clear();
@@ -117,6 +121,11 @@ export class WorkerClient {
         },
       });
     });
+  }
+
+  /** The number the next stderr line will have: lines from here on were written after this moment. */
+  get stderrMark(): number {
+    return this.stderrCount;
   }
 
   get alive(): boolean {
@@ -162,12 +171,18 @@ export class WorkerClient {
     if (this.alive) this.child.kill('SIGKILL');
   }
 
+  private pushStderr(line: string): void {
+    this.stderrCount += 1;
+    this.stderrTail.push(line);
+    if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+  }
+
   private onData(chunk: Buffer): void {
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
     } catch (error) {
-      this.stderrTail.push(`engine: unreadable answer from the worker: ${(error as Error).message}`);
+      this.pushStderr(`engine: unreadable answer from the worker: ${(error as Error).message}`);
       this.kill();
       return;
     }
