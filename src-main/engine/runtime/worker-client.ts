@@ -8,6 +8,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { udfError } from '../../../src-shared/errors.js';
 import { encodeFrame, FrameDecoder, type Frame } from './frame-codec.js';
 
 /** How long a new worker may take to say `ready` (importing the runtime package). */
@@ -89,7 +90,10 @@ export class WorkerClient {
     });
   }
 
-  /** Spawns the worker and waits for its `ready` frame. */
+  /**
+   * Spawns the worker and waits for its `ready` frame. Fails with UDF_ERR_RUNTIME_MISSING when
+   * the interpreter is not there, else UDF_ERR_WORKER_START (it exited or hung before it was ready).
+   */
   static start(options: WorkerOptions): Promise<{ worker: WorkerClient; ready: Record<string, unknown> }> {
     const child = spawn(options.python, ['-u', '-m', options.module ?? 'udf_studio_worker', ...(options.args ?? [])], {
       cwd: options.cwd,
@@ -103,11 +107,12 @@ export class WorkerClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         worker.kill();
-        reject(new Error(`the worker did not start within ${startTimeoutMs / 1000} s`));
+        reject(udfError('UDF_ERR_WORKER_START', `the worker did not start within ${startTimeoutMs / 1000} s`));
       }, startTimeoutMs);
       child.once('error', (error) => {
         clearTimeout(timer);
-        reject(new Error(`could not start the worker (${options.python}): ${error.message}`));
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        reject(udfError(missing ? 'UDF_ERR_RUNTIME_MISSING' : 'UDF_ERR_WORKER_START', `could not start the worker (${options.python}): ${error.message}`));
       });
       worker.pending.set(0, {
         resolve: (frame) => {
@@ -117,7 +122,7 @@ export class WorkerClient {
         reject: (error) => {
           clearTimeout(timer);
           const tail = error instanceof WorkerExitedError && error.exit.stderrTail ? `:\n${error.exit.stderrTail}` : '';
-          reject(new Error(`the worker exited before it was ready${tail}`));
+          reject(udfError('UDF_ERR_WORKER_START', `the worker exited before it was ready${tail}`));
         },
       });
     });

@@ -102,7 +102,7 @@ export class WorkerPool {
   private readonly timeoutMs: number;
   private readonly memoryLimitBytes: number;
   private startFailures = 0;
-  private lastStartError = '';
+  private lastStartError: UdfStudioError | null = null;
   private closed = false;
   private sampleTimer: NodeJS.Timeout | null = null;
   private readonly starting = new Set<Promise<void>>();
@@ -126,7 +126,7 @@ export class WorkerPool {
   async start(): Promise<void> {
     await Promise.all(this.slots.map((slot) => this.startWorker(slot)));
     if (this.slots.every((slot) => slot.worker === null)) {
-      throw udfError('UDF_ERR_RUNTIME_MISSING', `no worker could start: ${this.lastStartError}`);
+      throw this.startError('no worker could start');
     }
   }
 
@@ -241,7 +241,7 @@ export class WorkerPool {
       this.execute(slot, task);
     }
     if (this.queue.length > 0 && this.startFailures >= START_FAILURE_LIMIT && this.slots.every((s) => !s.worker?.alive)) {
-      const error = udfError('UDF_ERR_RUNTIME_MISSING', `workers fail to start: ${this.lastStartError}`);
+      const error = this.startError('workers fail to start');
       for (const task of this.queue.splice(0)) this.settle(task, error);
     }
   }
@@ -373,16 +373,22 @@ export class WorkerPool {
         this.replaceIfStale(slot);
         this.dispatch();
       },
-      (error: Error) => {
+      (error: unknown) => {
         this.startFailures += 1;
-        this.lastStartError = error.message;
-        this.options.onLog?.(`worker failed to start: ${error.message}`);
+        this.lastStartError = error instanceof UdfStudioError ? error : udfError('UDF_ERR_WORKER_START', (error as Error).message);
+        this.options.onLog?.(`worker failed to start: ${this.lastStartError.message}`);
         if (!this.closed && this.startFailures < START_FAILURE_LIMIT) return this.startWorker(slot);
         this.dispatch();
       },
     );
     this.starting.add(attempt);
     return attempt.finally(() => this.starting.delete(attempt));
+  }
+
+  /** The coded error of workers that do not start: the interpreter missing, or a worker failing before it is ready. */
+  private startError(what: string): UdfStudioError {
+    const last = this.lastStartError;
+    return udfError(last?.code ?? 'UDF_ERR_WORKER_START', `${what}: ${last?.message ?? 'no reason given'}`);
   }
 
   private onWorkerExit(slot: Slot, worker: WorkerClient): void {
