@@ -21,7 +21,7 @@ import { EngineEvents } from './events/engine-events.js';
 import { JobManager } from './jobs/job-manager.js';
 import { homePaths, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
-import { runtimePython } from './runtime/python-env.js';
+import { requireFinishedSetup, runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { openDatabase, type Db } from './store/database.js';
@@ -114,6 +114,7 @@ export class Engine {
     if (!existsSync(python)) {
       throw udfError('UDF_ERR_RUNTIME_MISSING', `no Python runtime at ${paths.runtime}; run "udf-studio setup" (npm install does it)`);
     }
+    requireFinishedSetup(paths.runtime);
     for (const dir of [paths.root, paths.sharedDisk, paths.bucket, paths.logs]) mkdirSync(dir, { recursive: true });
     const folders = options.workspaces && options.workspaces.length > 0 ? options.workspaces : [paths.udfs];
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
