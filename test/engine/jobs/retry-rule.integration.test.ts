@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RETRYABLE_CODES } from '../../../src-shared/errors.js';
+import { RETRYABLE_CODES, UdfStudioError } from '../../../src-shared/errors.js';
 import { Job } from '../../../src-main/engine/jobs/job.js';
 import type { WorkerPool } from '../../../src-main/engine/runtime/worker-pool.js';
 import type { UdfFolder } from '../../../src-main/engine/workspace/udf-folder.js';
@@ -27,6 +27,13 @@ function documentedRetries(): string[] {
   const section = doc.slice(doc.indexOf('## Retried by jobs'));
   const bullets = section.split('\n').filter((line) => line.startsWith('- '));
   return bullets.flatMap((line) => [...(line.split(':')[0] ?? '').matchAll(/`(UDF_ERR_[A-Z_]+)`/g)].map((match) => match[1] as string));
+}
+
+/** The coded error a pool's start fails with. */
+async function startError(pool: WorkerPool): Promise<UdfStudioError> {
+  const error = await pool.start().then(() => null, (thrown: unknown) => thrown);
+  expect(error).toBeInstanceOf(UdfStudioError);
+  return error as UdfStudioError;
 }
 
 /** Runs a one-run job with `pool` and answers the run's final record once the job has ended. */
@@ -55,14 +62,18 @@ describe('#21: what jobs retry, and worker start-up failures', () => {
   it('#21: a worker that exits before it is ready is UDF_ERR_WORKER_START, and a job\'s run fails with it at once', async () => {
     // /bin/false is an interpreter that starts and exits at once, as a broken runtime does.
     const pool = makePool(home, { python: '/bin/false' });
-    await expect(pool.start()).rejects.toMatchObject({ code: 'UDF_ERR_WORKER_START', message: expect.stringMatching(/^no worker could start: the worker exited before it was ready/) });
+    const error = await startError(pool);
+    expect(error.code).toBe('UDF_ERR_WORKER_START');
+    expect(error.message).toMatch(/^no worker could start: the worker exited before it was ready/);
     expect(await runJob(pool)).toEqual({ status: 'failed', attempts: 1, code: 'UDF_ERR_WORKER_START' });
     await pool.close();
   });
 
   it('#21: a missing interpreter is UDF_ERR_RUNTIME_MISSING', async () => {
     const pool = makePool(home, { python: join(home.root, 'no-such-python') });
-    await expect(pool.start()).rejects.toMatchObject({ code: 'UDF_ERR_RUNTIME_MISSING', message: expect.stringContaining('no worker could start') });
+    const error = await startError(pool);
+    expect(error.code).toBe('UDF_ERR_RUNTIME_MISSING');
+    expect(error.message).toContain('no worker could start');
     await pool.close();
   });
 });
