@@ -69,8 +69,6 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
   }
   let created = false;
   if (!existsSync(python)) {
-    // What an interrupted venv creation left behind (no interpreter yet) goes too.
-    if (existsSync(join(runtimeDir, 'pyvenv.cfg'))) rmSync(runtimeDir, { recursive: true, force: true });
     step('creating the Python environment');
     const base = await findBasePython(env, options.signal);
     say(`creating the runtime with ${base.command} (Python ${base.version}) at ${runtimeDir}`);
