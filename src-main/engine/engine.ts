@@ -114,9 +114,9 @@ export class Engine {
     if (!existsSync(python)) {
       throw udfError('UDF_ERR_RUNTIME_MISSING', `no Python runtime at ${paths.runtime}; run "udf-studio setup" (npm install does it)`);
     }
-    requireFinishedSetup(paths.runtime);
     for (const dir of [paths.root, paths.sharedDisk, paths.bucket, paths.logs]) mkdirSync(dir, { recursive: true });
     const folders = options.workspaces && options.workspaces.length > 0 ? options.workspaces : [paths.udfs];
+    requireFinishedSetup(paths.runtime);
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);
     const db = openDatabase(paths.database);
