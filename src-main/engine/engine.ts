@@ -20,7 +20,7 @@ import { EngineEvents } from './events/engine-events.js';
 import { JobManager } from './jobs/job-manager.js';
 import { homePaths, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
-import { runtimePython } from './runtime/python-env.js';
+import { requireFinishedSetup, runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { openDatabase, type Db } from './store/database.js';
@@ -86,6 +86,7 @@ export class Engine {
     }
     for (const dir of [paths.root, paths.sharedDisk, paths.bucket, paths.logs]) mkdirSync(dir, { recursive: true });
     const folders = options.workspaces && options.workspaces.length > 0 ? options.workspaces : [paths.udfs];
+    requireFinishedSetup(paths.runtime);
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);
     const db = openDatabase(paths.database);
@@ -161,13 +162,16 @@ export class Engine {
     if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
 
     // A run that can be cancelled does not share its flight: cancelling it must not fail the others.
-    let flight = request.signal ? undefined : this.inFlight.get(key);
+    // Nor does a nested run: the identical run in flight may be its own caller (a UDF that calls
+    // itself back through a remote engine), which would wait for itself until the time limit.
+    const shared = !request.signal && !request.depth;
+    let flight = shared ? this.inFlight.get(key) : undefined;
     if (!flight) {
       flight = execute().then((outcome) => {
         if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
         return outcome;
       });
-      if (!request.signal) {
+      if (shared) {
         this.inFlight.set(key, flight);
         void flight.finally(() => this.inFlight.delete(key));
       }

@@ -197,7 +197,11 @@ def invoke(
     except Exception as exc:
         code = UDF_ERR_MEMORY if isinstance(exc, MemoryError) else UDF_ERR_RUNTIME
         if isinstance(exc, UdfRuntimeError) and exc.code == UDF_ERR_RECURSION:
-            code = UDF_ERR_RECURSION  # too deep anywhere below: the whole chain says so
+            # Too deep anywhere below: the whole chain says so with the deepest level's message,
+            # not one wrapping per level (a loop through remote engines would grow it each hop).
+            raise UdfRuntimeError(
+                exc.message, code=UDF_ERR_RECURSION, exception_class=exc.exception_class
+            ) from exc
         raise error_from_exception(exc, prepared.files, code=code) from exc
     finally:
         if saved is not None:

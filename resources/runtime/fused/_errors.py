@@ -82,6 +82,31 @@ ERROR_CODES: Final = frozenset(
     }
 )
 
+# Codes the engine reports for a run's failure outside the UDF (its limits, a remote), which a
+# job's runs can meet through a remote engine.
+UDF_ERR_TIMEOUT: Final = "UDF_ERR_TIMEOUT"
+UDF_ERR_MEMORY_LIMIT: Final = "UDF_ERR_MEMORY_LIMIT"
+UDF_ERR_REMOTE_UNREACHABLE: Final = "UDF_ERR_REMOTE_UNREACHABLE"
+UDF_ERR_REMOTE_TIMEOUT: Final = "UDF_ERR_REMOTE_TIMEOUT"
+
+# What a job tries again (its `max_retry`): the engine's jobs follow the same rule
+# (`RETRYABLE_CODES` in src-shared/errors.ts, stated in docs/errors.md). A run that failed while
+# it ran, in a way the next attempt may not repeat: the UDF raised, ran out of memory or time,
+# its worker died, or the remote engine it ran on failed or was out of reach. A wrong request
+# fails the same way every time, and a cancelled or too deep run is final.
+RETRYABLE_CODES: Final = frozenset(
+    {
+        UDF_ERR_RUNTIME,
+        UDF_ERR_MEMORY,
+        UDF_ERR_MEMORY_LIMIT,
+        UDF_ERR_TIMEOUT,
+        UDF_ERR_WORKER_CRASHED,
+        UDF_ERR_REMOTE_FAILED,
+        UDF_ERR_REMOTE_UNREACHABLE,
+        UDF_ERR_REMOTE_TIMEOUT,
+    }
+)
+
 
 class UdfRuntimeError(types.UdfRuntimeError):
     """A UDF could not be loaded or run, or its result could not be encoded.

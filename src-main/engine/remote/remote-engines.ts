@@ -93,7 +93,10 @@ export class RemoteEngines {
         cache: 'hit', etag: hit.sha256,
       };
     }
-    let flight = this.inFlight.get(key);
+    // A nested run never joins a flight: the one in flight may be its own caller (a UDF that calls
+    // back through a switched UDF), which would then wait for itself until the time limit.
+    const shared = !run.depth;
+    let flight = shared ? this.inFlight.get(key) : undefined;
     if (!flight) {
       const cache = this.cache;
       flight = runOnRemote(client, run).then((outcome) => {
@@ -106,8 +109,10 @@ export class RemoteEngines {
         }
         return outcome;
       });
-      this.inFlight.set(key, flight);
-      void flight.finally(() => this.inFlight.delete(key)).catch(() => {});
+      if (shared) {
+        this.inFlight.set(key, flight);
+        void flight.finally(() => this.inFlight.delete(key)).catch(() => {});
+      }
     }
     const outcome = await flight;
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null };

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { udfError } from '../../../src-shared/errors.js';
 import { runCommand } from './command.js';
 import type { ResourcePaths } from '../resources.js';
 import { FUSED_PYTHON, isFusedPython, unsupportedPython } from './python-discovery.js';
@@ -69,6 +70,15 @@ export function readStamp(runtimeDir: string): RuntimeStamp | null {
   const valid = typeof stamp === 'object' && stamp !== null && typeof stamp.requirementsHash === 'string' && /^[0-9a-f]{64}$/.test(stamp.requirementsHash) &&
     (stamp.devRequirementsHash === null || typeof stamp.devRequirementsHash === 'string') && typeof stamp.resources === 'string' && typeof stamp.createdAt === 'string';
   return valid ? (stamp as RuntimeStamp) : null;
+}
+
+/**
+ * Refuses a runtime whose setup did not finish (no valid stamp: setup writes it last), which
+ * would otherwise run UDFs that fail on missing packages. UDF_ERR_RUNTIME_NOT_READY says to repair it.
+ */
+export function requireFinishedSetup(runtimeDir: string): void {
+  if (readStamp(runtimeDir) !== null) return;
+  throw udfError('UDF_ERR_RUNTIME_NOT_READY', `the runtime at ${runtimeDir} was not set up to the end (its setup was interrupted); run "udf-studio setup" to repair it`);
 }
 
 /** The quick verdict on a runtime that the engine checks at every app start. */
