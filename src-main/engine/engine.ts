@@ -23,6 +23,7 @@ import { homePaths, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
 import { runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
+import { SharedRuns } from './shared-runs.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { openDatabase, type Db } from './store/database.js';
 import { UdfIds } from './workspace/udf-ids.js';
@@ -64,7 +65,10 @@ export interface EngineRun {
   depth?: number;
   /** The request the run serves (`fused.context`); not part of the cache key, as in Fused. */
   context?: RunContext;
-  /** Cancels the run (it then fails with UDF_ERR_CANCELLED). */
+  /**
+   * Cancels the run (it then fails with UDF_ERR_CANCELLED); a run shared by identical requests
+   * stops once all of them are cancelled.
+   */
   signal?: AbortSignal;
   /** A configured Dask cluster's name: the run goes there instead of the worker pool (same cache). */
   cluster?: string;
@@ -82,7 +86,7 @@ export interface EngineResult {
 
 export class Engine {
   /** Runs in progress by cache key: identical concurrent requests share one run. */
-  private readonly inFlight = new Map<string, Promise<RunOutcome>>();
+  private readonly inFlight = new SharedRuns();
   /** The code key each UDF last ran with, to spot an edit and drop the old version's entries. */
   private readonly lastCodeKey = new Map<string, string>();
   /** Submit jobs: many runs of one UDF. */
@@ -174,35 +178,27 @@ export class Engine {
       ...(request.depth ? { depth: request.depth } : {}),
       ...(request.context ? { context: request.context } : {}),
     };
-    const control = request.signal ? { signal: request.signal } : {};
-    const once = (): Promise<RunOutcome> => (request.cluster ? this.clusters.run(request.cluster, runRequest, request.signal) : this.pool.run(runRequest, control));
-    const execute = async (): Promise<RunOutcome> => {
-      const outcome = await once();
+    const once = (signal: AbortSignal | undefined): Promise<RunOutcome> => (request.cluster
+      ? this.clusters.run(request.cluster, runRequest, signal)
+      : this.pool.run(runRequest, signal ? { signal } : {}));
+    const execute = async (signal: AbortSignal | undefined): Promise<RunOutcome> => {
+      const outcome = await once(signal);
       const missing = outcome.ok || request.cluster ? undefined : outcome.error.missingPackage;
       // Installed meanwhile (the auto-install setting): run once more, in the same workers.
-      return missing && this.missingPackages && (await this.missingPackages(missing)) ? once() : outcome;
+      return missing && this.missingPackages && (await this.missingPackages(missing)) ? once(signal) : outcome;
     };
     if (!this.cache || callMaxAge === 0) {
-      const outcome = await execute();
+      const outcome = await execute(request.signal);
       return { outcome, cache: 'off', etag: outcome.ok ? digest(outcome.body) : null };
     }
     const key = resultCacheKey({ codeKey: runRequest.udf.key, runtimeFingerprint: this.fingerprint, params: runRequest.params, tile: runRequest.tile, formats: runRequest.formats, defaults: runRequest.defaults });
     const hit = this.cache.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS);
     if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
 
-    // A run that can be cancelled does not share its flight: cancelling it must not fail the others.
-    let flight = request.signal ? undefined : this.inFlight.get(key);
-    if (!flight) {
-      flight = execute().then((outcome) => {
-        if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
-        return outcome;
-      });
-      if (!request.signal) {
-        this.inFlight.set(key, flight);
-        void flight.finally(() => this.inFlight.delete(key));
-      }
-    }
-    const outcome = await flight;
+    const outcome = await this.inFlight.join(key, (signal) => execute(signal).then((outcome) => {
+      if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
+      return outcome;
+    }), request.signal);
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null };
   }
 

@@ -3,7 +3,7 @@
  */
 
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
-import { startEngineServer, type EngineServer } from '../../src-main/engine/server/engine-server.js';
+import { startEngineServer, type EngineServer, type EngineServerOptions } from '../../src-main/engine/server/engine-server.js';
 import type { TestHome } from './test-home.js';
 
 export interface HttpResult {
@@ -22,8 +22,8 @@ export interface RequestOptions {
 }
 
 /** Starts a server for the test home, serving the given workspace folders. */
-export function startTestServer(home: TestHome, workspaces: string[], poolSize = 2): Promise<EngineServer> {
-  return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [] });
+export function startTestServer(home: TestHome, workspaces: string[], poolSize = 2, options: EngineServerOptions = {}): Promise<EngineServer> {
+  return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [], ...options });
 }
 
 /** One HTTP request with full control of the headers (fetch forbids setting Host). */
