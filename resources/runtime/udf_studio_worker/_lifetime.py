@@ -44,10 +44,6 @@ class ProtocolPipes:
                 return f"the {name} (fd {fd}) was replaced by another file"
         return None
 
-    def answer_intact(self, answer_fd: int) -> bool:
-        """Whether answers can still reach the engine."""
-        return _identity(answer_fd) == self._identity.get(answer_fd)
-
 
 def end_worker(status: int, reason: str | None = None) -> NoReturn:
     """Log why (when it is not the engine's asking), end the processes the worker's runs

@@ -37,6 +37,25 @@ export async function groupMembers(leaders: readonly number[]): Promise<Map<numb
   return members;
 }
 
+/**
+ * `pid` and the processes descended from it, found cheaply through each thread's children (Linux;
+ * elsewhere `pid` alone). A child whose parent died has left the tree: only `groupMembers` finds it.
+ */
+export async function descendants(pid: number): Promise<number[]> {
+  if (process.platform !== 'linux') return [pid];
+  const found = [pid];
+  for (let level = [pid]; level.length > 0; ) {
+    const children = await Promise.all(level.map(async (parent) => {
+      const tasks = await readdir(`/proc/${parent}/task`).catch(() => [] as string[]);
+      const texts = await Promise.all(tasks.map((task) => readFile(`/proc/${parent}/task/${task}/children`, 'utf8').catch(() => '')));
+      return texts.flatMap((text) => text.split(' ').filter((word) => word.trim() !== '').map(Number));
+    }));
+    level = children.flat().filter((child) => !found.includes(child));
+    found.push(...level);
+  }
+  return found;
+}
+
 /** Kills the group `leader` leads (the leader first), until none of it is left. */
 export async function killGroup(leader: number): Promise<void> {
   if (!GROUPS) return;

@@ -18,7 +18,7 @@ import { udfError, isErrorCode, UdfStudioError, type ErrorData, type MissingPack
 import type { Format, ResultKind } from '../../../src-shared/formats.js';
 import type { RunFailure, RunOutcome, RunRequest, UdfDescription, UdfSource } from '../../../src-shared/udf.js';
 import { groupBytes } from './memory-probe.js';
-import { groupMembers } from './process-group.js';
+import { descendants, groupMembers } from './process-group.js';
 import { WorkerClient, WorkerExitedError, type WorkerExit } from './worker-client.js';
 import type { Frame } from './frame-codec.js';
 
@@ -31,8 +31,11 @@ export const MAX_RUNS_PER_WORKER = 16;
 export const CANCEL_GRACE_MS = 2_000;
 /** How often busy workers' memory and CPU time are sampled. */
 const SAMPLE_MS = 100;
-/** Every this many samples, busy workers' groups are listed again (processes their runs started). */
-const GROUP_SCAN_SAMPLES = 5;
+/**
+ * Every this many samples, busy workers' whole groups are listed (one pass over the process table);
+ * in between, each sample follows the worker's children, which is cheaper.
+ */
+const GROUP_SCAN_SAMPLES = 20;
 /** The status of a worker whose protocol pipes a UDF closed or replaced (worker_main.py). */
 const PIPES_BROKEN_STATUS = 86;
 /** Below this share of one core, with no thread ready to run, a busy worker's runs are waiting. */
@@ -91,8 +94,10 @@ interface Slot {
   /** The last CPU time sample (seconds of CPU, at a monotonic time in ms). */
   cpu: { seconds: number; at: number } | null;
   probing: boolean;
+  /** A memory reading is under way (on a crowded machine one can take longer than a sample). */
+  measuring: boolean;
   residentBytes: number;
-  /** The other processes of the worker's group at the last scan (what its runs started). */
+  /** The other processes of the worker's group at the last full scan (what its runs started). */
   members: number[];
   /** Why the worker was killed when no single run is to blame (memory shared by several). */
   killedForAll: ErrorData | null;
@@ -126,7 +131,7 @@ export class WorkerPool {
     this.memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     this.env = options.env;
     this.slots = Array.from({ length: this.size }, () => ({
-      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, residentBytes: 0, members: [], killedForAll: null, generation: 0,
+      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, measuring: false, residentBytes: 0, members: [], killedForAll: null, generation: 0,
     }));
   }
 
@@ -445,8 +450,11 @@ export class WorkerPool {
   }
 
   private checkMemory(slot: Slot, worker: WorkerClient): void {
-    if (!Number.isFinite(this.memoryLimitBytes)) return;
-    void groupBytes([worker.pid, ...slot.members]).then((bytes) => {
+    if (!Number.isFinite(this.memoryLimitBytes) || slot.measuring) return;
+    slot.measuring = true;
+    const reading = descendants(worker.pid).then((tree) => groupBytes([...new Set([...tree, ...slot.members])]));
+    void reading.catch(() => null).then((bytes) => {
+      slot.measuring = false;
       if (bytes === null || slot.worker !== worker) return;
       slot.residentBytes = bytes;
       if (bytes <= this.memoryLimitBytes || slot.tasks.size === 0) return;
