@@ -22,7 +22,10 @@ export interface EngineRun {
   depth?: number;
   /** The request the run serves (`fused.context`); not part of the cache key, as in Fused. */
   context?: RunContext;
-  /** Cancels the run (it then fails with UDF_ERR_CANCELLED). */
+  /**
+   * Cancels the run (it then fails with UDF_ERR_CANCELLED); a run shared by identical requests
+   * stops once all of them are cancelled.
+   */
   signal?: AbortSignal;
   /** A configured Dask cluster's name: the run goes there instead of the worker pool (same cache). */
   cluster?: string;

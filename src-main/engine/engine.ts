@@ -22,6 +22,7 @@ import { homePaths, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
 import { requireFinishedSetup, runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
+import { SharedRuns } from './shared-runs.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { openDatabase, type Db } from './store/database.js';
 import { UdfIds } from './workspace/udf-ids.js';
@@ -52,7 +53,7 @@ export interface EngineOptions {
 
 export class Engine {
   /** Runs in progress by cache key: identical concurrent requests share one run. */
-  private readonly inFlight = new Map<string, Promise<RunOutcome>>();
+  private readonly inFlight = new SharedRuns();
   /** The code key each UDF last ran with, to spot an edit and drop the old version's entries. */
   private readonly lastCodeKey = new Map<string, string>();
   /** Submit jobs: many runs of one UDF. */
@@ -145,38 +146,30 @@ export class Engine {
       ...(request.depth ? { depth: request.depth } : {}),
       ...(request.context ? { context: request.context } : {}),
     };
-    const control = request.signal ? { signal: request.signal } : {};
-    const once = (): Promise<RunOutcome> => (request.cluster ? this.clusters.run(request.cluster, runRequest, request.signal) : this.pool.run(runRequest, control));
-    const execute = async (): Promise<RunOutcome> => {
-      const outcome = await once();
+    const once = (signal: AbortSignal | undefined): Promise<RunOutcome> => (request.cluster
+      ? this.clusters.run(request.cluster, runRequest, signal)
+      : this.pool.run(runRequest, signal ? { signal } : {}));
+    const execute = async (signal: AbortSignal | undefined): Promise<RunOutcome> => {
+      const outcome = await once(signal);
       const missing = outcome.ok || request.cluster ? undefined : outcome.error.missingPackage;
       // Installed meanwhile (the auto-install setting): run once more, in the same workers.
-      return missing && this.missingPackages && (await this.missingPackages(missing)) ? once() : outcome;
+      return missing && this.missingPackages && (await this.missingPackages(missing)) ? once(signal) : outcome;
     };
     if (!this.cache || callMaxAge === 0) {
-      const outcome = await execute();
+      const outcome = await execute(request.signal);
       return { outcome, cache: 'off', etag: outcome.ok ? digest(outcome.body) : null };
     }
     const key = resultCacheKey({ codeKey: runRequest.udf.key, runtimeFingerprint: this.fingerprint, params: runRequest.params, tile: runRequest.tile, formats: runRequest.formats, defaults: runRequest.defaults });
     const hit = this.cache.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS);
     if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
 
-    // A run that can be cancelled does not share its flight: cancelling it must not fail the others.
-    // Nor does a nested run: the identical run in flight may be its own caller (a UDF that calls
-    // itself back through a remote engine), which would wait for itself until the time limit.
-    const shared = !request.signal && !request.depth;
-    let flight = shared ? this.inFlight.get(key) : undefined;
-    if (!flight) {
-      flight = execute().then((outcome) => {
-        if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
-        return outcome;
-      });
-      if (shared) {
-        this.inFlight.set(key, flight);
-        void flight.finally(() => this.inFlight.delete(key));
-      }
-    }
-    const outcome = await flight;
+    const run = (signal: AbortSignal | undefined): Promise<RunOutcome> => execute(signal).then((outcome) => {
+      if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
+      return outcome;
+    });
+    // A nested run never joins an identical run in flight: that run may be its own caller (a UDF
+    // that calls itself back through a remote engine), which would wait for itself until the limit.
+    const outcome = request.depth ? await run(request.signal) : await this.inFlight.join(key, run, request.signal);
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null };
   }
 
