@@ -92,6 +92,16 @@ function metadataHeader(outcome: RunOutcome, limit: number): string {
   return JSON.stringify(metadata).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** Says that a result was answered but could not be cached, and why. */
+export const CACHE_ERROR_HEADER = 'x-udf-studio-cache-error';
+const HEADER_TEXT_LIMIT = 400;
+
+/** Text as a header value: printable ASCII on one line, not too long. */
+function headerText(text: string): string {
+  const flat = text.replace(/[^\x20-\x7e]+/g, ' ');
+  return flat.length > HEADER_TEXT_LIMIT ? `${flat.slice(0, HEADER_TEXT_LIMIT - 3)}...` : flat;
+}
+
 /**
  * Sends a run's result (or its failure) with the metadata and cache headers. The ETag lets clients
  * revalidate (304); `cache-control: no-cache` makes them do so, so an edited UDF shows at once.
@@ -103,6 +113,7 @@ function metadataHeader(outcome: RunOutcome, limit: number): string {
 export async function sendRunResult(req: IncomingMessage, res: ServerResponse, result: EngineResult, options: { tile: boolean; headers: Readonly<Record<string, string>> }): Promise<void> {
   const { outcome } = result;
   const headers: string[] = ['x-fused-metadata', fusedMetadata(outcome), 'x-udf-studio-cache', result.cache];
+  if (result.cacheError) headers.push(CACHE_ERROR_HEADER, headerText(`${result.cacheError.code}: ${result.cacheError.message}`));
   for (const name in options.headers) headers.push(name, options.headers[name] as string);
   if (result.cache === 'hit') headers.push('x-fused-cached', 'true');
   if (!outcome.ok) {
