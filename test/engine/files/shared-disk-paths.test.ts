@@ -12,7 +12,7 @@ describe('/mnt/cache paths the engine maps', () => {
     expect(() => fileToSign(home, raw)).toThrow(expect.objectContaining({ code: 'UDF_ERR_BAD_REQUEST', message: expect.stringContaining('climbs out of the shared disk') as unknown }));
   });
 
-  it('#10: a path that stays on the shared disk is normalised', () => {
+  it('a path that stays on the shared disk is normalised', () => {
     expect(fileToSign(home, '/mnt/cache/a/./b/../c.json')).toEqual({ kind: 'local', path: `${home.sharedDisk}/a/c.json` });
     expect(fileToSign(home, '/mnt/cache/..x/c.json')).toEqual({ kind: 'local', path: `${home.sharedDisk}/..x/c.json` });
     expect(fileToSign(home, '/mnt/cache')).toEqual({ kind: 'local', path: home.sharedDisk });
