@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   UDF_ERR_INSTALL_FAILED: { status: 422, title: 'The package could not be installed; the runtime is as it was' },
   UDF_ERR_CACHE_WRITE: { status: 507, title: 'The result cache could not store a result; the run was answered uncached' },
   UDF_ERR_DATABASE_CORRUPT: { status: 500, title: "The engine's database file is damaged" },
+  UDF_ERR_DATABASE_BUSY: { status: 503, title: "Another process holds the engine's database; try again" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

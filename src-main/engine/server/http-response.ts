@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { ERROR_CODES, UdfStudioError, type ErrorData } from '../../../src-shared/errors.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
 import type { EngineResult } from '../engine.js';
+import { busyDatabase } from '../store/database.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -43,6 +44,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Sends an error: expected ones with their code's status; anything else is a 500 and logged. */
 export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}, log?: (line: string) => void): void {
+  // The database locked by another process past SQLite's short wait: a coded 503, not an internal error.
+  error = busyDatabase(error) ?? error;
   const data: ErrorData = error instanceof UdfStudioError ? error.data : { code: 'UDF_ERR_PROTOCOL', message: 'internal error' };
   const status = error instanceof UdfStudioError ? error.status : 500;
   if (!(error instanceof UdfStudioError)) log?.(`internal error: ${(error as Error).stack ?? String(error)}`);

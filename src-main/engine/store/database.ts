@@ -128,6 +128,16 @@ export function isCorruption(error: unknown): boolean {
   return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'));
 }
 
+/**
+ * The coded error for a statement that found another process holding the database's write lock past
+ * the short wait; null for any other error.
+ */
+export function busyDatabase(error: unknown): Error | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !(code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) return null;
+  return udfError('UDF_ERR_DATABASE_BUSY', `another process holds the engine's database (${code}); try again in a moment`);
+}
+
 /** The coded error for a damaged database file, with the way out. */
 export function corruptDatabase(path: string, cause: Error): Error {
   return udfError('UDF_ERR_DATABASE_CORRUPT', `the engine's database ${path} is damaged (${cause.message}). `

@@ -5,7 +5,7 @@
  */
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../../src-main/engine/store/database.js';
 import { TokenStore } from '../../../src-main/engine/tokens/token-store.js';
@@ -49,6 +49,14 @@ async function health(url: string): Promise<{ status: string; problems?: Array<{
   const answer = await request(url, '/healthz');
   expect(answer.status).toBe(200);
   return answer.json() as { status: string; problems?: Array<{ code: string; message: string; failures: number }> };
+}
+
+/** Creates a shared token through the API with the private token the engine wrote to the home. */
+function newToken(url: string): Promise<HttpResult> {
+  const { access_token: token } = JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string };
+  return request(url, '/server/v1/udf-access-token/new', {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ udf_slug: 'Small' }),
+  });
 }
 
 function expectUncached(answer: HttpResult, reason: RegExp): void {
@@ -100,6 +108,10 @@ describe('result cache storage faults', () => {
       expect(doctor.code).toBe(1);
       const again = await request(url, small);
       expectUncached(again, /SQLITE_BUSY/);
+      // Other writes (a new shared token) are refused at once with a code, not held on the event loop.
+      const refused = await newToken(url);
+      expect(refused.status).toBe(503);
+      expect(refused.json()).toMatchObject({ error: { code: 'UDF_ERR_DATABASE_BUSY' } });
     } finally {
       await lock.release();
     }
@@ -110,6 +122,7 @@ describe('result cache storage faults', () => {
     const hit = await request(url, small);
     expect(hit.headers['x-udf-studio-cache']).toBe('hit');
     expect(hit.json()).toEqual({ n: 1 });
+    expect((await newToken(url)).status).toBe(201);
   }, 120_000);
 
   it('#13: serve stops on a damaged database with its code and what to do, not a stack trace', async () => {
