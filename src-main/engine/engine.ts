@@ -25,7 +25,7 @@ import { resourcePaths, type ResourcePaths } from './resources.js';
 import { runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
 import { WorkerPool } from './runtime/worker-pool.js';
-import { corruptDatabase, isCorruption, openDatabase, type Db } from './store/database.js';
+import { corruptDatabase, isCorruption, openDatabase, SERVING_BUSY_TIMEOUT_MS, type Db } from './store/database.js';
 import { UdfIds } from './workspace/udf-ids.js';
 import { seedWorkspace, Workspace } from './workspace/workspace.js';
 import type { UdfFolder } from './workspace/udf-folder.js';
@@ -122,7 +122,8 @@ export class Engine {
     const folders = options.workspaces && options.workspaces.length > 0 ? options.workspaces : [paths.udfs];
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);
-    const db = openDatabase(paths.database);
+    // The engine serves from one event loop: it never waits long for another process's lock.
+    const db = openDatabase(paths.database, { busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS });
     const events = options.events ?? new EngineEvents();
     const cacheOptions = options.cache === false ? null : {
       ...cacheSizeFromEnv(env), ...pauseHookFromEnv(env), onProblem: reportStorage(events, options.log), ...(options.cache ?? {}),

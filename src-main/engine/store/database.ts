@@ -14,13 +14,13 @@ import { udfError } from '../../../src-shared/errors.js';
 export type Db = Database.Database;
 
 /**
- * How long a statement waits for another process's write lock once the database is open.
- * better-sqlite3 waits synchronously, on the event loop, so this stays at a few milliseconds: a
- * cache write that cannot get the lock is skipped (the run is answered uncached), never waited for.
+ * How long the engine's statements wait for another process's write lock once the database is
+ * open. better-sqlite3 waits synchronously, on the event loop, so this stays at a few milliseconds:
+ * a cache write that cannot get the lock is skipped (the run is answered uncached), never waited for.
  */
 export const SERVING_BUSY_TIMEOUT_MS = 5;
-/** Opening and migrating happen before anything is served, so they may wait longer for the lock. */
-const OPENING_BUSY_TIMEOUT_MS = 5_000;
+/** Opening and migrating, and one-shot commands that serve nothing, may wait longer for the lock. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /** The database, its WAL and shared-memory files hold token metadata and printed output: owner only. */
 const FILE_MODE = 0o600;
 
@@ -91,7 +91,7 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export interface OpenDatabaseOptions {
-  /** The busy timeout once open (ms); SERVING_BUSY_TIMEOUT_MS by default. */
+  /** The busy timeout once open (ms): SERVING_BUSY_TIMEOUT_MS for a process that serves requests. */
   busyTimeoutMs?: number;
 }
 
@@ -108,11 +108,11 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   let db: Db | null = null;
   try {
     db = new Database(path);
-    db.pragma(`busy_timeout = ${OPENING_BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     migrate(db);
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? SERVING_BUSY_TIMEOUT_MS}`);
+    if (options.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
   } catch (error) {
     db?.close();
     if (isCorruption(error)) throw corruptDatabase(path, error as Error);

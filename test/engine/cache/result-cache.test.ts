@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readdirSync, statSync, truncateSync, writeFileSy
 import { join } from 'node:path';
 import { ResultCache, type NewCacheEntry, type StorageProblem } from '../../../src-main/engine/cache/result-cache.js';
 import { capOutput, MAX_STORED_OUTPUT_BYTES } from '../../../src-main/engine/cache/stored-output.js';
-import { openDatabase, type Db } from '../../../src-main/engine/store/database.js';
+import { openDatabase, SERVING_BUSY_TIMEOUT_MS, type Db } from '../../../src-main/engine/store/database.js';
 import { holdWriteLock } from '../../helpers/sqlite-lock.js';
 import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
 
@@ -25,7 +25,7 @@ function open(options: { capBytes?: number; memoryBytes?: number; onProblem?: (p
 
 beforeEach(() => {
   home = makeTestHome();
-  db = openDatabase(join(home.root, 'db.sqlite'));
+  db = openDatabase(join(home.root, 'db.sqlite'), { busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS }); // as the engine opens it
   clock = 1_000_000;
 });
 afterEach(() => {
