@@ -129,7 +129,7 @@ export class ResultCache {
     this.onProblem = options.onProblem ?? (() => {});
     this.pauseWrite = options.pauseWrite;
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-    chmodSync(dir, DIR_MODE);
+    restrict(dir, statSync(dir).mode, DIR_MODE);
     this.statements = {
       get: db.prepare('SELECT * FROM cache_entries WHERE key = ?'),
       insert: db.prepare(`INSERT OR REPLACE INTO cache_entries
@@ -395,7 +395,7 @@ export class ResultCache {
       const path = join(this.dir, folder);
       const folderStat = statSync(path);
       if (!folderStat.isDirectory()) continue;
-      if ((folderStat.mode & 0o077) !== 0) chmodSync(path, DIR_MODE);
+      restrict(path, folderStat.mode, DIR_MODE);
       for (const name of readdirSync(path)) {
         const file = join(path, name);
         const stat = statSync(file);
@@ -404,7 +404,7 @@ export class ResultCache {
           rmSync(file, { force: true });
           continue;
         }
-        if ((stat.mode & 0o077) !== 0) chmodSync(file, FILE_MODE);
+        restrict(file, stat.mode, FILE_MODE);
         seen.add(name);
       }
     }
@@ -424,6 +424,16 @@ export class ResultCache {
 
 function sha256(body: Buffer): string {
   return createHash('sha256').update(body).digest('hex');
+}
+
+/** Makes a file or folder that others can read owner-only; one that cannot be changed (another owner's) is used as it is. */
+function restrict(path: string, mode: number, wanted: number): void {
+  if ((mode & 0o077) === 0) return;
+  try {
+    chmodSync(path, wanted);
+  } catch {
+    // Not ours to change: the cache still works, and doctor reports a home others can read.
+  }
 }
 
 /** Removes a file if it is there; a path that cannot hold one (its folder is not a folder) is fine too. */

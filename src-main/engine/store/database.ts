@@ -7,7 +7,7 @@
  */
 
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { udfError } from '../../../src-shared/errors.js';
 
@@ -148,7 +148,12 @@ export function corruptDatabase(path: string, cause: Error): Error {
 /** The database file and the WAL and shared-memory files SQLite made beside it, owner only. */
 function restrictFiles(path: string): void {
   for (const file of [path, `${path}-wal`, `${path}-shm`]) {
-    if (existsSync(file)) chmodSync(file, FILE_MODE);
+    if (!existsSync(file) || (statSync(file).mode & 0o077) === 0) continue;
+    try {
+      chmodSync(file, FILE_MODE);
+    } catch {
+      // Another user's file: used as it is (doctor reports a home others can read).
+    }
   }
 }
 
