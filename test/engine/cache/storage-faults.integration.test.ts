@@ -133,4 +133,13 @@ describe('result cache storage faults', () => {
     expect(result.stderr).toMatch(/Move it aside \(mv /);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
+
+  it('#13: doctor reads the database whole and names a damaged one with the way out', async () => {
+    writeFileSync(join(home.root, 'udf-studio.sqlite'), Buffer.alloc(16_384, 0x5a));
+    const doctor = await runCli(['doctor', '--json', '--workspace', join(home.root, 'ws')], home.env);
+    const report = JSON.parse(doctor.stdout.toString('utf8')) as { problems: string[]; storage: { database: string } };
+    expect(doctor.code).toBe(1);
+    expect(report.storage.database).toBe('damaged');
+    expect(report.problems).toEqual(expect.arrayContaining([expect.stringMatching(/udf-studio\.sqlite is damaged .*Move it aside/)]));
+  }, 60_000);
 });
