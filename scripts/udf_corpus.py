@@ -1,6 +1,7 @@
 """Runs every Python UDF of some folders of UDFs through a real engine and says which fail and why.
 
     udf-studio python scripts/udf_corpus.py FOLDER... [--jobs N] [--timeout SECONDS] [--seed DIR]
+        [--github-clone ORG/REPO=PATH]...
 
 Each FOLDER is served as a workspace folder (UDF folders and collection folders in it, as
 `udf-studio serve --workspace` reads them) by an engine of its own: `udf-studio serve` of this
@@ -8,6 +9,8 @@ checkout, in a temporary home that uses the existing Python runtime (`--runtime`
 `$UDF_STUDIO_RUNTIME` or `~/.udf-studio/runtime`) and is deleted afterwards; `--seed DIR` copies
 DIR into that home first (a `secrets.json`, copies under `github/` that `fused.load` would fetch,
 files under `mnt/cache/`), so a run can measure UDFs with what they need in place.
+`--github-clone ORG/REPO=PATH` names a local git clone in that home's settings (`githubClones`),
+so `fused.load` of that repository's GitHub URLs reads the clone's history, offline.
 
 Each UDF runs once over HTTP with its default parameters, a tile UDF for one tile: the tile under
 the centre of its `fused:defaultViewState` at that view's zoom, else a fixed tile over Paris. Node
@@ -16,10 +19,10 @@ templates (notes, widgets) and code that is not Python are skipped.
 Prints one line per UDF, `ok` or the first error's cause and what it names (a missing package,
 a missing name of the `fused` SDK, a network host out of reach, ...), then the totals. The engine
 reports a UDF's error as data (`{code, message, exceptionClass, line, traceback}`, see
-docs/http-api.md) whose traceback holds only the UDF's own frames and the final exception, so the
-cause is read from the exception's class and message, and the host of a network error, when the
-message does not name it, from the UDF's source lines in the traceback, else from its code
-(marked `?`: a likely guess).
+docs/http-api.md) whose traceback holds only frames of UDF code (its own files and what
+`fused.load` brought in) and the final exception, so the cause is read from the exception's
+class and message, and the host of a network error, when the message does not name it, from the
+source lines in the traceback, else from the UDF's code (marked `?`: a likely guess).
 
 A UDF that failed only because a network host was out of reach ("needs network") is not
 offline-capable and is left out of the share that ran. The engine stops a run past `--timeout`
@@ -68,6 +71,7 @@ DEFAULT_TILE = (12, 2074, 1409)
 MAX_ZOOM = 22
 MAX_LATITUDE = 85.05112878
 TOP_NAMES = 8
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 class Kind(Enum):
@@ -192,8 +196,17 @@ def main(argv: list[str]) -> int:
     if seed is not None and not seed.is_dir():
         print(f"udf_corpus: {seed} is not a folder (--seed)", file=sys.stderr)
         return 2
+    clones: dict[str, str] = {}
+    for entry in args.github_clone:
+        repo, _, path = entry.partition("=")
+        clone = Path(path).expanduser().resolve() if path else None
+        if not _REPO.match(repo) or clone is None or not clone.is_dir():
+            usage = "--github-clone takes ORG/REPO=FOLDER (an existing clone)"
+            print(f"udf_corpus: {usage}, got {entry}", file=sys.stderr)
+            return 2
+        clones[repo] = str(clone)
     try:
-        with serving(folders, runtime, args.jobs, args.timeout, seed) as engine:
+        with serving(folders, runtime, args.jobs, args.timeout, seed, clones) as engine:
             outcomes = check_all(engine, folders, args.jobs, args.timeout)
     except RuntimeError as error:
         print(f"udf_corpus: {error}", file=sys.stderr)
@@ -222,6 +235,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the Python runtime (a venv) the engine's workers use",
     )
     parser.add_argument("--seed", metavar="DIR", help="a folder copied into the engine's home")
+    parser.add_argument(
+        "--github-clone",
+        action="append",
+        default=[],
+        metavar="ORG/REPO=PATH",
+        help="a local git clone fused.load reads that repository's GitHub URLs from (repeatable)",
+    )
     return parser
 
 
@@ -241,16 +261,26 @@ def _positive_float(text: str) -> float:
 
 @contextmanager
 def serving(
-    folders: list[Path], runtime: Path, workers: int, timeout: float, seed: Path | None
+    folders: list[Path],
+    runtime: Path,
+    workers: int,
+    timeout: float,
+    seed: Path | None,
+    clones: dict[str, str] | None = None,
 ) -> Iterator[Engine]:
-    """`udf-studio serve` on a free port in a temporary home (a copy of `seed`, when given),
-    stopped and deleted afterwards."""
+    """`udf-studio serve` on a free port in a temporary home (a copy of `seed`, when given, with
+    `clones` as its settings' `githubClones`), stopped and deleted afterwards."""
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is not on PATH, so no engine can be started")
     home = Path(tempfile.mkdtemp(prefix="udf-corpus-home-"))
     if seed is not None:
         shutil.copytree(seed, home, dirs_exist_ok=True)
+    if clones:
+        settings_file = home / "settings.json"
+        settings = json.loads(settings_file.read_text()) if settings_file.exists() else {}
+        settings["githubClones"] = {**settings.get("githubClones", {}), **clones}
+        settings_file.write_text(json.dumps(settings, indent=2))
     env = {**os.environ, "UDF_STUDIO_HOME": str(home), "UDF_STUDIO_RUNTIME": str(runtime)}
     for name in ("UDF_STUDIO_WORKSPACES", "UDF_STUDIO_WORKER"):
         env.pop(name, None)
@@ -451,6 +481,8 @@ _PARAMETER_CODES = {"UDF_ERR_MISSING_PARAM", "UDF_ERR_PARAM"}
 _LOAD_CODES = {"UDF_ERR_SYNTAX", "UDF_ERR_IMPORT", "UDF_ERR_NO_ENTRYPOINT", "UDF_ERR_BAD_FOLDER"}
 
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+# How an enclosing run's error names the nested UDF that raised (fused/_errors.py).
+_NESTED = re.compile(r" \(in the UDF '[^']*'\)$")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '(fused(?:\.[\w.]+)?)' has no attribute '(\w+)'")
 # Objects the SDK hands to UDF code, whose missing methods are SDK gaps too.
@@ -541,7 +573,7 @@ def _from_message(error: RunError, code: str) -> tuple[Kind, str] | None:
         return Kind.NEEDS_SECRET, secret.group(1)
     if _NETWORK_SIGNS.search(message):
         # A nested UDF's error: the calling UDF's code does not say what the inner one reached.
-        nested = error.exception_class == "UdfRuntimeError"
+        nested = error.exception_class == "UdfRuntimeError" or bool(_NESTED.search(message))
         return Kind.NEEDS_NETWORK, network_host(message, error.traceback, "" if nested else code)
     for hint in _PACKAGE_HINTS:
         package = hint.search(message)

@@ -110,6 +110,8 @@ export interface AppSettings {
   fusedClientSetup: string;
   /** A package a UDF misses installs itself (at Fused's version) when Fused's image has it. */
   autoInstallPackages: boolean;
+  /** Local git clones by GitHub `org/repo` that `fused.load` reads that repository's URLs from. */
+  githubClones: Record<string, string>;
 }
 
 /** `POST /api/settings`: any of these; `null` goes back to the default. */
@@ -120,6 +122,7 @@ export interface SettingsChange {
   email?: string | null;
   handle?: string | null;
   autoInstallPackages?: boolean | null;
+  githubClones?: Record<string, string> | null;
 }
 
 /** A configured remote engine as the app API lists it: never its token. */
@@ -239,3 +242,17 @@ export interface StorageProblemData extends ErrorData {
   since: string;
   failures: number;
 }
+
+/**
+ * The window's session key: the one-time link's redirect hands it to the page in the URL fragment
+ * (`/#session-key=KEY`, never sent to a server), the page keeps it in its origin's storage and sends
+ * it with every API call. The session cookie alone is not enough: browsers send it to every port of
+ * 127.0.0.1, so another local server could replay it; that server never sees the key.
+ */
+export const SESSION_KEY = {
+  header: 'x-udf-studio-session',
+  /** EventSource cannot send headers: the event stream takes the key as this query parameter. */
+  query: 'session-key',
+  fragment: 'session-key',
+  storage: 'udf-studio-session-key',
+} as const;

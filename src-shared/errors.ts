@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   UDF_ERR_JOB_NOT_FOUND: { status: 404, title: 'No such job' },
   UDF_ERR_RUN_NOT_FOUND: { status: 404, title: 'No such run (or its answer was already forgotten)' },
   UDF_ERR_WORKER_CRASHED: { status: 422, title: 'The worker running the UDF exited' },
+  UDF_ERR_WORKER_START: { status: 503, title: 'No worker could start' },
   UDF_ERR_TIMEOUT: { status: 504, title: 'The UDF ran past its time limit' },
   UDF_ERR_MEMORY_LIMIT: { status: 422, title: 'The UDF went over the memory limit' },
   UDF_ERR_BAD_TILE: { status: 400, title: 'The tile coordinates are not valid' },
@@ -72,6 +73,20 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The one rule of what a job tries again (its `max_retry`, with back-off), kept by the engine's
+ * jobs (src-main/engine/jobs/job.ts) and the runtime's (`RETRYABLE_CODES` in fused/_errors.py),
+ * as docs/errors.md states it: a run that failed while it ran, in a way the next attempt may not
+ * repeat (the UDF raised, ran out of memory or time, its worker died, or the remote engine it ran
+ * on failed or was out of reach). A wrong request (code, parameters, format, names, tokens) fails
+ * the same way every time; a cancelled or too deep run, or an engine whose workers cannot start
+ * (already tried several times), is final too.
+ */
+export const RETRYABLE_CODES: readonly ErrorCode[] = [
+  'UDF_ERR_RUNTIME', 'UDF_ERR_MEMORY', 'UDF_ERR_MEMORY_LIMIT', 'UDF_ERR_TIMEOUT', 'UDF_ERR_WORKER_CRASHED',
+  'UDF_ERR_REMOTE_FAILED', 'UDF_ERR_REMOTE_UNREACHABLE', 'UDF_ERR_REMOTE_TIMEOUT',
+];
 
 /** An error as it travels between processes and out to users. */
 export interface ErrorData {

@@ -17,12 +17,33 @@ const REASONS = {
   reset: 'UDF Studio is building the Python runtime again from scratch.',
 };
 
+// The window's session key (SESSION_KEY in src-shared/app-api.ts): a link opened during setup lands
+// here with it in the fragment. It is kept in this origin's storage, as the window keeps it, once the
+// engine confirms it: any site can send the browser here with a made-up key.
+const KEY_FRAGMENT = '#session-key=';
+const KEY_STORAGE = 'udf-studio-session-key';
+const KEY_HEADER = 'x-udf-studio-session';
+const KEY_SHAPE = /^[A-Za-z0-9_-]{20,200}$/;
+const sessionHeaders = () => {
+  const key = localStorage.getItem(KEY_STORAGE);
+  return key ? { [KEY_HEADER]: key } : {};
+};
+
+async function adoptOfferedKey() {
+  if (!location.hash.startsWith(KEY_FRAGMENT)) return;
+  const key = location.hash.slice(KEY_FRAGMENT.length);
+  history.replaceState(null, '', location.pathname + location.search);
+  if (!KEY_SHAPE.test(key)) return;
+  const response = await fetch('/api/session', { headers: { [KEY_HEADER]: key } }).catch(() => null);
+  if (response && response.ok) localStorage.setItem(KEY_STORAGE, key);
+}
+
 const $ = (id) => document.getElementById(id);
 let wasReady = null;
 
 async function poll() {
   try {
-    const response = await fetch('/api/runtime', { cache: 'no-store' });
+    const response = await fetch('/api/runtime', { cache: 'no-store', headers: sessionHeaders() });
     show(await response.json());
   } catch (error) {
     $('step').textContent = `the engine does not answer (${error.message}); is UDF Studio still running?`;
@@ -66,7 +87,7 @@ async function copyDiagnostics() {
 
 async function reset() {
   if (!confirm('Delete the Python runtime and build it again? This takes a minute or two.')) return;
-  const response = await fetch('/api/runtime/reset', { method: 'POST' });
+  const response = await fetch('/api/runtime/reset', { method: 'POST', headers: sessionHeaders() });
   if (!response.ok) {
     const body = await response.json().catch(() => null);
     alert(body && body.error ? body.error.message : `reset failed (${response.status})`);
@@ -77,5 +98,5 @@ async function reset() {
 document.addEventListener('DOMContentLoaded', () => {
   $('copy').addEventListener('click', copyDiagnostics);
   $('reset').addEventListener('click', reset);
-  poll();
+  adoptOfferedKey().then(poll);
 });

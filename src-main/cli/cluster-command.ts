@@ -117,6 +117,6 @@ async function runLocal(values: Record<string, string | boolean | string[] | und
 function whole(values: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
   const text = values[name];
   if (text === undefined) return fallback;
-  if (typeof text !== 'string' || !/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${name} needs a whole number from ${min} to ${max}, got "${String(text)}"`);
+  if (typeof text !== 'string' || !/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${name} needs a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
   return Number(text);
 }

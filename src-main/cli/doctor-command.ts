@@ -2,11 +2,14 @@
  * `udf-studio doctor [--json]`: what the app found on this machine, and what is wrong.
  */
 
-import { describeError } from '../../src-shared/errors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeError, UdfStudioError } from '../../src-shared/errors.js';
 import { Engine } from '../engine/engine.js';
 import { homePaths } from '../engine/home.js';
 import { resourcePaths } from '../engine/resources.js';
 import { inspectRuntime, type RuntimeReport } from '../engine/runtime/python-env.js';
+import { SettingsStore } from '../engine/settings.js';
 import { Workspace } from '../engine/workspace/workspace.js';
 import { EXIT_FAILURE, UsageError } from './cli-error.js';
 import { checkStorage, formatStorage, type StorageReport } from './doctor-storage.js';
@@ -43,12 +46,13 @@ Exit status 0 when nothing is wrong, 1 otherwise.`,
     // Storage first: a damaged database would also stop the workspace check's engine.
     const storage = await checkStorage(paths);
     const workspace = runtime.ok && storage.database !== 'damaged' ? await checkWorkspace(folders, io.env) : staticWorkspace(folders);
-    const problems = [...runtime.problems, ...storage.problems, ...workspace.broken.map((b) => `UDF ${b.name} does not load: ${b.error}`)];
+    const clones = checkClones(paths.settings);
+    const problems = [...runtime.problems, ...storage.problems, ...clones.problems, ...workspace.broken.map((b) => `UDF ${b.name} does not load: ${b.error}`)];
     const report = {
       node: process.version, platform: `${process.platform}-${process.arch}`,
-      home: paths.root, resources: resources.root, runtime, storage, workspace, problems, ok: problems.length === 0,
+      home: paths.root, resources: resources.root, runtime, storage, workspace, githubClones: clones.clones, problems, ok: problems.length === 0,
     };
-    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report.node, report.platform, paths.root, runtime, storage, workspace, problems));
+    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report.node, report.platform, paths.root, runtime, storage, workspace, clones.clones, problems));
     return report.ok ? 0 : EXIT_FAILURE;
   },
 };
@@ -79,7 +83,22 @@ async function checkWorkspace(folders: string[], env: NodeJS.ProcessEnv): Promis
   return report;
 }
 
-function formatReport(node: string, platform: string, home: string, runtime: RuntimeReport, storage: StorageReport, workspace: WorkspaceReport, problems: string[]): string {
+/** The `githubClones` setting, and clones that are not there (a malformed settings file included). */
+function checkClones(settingsFile: string): { clones: Record<string, string>; problems: string[] } {
+  let clones: Record<string, string>;
+  try {
+    clones = new SettingsStore(settingsFile).read().githubClones ?? {};
+  } catch (error) {
+    if (error instanceof UdfStudioError) return { clones: {}, problems: [describeError(error.data)] };
+    throw error;
+  }
+  const problems = Object.entries(clones)
+    .filter(([, folder]) => !existsSync(join(folder, '.git')) && !existsSync(join(folder, 'HEAD')))
+    .map(([repo, folder]) => `the clone of ${repo} (githubClones in ${settingsFile}), ${folder}, is not a git repository`);
+  return { clones, problems };
+}
+
+function formatReport(node: string, platform: string, home: string, runtime: RuntimeReport, storage: StorageReport, workspace: WorkspaceReport, clones: Record<string, string>, problems: string[]): string {
   const lines = [
     `UDF Studio doctor`,
     `  node         ${node} (${platform})`,
@@ -91,6 +110,7 @@ function formatReport(node: string, platform: string, home: string, runtime: Run
     `  packages     ${formatPackages(runtime.packages)}`,
     `  added        ${formatAdded(runtime)}`,
     `  workspace    ${workspace.folders.join(', ')}: ${workspace.udfs} UDFs${workspace.nodeTemplates ? `, ${workspace.nodeTemplates} node templates` : ''}, ${workspace.broken.length} broken`,
+    `  github       ${Object.entries(clones).map(([repo, folder]) => `${repo} from ${folder}`).join(', ') || 'no local clones (githubClones in settings.json)'}`,
     ...[...runtime.warnings, ...storage.warnings].map((warning) => `  warning      ${warning}`),
     '',
     problems.length === 0 ? 'No problems found.' : `${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,

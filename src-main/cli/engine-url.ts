@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { HomePaths } from '../engine/home.js';
-import { DEFAULT_PORT } from '../engine/server/http-server.js';
+import { DEFAULT_PORT } from '../engine/server/default-address.js';
 import { SettingsStore } from '../engine/settings.js';
 
 export function expectedEngineUrl(paths: Pick<HomePaths, 'engineInfo' | 'settings'>): string {

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { homePaths } from '../engine/home.js';
 import { resourcePaths } from '../engine/resources.js';
 import { startEngineServer, type EngineServer } from '../engine/server/engine-server.js';
-import { DEFAULT_HOST, DEFAULT_PORT } from '../engine/server/http-server.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../engine/server/default-address.js';
 import { windowUrl } from '../engine/server/window-url.js';
 import { UsageError } from './cli-error.js';
 import type { CliIo, Command } from './command.js';

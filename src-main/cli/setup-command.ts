@@ -20,7 +20,7 @@ resources/runtime/requirements.txt, or brings it up to date. Nothing happens whe
   --reset   delete the runtime and build it again
 Packages added with "udf-studio install" are installed again. The runtime uses Python 3.12, as
 Fused's image, when the machine has one (python3.12 on PATH, pyenv's versions, the usual prefixes),
-else the newest Python 3.10+; $UDF_STUDIO_PYTHON chooses another. Needs the Python package index.`,
+else the newest of 3.11 to 3.13; $UDF_STUDIO_PYTHON chooses another. Needs the Python package index.`,
 
   async run(args, io) {
     const { values, positionals } = parseOptions(args, { dev: { type: 'boolean' }, reset: { type: 'boolean' } });

@@ -42,7 +42,7 @@ revoke   deletes a token, given in full or by its first characters (fsh_ and at 
         const folders = (values.workspace as string[] | undefined) ?? [paths.udfs];
         if (!values.workspace) seedWorkspace(paths.udfs, resourcePaths(io.env).exampleUdfs);
         const targets = { workspace: new Workspace(folders), ids: new UdfIds(db), account: localAccount(new SettingsStore(paths.settings).read()) };
-        const token = store.create(resolveTokenTarget(targets, { udfSlug: positionals[0] as string }));
+        const token = store.create(resolveTokenTarget(targets, { udfSlug: positionals[0] }));
         const base = `${expectedEngineUrl(paths)}/server/v1/realtime-shared/${token.token}/run`;
         io.stdout.write(`${token.token}\n`);
         io.stderr.write(`shared token for ${token.udf_slug} (anyone holding it can run this UDF)\n  file:     ${base}/file\n  tiles:    ${base}/tiles/{z}/{x}/{y}\n  tilejson: ${base}/tiles/tilejson.json\n`);

@@ -59,7 +59,7 @@ export function registerDesktopIpc(ipcMain: Pick<IpcMain, 'handle'>, context: De
   });
 
   handle('setCurrentUdf', async (name) => {
-    if (name !== null && (typeof name !== 'string' || name.length === 0 || name.length > MAX_UDF_NAME_LENGTH || /[\0-\x1f]/.test(name))) {
+    if (name !== null && (typeof name !== 'string' || name.length === 0 || name.length > MAX_UDF_NAME_LENGTH || [...name].some((char) => char < ' '))) {
       throw new Error('setCurrentUdf takes a UDF name (1 to 200 printable characters) or null');
     }
     context.setCurrentUdf(name);

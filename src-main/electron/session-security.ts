@@ -1,6 +1,8 @@
 /**
  * The session's rules: every permission request (camera, location, notifications, ...) is denied,
  * and pages from the engine carry the app's Content-Security-Policy even if a response lacks it.
+ * A response's own policies stay beside it: browsers enforce every policy a response has, so they can
+ * only narrow the app's (a UDF result's sandbox must survive), never widen it.
  */
 
 import type { Session } from 'electron';
@@ -15,7 +17,12 @@ export function secureSession(session: Session, appOrigin: () => string | null):
       callback({});
       return;
     }
-    const headers = Object.fromEntries(Object.entries(details.responseHeaders ?? {}).filter(([name]) => name.toLowerCase() !== 'content-security-policy'));
-    callback({ responseHeaders: { ...headers, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+    const headers: Record<string, string[]> = {};
+    const own: string[] = [];
+    for (const [name, values] of Object.entries(details.responseHeaders ?? {})) {
+      if (name.toLowerCase() === 'content-security-policy') own.push(...values.filter((value) => value !== CONTENT_SECURITY_POLICY));
+      else headers[name] = values;
+    }
+    callback({ responseHeaders: { ...headers, 'Content-Security-Policy': [...own, CONTENT_SECURITY_POLICY] } });
   });
 }

@@ -8,11 +8,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
-import { udfError, type ErrorData, type MissingPackage } from '../../src-shared/errors.js';
-import { READABLE_DEFAULTS, type Format, type ResultKind } from '../../src-shared/formats.js';
+import { udfError, type MissingPackage } from '../../src-shared/errors.js';
+import { READABLE_DEFAULTS } from '../../src-shared/formats.js';
 import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../src-shared/max-age.js';
-import type { RunContext, RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
-import type { Tile } from '../../src-shared/tiles.js';
+import type { RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
 import { resultCacheKey } from './cache/cache-key.js';
 import { ResultCache, type CacheEntry, type CacheWrite, type ResultCacheOptions, type StorageProblem } from './cache/result-cache.js';
 import { pauseHookFromEnv } from './cache/write-pause.js';
@@ -22,13 +21,14 @@ import { EngineEvents } from './events/engine-events.js';
 import { JobManager } from './jobs/job-manager.js';
 import { homePaths, secureHome, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
-import { runtimePython } from './runtime/python-env.js';
+import { requireFinishedSetup, runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { corruptDatabase, isCorruption, openDatabase, SERVING_BUSY_TIMEOUT_MS, type Db } from './store/database.js';
 import { UdfIds } from './workspace/udf-ids.js';
 import { seedWorkspace, Workspace } from './workspace/workspace.js';
 import type { UdfFolder } from './workspace/udf-folder.js';
+import type { EngineResult, EngineRun } from './engine-run.js';
 
 /** Modules a long-running engine's workers import ahead of the first run. */
 export const DEFAULT_PRELOAD = ['pandas', 'numpy'];
@@ -49,38 +49,6 @@ export interface EngineOptions {
   log?: (line: string) => void;
   /** The bus to report on; one is made when absent (a server shares its bus across engine restarts). */
   events?: EngineEvents;
-}
-
-/** A run as callers ask for it: a UDF (found by target or given), its inputs and formats. */
-export interface EngineRun {
-  udf: UdfFolder;
-  params?: Record<string, unknown>;
-  tile?: Tile | null;
-  formats?: Format[];
-  defaults?: Record<ResultKind, Format>;
-  timeoutMs?: number;
-  /** The call's cache max age (seconds, or "10m" style); 0 skips the cache. Absent: the UDF's own, else 90 days. */
-  cacheMaxAge?: string | number | null;
-  /** How deep the run is nested in another UDF's run (`Fused-Recursion`). */
-  depth?: number;
-  /** The request the run serves (`fused.context`); not part of the cache key, as in Fused. */
-  context?: RunContext;
-  /** Cancels the run (it then fails with UDF_ERR_CANCELLED). */
-  signal?: AbortSignal;
-  /** A configured Dask cluster's name: the run goes there instead of the worker pool (same cache). */
-  cluster?: string;
-}
-
-/** `hit`: from the cache; `miss`: ran and (when allowed) stored; `off`: ran with the cache skipped. */
-export type CacheStatus = 'hit' | 'miss' | 'off';
-
-export interface EngineResult {
-  outcome: RunOutcome;
-  cache: CacheStatus;
-  /** A strong validator of the result's bytes (for ETag), null for failures. */
-  etag: string | null;
-  /** Why a result that should have been cached was not (the run is answered all the same). */
-  cacheError?: ErrorData;
 }
 
 export class Engine {
@@ -120,6 +88,7 @@ export class Engine {
     secureHome(paths);
     for (const dir of [paths.sharedDisk, paths.bucket]) mkdirSync(dir, { recursive: true });
     const folders = options.workspaces && options.workspaces.length > 0 ? options.workspaces : [paths.udfs];
+    requireFinishedSetup(paths.runtime);
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);
     // The engine serves from one event loop: it never waits long for another process's lock.
@@ -206,11 +175,14 @@ export class Engine {
     if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
 
     // A run that can be cancelled does not share its flight: cancelling it must not fail the others.
-    let flight = request.signal ? undefined : this.inFlight.get(key);
+    // Nor does a nested run: the identical run in flight may be its own caller (a UDF that calls
+    // itself back through a remote engine), which would wait for itself until the time limit.
+    const shared = !request.signal && !request.depth;
+    let flight = shared ? this.inFlight.get(key) : undefined;
     if (!flight) {
       // store() never throws: a cache that cannot write answers the run uncached.
       flight = execute().then((outcome) => ({ outcome, write: outcome.ok ? this.store(key, request.udf, runRequest, outcome, callMaxAge) : null }));
-      if (!request.signal) {
+      if (shared) {
         this.inFlight.set(key, flight);
         flight.finally(() => this.inFlight.delete(key)).catch(() => {});
       }

@@ -1,6 +1,8 @@
 /**
- * The app's settings, kept in the home's `settings.json`: the workspace folders, the server's port
- * and the editor command, as chosen in the window (or by hand).
+ * The app's settings, kept in the home's `settings.json`: the workspace folders, the server's port,
+ * the editor command, the local account, and the local clones `fused.load` reads GitHub URLs from,
+ * as chosen in the window (or by hand). Workers read the same file (`githubClones` in
+ * resources/runtime/fused/_github_clones.py, which checks the same shape).
  *
  * `serve` and the app start with them when no flag overrides them. A missing file means the
  * defaults; a file that is not JSON, or holds values that make no sense, is UDF_ERR_SETTINGS naming
@@ -26,6 +28,8 @@ export interface StoredSettings {
   handle: string | null;
   /** Install a package a UDF misses, at Fused's version, when Fused's image has it; null: off. */
   autoInstallPackages: boolean | null;
+  /** Local git clones (bare or not) by GitHub `org/repo`, answering `fused.load` of its URLs; null: none. */
+  githubClones: Record<string, string> | null;
 }
 
 /** Ports below this need privileges; 0 ("any free port") is a flag's business, not a setting's. */
@@ -34,9 +38,12 @@ export const MAX_PORT = 65535;
 const MAX_COMMAND_LENGTH = 1_000;
 const MAX_WORKSPACES = 32;
 const MAX_PATH_LENGTH = 4_096;
-const KNOWN = ['workspaces', 'port', 'editorCommand', 'email', 'handle', 'autoInstallPackages'] as const;
+const MAX_CLONES = 64;
+const KNOWN = ['workspaces', 'port', 'editorCommand', 'email', 'handle', 'autoInstallPackages', 'githubClones'] as const;
+/** GitHub's `org/repo` (the characters GitHub allows in both). */
+const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
-const DEFAULTS: StoredSettings = { workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null };
+const DEFAULTS: StoredSettings = { workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null, githubClones: null };
 
 export class SettingsStore {
   constructor(readonly path: string) {}
@@ -64,6 +71,7 @@ export class SettingsStore {
       email: fields.email === undefined || fields.email === null ? null : checkEmail(fields.email, inFile),
       handle: fields.handle === undefined || fields.handle === null ? null : checkHandle(fields.handle, inFile),
       autoInstallPackages: fields.autoInstallPackages === undefined || fields.autoInstallPackages === null ? null : checkFlag('autoInstallPackages', fields.autoInstallPackages, inFile),
+      githubClones: fields.githubClones === undefined || fields.githubClones === null ? null : checkClones(fields.githubClones, inFile),
     };
   }
 
@@ -91,6 +99,11 @@ export class SettingsStore {
         next.handle = value === null ? null : checkHandle(value, bad);
       } else if (name === 'autoInstallPackages') {
         next.autoInstallPackages = value === null ? null : checkFlag(name, value, bad);
+      } else if (name === 'githubClones') {
+        next.githubClones = value === null ? null : checkClones(value, bad);
+        for (const [repo, folder] of Object.entries(next.githubClones ?? {})) {
+          if (!existsSync(folder) || !statSync(folder).isDirectory()) throw bad(`the clone of ${repo}, ${folder}, is not a folder; clone it first (git clone --bare https://github.com/${repo} ${folder})`);
+        }
       } else {
         throw bad(`"${name}" is not a setting (known: ${KNOWN.join(', ')})`);
       }
@@ -152,6 +165,27 @@ function checkHandle(value: unknown, error: ErrorOf): string {
     throw error(`"handle" must be 1 to 64 letters, digits, "_", "-" or ".", got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/**
+ * `{"org/repo": "/absolute/clone"}`. Whether a folder is a git repository is checked where it is
+ * read (a worker's `fused.load`), so an unplugged drive leaves the file readable.
+ */
+function checkClones(value: unknown, error: ErrorOf): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw error('"githubClones" must be an object such as {"fusedio/udfs": "/path/to/clone"}');
+  }
+  const entries = Object.entries(value);
+  if (entries.length > MAX_CLONES) throw error(`"githubClones" may name at most ${MAX_CLONES} repositories`);
+  const clones: Record<string, string> = {};
+  for (const [repo, folder] of entries) {
+    if (!REPO_NAME.test(repo)) throw error(`"githubClones" names repositories as "org/repo", got ${JSON.stringify(repo)}`);
+    if (typeof folder !== 'string' || !folder || folder.length > MAX_PATH_LENGTH || folder.includes('\0') || !isAbsolute(folder)) {
+      throw error(`"githubClones"["${repo}"] must be an absolute path, got ${JSON.stringify(folder)}`);
+    }
+    clones[repo] = resolve(folder);
+  }
+  return clones;
 }
 
 function checkFlag(name: string, value: unknown, error: ErrorOf): boolean {

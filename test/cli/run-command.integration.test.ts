@@ -65,6 +65,27 @@ describe('udf-studio run', () => {
     expect(result.stdout.length).toBe(0);
   });
 
+  it('shows the frames of the code fused.load brought in, and a nested run\'s error once', async () => {
+    const fails = join(home.root, 'mine', 'Fails');
+    home.write({
+      'nested/Lib.py': '@fused.udf\ndef udf():\n    return 1\n\ndef pick(values):\n    return values[3]\n',
+      'nested/Uses_Lib.py': `@fused.udf\ndef udf():\n    lib = fused.load(${JSON.stringify(join(home.root, 'nested', 'Lib.py'))})\n    return lib.pick([])\n`,
+      'nested/Runs_Fails.py': `@fused.udf\ndef udf():\n    return fused.run(${JSON.stringify(fails)})\n`,
+    });
+    const helper = await runCli(['run', join(home.root, 'nested', 'Uses_Lib.py')], home.env);
+    expect(helper.code).toBe(1);
+    expect(helper.stderr).toContain(`File "${join(home.root, 'nested', 'Lib.py')}", line 6, in pick`);
+    expect(helper.stderr).toMatch(/IndexError: list index out of range .*Uses_Lib\.py:4\)/);
+
+    const nested = await runCli(['run', join(home.root, 'nested', 'Runs_Fails.py')], home.env);
+    expect(nested.code).toBe(1);
+    const stderr = nested.stderr;
+    expect(stderr).toMatch(/UDF_ERR_RUNTIME: IndexError: list index out of range \(in the UDF 'Fails'\) .*Runs_Fails\.py:3\)/);
+    expect(stderr).toContain("In the UDF 'Fails':");
+    expect(stderr).toContain(`File "${join(fails, 'Fails.py')}", line 4, in udf`);
+    expect(stderr).not.toContain('UdfRuntimeError');
+  });
+
   it.each([
     [['run'], 2, /run needs a TARGET/],
     [['run', 'a', 'b'], 2, /one TARGET/],
@@ -121,6 +142,26 @@ describe('udf-studio new, doctor, help', () => {
       expect(report.workspace.broken).toEqual([{ name: 'Bad', dir: join(brokenHome.root, 'ws', 'Bad'), error: expect.stringMatching(/UDF_ERR_SYNTAX.*Bad\.py:2/) }]);
     } finally {
       brokenHome.remove();
+    }
+  });
+
+  it('doctor lists the GitHub clones and names one that is not a git repository', async () => {
+    const clonesHome = makeTestHome();
+    try {
+      clonesHome.write({ 'clones/udfs.git/HEAD': 'ref: refs/heads/main\n', 'clones/plain/README.md': '# not a repository\n', 'ws/Good/Good.py': '@fused.udf\ndef udf():\n    return 1\n' });
+      const good = join(clonesHome.root, 'clones', 'udfs.git');
+      const plain = join(clonesHome.root, 'clones', 'plain');
+      clonesHome.write({ 'settings.json': JSON.stringify({ githubClones: { 'fusedio/udfs': good, 'someone/plain': plain } }) });
+      const result = await runCli(['doctor', '--json', '--workspace', join(clonesHome.root, 'ws')], clonesHome.env);
+      const report = JSON.parse(result.stdout.toString('utf8')) as { githubClones: Record<string, string>; problems: string[] };
+      expect(report.githubClones).toEqual({ 'fusedio/udfs': good, 'someone/plain': plain });
+      expect(report.problems).toEqual([expect.stringMatching(new RegExp(`the clone of someone/plain .*, ${plain}, is not a git repository`))]);
+      expect(result.code).toBe(1);
+      clonesHome.write({ 'settings.json': '{"githubClones": {"udfs": "/srv"}}' });
+      const malformed = await runCli(['doctor', '--workspace', join(clonesHome.root, 'ws')], clonesHome.env);
+      expect(malformed.stdout.toString('utf8')).toMatch(/UDF_ERR_SETTINGS: .*"githubClones" names repositories as "org\/repo", got "udfs"/);
+    } finally {
+      clonesHome.remove();
     }
   });
 

@@ -2,7 +2,8 @@
 
 The flows run with the official client from PyPI, in the conformance venv that
 `scripts/conformance.py` builds. The client is set up the way the README tells a user to: the
-private token in the environment, then `fused._env(URL)`.
+private token in the environment, then `fused._env(URL)`. With `--runtime` the same flows run
+with the runtime's own `fused`; a flow about the official client itself is `official_only`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ UDFS = Path(__file__).resolve().parent / "udfs"
 START_TIMEOUT_S = 60.0
 # `scripts/conformance.py --runtime`: the flows run with the runtime's own `fused`.
 RUNTIME_CLIENT = os.environ.get("CONFORMANCE_CLIENT") == "runtime"
+# Why a flow that uses `fused.api.FusedAPI` is the official client's only.
+FUSED_API_CLASS = (
+    "fused.api.FusedAPI is the official client's class for Fused's HTTP API; the runtime's "
+    "raises NotLocalError for it (its fused.api functions and Udf methods do the same things)"
+)
+
+
+def official_only(reason: str) -> pytest.MarkDecorator:
+    """Marks a flow about the official client itself (its set-up, its classes, its exact
+    requests): skipped, with `reason`, when the flows run with the runtime's own `fused`."""
+    return pytest.mark.skipif(RUNTIME_CLIENT, reason=f"official client only: {reason}")
 
 
 @dataclass

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server
+from conftest import Server, official_only
+
+pytestmark = official_only(
+    "the official client's own ways to carry the token (FUSED_AUTH_TOKEN*, a credentials file, "
+    "fused._env); the runtime's fused reads the engine's credentials from its home"
+)
 
 WHOAMI = """
 import json, sys

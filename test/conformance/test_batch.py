@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Server
+from conftest import FUSED_API_CLASS, Server, official_only
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,15 @@ def test_an_instance_type_runs_the_udf_as_a_job(
     job_id = started_job_id(capsys.readouterr().out)
     job = next(job for job in engine_jobs(server) if job["id"] == job_id)
     assert job["udf"] == "square" and job["status"] == "succeeded"
+
+
+@official_only(FUSED_API_CLASS)
+def test_the_job_reads_back_through_fused_api(
+    fused: ModuleType, udfs: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    tag = uuid.uuid4().hex
+    result = fused.run(udfs["square"], n=7, tag=tag, instance_type="medium")
+    job_id = started_job_id(capsys.readouterr().out)
 
     from fused.api import FusedAPI
 

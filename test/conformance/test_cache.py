@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from conftest import Server
+from conftest import FUSED_API_CLASS, Server, official_only
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,15 @@ def test_invalidate_cache_recomputes(fused: ModuleType, clock: str) -> None:
     again = _stamp(fused, clock)
     assert again != first
     assert _stamp(fused, clock) == again
-    # The client found the realtime instance by itself, as with the hosted API.
+
+
+@official_only(
+    "the official client discovers realtime_client_id from the server's realtime instances; "
+    "the runtime's fused has one engine, whose instance it calls \"local\""
+)
+def test_the_client_found_the_realtime_instance(fused: ModuleType, clock: str) -> None:
+    fused.load("Clock_Value").invalidate_cache()
+    # As with the hosted API, the client asked the server for its instance; none was set by hand.
     assert fused.options.realtime_client_id == "udf-studio-local"
 
 
@@ -46,6 +54,7 @@ def test_invalidate_one_tile(fused: ModuleType, clock_tile: str) -> None:
     assert _stamp(fused, clock_tile, **dropped) != dropped_stamp
 
 
+@official_only(FUSED_API_CLASS)
 def test_fused_api_invalidate_cache(fused: ModuleType, clock: str) -> None:
     from fused.api import FusedAPI
 

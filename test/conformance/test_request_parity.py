@@ -36,7 +36,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from conftest import ROOT, Server
+from conftest import ROOT, Server, official_only
+
+pytestmark = official_only(
+    "the official client's requests are the baseline the other clients' are compared with "
+    "(the runtime's fused is one of those, as a remote engine)"
+)
 
 CLI_TIMEOUT_S = 120
 # Headers whose values must be the same; `_PRESENT` ones only need to be there.

@@ -9,6 +9,13 @@ import json
 from pathlib import Path
 from types import ModuleType
 
+from conftest import official_only
+
+pytestmark = official_only(
+    "the snapshot is of the official SDK installed in the conformance venv "
+    "(test/runtime/test_sdk_surface.py compares the runtime's fused with it)"
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "sdk_surface.py"
 

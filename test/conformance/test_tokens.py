@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from requests.exceptions import HTTPError
 
-from conftest import Server
+from conftest import FUSED_API_CLASS, Server, official_only
 
 FAKE_TOKEN = "fsh_" + "Q" * 32
 
@@ -63,6 +63,7 @@ def status_of(raised: pytest.ExceptionInfo[HTTPError]) -> int:
 # Create
 
 
+@official_only(FUSED_API_CLASS)
 def test_a_bare_name_makes_a_token_owned_by_whoami(fused: ModuleType, api: Any) -> None:
     from fused.models.api.udf_access_token import UdfAccessToken
 
@@ -80,6 +81,7 @@ def test_a_bare_name_makes_a_token_owned_by_whoami(fused: ModuleType, api: Any) 
     assert isinstance(token.last_updated, datetime)
 
 
+@official_only(FUSED_API_CLASS)
 def test_a_token_by_udf_name_email_slash_name_handle_and_team(api: Any) -> None:
     whoami = api._whoami()
     for made in [
@@ -93,6 +95,7 @@ def test_a_token_by_udf_name_email_slash_name_handle_and_team(api: Any) -> None:
         assert made.udf_email == whoami["email"]
 
 
+@official_only(FUSED_API_CLASS)
 def test_a_token_by_udf_id_keeps_the_engines_id(server: Server, api: Any) -> None:
     udf_id = udf_id_of(server, "Raster_Ramp")
     by_keyword = api.create_udf_access_token(udf_id=udf_id)
@@ -104,6 +107,7 @@ def test_a_token_by_udf_id_keeps_the_engines_id(server: Server, api: Any) -> Non
     assert api.create_udf_access_token("Raster_Ramp").udf_id == udf_id
 
 
+@official_only(FUSED_API_CLASS)
 def test_every_field_the_client_sends_is_kept(api: Any) -> None:
     token = api.create_udf_access_token(
         "Greeting_Table", client_id="elsewhere", cache=False, public_read=True,
@@ -115,6 +119,7 @@ def test_every_field_the_client_sends_is_kept(api: Any) -> None:
     assert token.metadata_json == {"purpose": "qgis", "n": [1, 2]}
 
 
+@official_only(FUSED_API_CLASS)
 @pytest.mark.parametrize(
     "target",
     [
@@ -165,6 +170,7 @@ def test_a_udf_saved_with_to_fused_makes_its_own_token(fused: ModuleType) -> Non
 # Read, list, update, delete
 
 
+@official_only(FUSED_API_CLASS)
 def test_get_and_refresh_read_the_token_back(api: Any) -> None:
     made = api.create_udf_access_token("Greeting_Table", metadata_json={"k": "v"})
     read = api.get_udf_access_token(made.token)
@@ -176,6 +182,7 @@ def test_get_and_refresh_read_the_token_back(api: Any) -> None:
     assert status_of(raised) == 404
 
 
+@official_only(FUSED_API_CLASS)
 def test_the_listing_shows_full_tokens_and_its_paging_ends(api: Any) -> None:
     made = [api.create_udf_access_token("Plain_Values").token for _ in range(3)]
     everything = api.get_udf_access_tokens()
@@ -197,12 +204,14 @@ def test_the_listing_shows_full_tokens_and_its_paging_ends(api: Any) -> None:
     assert listed(skip=10**30) == []
 
 
+@official_only(FUSED_API_CLASS)
 def test_a_negative_skip_is_refused(api: Any) -> None:
     with pytest.raises(HTTPError) as raised:
         api.get_udf_access_tokens(skip=-1)
     assert status_of(raised) == 400
 
 
+@official_only(FUSED_API_CLASS)
 def test_an_update_changes_only_what_it_names(api: Any) -> None:
     made = api.create_udf_access_token("Greeting_Table", cache=False, metadata_json={"keep": 1},
                                        access_scope="team")
@@ -226,6 +235,7 @@ def test_an_update_changes_only_what_it_names(api: Any) -> None:
     assert status_of(raised) == 404
 
 
+@official_only(FUSED_API_CLASS)
 def test_delete_answers_the_deleted_token(api: Any) -> None:
     made = api.create_udf_access_token("Greeting_Table")
     deleted = made.delete()
@@ -240,6 +250,7 @@ def test_delete_answers_the_deleted_token(api: Any) -> None:
 # The URLs a token gives
 
 
+@official_only(FUSED_API_CLASS)
 def test_the_file_url_runs_the_udf(fused: ModuleType, server: Server, api: Any) -> None:
     token = api.create_udf_access_token("Greeting_Table")
     url = token.get_file_url()
@@ -255,6 +266,7 @@ def test_the_file_url_runs_the_udf(fused: ModuleType, server: Server, api: Any) 
     assert status == 200 and b"Hello, Ada!" in body
 
 
+@official_only(FUSED_API_CLASS)
 def test_the_tile_url_runs_the_udf_for_a_tile(server: Server, api: Any) -> None:
     token = api.create_udf_access_token("Tile_Cells")
     template = token.get_tile_url()
@@ -272,6 +284,7 @@ def test_the_tile_url_runs_the_udf_for_a_tile(server: Server, api: Any) -> None:
 # Authorisation
 
 
+@official_only(FUSED_API_CLASS)
 def test_every_token_route_needs_the_private_token(server: Server, api: Any) -> None:
     token = api.create_udf_access_token("Greeting_Table").token
     base = f"{server.url}/server/v1/udf-access-token"

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { screenshot, startWindow, stopWindow, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
 let browser: Browser;
@@ -11,15 +11,10 @@ let page: Page;
 const stored = (): unknown => JSON.parse(readFileSync(join(served.home.root, 'clusters.json'), 'utf8'));
 
 beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ page } = await openWindow(browser, served));
+  ({ served, browser, page } = await startWindow());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+afterAll(() => stopWindow({ browser, served }));
 
 describe('Dask clusters in the window\'s settings', () => {
   it('adds a cluster, shows a bad address\'s error, and removes it', async () => {

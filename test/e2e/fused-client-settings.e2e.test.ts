@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { screenshot, startWindow, stopWindow, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
 let browser: Browser;
@@ -17,16 +18,11 @@ async function whoami(): Promise<{ email: string; handle: string }> {
 }
 
 beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ context, page } = await openWindow(browser, served));
+  ({ served, browser, context, page } = await startWindow());
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.url });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+afterAll(() => stopWindow({ browser, served }));
 
 describe('the official fused client in the window\'s settings', () => {
   it('copies the lines that point the client here, without the token in them', async () => {
@@ -61,5 +57,36 @@ describe('the official fused client in the window\'s settings', () => {
     await page.getByTestId('account-handle').fill('');
     await page.getByTestId('save-account').click();
     await expect.poll(() => whoami()).toMatchObject({ email: before.email, handle: before.handle });
+  });
+});
+
+describe('GitHub clones in the window\'s settings', () => {
+  const stored = (): unknown => (JSON.parse(readFileSync(join(served.home.root, 'settings.json'), 'utf8')) as { githubClones?: unknown }).githubClones;
+
+  it('adds a clone, refusing a malformed repository name next to the field, and removes it', async () => {
+    const clone = join(served.home.root, 'clones', 'udfs.git');
+    mkdirSync(clone, { recursive: true });
+    execFileSync('git', ['init', '-q', '--bare', clone]);
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('settings-github-clones').scrollIntoViewIfNeeded();
+
+    await page.getByTestId('clone-repo').fill('udfs');
+    await page.getByTestId('clone-path').fill(clone);
+    await page.getByTestId('add-clone').click();
+    await expect.poll(() => page.getByTestId('clone-error').innerText()).toContain('names repositories as "org/repo"');
+    expect(await page.getByTestId('clone-row').count()).toBe(0);
+
+    await page.getByTestId('clone-repo').fill('fusedio/udfs');
+    await page.getByTestId('add-clone').click();
+    const row = page.locator('[data-testid="clone-row"][data-repo="fusedio/udfs"]');
+    await row.waitFor();
+    expect(await row.innerText()).toContain(clone);
+    expect(stored()).toEqual({ 'fusedio/udfs': clone });
+    await expect.poll(() => page.getByTestId('clone-error').count()).toBe(0);
+    await screenshot(page, 'settings-github-clones');
+
+    await row.getByTestId('remove-clone').click();
+    await expect.poll(() => page.getByTestId('clone-row').count()).toBe(0);
+    expect(stored()).toBeNull();
   });
 });

@@ -94,7 +94,7 @@ describe('settings in the window', () => {
     await page.getByTestId('nav-settings').click();
     await page.getByTestId('remove-folder').nth(1).click();
     await expect.poll(() => page.locator('[data-testid="library-item"][data-name="Extra_Udf"]').count(), { timeout: 15_000 }).toBe(0);
-    expect(JSON.parse(readFileSync(join(a.home.root, 'settings.json'), 'utf8')).workspaces).toEqual([join(a.home.root, 'udfs')]);
+    expect((JSON.parse(readFileSync(join(a.home.root, 'settings.json'), 'utf8')) as { workspaces: string[] }).workspaces).toEqual([join(a.home.root, 'udfs')]);
   });
 });
 

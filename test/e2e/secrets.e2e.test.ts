@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { screenshot, startWindow, stopWindow, type ServedWindow } from './window-harness.js';
 
 const VALUE = 'typed-in-the-window-6604';
 
@@ -13,15 +13,10 @@ let page: Page;
 const stored = (): unknown => JSON.parse(readFileSync(join(served.home.root, 'secrets.json'), 'utf8'));
 
 beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ page } = await openWindow(browser, served));
+  ({ served, browser, page } = await startWindow());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+afterAll(() => stopWindow({ browser, served }));
 
 describe('the Secrets view', () => {
   it('adds a secret whose value is hidden and never shown back, replaces it, and removes it after a confirmation', async () => {

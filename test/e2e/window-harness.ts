@@ -81,6 +81,26 @@ export async function openWindow(browser: Browser, served: ServedWindow, viewpor
   return { context, page };
 }
 
+/** A served window for one test file: `serve`, Chromium and a signed-in page at 1280×800. */
+export interface OpenedWindow {
+  served: ServedWindow;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+}
+
+export async function startWindow(): Promise<OpenedWindow> {
+  const served = await serveWindow();
+  const browser = await launchBrowser();
+  return { served, browser, ...(await openWindow(browser, served)) };
+}
+
+/** Closes what `startWindow` opened (either may be missing when the start failed). */
+export async function stopWindow(opened: Partial<OpenedWindow>): Promise<void> {
+  await opened.browser?.close();
+  await opened.served?.stop();
+}
+
 const linksUsed = new WeakSet<ServedWindow>();
 
 async function newLink(served: ServedWindow): Promise<string> {

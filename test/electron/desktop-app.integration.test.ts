@@ -89,10 +89,22 @@ describe('the desktop app (stand-in Electron, real engine)', () => {
       standIn.headersHandler?.({ url, responseHeaders }, (given) => (response = given));
       return response;
     };
+    // A response's own policy stays (every policy is enforced, so it cannot widen the app's).
     expect(answer(`${origin}/`, { 'content-type': ['text/html'], 'Content-Security-Policy': ["default-src *"] })).toEqual({
+      responseHeaders: { 'content-type': ['text/html'], 'Content-Security-Policy': ["default-src *", CONTENT_SECURITY_POLICY] },
+    });
+    expect(answer(`${origin}/`, { 'content-type': ['text/html'], 'content-security-policy': [CONTENT_SECURITY_POLICY] })).toEqual({
       responseHeaders: { 'content-type': ['text/html'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
     });
     expect(answer('https://tile.openstreetmap.org/1/0/0.png', { 'content-type': ['image/png'] })).toEqual({});
+  });
+
+  it('#1: a UDF result opened in the app window keeps its sandbox beside the app\'s CSP', () => {
+    let response: { responseHeaders?: Record<string, string[]> } = {};
+    const headers = { 'content-type': ['text/html; charset=utf-8'], 'content-security-policy': ['sandbox allow-scripts'], 'x-content-type-options': ['nosniff'] };
+    standIn.headersHandler?.({ url: `${origin}/fsh_${'A'.repeat(32)}.html`, responseHeaders: headers }, (given) => (response = given));
+    expect(response.responseHeaders?.['Content-Security-Policy']).toEqual(['sandbox allow-scripts', CONTENT_SECURITY_POLICY]);
+    expect(response.responseHeaders?.['x-content-type-options']).toEqual(['nosniff']);
   });
 
   it('answers IPC only from the main window\'s top frame on the app\'s origin', async () => {

@@ -29,14 +29,14 @@ function errorOf(action: () => unknown): UdfStudioError {
 
 describe('reading settings.json', () => {
   it('gives the defaults when there is no file', () => {
-    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null });
+    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null, githubClones: null });
   });
 
   it('reads what update wrote', () => {
     const folder = join(dir, 'ws');
     mkdirSync(folder);
-    store.update({ workspaces: [folder, `${folder}/`], port: 9000, editorCommand: ' code {file} ', email: 'ada@example.com', handle: 'ada', autoInstallPackages: true });
-    const written = { workspaces: [folder], port: 9000, editorCommand: 'code {file}', email: 'ada@example.com', handle: 'ada', autoInstallPackages: true };
+    store.update({ workspaces: [folder, `${folder}/`], port: 9000, editorCommand: ' code {file} ', email: 'ada@example.com', handle: 'ada', autoInstallPackages: true, githubClones: { 'fusedio/udfs': `${folder}/` } });
+    const written = { workspaces: [folder], port: 9000, editorCommand: 'code {file}', email: 'ada@example.com', handle: 'ada', autoInstallPackages: true, githubClones: { 'fusedio/udfs': folder } };
     expect(store.read()).toEqual(written);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(written);
   });
@@ -58,6 +58,12 @@ describe('reading settings.json', () => {
       ['{"email": ["a@b"]}', /"email" must be an address/],
       ['{"handle": "a b"}', /"handle" must be 1 to 64 letters/],
       ['{"handle": 5}', /"handle" must be 1 to 64 letters/],
+      ['{"githubClones": ["/srv/udfs"]}', /"githubClones" must be an object such as \{"fusedio\/udfs": "\/path\/to\/clone"\}/],
+      ['{"githubClones": "/srv/udfs"}', /"githubClones" must be an object/],
+      ['{"githubClones": {"udfs": "/srv/udfs"}}', /"githubClones" names repositories as "org\/repo", got "udfs"/],
+      ['{"githubClones": {"fusedio/udfs/public": "/srv/udfs"}}', /names repositories as "org\/repo"/],
+      ['{"githubClones": {"fusedio/udfs": "clones/udfs"}}', /"githubClones"\["fusedio\/udfs"\] must be an absolute path, got "clones\/udfs"/],
+      ['{"githubClones": {"fusedio/udfs": 3}}', /must be an absolute path, got 3/],
     ];
     for (const [content, message] of cases) {
       writeFileSync(file, content);
@@ -67,6 +73,11 @@ describe('reading settings.json', () => {
       expect(error.message, content).toContain(file);
       expect(error.data.file).toBe(file);
     }
+  });
+
+  it('keeps clones that are gone when reading, leaving the worker that loads from one to say so', () => {
+    writeFileSync(file, JSON.stringify({ githubClones: { 'fusedio/udfs': join(dir, 'gone') } }));
+    expect(store.read().githubClones).toEqual({ 'fusedio/udfs': join(dir, 'gone') });
   });
 
   it('keeps folders that are gone when reading (an unplugged drive), leaving the engine to skip them', () => {
@@ -89,7 +100,10 @@ describe('changing settings', () => {
       [{ workspaces: [] }, /at least one folder/],
       [{ workspaces: ['udfs'] }, /absolute path/],
       [{ workspaces: Array.from({ length: 40 }, (_, index) => join(dir, String(index))) }, /at most 32/],
-      [{ theme: 'dark' }, /"theme" is not a setting \(known: workspaces, port, editorCommand, email, handle, autoInstallPackages\)/],
+      [{ theme: 'dark' }, /"theme" is not a setting \(known: workspaces, port, editorCommand, email, handle, autoInstallPackages, githubClones\)/],
+      [{ githubClones: { 'fusedio/udfs': join(dir, 'missing') } }, /the clone of fusedio\/udfs, .*missing, is not a folder; clone it first/],
+      [{ githubClones: { 'fusedio/udfs': 'udfs' } }, /must be an absolute path/],
+      [{ githubClones: [] }, /must be an object/],
       [{ port: 9200, workspaces: 'nope' }, /must be a list/],
       [{ editorCommand: 'x'.repeat(1_001) }, /longer than 1000/],
       [{ autoInstallPackages: 'yes' }, /"autoInstallPackages" must be true or false, got "yes"/],
@@ -106,7 +120,7 @@ describe('changing settings', () => {
   it('null goes back to the default', () => {
     store.update({ port: 9100, editorCommand: 'vi {file}' });
     store.update({ port: null, editorCommand: null, workspaces: null });
-    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null });
+    expect(store.read()).toEqual({ workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null, githubClones: null });
   });
 
   it('a malformed file is reported by update too, and left as it is', () => {

@@ -6,11 +6,11 @@
  * behind its own, so its Python sees every runtime package, and pip installs into the layer.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../../src-main/engine/runtime/command.js';
-import { runtimePython } from '../../src-main/engine/runtime/python-env.js';
+import { runtimePython, STAMP_FILE } from '../../src-main/engine/runtime/python-env.js';
 import { RUNTIME_DIR } from './test-home.js';
 
 export interface LayeredRuntime {
@@ -32,5 +32,7 @@ export async function makeLayeredRuntime(): Promise<LayeredRuntime> {
   const sitePackages = (await runCommand(python, ['-c', PURELIB])).stdout.trim();
   // addsitedir (not a bare path) so the runtime's own path files (the app's package) apply too.
   writeFileSync(join(sitePackages, '_udf_studio_test_base.pth'), `import site; site.addsitedir(${JSON.stringify(base)})\n`);
+  // A finished runtime, as the real one is: an engine refuses a venv whose setup did not end.
+  copyFileSync(join(RUNTIME_DIR, STAMP_FILE), join(dir, STAMP_FILE));
   return { dir, python, sitePackages, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

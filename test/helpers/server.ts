@@ -2,9 +2,11 @@
  * A real engine server on a free loopback port, and raw HTTP requests to it.
  */
 
+import { mkdirSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import { startEngineServer, type EngineServer } from '../../src-main/engine/server/engine-server.js';
-import type { TestHome } from './test-home.js';
+import { makeTestHome, type TestHome } from './test-home.js';
 
 export interface HttpResult {
   status: number;
@@ -24,6 +26,14 @@ export interface RequestOptions {
 /** Starts a server for the test home, serving the given workspace folders. */
 export function startTestServer(home: TestHome, workspaces: string[], poolSize = 2): Promise<EngineServer> {
   return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [] });
+}
+
+/** A new test home and a server on an empty workspace folder, for routes that take code rather than saved UDFs. */
+export async function startEmptyServer(): Promise<{ home: TestHome; server: EngineServer }> {
+  const home = makeTestHome();
+  const workspace = join(home.root, 'ws');
+  mkdirSync(workspace, { recursive: true });
+  return { home, server: await startTestServer(home, [workspace]) };
 }
 
 /** One HTTP request with full control of the headers (fetch forbids setting Host). */
@@ -50,4 +60,26 @@ export function request(baseUrl: string, path: string, options: RequestOptions =
 /** The Bearer header for the server's private token. */
 export function bearer(server: EngineServer): Record<string, string> {
   return { authorization: `Bearer ${server.services.privateToken}` };
+}
+
+/** What a browser holds after opening a one-time window link: the cookie and the session key. */
+export interface WindowSession {
+  cookie: string;
+  key: string;
+  /** The headers the window's own fetches carry (cookie, key, fetch metadata, Origin). */
+  headers(extra?: Record<string, string>): Record<string, string>;
+}
+
+/** Opens a one-time window link as a browser would: the cookie it sets, the key its redirect carries. */
+export async function openWindowSession(baseUrl: string, link: string): Promise<WindowSession> {
+  const opened = await request(baseUrl, new URL(link).pathname);
+  const key = /^\/#session-key=([A-Za-z0-9_-]+)$/.exec(String(opened.headers.location))?.[1];
+  const cookie = String(opened.headers['set-cookie']).split(';')[0] as string;
+  if (opened.status !== 303 || !key || !cookie.startsWith('udf_studio_session_')) {
+    throw new Error(`the window link did not open a session: ${opened.status} ${String(opened.headers.location)}`);
+  }
+  return {
+    cookie, key,
+    headers: (extra = {}) => ({ cookie, 'x-udf-studio-session': key, 'sec-fetch-site': 'same-origin', origin: baseUrl, ...extra }),
+  };
 }

@@ -14,7 +14,7 @@ beforeAll(async () => {
   loaded = await getConfig(ROOT, join(ROOT, 'electron-builder.yml'), null);
 });
 // A fresh copy per test, as electron-builder's validation may normalise what it is given.
-const load = async (): Promise<Configuration> => structuredClone(loaded);
+const load = (): Promise<Configuration> => Promise.resolve(structuredClone(loaded));
 
 /** A PNG's width and height from its IHDR chunk. */
 function pngSize(path: string): [number, number] {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import queue
@@ -296,3 +297,34 @@ def engine(engine_server: RunningEngine, monkeypatch: pytest.MonkeyPatch) -> Run
     """This process pointed at the module's engine."""
     monkeypatch.setenv("UDF_STUDIO_HOME", str(engine_server.home))
     return engine_server
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's S3 server on loopback; its endpoint URL, which AWS_ENDPOINT_URL also names.
+
+    Skipped when moto, s3fs or boto3 is missing. No credentials are set: see `moto_s3`.
+    """
+    for package in ("moto", "s3fs", "boto3"):
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"{package} is not installed: S3 access is untested")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`moto_endpoint` with moto's test credentials in the environment."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    return moto_endpoint

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ import fused
 
 HAS_S3FS = importlib.util.find_spec("s3fs") is not None
 HAS_BOTO3 = importlib.util.find_spec("boto3") is not None
-HAS_MOTO = importlib.util.find_spec("moto") is not None
 
 
 @pytest.fixture
@@ -73,32 +71,15 @@ def test_with_credentials_but_no_boto3_signing_names_the_package(
 
 
 @pytest.fixture
-def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if not (HAS_MOTO and HAS_S3FS and HAS_BOTO3):
-        pytest.skip("moto, s3fs and boto3 are not all installed: S3 file access is untested")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def studio_bucket(moto_s3: str) -> str:
+    """moto's S3 server with the bucket `studio`; its endpoint."""
     import boto3
 
     boto3.client("s3").create_bucket(Bucket="studio")
-    try:
-        yield endpoint
-    finally:
-        server.stop()
+    return moto_s3
 
 
-def test_files_on_s3(moto_s3: str, tmp_path: Path):
+def test_files_on_s3(studio_bucket: str, tmp_path: Path):
     fused.api.upload(b"a,b\n1,2\n", "s3://studio/tables/one.csv")
     fused.api.upload(b"{}", "s3://studio/tables/deep/two.json")
     assert fused.api.list("s3://studio/tables/") == [
@@ -116,7 +97,7 @@ def test_files_on_s3(moto_s3: str, tmp_path: Path):
     assert fused.api.delete("s3://studio/tables") is False
 
 
-def test_presigned_urls_on_s3(moto_s3: str):
+def test_presigned_urls_on_s3(studio_bucket: str):
     fused.api.upload(b"signed", "s3://studio/signed/file.txt")
     url = fused.api.sign_url("s3://studio/signed/file.txt")
     assert "Signature=" in url or "X-Amz-Signature=" in url

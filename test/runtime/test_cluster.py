@@ -80,7 +80,7 @@ def test_submit_without_an_engine_runs_each_item_as_a_task_on_both_workers(lab: 
 
 
 def test_run_on_a_cluster_echoes_prints_and_raises_errors_with_their_line(lab: Any, capsys):
-    assert fused.run(where, n=3, engine="lab")["n"] == 3
+    assert fused.run(where, n=3, engine="lab", verbose=True)["n"] == 3
     assert "on the cluster 3" in capsys.readouterr().out
     with pytest.raises(UdfRuntimeError) as raised:
         fused.run(where, n=-1, engine="lab")

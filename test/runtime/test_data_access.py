@@ -21,6 +21,7 @@ from fused._cloud_access import configure_anonymous_access
 from fused._network_hint import network_hint
 
 BUCKET = "public-data"
+PRIVATE_BUCKET = "private-data"
 READS_EVERY_WAY = '''
 @fused.udf
 def udf(bucket: str, endpoint: str):
@@ -117,6 +118,9 @@ def s3_server() -> Iterator[str]:
             "raster.tif": raster.getvalue(),
         }.items():
             client.put_object(Bucket=BUCKET, Key=key, Body=body, ACL="public-read")
+        # Beside the public bucket, one only signed requests may read.
+        client.create_bucket(Bucket=PRIVATE_BUCKET)
+        client.put_object(Bucket=PRIVATE_BUCKET, Key="table.parquet", Body=parquet.getvalue())
         yield f"127.0.0.1:{port}"
     finally:
         server.stop()
@@ -203,6 +207,59 @@ def test_a_setting_the_user_made_is_kept(tmp_path: Path) -> None:
     assert env["AWS_NO_SIGN_REQUEST"] == "NO" and "FSSPEC_S3" not in env
 
 
+DUCKDB_PRIVATE = '''
+@fused.udf
+def udf(bucket: str, endpoint: str, chain: bool = False):
+    import duckdb
+    con = duckdb.connect()
+    con.sql(
+        f"INSTALL httpfs; LOAD httpfs; SET s3_endpoint='{endpoint}'; SET s3_use_ssl=false; "
+        "SET s3_url_style='path'; SET s3_region='us-east-1';"
+    )
+    if chain:
+        # DuckDB's way to a profile's credentials: the aws extension's credential chain.
+        con.sql(
+            "INSTALL aws; LOAD aws; CREATE SECRET (TYPE s3, PROVIDER credential_chain, "
+            f"ENDPOINT '{endpoint}', USE_SSL false, URL_STYLE 'path', REGION 'us-east-1')"
+        )
+    query = f"select sum(n) from read_parquet('s3://{bucket}/table.parquet')"
+    try:
+        return {"sum": int(con.sql(query).fetchone()[0])}
+    except Exception as error:
+        return {"error": str(error).splitlines()[0]}
+'''
+
+
+@pytest.mark.parametrize(
+    ("credentials", "expected"),
+    [
+        (None, {"error": "HTTP 403"}),
+        ("environment", {"sum": 6}),
+        ("profile", {"sum": 6}),
+    ],
+    ids=["anonymous-is-refused", "environment", "profile-through-credential-chain"],
+)
+def test_duckdb_reads_private_s3_data_with_the_users_credentials(
+    s3_server: str, tmp_path: Path, credentials: str | None, expected: dict[str, Any]
+) -> None:
+    env = s3_worker_env(s3_server, tmp_path, credentials == "environment")
+    env.update({"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+                "no_proxy": "127.0.0.1"})
+    if credentials == "profile":
+        (tmp_path / ".aws").mkdir()
+        (tmp_path / ".aws" / "credentials").write_text(
+            "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+        )
+    params = {"bucket": PRIVATE_BUCKET, "endpoint": s3_server, "chain": credentials == "profile"}
+    answer = run_in_worker(env, DUCKDB_PRIVATE, params)
+    assert answer["header"]["ok"] is True, answer["header"].get("error")
+    result = json.loads(answer["payload"])
+    if "error" in expected:
+        assert expected["error"] in result["error"]
+    else:
+        assert result == expected
+
+
 DUCKDB_OFFLINE = '''
 @fused.udf
 def udf(home: str):
@@ -246,7 +303,7 @@ def test_an_extension_that_needs_the_network_says_so() -> None:
     error = answer["header"]["error"]
     assert answer["header"]["ok"] is False
     assert 'Failed to download extension "h3"' in error["message"]
-    assert "'h3' is not bundled with UDF Studio (spatial and httpfs are" in error["message"]
+    assert "'h3' is not bundled with UDF Studio (spatial, httpfs, aws are" in error["message"]
 
 
 def test_an_unreachable_host_is_named_plainly() -> None:

@@ -218,26 +218,6 @@ def test_s3_without_s3fs_names_the_missing_package():
     assert leftovers(disk()) == []
 
 
-@pytest.fixture
-def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A moto S3 server on loopback with a bucket `data`; its endpoint URL."""
-    for package in ("s3fs", "boto3", "moto"):
-        if importlib.util.find_spec(package) is None:
-            pytest.skip(f"{package} is not installed")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    try:
-        yield endpoint
-    finally:
-        server.stop()
-
-
 def _put_object(endpoint: str, key: str, body: bytes, *, public: bool = False) -> None:
     import boto3
 
@@ -253,8 +233,8 @@ def _put_object(endpoint: str, key: str, body: bytes, *, public: bool = False) -
     client.put_object(Bucket="data", Key=key, Body=body, **acl)
 
 
-def test_s3_downloads_with_credentials(moto_s3: str, monkeypatch: pytest.MonkeyPatch):
-    _put_object(moto_s3, "tables/points.csv", b"x,y\n1,2\n")
+def test_s3_downloads_with_credentials(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch):
+    _put_object(moto_endpoint, "tables/points.csv", b"x,y\n1,2\n")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     path = fused.download("s3://data/tables/points.csv", "s3/")
@@ -266,9 +246,9 @@ def test_s3_downloads_with_credentials(moto_s3: str, monkeypatch: pytest.MonkeyP
 
 
 def test_s3_downloads_anonymously_without_credentials(
-    moto_s3: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
-    _put_object(moto_s3, "open.bin", BODY, public=True)
+    _put_object(moto_endpoint, "open.bin", BODY, public=True)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
@@ -276,7 +256,7 @@ def test_s3_downloads_anonymously_without_credentials(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance to ask
     path = fused.core.download("s3://data/open.bin", "public/open.bin")
     assert Path(path).read_bytes() == BODY
-    _put_object(moto_s3, "closed.bin", BODY)
+    _put_object(moto_endpoint, "closed.bin", BODY)
     with pytest.raises(DownloadError, match="access denied"):
         fused.download("s3://data/closed.bin", "public/closed.bin")
     assert leftovers(disk() / "public") == ["open.bin"]

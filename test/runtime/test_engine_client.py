@@ -128,6 +128,8 @@ def chatty(name: str = "x"):
 
     print(f"out {name}")
     print(f"err {name}", file=sys.stderr)
+    if name == "fail":
+        raise ValueError("failing on purpose")
     return name
 
 
@@ -315,13 +317,23 @@ def test_folder_udfs_report_their_own_files_and_header_modules(
     assert str(main_error.value) == str(local_main_error.value)
 
 
-def test_the_udfs_stdout_and_stderr_are_echoed(
+def test_the_udfs_output_is_echoed_when_verbose_or_failing(
     engine: RunningEngine, capsys: pytest.CaptureFixture[str]
 ):
-    assert remote(lambda: chatty(name="ada", cache=False)) == "ada"
-    captured = capsys.readouterr()
-    assert captured.out == "out ada\n"
-    assert captured.err == "err ada\n"
+    # As the official client shows it: with verbose=True (or the option), or when the run fails.
+    assert remote(lambda: chatty(name="hush", cache=False)) == "hush"
+    assert capsys.readouterr() == ("", "")
+    assert remote(lambda: chatty(name="ada", cache=False, verbose=True)) == "ada"
+    assert capsys.readouterr() == ("out ada\n", "err ada\n")
+    fused.options.verbose_udf_runs = True
+    try:
+        assert remote(lambda: fused.run(chatty, name="bob", cache=False)) == "bob"
+    finally:
+        fused.options.verbose_udf_runs = False
+    assert capsys.readouterr().out == "out bob\n"
+    with pytest.raises(UdfRuntimeError, match="failing on purpose"):
+        remote(lambda: chatty(name="fail", cache=False))
+    assert capsys.readouterr() == ("out fail\n", "err fail\n")
     with pytest.raises(UdfRuntimeError):
         remote(lambda: chatty(name="ada", unknown=1))
 
@@ -514,7 +526,7 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Thread
 def test_an_engine_that_stops_is_found_gone_and_the_run_happens_here(
     stand_in: ThreadingHTTPServer, capsys: pytest.CaptureFixture[str]
 ):
-    assert remote(lambda: where(n=1)) == {"answered": "by the stand-in"}
+    assert remote(lambda: where(n=1, verbose=True)) == {"answered": "by the stand-in"}
     assert capsys.readouterr().out == "stand-in says hi\n"
     stand_in.shutdown()
     stand_in.server_close()

@@ -64,7 +64,7 @@ def remote_b(engine_server: RunningEngine) -> RunningEngine:
 def test_a_local_udf_runs_on_the_remote_as_code(
     remote_b: RunningEngine, capsys: pytest.CaptureFixture[str]
 ):
-    result = fused.run(where_am_i, label="far", engine="remote")
+    result = fused.run(where_am_i, label="far", engine="remote", verbose=True)
     assert result["label"] == "far"
     assert parent_pid(result["pid"]) == remote_b.pid
     assert "ran far" in capsys.readouterr().out

@@ -8,6 +8,8 @@ why not beside the pin (`# not Fused's X: reason`, with X Fused's version as the
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,28 @@ def test_malformed_list_is_a_clear_error(tmp_path: Path) -> None:
     broken.write_text("pandas==2.3.3\nthis is not a pin\n")
     with pytest.raises(PackageListError, match=r"list\.txt:2: expected `name==version`"):
         read_fused_image(broken)
+
+
+def supported_pythons() -> list[str]:
+    """The minor versions `requires-python` of the runtime's pyproject.toml admits."""
+    text = (RUNTIME / "pyproject.toml").read_text()
+    match = re.search(r'requires-python = ">=3\.(\d+),<3\.(\d+)"', text)
+    assert match, "pyproject.toml states the runtime's Python range as >=3.A,<3.B"
+    return [f"3.{minor}" for minor in range(int(match.group(1)), int(match.group(2)))]
+
+
+@pytest.mark.parametrize("python", supported_pythons())
+def test_the_pins_have_wheels_for_every_supported_python(python: str, tmp_path: Path) -> None:
+    # uv resolves the exact pins for that Python on Linux from the package index, wheels only:
+    # a machine without Fused's 3.12 builds its runtime from the same file.
+    plain = tmp_path / "requirements.txt"
+    lines = [f"{name}=={version}" for _, name, version, _ in pins(RUNTIME / "requirements.txt")]
+    plain.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "uv", "pip", "compile", "--quiet", "--no-header", "--only-binary",
+         ":all:", "--python-version", python, "--python-platform", "x86_64-manylinux_2_28",
+         str(plain), "-o", str(tmp_path / "resolved.txt")],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+

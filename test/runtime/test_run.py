@@ -35,10 +35,18 @@ def test_the_udfs_stdout_is_echoed(capsys: pytest.CaptureFixture[str]):
     assert capsys.readouterr().out == "greeting out\n"
 
 
-@pytest.mark.parametrize("engine", ["remote", "batch", "large"])
-def test_remote_engines_need_a_configured_remote(engine: str):
+@pytest.mark.parametrize(
+    ("engine", "needs"),
+    [
+        ("remote", "no remote engine is configured"),
+        # With no remote, the batch names are batch jobs of this machine's engine.
+        ("batch", "as a batch job of the UDF Studio engine"),
+        ("large", "as a batch job of the UDF Studio engine"),
+    ],
+)
+def test_remote_engines_need_a_configured_remote(engine: str, needs: str):
     assert fused.run(greet, engine="local") == "hello world"
-    with pytest.raises(EngineUnavailableError, match="no remote engine is configured"):
+    with pytest.raises(EngineUnavailableError, match=needs):
         fused.run(greet, engine=engine)
 
 

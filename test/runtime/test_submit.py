@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -336,6 +337,7 @@ def test_engine_local_uses_threads_even_with_an_engine(engine: RunningEngine):
 # --- fused.run(sync=False) -------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::fused.warnings.FusedDeprecationWarning")
 def test_sync_false_returns_an_awaitable_that_runs_at_once(no_engine: Path):
     import asyncio
 
@@ -349,16 +351,24 @@ def test_sync_false_returns_an_awaitable_that_runs_at_once(no_engine: Path):
     handle = fused.run(as_dict, n=2, sync=False)
     assert handle.result(timeout=30) == {"value": 2}
     assert handle.done()
+    # A coroutine, as the official client's answer is: asyncio.run takes it.
+    assert asyncio.run(fused.run(as_dict, n=3, sync=False)) == {"value": 3}
 
 
 def test_sync_false_raises_the_udfs_error_when_awaited(no_engine: Path):
     import asyncio
 
-    handle = fused.run(picky, n=2, sync=False)
+    # Deprecated as in the official client; fused.run_async is the way now.
+    with pytest.warns(fused.warnings.FusedDeprecationWarning, match="use fused.run_async"):
+        handle = fused.run(picky, n=2, sync=False)
     with pytest.raises(UdfRuntimeError, match="two is not allowed"):
         asyncio.run(_await(handle))
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError), pytest.warns(fused.warnings.FusedDeprecationWarning):
         fused.run(picky, colour="red", sync=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # run_async is not deprecated
+        with pytest.raises(UdfRuntimeError, match="two is not allowed"):
+            asyncio.run(fused.run_async(picky, n=2))
 
 
 async def _await(handle: Any) -> Any:

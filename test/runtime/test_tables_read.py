@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
-import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -97,38 +94,11 @@ def test_s3_without_s3fs_names_the_package(monkeypatch: pytest.MonkeyPatch):
 
 # --- a table on S3: a local S3 server (moto) ----------------------------------------------------
 
-S3_READY = all(importlib.util.find_spec(name) for name in ("s3fs", "moto", "boto3"))
 
-
-@pytest.fixture
-def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if not S3_READY:
-        pytest.skip("s3fs, moto and boto3 are needed for the S3 tests")
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    try:
-        yield endpoint
-    finally:
-        server.stop()
-
-
-def test_a_table_on_s3_reads_as_a_local_one(table: Path, s3_server: str):
+def test_a_table_on_s3_reads_as_a_local_one(table: Path, moto_s3: str):
     import boto3
 
-    client = boto3.client("s3", endpoint_url=s3_server)
+    client = boto3.client("s3", endpoint_url=moto_s3)
     client.create_bucket(Bucket="tables")
     for path in table.iterdir():
         client.upload_file(str(path), "tables", f"points/{path.name}")
@@ -146,11 +116,11 @@ def test_a_table_on_s3_reads_as_a_local_one(table: Path, s3_server: str):
 
 
 def test_without_credentials_s3_is_read_anonymously(
-    table: Path, s3_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    table: Path, moto_s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     import boto3
 
-    client = boto3.client("s3", endpoint_url=s3_server)
+    client = boto3.client("s3", endpoint_url=moto_s3)
     client.create_bucket(Bucket="public")
     client.upload_file(
         str(table / "_sample"), "public", "points/_sample", ExtraArgs={"ACL": "public-read"}

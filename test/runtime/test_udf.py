@@ -70,10 +70,17 @@ def test_cache_false_together_with_max_age_is_a_value_error():
         plain(cache=False, cache_max_age="1h")
 
 
-@pytest.mark.parametrize("engine", ["remote", "batch", "small"])
-def test_remote_engines_need_a_configured_remote(engine: str):
+@pytest.mark.parametrize(
+    ("engine", "needs"),
+    [
+        ("remote", "no remote engine is configured"),
+        ("batch", "as a batch job of the UDF Studio engine"),
+        ("small", "as a batch job of the UDF Studio engine"),
+    ],
+)
+def test_remote_engines_need_a_configured_remote(engine: str, needs: str):
     assert plain(engine="local") == {"hello": "world", "n": 1}
-    with pytest.raises(EngineUnavailableError, match="no remote engine is configured"):
+    with pytest.raises(EngineUnavailableError, match=needs):
         plain(engine=engine)
 
 
@@ -246,10 +253,12 @@ def test_utils_is_the_only_header_when_none_is_named_utils(tmp_path: Path):
 
 def test_saving_and_sharing_need_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("UDF_STUDIO_HOME", str(tmp_path))
-    for call in (plain.to_fused, plain.create_access_token, plain.get_access_tokens):
+    for call in (plain.to_fused, plain.get_access_tokens):
         with pytest.raises(EngineUnavailableError, match="needs the running UDF Studio engine"):
             call()
     assert plain.catalog_url is None  # not a saved UDF
+    with pytest.raises(ValueError, match="No saved UDF ID found in metadata of 'plain'"):
+        plain.create_access_token()  # refused before any request, as by the official client
     with pytest.raises(TypeError, match="older slug are not supported"):
         plain.to_fused(slug="Other")
 

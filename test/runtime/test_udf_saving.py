@@ -44,8 +44,10 @@ def test_a_different_udf_of_the_same_name_needs_overwrite(engine: RunningEngine)
     first.to_fused()
     other = fused.load(CODE.replace("VERSION = 1", "VERSION = 3"))
     other.name = "Taken_Name"
-    with pytest.raises(ValueError, match="a different UDF named 'Taken_Name' is saved already"):
+    with pytest.raises(ValueError, match="a different UDF named 'Taken_Name' already exists") as no:
         other.to_fused()
+    assert "Use overwrite=True" in str(no.value)
+    assert "-VERSION = 1\n+VERSION = 3\n" in str(no.value)  # the diff, saved to local
     other.to_fused(overwrite=True)
     assert "VERSION = 3" in (workspace(engine) / "Taken_Name" / "Taken_Name.py").read_text()
 
@@ -63,7 +65,7 @@ def test_a_udf_loaded_from_the_workspace_saves_over_its_folder(engine: RunningEn
 def test_collections_are_collection_folders(engine: RunningEngine):
     udf = fused.load(CODE)
     udf.name = "In_Collection"
-    with pytest.raises(ValueError, match="there is no collection 'Shelf'"):
+    with pytest.raises(ValueError, match="collection 'Shelf' not found"):
         udf.to_fused(collection_name="Shelf")
     udf.to_fused(collection_name="Shelf", create_collection=True)
     assert (workspace(engine) / "Shelf" / "collection.json").is_file()

@@ -125,6 +125,40 @@ def test_seed_files_are_in_the_engine_home(tmp_path: Path) -> None:
     assert (seed / "secrets.json").exists()  # copied, never moved
 
 
+def test_github_loads_are_answered_by_a_clone(tmp_path: Path) -> None:
+    if shutil.which("node") is None or shutil.which("git") is None:
+        pytest.skip("node and git are needed")
+    clone = tmp_path / "clone"
+    shutil.copytree(CORPUS / "Ok_Table", clone / "public" / "Ok_Table")
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "udf"],
+    ):
+        subprocess.run(["git", "-C", str(clone), *args], check=True, capture_output=True)
+    commit = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "--short", "HEAD"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    folder = tmp_path / "udfs" / "Loads_Github"
+    folder.mkdir(parents=True)
+    (folder / "Loads_Github.py").write_text(
+        "@fused.udf\ndef udf():\n"
+        f"    table = fused.load('https://github.com/o/r/tree/{commit}/public/Ok_Table/')\n"
+        "    return table()\n"
+    )
+    result = run_script(str(tmp_path / "udfs"), "--github-clone", f"o/r={clone}")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^ok +udfs/Loads_Github  ", result.stdout, re.MULTILINE), result.stdout
+
+
+@pytest.mark.parametrize("value", ["o/r", "o=/tmp", "o/r/x=/tmp", "o/r=/nonexistent/clone"])
+def test_refuses_a_malformed_github_clone(value: str) -> None:
+    result = run_script(str(CORPUS), "--github-clone", value)
+    assert result.returncode == 2
+    assert f"--github-clone takes ORG/REPO=FOLDER (an existing clone), got {value}" in result.stderr
+
+
 def test_refuses_a_folder_that_does_not_exist(tmp_path: Path) -> None:
     result = run_script(str(tmp_path / "missing"))
     assert result.returncode == 2
@@ -227,6 +261,9 @@ def test_does_not_guess_a_nested_udf_error_host_from_the_calling_udf_code() -> N
     error = RunError("UDF_ERR_RUNTIME", "URLError: <urlopen error [Errno -2] Name or service "
                      "not known> (UDF code, line 9)", "UdfRuntimeError", 4)
     assert classify(error, 'fused.load("https://github.com/o/r/tree/c/x/")').which == "unknown host"
+    named = RunError("UDF_ERR_RUNTIME", "<urlopen error [Errno -2] Name or service not known> "
+                     "(in the UDF 'Inner')", "URLError", 4)
+    assert classify(named, 'fused.load("https://github.com/o/r/tree/c/x/")').which == "unknown host"
     plain = RunError("UDF_ERR_RUNTIME", "<urlopen error [Errno -2] Name or service not known>",
                      "URLError", 9)
     assert classify(plain, 'URL = "https://docs.example.net/x"').which == "docs.example.net?"

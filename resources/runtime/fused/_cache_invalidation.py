@@ -35,8 +35,8 @@ def check_tile(z: object, x: object, y: object) -> tuple[int, int, int] | None:
     if not all(given):
         missing = ", ".join(name for name, ok in zip("zxy", given, strict=True) if not ok)
         raise ValueError(
-            f"z, x and y must come together: give all three to invalidate one tile, or none "
-            f"for the whole UDF (missing {missing})"
+            f"all three tile coordinates (z, x, y) must be given together: all three to "
+            f"invalidate one tile, or none for the whole UDF (missing {missing})"
         )
     tile = []
     for name, value in zip("zxy", (z, x, y), strict=True):

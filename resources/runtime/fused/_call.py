@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 LOCAL_ENGINES: Final = (None, "local")
-# Fused's serverless and batch engines and its instance names: the configured remote engine.
+# Fused's serverless and batch engines and its instance names: the configured remote engine (the
+# local engine, or a batch job of it, when none is configured; see `_remote.goes_remote`).
 REMOTE_ENGINES: Final = ("remote", "realtime", "batch", "small", "medium", "large")
 # Set by the engine for its workers: no notes about a missing engine there, no progress bars.
 WORKER_ENV: Final = "UDF_STUDIO_WORKER"
@@ -74,8 +75,8 @@ def check_run_options(engine: str | None, cache: bool, cache_max_age: int | str 
         clusters = ", ".join(sorted(read_clusters())) or "none configured"
         raise EngineUnavailableError(
             f"engine={engine!r} is not an engine: use 'local', 'remote' (also 'realtime', "
-            "'batch', 'small', 'medium', 'large') for the configured remote engine, or a Dask "
-            f"cluster's name (udf-studio cluster add; clusters: {clusters})"
+            "'batch', 'small', 'medium', 'large') for the configured remote engine (else this "
+            f"machine's), or a Dask cluster's name (udf-studio cluster add; clusters: {clusters})"
         )
 
 
@@ -113,9 +114,30 @@ def run_call(
     a UDF in a worker too: the engine starts nested runs at once, so a busy pool cannot
     deadlock); otherwise (and always for `engine="local"`) it runs in this process. Either way
     it is one level deeper than the run it is made from, and fails past five levels. Remote
-    engine names send it to the configured remote engine (`_remote`), a Dask cluster's name to
-    that cluster (`_cluster`).
+    engine names send it to the configured remote engine (`_remote`); with none configured,
+    "realtime" is the local engine and a batch name a batch job of it (`_batch_run`). A Dask
+    cluster's name sends it to that cluster (`_cluster`). Its error names the UDF (`udf_name`),
+    so a run it is nested in can say which UDF failed.
     """
+    try:
+        return _run_where(
+            udf, args, params, tile, engine=engine, cache=cache, cache_max_age=cache_max_age
+        )
+    except UdfRuntimeError as exc:
+        exc.udf_name = udf.name
+        raise
+
+
+def _run_where(
+    udf: Udf,
+    args: Sequence[object],
+    params: Mapping[str, object],
+    tile: TileCoord | None,
+    *,
+    engine: str | None,
+    cache: bool,
+    cache_max_age: int | str | None,
+) -> Any:
     if engine not in LOCAL_ENGINES and engine not in REMOTE_ENGINES:
         from ._cluster import run_on_cluster
 
@@ -127,6 +149,13 @@ def run_call(
 
         if goes_remote(engine):
             return run_on_remote(udf, args, params, tile, cache=cache, cache_max_age=cache_max_age)
+        if engine != "realtime":
+            from ._batch_run import run_batch
+
+            return run_batch(
+                udf, args, params, tile,
+                instance_type=str(engine), cache=cache, cache_max_age=cache_max_age,
+            )
         engine = None  # "realtime" with no remote configured: the local engine
     if engine is None:
         from ._engine_client import run_on_engine  # on first use
@@ -168,7 +197,11 @@ def invoke(
     except Exception as exc:
         code = UDF_ERR_MEMORY if isinstance(exc, MemoryError) else UDF_ERR_RUNTIME
         if isinstance(exc, UdfRuntimeError) and exc.code == UDF_ERR_RECURSION:
-            code = UDF_ERR_RECURSION  # too deep anywhere below: the whole chain says so
+            # Too deep anywhere below: the whole chain says so with the deepest level's message,
+            # not one wrapping per level (a loop through remote engines would grow it each hop).
+            raise UdfRuntimeError(
+                exc.message, code=UDF_ERR_RECURSION, exception_class=exc.exception_class
+            ) from exc
         raise error_from_exception(exc, prepared.files, code=code) from exc
     finally:
         if saved is not None:

@@ -169,7 +169,7 @@ def run_direct(
         header, payload = future.result()
     except Exception as exc:
         raise _task_error(name, exc) from None
-    echo_output(header)
+    echo_output(header, params, failed=not header.get("ok"))
     if not header.get("ok"):
         raise error_from_data(header.get("error") or {}, origin_of(udf, code))
     return decode_result(str(header.get("contentType") or ""), payload)

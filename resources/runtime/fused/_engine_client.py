@@ -4,8 +4,9 @@ A running engine records itself in `$UDF_STUDIO_HOME/engine.json` (`url`, `pid`)
 private token in `$UDF_STUDIO_HOME/credentials`. When one answers, `fused.run(...)` and
 `udf(...)` without an engine send the UDF's code, headers and JSON parameters there as a code run
 (`POST /server/v1/realtime/local/api/v1/run/udf[/tiles/{z}/{x}/{y}]`), echo the run's stdout and
-stderr, and decode the response into the value a run in this process would return. Errors come
-back as the same `UdfRuntimeError` subclasses, located in this process's files.
+stderr when it fails or the call is verbose (as the official client shows them), and decode the
+response into the value a run in this process would return. Errors come back as the same
+`UdfRuntimeError` subclasses, located in this process's files.
 
 `run_on_engine` answers "not sent" (and the caller runs the UDF in this process) with no engine,
 or when the code or arguments cannot travel as JSON; a one-line note on stderr says so. Workers
@@ -223,7 +224,7 @@ def run_on_engine(
             raise EngineUnavailableError(
                 f"the UDF Studio engine at {endpoint.url} refused the connection"
             ) from None
-    echo_output(response.metadata)
+    echo_output(response.metadata, params, failed=not 200 <= response.status < 300)
     if 200 <= response.status < 300:
         if response.status == 204:
             return True, None
@@ -565,13 +566,28 @@ def _metadata(header: str | None) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def echo_output(metadata: Mapping[str, Any]) -> None:
-    """Print the UDF's stdout and stderr here, as a run in this process would have."""
+def echo_output(
+    metadata: Mapping[str, Any], params: Mapping[str, object], *, failed: bool
+) -> None:
+    """Print the UDF's stdout and stderr here when the run failed or the call asked for them
+    (`verbose=True`, else `fused.options.verbose_udf_runs`), as the official client does."""
+    if not (failed or wants_output(params)):
+        return
     for key, stream in (("stdout", sys.stdout), ("stderr", sys.stderr)):
         text = metadata.get(key)
         if isinstance(text, str) and text:
             stream.write(text)
             stream.flush()
+
+
+def wants_output(params: Mapping[str, object]) -> bool:
+    """Whether a call shows its UDF's output: its `verbose` argument, else the option."""
+    verbose = params.get("verbose")
+    if verbose is None:
+        from ._options import options
+
+        return bool(options.verbose_udf_runs)
+    return bool(verbose)
 
 
 def error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:

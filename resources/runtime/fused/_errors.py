@@ -2,10 +2,19 @@
 
 Every error a UDF run can end with carries a stable code (the worker protocol's table) so it can
 cross to the engine as data; callers in Python get the same information as attributes.
+
+A traceback keeps the frames of UDF code: the UDF's own files and every file of code that
+`fused.load` executed in this process (helper UDFs, GitHub folders, local folders), so an error
+inside a helper shows where in the helper it happened; the runtime's and libraries' frames are
+left out. GitHub copies show as their github.com URL. An error of a nested run (`fused.run`
+inside a UDF) is wrapped once: its class, message and code stay the inner ones, the message
+names the inner UDF, and the traceback goes on with the inner UDF's frames after the call.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import traceback
 from collections.abc import Collection
 from typing import Any, Final
@@ -13,6 +22,7 @@ from typing import Any, Final
 from . import types
 from ._missing_module import missing_package
 from ._network_hint import network_hint
+from ._shared_disk import studio_home
 
 UDF_ERR_SYNTAX: Final = "UDF_ERR_SYNTAX"
 UDF_ERR_IMPORT: Final = "UDF_ERR_IMPORT"
@@ -35,6 +45,8 @@ UDF_ERR_NODE_TEMPLATE: Final = "UDF_ERR_NODE_TEMPLATE"
 UDF_ERR_NOT_FOUND: Final = "UDF_ERR_NOT_FOUND"
 UDF_ERR_FETCH: Final = "UDF_ERR_FETCH"
 UDF_ERR_REMOTE_FAILED: Final = "UDF_ERR_REMOTE_FAILED"
+# A setting `fused.load` reads (settings.json's `githubClones`) is malformed.
+UDF_ERR_SETTINGS: Final = "UDF_ERR_SETTINGS"
 # Runs on a Dask cluster (`udf_studio_cluster`): the engine's table has them too.
 UDF_ERR_WORKER_CRASHED: Final = "UDF_ERR_WORKER_CRASHED"
 UDF_ERR_CLUSTER_UNREACHABLE: Final = "UDF_ERR_CLUSTER_UNREACHABLE"
@@ -62,10 +74,36 @@ ERROR_CODES: Final = frozenset(
         UDF_ERR_NOT_FOUND,
         UDF_ERR_FETCH,
         UDF_ERR_REMOTE_FAILED,
+        UDF_ERR_SETTINGS,
         UDF_ERR_WORKER_CRASHED,
         UDF_ERR_CLUSTER_UNREACHABLE,
         UDF_ERR_CLUSTER_LOST,
         UDF_ERR_CLUSTER_FAILED,
+    }
+)
+
+# Codes the engine reports for a run's failure outside the UDF (its limits, a remote), which a
+# job's runs can meet through a remote engine.
+UDF_ERR_TIMEOUT: Final = "UDF_ERR_TIMEOUT"
+UDF_ERR_MEMORY_LIMIT: Final = "UDF_ERR_MEMORY_LIMIT"
+UDF_ERR_REMOTE_UNREACHABLE: Final = "UDF_ERR_REMOTE_UNREACHABLE"
+UDF_ERR_REMOTE_TIMEOUT: Final = "UDF_ERR_REMOTE_TIMEOUT"
+
+# What a job tries again (its `max_retry`): the engine's jobs follow the same rule
+# (`RETRYABLE_CODES` in src-shared/errors.ts, stated in docs/errors.md). A run that failed while
+# it ran, in a way the next attempt may not repeat: the UDF raised, ran out of memory or time,
+# its worker died, or the remote engine it ran on failed or was out of reach. A wrong request
+# fails the same way every time, and a cancelled or too deep run is final.
+RETRYABLE_CODES: Final = frozenset(
+    {
+        UDF_ERR_RUNTIME,
+        UDF_ERR_MEMORY,
+        UDF_ERR_MEMORY_LIMIT,
+        UDF_ERR_TIMEOUT,
+        UDF_ERR_WORKER_CRASHED,
+        UDF_ERR_REMOTE_FAILED,
+        UDF_ERR_REMOTE_UNREACHABLE,
+        UDF_ERR_REMOTE_TIMEOUT,
     }
 )
 
@@ -100,6 +138,8 @@ class UdfRuntimeError(types.UdfRuntimeError):
         self.traceback_text = traceback_text
         # For UDF_ERR_MISSING_PACKAGE: module, package, fusedVersion, inFusedImage, requirement.
         self.missing_package = missing_package
+        # The UDF whose run (`run_call`) ended with this error; None until a run ends.
+        self.udf_name: str | None = None
 
     def __str__(self) -> str:
         text = f"{self.exception_class}: {self.message}" if self.exception_class else self.message
@@ -173,23 +213,62 @@ def public_file(filename: str | None) -> str | None:
     return filename
 
 
+_udf_files: set[str] = set()
+# Codes of a nested load's or run's error that the enclosing run keeps: they say why code did
+# not load or run. The others (a parameter, a format, a UDF not found: HTTP 400, 406, 404)
+# describe a call, and the enclosing UDF's code made that call: its run ends UDF_ERR_RUNTIME.
+_KEPT_CODES: Final = frozenset(
+    {
+        UDF_ERR_SYNTAX,
+        UDF_ERR_IMPORT,
+        UDF_ERR_MISSING_PACKAGE,
+        UDF_ERR_NO_ENTRYPOINT,
+        UDF_ERR_MEMORY,
+        UDF_ERR_RECURSION,
+        UDF_ERR_BAD_FOLDER,
+        UDF_ERR_NODE_TEMPLATE,
+        UDF_ERR_FETCH,
+        UDF_ERR_SETTINGS,
+        UDF_ERR_REMOTE_FAILED,
+        UDF_ERR_WORKER_CRASHED,
+        UDF_ERR_CLUSTER_UNREACHABLE,
+        UDF_ERR_CLUSTER_LOST,
+        UDF_ERR_CLUSTER_FAILED,
+    }
+)
+_NAMED_UDF = re.compile(r" \(in the UDF '[^']*'\)$")
+_TRACEBACK_HEADER: Final = "Traceback (most recent call last):\n"
+
+
+def note_udf_file(filename: str) -> None:
+    """Remember a file of UDF code this process compiled, so tracebacks keep its frames."""
+    _udf_files.add(filename)
+
+
 def error_from_exception(
     exc: BaseException, own_files: Collection[str], *, code: str
 ) -> UdfRuntimeError:
-    """Wrap an exception raised by UDF code, located at its deepest frame in the UDF's own files."""
+    """Wrap an exception raised by UDF code, located at its deepest frame in the UDF's own files.
+
+    The traceback keeps the frames of UDF code (own files and loaded ones); an error of a nested
+    load or run is wrapped once (`_enclosing`).
+    """
     frames = [
-        frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename in own_files
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.filename in own_files or frame.filename in _udf_files
     ]
-    lines = (
-        ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
-    )
-    lines.extend(traceback.format_exception_only(type(exc), exc))
+    own = [frame for frame in frames if frame.filename in own_files]
     file: str | None = None
     line: int | None = None
-    if frames:
-        file, line = frames[-1].filename, frames[-1].lineno
+    if own:
+        file, line = own[-1].filename, own[-1].lineno
     elif isinstance(exc, SyntaxError) and exc.filename in own_files:
         file, line = exc.filename, exc.lineno
+    if isinstance(exc, UdfRuntimeError):
+        return _enclosing(exc, frames, file, line)
+    lines = [_TRACEBACK_HEADER, *_format_frames(frames)] if frames else []
+    lines.extend(traceback.format_exception_only(type(exc), exc))
     missing = missing_package(exc)
     if missing is not None:
         return UdfMissingPackageError(
@@ -214,6 +293,59 @@ def error_from_exception(
         line=line,
         traceback_text="".join(lines),
     )
+
+
+def _enclosing(
+    inner: UdfRuntimeError,
+    frames: list[traceback.FrameSummary],
+    file: str | None,
+    line: int | None,
+) -> UdfRuntimeError:
+    """A nested load's or run's error as the enclosing UDF's: the inner class, message and code
+    (see `_KEPT_CODES`), the inner UDF named once, located at the call in the enclosing UDF's
+    files, and its traceback going on with the inner frames."""
+    message = inner.message
+    if inner.udf_name and not _NAMED_UDF.search(message):
+        message = f"{message} (in the UDF {inner.udf_name!r})"
+    inner_text = inner.traceback_text or "".join(
+        traceback.format_exception_only(type(inner), inner)
+    )
+    inner_text = inner_text.removeprefix(_TRACEBACK_HEADER)
+    lines = [_TRACEBACK_HEADER, *_format_frames(frames)]
+    if inner.udf_name:
+        lines.append(f"  In the UDF {inner.udf_name!r}:\n")
+    lines.append(inner_text)
+    kept = inner.code in _KEPT_CODES
+    return (type(inner) if kept else UdfRuntimeError)(
+        message,
+        code=inner.code if kept else UDF_ERR_RUNTIME,
+        exception_class=inner.exception_class or type(inner).__name__,
+        file=public_file(file) if line is not None else inner.file,
+        line=line if line is not None else inner.line,
+        traceback_text="".join(lines),
+        missing_package=inner.missing_package,
+    )
+
+
+def _format_frames(frames: list[traceback.FrameSummary]) -> list[str]:
+    """The frames as `traceback.format_list` gives them, GitHub copies shown by their URL."""
+    return [github_url_in(text) for text in traceback.format_list(frames)]
+
+
+def github_url_in(text: str) -> str:
+    """`text` with paths of GitHub copies (`$UDF_STUDIO_HOME/github/ORG/REPO/REF/PATH`) shown as
+    `https://github.com/ORG/REPO/blob/REF/PATH`."""
+    root = str(studio_home() / "github") + os.sep
+    if root not in text:
+        return text
+    part = r"([^/\\\"]+)[/\\]"
+    pattern = re.escape(root) + part * 3 + r"([^\"]*)"
+
+    def url(match: re.Match[str]) -> str:
+        org, repo, ref, path = match.groups()
+        return f"https://github.com/{org}/{repo}/blob/{ref}/{path.replace(os.sep, '/')}"
+
+    return re.sub(pattern, url, text)
 
 
 def syntax_error(exc: SyntaxError) -> UdfLoadError:

@@ -9,6 +9,10 @@ when online (at most every `REFRESH_S` per process) and its last copy is used of
 note. Offline with no copy is a `UdfLoadError` naming the URL. For a file, the folder holding it is
 fetched, so its header modules and meta.json come along. `UDF_STUDIO_GITHUB_API` points at
 another API host (GitHub Enterprise, or a test server); `GITHUB_TOKEN` is sent when set.
+
+When the settings name a local clone of the repository (`_github_clones`), REF is read from the
+clone's history first; a clone that lacks it falls back to the API, and offline the error says
+which commit the clone lacks and how to fetch it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ._errors import UDF_ERR_FETCH, UdfLoadError
+from ._github_clones import Clone, configured_clone, copy_from_clone
 from ._shared_disk import studio_home
 
 API_ENV: Final = "UDF_STUDIO_GITHUB_API"
@@ -66,6 +71,14 @@ def github_path(url: str) -> Path:
     parts = [part for part in path.split("/") if part]
     if not all(_SAFE_PART.match(part) and part not in (".", "..") for part in [ref, *parts]):
         raise UdfLoadError(f"{url} has a path this loader does not follow", code=UDF_ERR_FETCH)
+    clone = configured_clone(org, repo)
+    clone_note = ""
+    if clone is not None:
+        commit = clone.resolve(ref)
+        from_clone = copy_from_clone(clone, commit, parts, url) if commit else None
+        if from_clone is not None:
+            return from_clone
+        clone_note = _clone_note(clone, ref, commit, "/".join(parts))
     local = studio_home().joinpath("github", org, repo, ref, *parts)
     copy = _fetched_copy(local)
     recent = time.monotonic() - _refreshed.get(url, -REFRESH_S) < REFRESH_S
@@ -76,13 +89,24 @@ def github_path(url: str) -> Path:
     except _Offline as why:
         if copy is None:
             raise UdfLoadError(
-                f"cannot fetch {url} ({why}) and no copy was fetched before", code=UDF_ERR_FETCH
+                f"cannot fetch {url} ({why}) and no copy was fetched before{clone_note}",
+                code=UDF_ERR_FETCH,
             ) from None
         print(
             f"fused: cannot refresh {url} ({why}); using the copy fetched before", file=sys.stderr
         )
     _refreshed[url] = time.monotonic()
     return copy
+
+
+def _clone_note(clone: Clone, ref: str, commit: str | None, path: str) -> str:
+    """Why the configured clone could not answer, for the error when the network cannot either."""
+    if commit is None:
+        return (
+            f"; the local clone {clone.path} of {clone.repo} lacks the commit {ref}: "
+            f"fetch it with `{clone.fetch_hint(ref)}`"
+        )
+    return f"; in the local clone {clone.path}, {ref} (commit {commit}) has no {path or 'files'}"
 
 
 def _fetched_copy(local: Path) -> Path | None:

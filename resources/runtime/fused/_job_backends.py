@@ -28,10 +28,9 @@ from ._engine_client import (
     request,
 )
 from ._errors import (
+    RETRYABLE_CODES,
     UDF_ERR_CANCELLED,
-    UDF_ERR_MEMORY,
     UDF_ERR_REMOTE_FAILED,
-    UDF_ERR_RUNTIME,
     EngineUnavailableError,
     UdfRuntimeError,
 )
@@ -42,8 +41,6 @@ from ._nesting import at_depth, child_depth
 if TYPE_CHECKING:
     from ._udf import Udf
 
-# Failures another attempt may fix; bad parameters or code that does not load are final.
-RETRYABLE: Final = frozenset({UDF_ERR_RUNTIME, UDF_ERR_MEMORY})
 RETRY_BASE_S: Final = 0.2
 # Status polls closer together than this reuse the last answer.
 FRESH_S: Final = 0.05
@@ -287,7 +284,7 @@ class LocalJobs:
                 if error is None:
                     self._end(run, "succeeded", value=value)
                     return
-                if error.code in RETRYABLE and run.attempts <= self._max_retry:
+                if error.code in RETRYABLE_CODES and run.attempts <= self._max_retry:
                     time.sleep(RETRY_BASE_S * 2 ** (run.attempts - 1))
                     if not self._cancelled:
                         continue

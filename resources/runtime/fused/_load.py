@@ -49,13 +49,14 @@ def load(
     A name (`name`, `team/name`, `email/name`: the last part counts) is looked up as a folder in
     the folders of `UDF_STUDIO_WORKSPACES` (os.pathsep-joined), then in `$UDF_STUDIO_HOME/udfs`
     (default `~/.udf-studio/udfs`); `collection_name` looks only in that collection (a folder
-    with a collection.json; "default" is the whole workspace). A shared token (`fsh_...`) is the
-    workspace UDF it runs. A GitHub folder or file URL (`/tree/` or `/blob/`) is fetched once
-    and kept (see `_github`); other URLs raise `NotSupportedYetError`. With `import_globals` the
-    module's top-level names are attributes of the result. `cache_key` is accepted for the
-    SDK's callers: loads are kept by content here, so no key is needed to refresh one. Raises
-    `UdfLoadError` naming the file (and line) for bad meta.json, a missing file, a syntax
-    error, an import error or no entry point.
+    with a collection.json; "default" is the whole workspace). With an engine running, a name or
+    an id is the engine's saved UDF instead (`_saved_udfs.load_saved`). A shared token
+    (`fsh_...`) is the workspace UDF it runs. A GitHub folder or file URL (`/tree/` or `/blob/`)
+    is fetched once and kept (see `_github`); other URLs raise `NotSupportedYetError`. With
+    `import_globals` the module's top-level names are attributes of the result. `cache_key` is
+    accepted for the SDK's callers: loads are kept by content here, so no key is needed to
+    refresh one. Raises `UdfLoadError` naming the file (and line) for bad meta.json, a missing
+    file, a syntax error, an import error or no entry point.
     """
     if isinstance(url_or_udf, Udf):
         return url_or_udf
@@ -167,7 +168,13 @@ def load_code(code: str, *, name: str | None = None, import_globals: bool = True
 
 def load_name(name: str, *, import_globals: bool = True, collection: str | None = None) -> Udf:
     """Load a UDF by name from the workspace folders, then `$UDF_STUDIO_HOME/udfs`; with a
-    `collection` (other than "default"), only from the collection folders of that name."""
+    `collection` (other than "default"), only from the collection folders of that name. With an
+    engine running, the name (or an id) is its saved UDF, as the official client loads it."""
+    from ._saved_udfs import load_saved  # here: _saved_udfs loads folders through this module
+
+    saved = load_saved(name, collection=collection, import_globals=import_globals)
+    if saved is not None:
+        return saved
     wanted = name.rstrip("/").rsplit("/", 1)[-1]
     candidates = [wanted]
     if wanted.startswith("UDF_"):

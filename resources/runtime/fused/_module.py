@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from types import CodeType, ModuleType
 from typing import Any
 
-from ._errors import UDF_ERR_IMPORT, error_from_exception, public_file, syntax_error
+from ._errors import (
+    UDF_ERR_IMPORT,
+    error_from_exception,
+    note_udf_file,
+    public_file,
+    syntax_error,
+)
 from ._headers import Header, HeaderSet
 from ._shared_disk import map_paths_in_tree, mentions_mapped_paths
 
@@ -128,7 +134,7 @@ def load_headers(headers: Sequence[Header], udf_name: str) -> HeaderSet:
 
 
 def compile_source(code: str, filename: str) -> CodeType:
-    """Compile code as a module, remembering its lines for tracebacks.
+    """Compile code as a module, remembering its lines and its file for tracebacks.
 
     `/mnt/cache` and `fd://` string literals become the real shared disk and bucket paths
     (`_shared_disk.map_paths_in_tree`); line numbers are those of the code as written.
@@ -144,4 +150,5 @@ def compile_source(code: str, filename: str) -> CodeType:
         raise syntax_error(SyntaxError(str(exc), (filename, 1, 0, ""))) from None
     # mtime None keeps the entry: linecache.checkcache skips entries it cannot stat-compare.
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+    note_udf_file(filename)
     return compiled

@@ -24,7 +24,7 @@ _HOST = (
 )
 _DUCKDB_EXTENSION = re.compile(r'Failed to download extension "([^"]+)"')
 # Extensions the runtime has offline (fused/_duckdb_extensions.py).
-_BUNDLED_DUCKDB = ("spatial", "httpfs")
+_BUNDLED_DUCKDB = ("spatial", "httpfs", "aws")
 
 
 def network_hint(exc: BaseException) -> str | None:
@@ -36,7 +36,7 @@ def network_hint(exc: BaseException) -> str | None:
     if extension:
         return (
             f"DuckDB's extension {extension.group(1)!r} is not bundled with UDF Studio "
-            f"({' and '.join(_BUNDLED_DUCKDB)} are, offline); it downloads from DuckDB's servers, "
+            f"({', '.join(_BUNDLED_DUCKDB)} are, offline); it downloads from DuckDB's servers, "
             "which could not be reached: is this machine offline?"
         )
     host = _host(text)

@@ -66,13 +66,14 @@ class Remote:
 def goes_remote(engine: str | None) -> bool:
     """Whether a run with this engine name goes to a remote engine.
 
-    "realtime" is Fused's serverless engine: the configured remote when there is one, else the
-    local engine (as Fused's docs have it for UDF Studio). Every other remote name always means
-    the remote, and says so when none is configured.
+    "remote" always means the remote, and says so when none is configured. "realtime" (Fused's
+    serverless engine) and the batch names ("batch", "small", ...) mean the configured remote
+    when there is one, else this machine's engine (as Fused's docs have it for UDF Studio): a
+    realtime run, or a batch job (`_batch_run`).
     """
     if engine not in REMOTE_ENGINES:
         return False
-    if engine != "realtime":
+    if engine == "remote":
         return True
     try:
         return bool(os.environ.get(REMOTE_ENV)) or bool(_read_remotes())
@@ -139,7 +140,7 @@ def run_on_remote(
         ) from None
     step = _checked_step(target, udf.name, step_udf(udf, code, parameters))
     response = run_code(target, step, tile, RESULT_FORMATS, _max_age_s(cache, cache_max_age))
-    return _answer(target, response, origin_of(udf, code))
+    return _answer(target, response, origin_of(udf, code), params)
 
 
 def run_saved_on_remote(
@@ -166,14 +167,15 @@ def run_saved_on_remote(
             for name, value in plain.items()
         }
         response = run_shared(target, name_or_token, texts, tile, RESULT_FORMATS, max_age_s)
-        return _answer(target, response, _NO_ORIGIN)
+        return _answer(target, response, _NO_ORIGIN, params)
     record = lookup_saved(target, name_or_token)
     if record is None:
         raise UdfLoadError(
             f"remote {target.name!r} has no saved UDF {name_or_token!r}", code=UDF_ERR_NOT_FOUND
         )
     step = _checked_step(target, name_or_token, _saved_udf(target, name_or_token, record, plain))
-    return _answer(target, run_code(target, step, tile, RESULT_FORMATS, max_age_s), _NO_ORIGIN)
+    response = run_code(target, step, tile, RESULT_FORMATS, max_age_s)
+    return _answer(target, response, _NO_ORIGIN, params)
 
 
 def run_remote_call(
@@ -229,8 +231,10 @@ def answer_error(remote: Remote, response: Response, origin: Origin | None) -> E
     )
 
 
-def _answer(remote: Remote, response: Response, origin: Origin) -> Any:
-    echo_output(response.metadata)
+def _answer(
+    remote: Remote, response: Response, origin: Origin, params: Mapping[str, object]
+) -> Any:
+    echo_output(response.metadata, params, failed=not 200 <= response.status < 300)
     if response.status == 204 or (response.status == 200 and not response.payload):
         return None  # an empty answer is None, as the client reads it
     if 200 <= response.status < 300:

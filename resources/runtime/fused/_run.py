@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FunctionType
@@ -26,6 +27,7 @@ from ._remote import goes_remote, run_saved_on_remote
 from ._tiles import make_tile
 from ._token_run import is_token, run_token, udf_name_for_token
 from ._udf import Udf
+from .warnings import FusedDeprecationWarning
 
 RETRY_BASE_S: Final = 0.5
 RETRY_MAX_S: Final = 10.0
@@ -61,11 +63,43 @@ def run(
     and shared tokens without a remote raise `EngineUnavailableError`, as does an engine that
     fails mid-run. `engine="remote"` (or "realtime", "batch", ...) runs on the configured remote
     engine: a `Udf` as code, a name or token as the remote's own UDF. `max_retry` runs a UDF
-    that raised again, up to that many times. `instance_type` and `disk_size_gb` choose
-    Fused's batch machines: here the run uses this machine whatever they say.
-    `sync=False` starts the run and returns a `RunHandle` at once: `await` it, or call
-    `.result()`; its arguments are checked before it starts.
+    that raised again, up to that many times. `instance_type` (other than "realtime") runs the
+    UDF as a batch job of the running engine, as the batch names do with no remote configured
+    (`_batch_run`: shown in the Jobs view; the machine is this one whatever the type or
+    `disk_size_gb` say).
+    `sync=False` (deprecated, as in the official client: use `run_async`) starts the run and
+    returns a `RunHandle` at once: `await` it, or call `.result()`; its arguments are checked
+    before it starts.
     """
+    if not sync:
+        warnings.warn(
+            "fused.run(sync=False) is deprecated: use fused.run_async() instead",
+            FusedDeprecationWarning,
+            stacklevel=2,
+        )
+    call = _checked_call(udf, args, x, y, z, engine, type, max_retry, cache_max_age, cache,
+                         parameters, params, check_now=not sync, instance_type=instance_type)
+    return call() if sync else RunHandle(call)
+
+
+def _checked_call(
+    udf: Udf | str | os.PathLike[str] | Callable[..., Any] | None,
+    args: tuple[Any, ...],
+    x: int | str | None,
+    y: int | str | None,
+    z: int | str | None,
+    engine: str | None,
+    type: Literal["tile", "file"] | None,
+    max_retry: int,
+    cache_max_age: int | str | None,
+    cache: bool,
+    parameters: Mapping[str, Any] | None,
+    params: dict[str, Any],
+    *,
+    check_now: bool,
+    instance_type: str | None,
+) -> Callable[[], Any]:
+    """`fused.run`'s options checked, and the run ready to call (with its retries)."""
     if udf is None:
         raise TypeError("fused.run needs the UDF to run: a Udf, a name, a path, a token or code")
     if isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0:
@@ -78,13 +112,13 @@ def run(
         # File mode: a UDF's own x, y or z are plain parameters.
         params = {**params, **{k: v for k, v in (("x", x), ("y", y), ("z", z)) if v is not None}}
         x = y = z = None
-    call = _retrying(
+    return _retrying(
         _prepare_run(
-            udf, args, x, y, z, engine, cache_max_age, cache, parameters, params, check_now=not sync
+            udf, args, x, y, z, engine, cache_max_age, cache, parameters, params,
+            check_now=check_now, instance_type=instance_type,
         ),
         max_retry,
     )
-    return call() if sync else RunHandle(call)
 
 
 async def run_async(
@@ -104,24 +138,9 @@ async def run_async(
     **params: Any,
 ) -> Any:
     """`fused.run` to `await`: the run goes on in a thread while the event loop carries on."""
-    handle = run(
-        udf,
-        *args,
-        x=x,
-        y=y,
-        z=z,
-        sync=False,
-        engine=engine,
-        instance_type=instance_type,
-        type=type,
-        max_retry=max_retry,
-        cache_max_age=cache_max_age,
-        cache=cache,
-        parameters=parameters,
-        disk_size_gb=disk_size_gb,
-        **params,
-    )
-    return await handle
+    call = _checked_call(udf, args, x, y, z, engine, type, max_retry, cache_max_age, cache,
+                         parameters, params, check_now=True, instance_type=instance_type)
+    return await RunHandle(call)
 
 
 def _prepare_run(
@@ -137,10 +156,18 @@ def _prepare_run(
     params: dict[str, Any],
     *,
     check_now: bool,
+    instance_type: str | None,
 ) -> Callable[[], Any]:
     """The run, ready to call; with `check_now` its arguments are bound here, so bad ones fail
     before a run in the background starts (a run made at once binds them as it starts)."""
     check_run_options(engine, cache, cache_max_age)
+    # A batch instance type on this machine's engine (a remote engine takes it as its own).
+    batch = instance_type not in (None, "realtime") and not goes_remote(engine)
+    if batch and engine == "local":
+        raise ValueError(
+            f"instance_type={instance_type!r} runs a batch job on the engine, and "
+            "engine='local' runs in this process: give one or the other"
+        )
     merged = {**parameters, **params} if parameters else params
     if engine in REMOTE_ENGINES and _names_a_remote_udf(udf) and goes_remote(engine):
         saved, saved_params = udf, merged
@@ -153,6 +180,8 @@ def _prepare_run(
 
         return call_saved
     if isinstance(udf, str) and is_token(udf) and engine in (None, "local"):
+        if batch:
+            raise ValueError("shared tokens run only with the 'realtime' instance type")
         token, token_params = udf, merged
         tile = make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
 
@@ -164,6 +193,19 @@ def _prepare_run(
     tile, merged = tile_from_call(target.prepared().plan, merged, x, y, z)
     if check_now:
         bind(target.prepared().plan, args, {**target.parameters, **merged}, tile)
+
+    if batch:
+        from ._batch_run import run_batch  # on first use: it imports the engine's client
+
+        batch_type = str(instance_type)
+
+        def call_batch() -> Any:
+            return run_batch(
+                target, args, merged, tile,
+                instance_type=batch_type, cache=cache, cache_max_age=cache_max_age,
+            )
+
+        return call_batch
 
     def call() -> Any:
         return run_call(

@@ -1,6 +1,8 @@
-"""`Udf.to_fused` and `Udf.delete_saved`: saving a UDF into the workspace, or removing it, through
-the running engine's UDF storage routes (the official client's), so ids, collections, the
-window and the watcher all follow.
+"""Saved UDFs through the running engine's UDF storage and lookup routes (the official client's):
+`Udf.to_fused` and `Udf.delete_saved` save a UDF into the workspace or remove it, so ids,
+collections, the window and the watcher all follow; `load_saved` is `fused.load` of a name
+(`Name`, `email/Name`, `handle/Name`, `team/Name`) or an id, answered as the engine answers the
+official client.
 
 "Fused" is this machine: a saved UDF is a folder of a workspace folder (of a collection folder
 when one is named; "default" is the workspace itself), with its id as `fused:id`.
@@ -9,6 +11,7 @@ when one is named; "default" is the workspace itself), with its id as `fused:id`
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
@@ -60,15 +63,75 @@ def save_udf(
     else:
         same = existing.get("id") == udf.metadata.get(ID_KEY) or _loaded_from_workspace(udf)
         if not (overwrite or (overwrite is None and same)):
-            raise ValueError(
-                f"{purpose}: a different UDF named {udf.name!r} is saved already (id "
-                f"{existing.get('id')}); pass overwrite=True to replace it"
-            )
+            raise ValueError(_conflict(purpose, udf.name, existing, code))
         path = f"{UDFS_PATH}/by-id/{quote(str(existing['id']), safe='')}"
     record = engine_json("POST", path, request, purpose=purpose)
     udf.metadata[ID_KEY] = record["id"]
     udf.collection_name = record.get("collection_name") or collection
     udf.collection_id = record.get("collection_id") or collection
+    return udf
+
+
+def load_saved(name: str, *, collection: str | None, import_globals: bool) -> Udf | None:
+    """The saved UDF `name` names (or its id is), from the running engine; None when no engine
+    runs (the caller then searches the local folders). An unknown UDF, owner or collection is a
+    `UdfLoadError` with the engine's sentence. `UDF_NAME` (a UDF's public name) is also tried as
+    `NAME`."""
+    from ._engine_client import find_engine
+    from ._errors import UDF_ERR_NOT_FOUND, UdfLoadError
+
+    path = _lookup_path(name, collection)
+    if path is None or find_engine()[0] is None:
+        return None
+    public = name[4:] if name.startswith("UDF_") and len(name) > 4 else None
+    try:
+        record = engine_json("GET", path, purpose=f"fused.load({name!r})")
+    except EngineRequestError as error:
+        if error.status != 404:
+            raise
+        if public is None:
+            raise UdfLoadError(str(error), code=UDF_ERR_NOT_FOUND) from None
+        return load_saved(public, collection=collection, import_globals=import_globals)
+    if not isinstance(record, dict) or not isinstance(record.get("udf_body"), str):
+        raise UdfLoadError(f"fused.load({name!r}): the engine answered without the UDF's body")
+    return udf_from_record(record, import_globals=import_globals)
+
+
+def udf_from_record(record: dict[str, Any], *, import_globals: bool = True) -> Udf:
+    """The `Udf` of an engine's saved-UDF record, with its id and collection. The workspace
+    folder it was read from is loaded when this process sees it with the same code (a worker
+    does), so its files and error lines stay the folder's; otherwise the body's code runs."""
+    from ._load import build_udf, load_folder
+    from ._module import inline_filename
+
+    body = json.loads(record["udf_body"])
+    name = str(body["name"])
+    collection = str(record.get("collection_name") or DEFAULT_COLLECTION)
+    folder = _workspace_folder(name, collection, str(body["code"]))
+    if folder is not None:
+        udf = load_folder(folder, import_globals=import_globals)
+    else:
+        from ._headers import Header
+
+        udf = build_udf(
+            str(body["code"]),
+            filename=inline_filename(name),
+            name=name,
+            headers=[
+                Header(str(header["module_name"]), str(header["source_code"]))
+                for header in body.get("headers") or []
+            ],
+            entrypoint=body.get("entrypoint"),
+            import_globals=import_globals,
+        )
+        # As fused.load sets them for a folder: the body's name, metadata, parameters, readme.
+        udf.name = name
+        udf.metadata = {**udf.metadata, **(body.get("metadata") or {})}
+        udf.parameters = {**udf.parameters, **(body.get("parameters") or {})}
+        udf.readme = body.get("readme")
+    udf.metadata[ID_KEY] = record["id"]
+    udf.collection_name = collection
+    udf.collection_id = str(record.get("collection_id") or collection)
     return udf
 
 
@@ -101,6 +164,73 @@ def _saved_named(name: str, purpose: str) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+def _conflict(purpose: str, name: str, existing: dict[str, Any], code: str) -> str:
+    """The refusal to replace a different saved UDF, with the diff from its code to this one's
+    (as the official client shows it)."""
+    import difflib
+
+    try:
+        saved = str(json.loads(existing["udf_body"])["code"])
+    except (KeyError, TypeError, ValueError):
+        saved = ""
+    diff = difflib.unified_diff(
+        (saved + "\n").splitlines(keepends=True),
+        (code + "\n").splitlines(keepends=True),
+        fromfile="saved",
+        tofile="local",
+    )
+    return (
+        f"{purpose}: a different UDF named {name!r} already exists (id {existing.get('id')}). "
+        "A diff of the code has been provided. Use overwrite=True to replace the saved UDF "
+        "with this one.\n\n" + "".join(diff)
+    )
+
+
+def _lookup_path(name: str, collection: str | None) -> str | None:
+    """The official client's route for a saved UDF's name or id; None for what is neither."""
+    owner, slash, slug = name.strip("/").rpartition("/")
+    if not slug or "/" in owner:
+        return None
+    if not slash and _is_uuid(slug):
+        return f"{UDFS_PATH}/by-id/{quote(slug, safe='')}"
+    if owner in ("", "team"):
+        base = f"{UDFS_PATH}/exec-env/self"
+    elif "@" in owner:
+        base = f"{UDFS_PATH}/by-user-email/{quote(owner, safe='')}"
+    else:
+        base = f"{UDFS_PATH}/by-user-handle/{quote(owner, safe='')}"
+    # "team/Name" is always the default collection, as in the official client.
+    within = DEFAULT_COLLECTION if owner == "team" else collection or DEFAULT_COLLECTION
+    return f"{base}/by-collection/{quote(within, safe='')}/by-slug/{quote(slug, safe='')}"
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _workspace_folder(name: str, collection: str, code: str) -> Path | None:
+    """This process's copy of a saved UDF's folder (a workspace folder's or a collection's) when
+    its code is the engine's."""
+    from ._errors import UdfLoadError
+    from ._folder import read_udf_folder
+    from ._load import search_folders
+
+    for root in search_folders():
+        folder = root / name if collection == DEFAULT_COLLECTION else root / collection / name
+        if not folder.is_dir():
+            continue
+        try:
+            if read_udf_folder(folder.absolute()).code == code:
+                return folder
+        except UdfLoadError:  # a copy this process cannot read: the engine's body is the UDF
+            continue
+    return None
+
+
 def _ensure_collection(name: str, *, create: bool, purpose: str) -> None:
     try:
         engine_json("GET", f"{COLLECTIONS_PATH}/by-name/{quote(name, safe='')}", purpose=purpose)
@@ -109,7 +239,7 @@ def _ensure_collection(name: str, *, create: bool, purpose: str) -> None:
             raise
         if not create:
             raise ValueError(
-                f"{purpose}: there is no collection {name!r} (pass create_collection=True)"
+                f"{purpose}: collection {name!r} not found (pass create_collection=True to make it)"
             ) from None
         engine_json("POST", f"{COLLECTIONS_PATH}/new", {"name": name}, purpose=purpose)
 

@@ -3,7 +3,9 @@
 A worker (or a local submit) may run several UDFs at once, each in its own thread, so swapping
 `sys.stdout` for a run would mix their prints. Instead both streams are replaced once by routers
 that write to the calling thread's buffer while it runs a UDF, and where they wrote before
-otherwise.
+otherwise. A thread started while a capture is open (a UDF's own threads and thread pools)
+writes to that capture too; once the capture has ended, its prints go where they went before
+(the worker's log), never into a buffer nobody reads.
 """
 
 from __future__ import annotations
@@ -18,6 +20,20 @@ from typing import Any, TextIO
 _local = threading.local()
 
 
+class _Capture:
+    """The two buffers of one capture, open while the code it encloses runs."""
+
+    def __init__(self) -> None:
+        self.out = io.StringIO()
+        self.err = io.StringIO()
+        self.open = True
+
+
+def _current() -> _Capture | None:
+    capture: _Capture | None = getattr(_local, "capture", None)
+    return capture if capture is not None and capture.open else None
+
+
 class _ThreadRouter(io.TextIOBase):
     """A text stream that writes to the current thread's capture buffer, if any."""
 
@@ -26,8 +42,10 @@ class _ThreadRouter(io.TextIOBase):
         self._slot = slot
 
     def _target(self) -> TextIO:
-        buffer: TextIO | None = getattr(_local, self._slot, None)
-        return buffer if buffer is not None else self._real
+        capture = _current()
+        if capture is None:
+            return self._real
+        return capture.out if self._slot == "out" else capture.err
 
     def write(self, text: str) -> int:
         return self._target().write(text)
@@ -46,21 +64,41 @@ class _ThreadRouter(io.TextIOBase):
         return getattr(self._real, name)
 
 
+_thread_start = threading.Thread.start
+
+
+def _start_in_capture(thread: threading.Thread) -> None:
+    """`Thread.start`: the new thread writes to the capture open in the thread that starts it."""
+    capture = _current()
+    if capture is not None:
+        run = thread.run
+
+        def run_in_capture() -> None:
+            _local.capture = capture
+            run()
+
+        thread.run = run_in_capture  # type: ignore[method-assign]
+    _thread_start(thread)
+
+
 def install() -> None:
     """Route `sys.stdout` and `sys.stderr` through the per-thread routers (once is enough)."""
     if not isinstance(sys.stdout, _ThreadRouter):
         sys.stdout = _ThreadRouter(sys.stdout, "out")
     if not isinstance(sys.stderr, _ThreadRouter):
         sys.stderr = _ThreadRouter(sys.stderr, "err")
+    threading.Thread.start = _start_in_capture  # type: ignore[method-assign, assignment]
 
 
 @contextmanager
 def captured() -> Iterator[tuple[io.StringIO, io.StringIO]]:
-    """Capture this thread's prints into two buffers (stdout, stderr) for the enclosed code."""
-    out, err = io.StringIO(), io.StringIO()
-    saved = getattr(_local, "out", None), getattr(_local, "err", None)
-    _local.out, _local.err = out, err
+    """Capture this thread's prints, and those of threads it starts meanwhile, into two buffers
+    (stdout, stderr) for the enclosed code."""
+    capture = _Capture()
+    saved = getattr(_local, "capture", None)
+    _local.capture = capture
     try:
-        yield out, err
+        yield capture.out, capture.err
     finally:
-        _local.out, _local.err = saved
+        capture.open = False
+        _local.capture = saved

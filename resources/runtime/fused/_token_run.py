@@ -55,7 +55,7 @@ def run_token(
         f"/{quoted}/run/file" if tile is None else f"/{quoted}/run/tiles/{tile.z}/{tile.x}/{tile.y}"
     )
     response = request(endpoint, "GET", f"{path}?{urllib.parse.urlencode(query)}")
-    echo_output(response.metadata)
+    echo_output(response.metadata, params, failed=not 200 <= response.status < 300)
     if response.status == 204:
         return None
     if 200 <= response.status < 300:

@@ -302,9 +302,16 @@ class Udf:
         enabled: bool = True,
     ) -> AccessToken:
         """A shared token (`fsh_...`) that runs this saved UDF for anyone who has it, on this
-        machine's server; `client_id` is the engine's own unless given."""
+        machine's server; `client_id` is the engine's own unless given. A UDF never saved (no
+        id, not read from a workspace folder) is a `ValueError`, as in the official client."""
         from ._access_tokens import create_access_token
+        from ._saved_udfs import is_saved
 
+        if not is_saved(self):
+            raise ValueError(
+                f"No saved UDF ID found in metadata of {self.name!r}: save it with "
+                "udf.to_fused() first, then create its access token"
+            )
         return create_access_token(
             self,
             client_id=None if client_id is ... else client_id,

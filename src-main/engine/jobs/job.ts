@@ -8,14 +8,14 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ErrorCode, ErrorData } from '../../../src-shared/errors.js';
+import { RETRYABLE_CODES, UdfStudioError, type ErrorCode, type ErrorData } from '../../../src-shared/errors.js';
 import type { Format } from '../../../src-shared/formats.js';
 import type { JobDetail, JobRun, JobRunStatus, JobStatus, JobSummary } from '../../../src-shared/jobs.js';
 import type { RunSuccess } from '../../../src-shared/udf.js';
-import type { EngineResult, EngineRun } from '../engine.js';
+import type { EngineResult, EngineRun } from '../engine-run.js';
 
-/** Failures worth another attempt: the UDF raised, or its worker died or ran out of time or memory. */
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UDF_ERR_RUNTIME', 'UDF_ERR_MEMORY', 'UDF_ERR_TIMEOUT', 'UDF_ERR_WORKER_CRASHED', 'UDF_ERR_MEMORY_LIMIT']);
+/** Failures worth another attempt: the rule the runtime's jobs share (src-shared/errors.ts). */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(RETRYABLE_CODES);
 /** Failures that end a cluster job's pending runs too: each of them would only wait and fail the same way. */
 const ENDS_THE_JOB: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UDF_ERR_CLUSTER_LOST', 'UDF_ERR_CLUSTER_UNREACHABLE']);
 /** The first retry waits this long; each further one twice as long. */
@@ -182,7 +182,8 @@ export class Job {
     const params = { ...this.spec.params, ...run.args };
     this.runUdf({ ...this.spec.base, params, signal: run.controller.signal }).then(
       (result) => this.settle(run, result),
-      (error: unknown) => this.settle(run, null, { code: 'UDF_ERR_WORKER_CRASHED', message: (error as Error).message }),
+      // A run that throws instead of failing (the engine closing, no worker able to start) keeps its code.
+      (error: unknown) => this.settle(run, null, error instanceof UdfStudioError ? error.data : { code: 'UDF_ERR_WORKER_CRASHED', message: (error as Error).message }),
     );
   }
 

@@ -153,6 +153,8 @@ export function answerError(remote: RemoteConfig, answer: RemoteAnswer): UdfStud
   if (answer.status === 401 || (answer.status === 403 && data?.code !== 'UDF_ERR_TOKEN_DISABLED')) {
     return udfError('UDF_ERR_REMOTE_AUTH', `${where} refused the token (${answer.status}${data ? `: ${data.message}` : ''}); check it with "udf-studio remote list" and add the remote again with the right --token`);
   }
+  // Too deep says so unchanged: a chain of remotes that leads back here must not grow the message each hop.
+  if (data?.code === 'UDF_ERR_RECURSION') return new UdfStudioError(data);
   if (data) return new UdfStudioError({ ...data, message: `${where}: ${data.message}` });
   if (answer.status >= 500) return udfError('UDF_ERR_REMOTE_FAILED', `${where} failed with HTTP ${answer.status}${excerpt(answer.body)}`);
   return udfError('UDF_ERR_REMOTE_BAD_ANSWER', `${where} answered HTTP ${answer.status} without an error description${excerpt(answer.body)}`);

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../../src-shared/max-ag
 import { resultCacheKey } from '../cache/cache-key.js';
 import type { CacheWrite, ResultCache } from '../cache/result-cache.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
-import type { EngineResult } from '../engine.js';
+import type { EngineResult } from '../engine-run.js';
 import type { EngineEvents } from '../events/engine-events.js';
 import type { Db } from '../store/database.js';
 import { RemoteClient } from './remote-client.js';
@@ -93,7 +93,10 @@ export class RemoteEngines {
         cache: 'hit', etag: hit.sha256,
       };
     }
-    let flight = this.inFlight.get(key);
+    // A nested run never joins a flight: the one in flight may be its own caller (a UDF that calls
+    // back through a switched UDF), which would then wait for itself until the time limit.
+    const shared = !run.depth;
+    let flight = shared ? this.inFlight.get(key) : undefined;
     if (!flight) {
       const cache = this.cache;
       // put() never throws: a cache that cannot write answers the run uncached.
@@ -105,8 +108,10 @@ export class RemoteEngines {
           body: Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength),
         }) : null,
       }));
-      this.inFlight.set(key, flight);
-      void flight.finally(() => this.inFlight.delete(key)).catch(() => {});
+      if (shared) {
+        this.inFlight.set(key, flight);
+        void flight.finally(() => this.inFlight.delete(key)).catch(() => {});
+      }
     }
     const { outcome, write } = await flight;
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null, ...(write && !write.stored ? { cacheError: write.error } : {}) };

@@ -5,7 +5,11 @@
  * so 3.12 is looked for first wherever it usually is: `python3.12` on PATH (only if it actually
  * runs: pyenv's shim for a version that is not selected exits with an error), pyenv's versions
  * folder (`pyenv root`, $PYENV_ROOT, ~/.pyenv), then the usual install prefixes. Without a 3.12, the
- * newest Python 3.10+ found is used. `UDF_STUDIO_PYTHON` always wins.
+ * newest supported Python found is used. `UDF_STUDIO_PYTHON` always wins, within the same range.
+ *
+ * The range is where the pins have wheels (`requires-python` in resources/runtime/pyproject.toml
+ * says the same, and a test keeps the two equal): Fused's numpy 2.4.6 and contourpy 1.3.3 need
+ * Python 3.11, fiona 1.10.1 has no wheel past 3.13.
  */
 
 import { existsSync, readdirSync } from 'node:fs';
@@ -16,9 +20,9 @@ import { runCommand } from './command.js';
 /** The Python version of Fused's realtime image. */
 export const FUSED_PYTHON: readonly [number, number] = [3, 12];
 /** Oldest Python the runtime supports. */
-export const MIN_PYTHON: readonly [number, number] = [3, 10];
-/** Newest minor version looked for by name (`python3.N`) when 3.12 is not there. */
-const NEWEST_MINOR = 14;
+export const MIN_PYTHON: readonly [number, number] = [3, 11];
+/** Newest Python the runtime supports. */
+export const MAX_PYTHON: readonly [number, number] = [3, 13];
 /** A candidate that does not answer in this time is skipped (a hung shim, a network mount). */
 const PROBE_TIMEOUT_MS = 10_000;
 
@@ -37,6 +41,20 @@ export function minorVersion(version: string): [number, number] {
   return [major, minor];
 }
 
+/** `3.11 to 3.13`. */
+export function supportedRange(): string {
+  return `${MIN_PYTHON.join('.')} to ${MAX_PYTHON.join('.')}`;
+}
+
+/** Why the runtime cannot be built on Python `version`, or null when it can. */
+export function unsupportedPython(version: string): string | null {
+  const [major, minor] = minorVersion(version);
+  const below = major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1]);
+  const above = major > MAX_PYTHON[0] || (major === MAX_PYTHON[0] && minor > MAX_PYTHON[1]);
+  if (!below && !above) return null;
+  return `Python ${version} is ${below ? 'older' : 'newer'} than the runtime's pinned packages support (${supportedRange()})`;
+}
+
 /** True when `version` is Fused's Python (3.12.x). */
 export function isFusedPython(version: string): boolean {
   const [major, minor] = minorVersion(version);
@@ -44,7 +62,7 @@ export function isFusedPython(version: string): boolean {
 }
 
 /**
- * The Python to build the runtime with: `UDF_STUDIO_PYTHON`, else a 3.12, else the newest 3.10+.
+ * The Python to build the runtime with: `UDF_STUDIO_PYTHON`, else a 3.12, else the newest supported.
  * Throws with every candidate tried and why it was not used.
  */
 export async function findBasePython(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<BasePython> {
@@ -64,7 +82,7 @@ export async function findBasePython(env: NodeJS.ProcessEnv, signal?: AbortSigna
     if (found && (!best || compareVersions(found.version, best.version) > 0)) best = found;
   }
   if (best) return best;
-  throw new Error(`no usable Python found (${tried.join('; ')}); install Python ${FUSED_PYTHON.join('.')} (or ${MIN_PYTHON.join('.')}+) or set UDF_STUDIO_PYTHON`);
+  throw new Error(`no usable Python found (${tried.join('; ')}); install Python ${FUSED_PYTHON.join('.')} (or ${supportedRange()}) or set UDF_STUDIO_PYTHON`);
 }
 
 /** Where a 3.12 usually is, most likely first. */
@@ -81,7 +99,7 @@ async function fusedPythonCandidates(env: NodeJS.ProcessEnv, signal?: AbortSigna
 /** Every other Python 3 worth a look, when there is no 3.12. */
 async function fallbackCandidates(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string[]> {
   const named: string[] = [];
-  for (let minor = NEWEST_MINOR; minor >= MIN_PYTHON[1]; minor -= 1) named.push(`python3.${minor}`);
+  for (let minor = MAX_PYTHON[1]; minor >= MIN_PYTHON[1]; minor -= 1) named.push(`python3.${minor}`);
   const pyenv = (await pyenvVersions(env, signal)).map((entry) => entry.python);
   return unique([...named, ...pyenv, 'python3', 'python']);
 }
@@ -118,9 +136,9 @@ async function probe(command: string, env: NodeJS.ProcessEnv, signal: AbortSigna
     return null;
   }
   const version = result.stdout.trim();
-  const [major, minor] = minorVersion(version);
-  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
-    tried.push(`${command}: Python ${version} is older than ${MIN_PYTHON.join('.')}`);
+  const unsupported = unsupportedPython(version);
+  if (unsupported) {
+    tried.push(`${command}: ${unsupported}`);
     return null;
   }
   return { command, version, matchesFused: isFusedPython(version) };

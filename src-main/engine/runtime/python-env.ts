@@ -9,9 +9,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { udfError } from '../../../src-shared/errors.js';
 import { runCommand } from './command.js';
 import type { ResourcePaths } from '../resources.js';
-import { FUSED_PYTHON, MIN_PYTHON, isFusedPython } from './python-discovery.js';
+import { FUSED_PYTHON, isFusedPython, unsupportedPython } from './python-discovery.js';
 import { readUserPackages, type UserPackages } from './user-packages.js';
 
 /** Name of the file in the venv that records what it was built from. */
@@ -69,6 +70,15 @@ export function readStamp(runtimeDir: string): RuntimeStamp | null {
   const valid = typeof stamp === 'object' && stamp !== null && typeof stamp.requirementsHash === 'string' && /^[0-9a-f]{64}$/.test(stamp.requirementsHash) &&
     (stamp.devRequirementsHash === null || typeof stamp.devRequirementsHash === 'string') && typeof stamp.resources === 'string' && typeof stamp.createdAt === 'string';
   return valid ? (stamp as RuntimeStamp) : null;
+}
+
+/**
+ * Refuses a runtime whose setup did not finish (no valid stamp: setup writes it last), which
+ * would otherwise run UDFs that fail on missing packages. UDF_ERR_RUNTIME_NOT_READY says to repair it.
+ */
+export function requireFinishedSetup(runtimeDir: string): void {
+  if (readStamp(runtimeDir) !== null) return;
+  throw udfError('UDF_ERR_RUNTIME_NOT_READY', `the runtime at ${runtimeDir} was not set up to the end (its setup was interrupted); run "udf-studio setup" to repair it`);
 }
 
 /** The quick verdict on a runtime that the engine checks at every app start. */
@@ -173,10 +183,8 @@ export async function inspectRuntime(runtimeDir: string, resources: ResourcePath
     if (installed === null) report.problems.push(`package ${name}==${recorded}, which you added, is missing; run "udf-studio install ${name}==${recorded}"`);
   }
   report.fusedVersion = found.fused;
-  const [major = 0, minor = 0] = found.python.split('.').map(Number);
-  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
-    report.problems.push(`Python ${found.python} is older than ${MIN_PYTHON.join('.')}`);
-  }
+  const unsupported = unsupportedPython(found.python);
+  if (unsupported) report.problems.push(`${unsupported}: run "udf-studio setup --reset" with a supported Python`);
   report.pythonMatchesFused = isFusedPython(found.python);
   if (!report.pythonMatchesFused) {
     report.warnings.push(`the runtime's Python is ${found.python}, Fused runs ${FUSED_PYTHON.join('.')}: install Python ${FUSED_PYTHON.join('.')} (or point UDF_STUDIO_PYTHON at one) and run "udf-studio setup --reset"`);

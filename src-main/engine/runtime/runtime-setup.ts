@@ -61,6 +61,12 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
     say('the runtime is broken (its Python does not start); building it again');
     rmSync(runtimeDir, { recursive: true, force: true });
   }
+  // A setup that never finished may have stopped inside `python -m venv`, before pip was in place:
+  // nothing could install into that venv, so it is built again.
+  if (existsSync(python) && readStamp(runtimeDir) === null && (await runCommand(python, ['-m', 'pip', '--version'], { env }).then((r) => r.code)) !== 0) {
+    say('the runtime\'s setup did not finish (it has no pip); building it again');
+    rmSync(runtimeDir, { recursive: true, force: true });
+  }
   let created = false;
   if (!existsSync(python)) {
     step('creating the Python environment');
@@ -82,6 +88,9 @@ export async function setupRuntime(runtimeDir: string, resources: ResourcePaths,
   }
 
   const files = [resources.requirements, ...(options.dev ? [resources.devRequirements] : [])];
+  // From here the runtime is being changed: it counts as ready again only once the new stamp is
+  // written, last, so an interrupted setup is never taken for a finished one.
+  rmSync(join(runtimeDir, STAMP_FILE), { force: true });
   step('installing packages');
   say(`installing packages from ${files.join(' and ')}`);
   await installRequirements(python, files, { setupRequirements: resources.setupRequirements, onLine: say, env, signal: options.signal });

@@ -8,6 +8,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { udfError } from '../../../src-shared/errors.js';
 import { encodeFrame, FrameDecoder, type Frame } from './frame-codec.js';
 
 /** How long a new worker may take to say `ready` (importing the runtime package). */
@@ -36,6 +37,9 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
   /** The last lines the process wrote to stderr: a segfault or a fatal error shows here. */
   stderrTail: string;
+  /** The same lines one by one, and the number (see {@link WorkerClient.stderrMark}) of the first. */
+  stderrLines: readonly string[];
+  stderrFirst: number;
 }
 
 interface Pending {
@@ -58,6 +62,8 @@ export class WorkerClient {
   private readonly pending = new Map<number, Pending>();
   private readonly decoder = new FrameDecoder();
   private readonly stderrTail: string[] = [];
+  /** Lines read from stderr so far: the number the next line will have. */
+  private stderrCount = 0;
   private nextId = 1;
   private exitInfo: WorkerExit | null = null;
 
@@ -67,15 +73,14 @@ export class WorkerClient {
     requests.on('error', () => {}); // a closed pipe surfaces as the child's exit
     readLines(child.stdout, (line) => options.onLog?.(line, 'stdout'));
     readLines(child.stderr, (line) => {
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+      this.pushStderr(line);
       options.onLog?.(line, 'stderr');
     });
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         // Let stderr drain so the tail explains the exit.
         setImmediate(() => {
-          this.exitInfo = { code, signal, stderrTail: this.stderrTail.join('\n') };
+          this.exitInfo = { code, signal, stderrTail: this.stderrTail.join('\n'), stderrLines: [...this.stderrTail], stderrFirst: this.stderrCount - this.stderrTail.length };
           const error = new WorkerExitedError(this.exitInfo);
           for (const request of this.pending.values()) request.reject(error);
           this.pending.clear();
@@ -85,7 +90,10 @@ export class WorkerClient {
     });
   }
 
-  /** Spawns the worker and waits for its `ready` frame. */
+  /**
+   * Spawns the worker and waits for its `ready` frame. Fails with UDF_ERR_RUNTIME_MISSING when
+   * the interpreter is not there, else UDF_ERR_WORKER_START (it exited or hung before it was ready).
+   */
   static start(options: WorkerOptions): Promise<{ worker: WorkerClient; ready: Record<string, unknown> }> {
     const child = spawn(options.python, ['-u', '-m', options.module ?? 'udf_studio_worker', ...(options.args ?? [])], {
       cwd: options.cwd,
@@ -99,11 +107,12 @@ export class WorkerClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         worker.kill();
-        reject(new Error(`the worker did not start within ${startTimeoutMs / 1000} s`));
+        reject(udfError('UDF_ERR_WORKER_START', `the worker did not start within ${startTimeoutMs / 1000} s`));
       }, startTimeoutMs);
       child.once('error', (error) => {
         clearTimeout(timer);
-        reject(new Error(`could not start the worker (${options.python}): ${error.message}`));
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        reject(udfError(missing ? 'UDF_ERR_RUNTIME_MISSING' : 'UDF_ERR_WORKER_START', `could not start the worker (${options.python}): ${error.message}`));
       });
       worker.pending.set(0, {
         resolve: (frame) => {
@@ -113,10 +122,15 @@ export class WorkerClient {
         reject: (error) => {
           clearTimeout(timer);
           const tail = error instanceof WorkerExitedError && error.exit.stderrTail ? `:\n${error.exit.stderrTail}` : '';
-          reject(new Error(`the worker exited before it was ready${tail}`));
+          reject(udfError('UDF_ERR_WORKER_START', `the worker exited before it was ready${tail}`));
         },
       });
     });
+  }
+
+  /** The number the next stderr line will have: lines from here on were written after this moment. */
+  get stderrMark(): number {
+    return this.stderrCount;
   }
 
   get alive(): boolean {
@@ -162,12 +176,18 @@ export class WorkerClient {
     if (this.alive) this.child.kill('SIGKILL');
   }
 
+  private pushStderr(line: string): void {
+    this.stderrCount += 1;
+    this.stderrTail.push(line);
+    if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+  }
+
   private onData(chunk: Buffer): void {
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
     } catch (error) {
-      this.stderrTail.push(`engine: unreadable answer from the worker: ${(error as Error).message}`);
+      this.pushStderr(`engine: unreadable answer from the worker: ${(error as Error).message}`);
       this.kill();
       return;
     }

@@ -35,6 +35,8 @@ const WAITING_CPU_SHARE = 0.25;
 const GROWTH = 4;
 /** Workers that fail to start in a row before the pool stops trying and fails the queue. */
 const START_FAILURE_LIMIT = 3;
+/** How the worker's own log lines on stderr begin (worker_main.py's `log`). */
+const WORKER_LOG_PREFIX = 'udf_studio_worker: ';
 
 export interface PoolOptions {
   python: string;
@@ -68,6 +70,8 @@ interface Task {
   requestId: number;
   slot: Slot | null;
   timers: NodeJS.Timeout[];
+  /** The worker's stderr line count when the run was sent: later lines may be the run's. */
+  stderrMark: number;
   /** Why the pool killed the worker, when this run is to blame. */
   killedFor: ErrorData | null;
   /** The worker was killed for another run: this one goes back in the queue. */
@@ -98,7 +102,7 @@ export class WorkerPool {
   private readonly timeoutMs: number;
   private readonly memoryLimitBytes: number;
   private startFailures = 0;
-  private lastStartError = '';
+  private lastStartError: UdfStudioError | null = null;
   private closed = false;
   private sampleTimer: NodeJS.Timeout | null = null;
   private readonly starting = new Set<Promise<void>>();
@@ -122,7 +126,7 @@ export class WorkerPool {
   async start(): Promise<void> {
     await Promise.all(this.slots.map((slot) => this.startWorker(slot)));
     if (this.slots.every((slot) => slot.worker === null)) {
-      throw udfError('UDF_ERR_RUNTIME_MISSING', `no worker could start: ${this.lastStartError}`);
+      throw this.startError('no worker could start');
     }
   }
 
@@ -213,7 +217,7 @@ export class WorkerPool {
     if (signal?.aborted) return Promise.reject(cancelledError());
     return new Promise((resolve, reject) => {
       const task: Task = {
-        message, timeoutMs, nested, solo: false, shared: false, requeued: 0, signal, resolve, reject,
+        message, timeoutMs, nested, solo: false, shared: false, requeued: 0, stderrMark: 0, signal, resolve, reject,
         requestId: -1, slot: null, timers: [], killedFor: null, innocent: false, onAbort: null,
       };
       if (signal) {
@@ -237,7 +241,7 @@ export class WorkerPool {
       this.execute(slot, task);
     }
     if (this.queue.length > 0 && this.startFailures >= START_FAILURE_LIMIT && this.slots.every((s) => !s.worker?.alive)) {
-      const error = udfError('UDF_ERR_RUNTIME_MISSING', `workers fail to start: ${this.lastStartError}`);
+      const error = this.startError('workers fail to start');
       for (const task of this.queue.splice(0)) this.settle(task, error);
     }
   }
@@ -275,6 +279,7 @@ export class WorkerPool {
     task.timers.push(setTimeout(() => {
       this.kill(slot, task, { code: 'UDF_ERR_TIMEOUT', message: `the run took longer than ${formatSeconds(task.timeoutMs)} and was stopped` });
     }, task.timeoutMs));
+    task.stderrMark = worker.stderrMark;
     const { id, answer } = worker.send(task.message);
     task.requestId = id;
     answer.then(
@@ -288,7 +293,7 @@ export class WorkerPool {
         if (task.killedFor) this.settle(task, new UdfStudioError(task.killedFor));
         else if (task.innocent && !task.signal?.aborted) this.requeue(task, false);
         else if (task.shared && task.requeued === 0 && !task.signal?.aborted) this.requeue(task, true);
-        else this.settle(task, slot.killedForAll ? new UdfStudioError(slot.killedForAll) : crashError(error));
+        else this.settle(task, slot.killedForAll ? new UdfStudioError(slot.killedForAll) : crashError(error, task));
         // The exit handler installed at start replaces the worker and dispatches again.
       },
     );
@@ -368,16 +373,22 @@ export class WorkerPool {
         this.replaceIfStale(slot);
         this.dispatch();
       },
-      (error: Error) => {
+      (error: unknown) => {
         this.startFailures += 1;
-        this.lastStartError = error.message;
-        this.options.onLog?.(`worker failed to start: ${error.message}`);
+        this.lastStartError = error instanceof UdfStudioError ? error : udfError('UDF_ERR_WORKER_START', (error as Error).message);
+        this.options.onLog?.(`worker failed to start: ${this.lastStartError.message}`);
         if (!this.closed && this.startFailures < START_FAILURE_LIMIT) return this.startWorker(slot);
         this.dispatch();
       },
     );
     this.starting.add(attempt);
     return attempt.finally(() => this.starting.delete(attempt));
+  }
+
+  /** The coded error of workers that do not start: the interpreter missing, or a worker failing before it is ready. */
+  private startError(what: string): UdfStudioError {
+    const last = this.lastStartError;
+    return udfError(last?.code ?? 'UDF_ERR_WORKER_START', `${what}: ${last?.message ?? 'no reason given'}`);
   }
 
   private onWorkerExit(slot: Slot, worker: WorkerClient): void {
@@ -507,15 +518,28 @@ function failure(error: ErrorData, durationMs: number): RunFailure {
   return { ok: false, stdout: '', stderr: '', durationMs, error };
 }
 
-function crashError(error: unknown): UdfStudioError {
-  if (error instanceof WorkerExitedError) return udfError('UDF_ERR_WORKER_CRASHED', describeExit(error.exit));
+function crashError(error: unknown, task: Task): UdfStudioError {
+  if (error instanceof WorkerExitedError) return udfError('UDF_ERR_WORKER_CRASHED', describeExit(error.exit, task));
   return udfError('UDF_ERR_WORKER_CRASHED', `the worker failed: ${(error as Error).message}`);
 }
 
-function describeExit(exit: WorkerExit): string {
+function describeExit(exit: WorkerExit, task: Task): string {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${String(exit.code)}`;
-  const tail = exit.stderrTail.trim() ? `; its last output:\n${exit.stderrTail.trim()}` : '';
+  const output = runStderr(exit, task);
+  const tail = output ? `; its last output:\n${output}` : '';
   return `the worker running the UDF ${how} (the UDF crashed the process)${tail}`;
+}
+
+/**
+ * What the crashed run itself wrote to the worker's stderr (a fatal error's report): only lines
+ * written since it was sent, and only when it ran alone, so no other run's output and nothing the
+ * worker logged earlier reaches its caller (who may be an anonymous token holder). The worker's
+ * own lines are its log's, not the run's.
+ */
+function runStderr(exit: WorkerExit, task: Task): string {
+  if (task.shared && !task.solo) return '';
+  const own = exit.stderrLines.slice(Math.max(0, task.stderrMark - exit.stderrFirst));
+  return own.filter((line) => !line.startsWith(WORKER_LOG_PREFIX)).join('\n').trim();
 }
 
 function asErrorData(error: unknown): ErrorData {

@@ -8,7 +8,7 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { ERROR_CODES, UdfStudioError, type ErrorData } from '../../../src-shared/errors.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
-import type { EngineResult } from '../engine.js';
+import type { EngineResult } from '../engine-run.js';
 import { busyDatabase } from '../store/database.js';
 
 const gzipAsync = promisify(gzip);
@@ -21,6 +21,18 @@ const METADATA_TEXT_LIMIT = 4_000;
  * text takes six bytes a character.
  */
 export const METADATA_HEADER_LIMIT = 8_000;
+/**
+ * Every run result is UDF output, which may be HTML or SVG built from a caller's parameters, or a
+ * remote's body with its own content type. Served from this origin it would act as the window (its
+ * session cookie, its API), so it is confined as Jupyter confines the files it serves: a sandbox
+ * without allow-same-origin gives it an opaque origin of its own (no cookies, no storage, no
+ * same-origin requests here); scripts may run, so interactive HTML results still work when opened
+ * from a shared URL. `nosniff`: a body is only ever what its content type says.
+ */
+export const UDF_OUTPUT_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': 'sandbox allow-scripts',
+  'x-content-type-options': 'nosniff',
+};
 /** Bodies smaller than this are not worth compressing. */
 const GZIP_MIN_BYTES = 1_024;
 const COMPRESSIBLE = /^(application\/(json|geo\+json|xml|vnd\.mapbox-vector-tile|x-protobuf)|text\/)/;
@@ -72,11 +84,14 @@ export function fusedMetadata(outcome: RunOutcome): string {
   return buildMetadata(outcome);
 }
 
-/** The metadata with its texts clipped to fewer characters until it fits {@link METADATA_HEADER_LIMIT}. */
+/**
+ * The metadata with its texts clipped to fewer characters until the final header value (escaped,
+ * in bytes) fits {@link METADATA_HEADER_LIMIT}; every text is clipped, down to none if need be.
+ */
 function buildMetadata(outcome: RunOutcome): string {
-  for (let limit = METADATA_TEXT_LIMIT; ; limit = Math.floor(limit / 2)) {
+  for (let limit = METADATA_TEXT_LIMIT; ; limit = limit > 1 ? Math.floor(limit / 2) : 0) {
     const header = metadataHeader(outcome, limit);
-    if (header.length <= METADATA_HEADER_LIMIT || limit < 64) return header;
+    if (Buffer.byteLength(header) <= METADATA_HEADER_LIMIT || limit === 0) return header;
   }
 }
 
@@ -86,7 +101,7 @@ function metadataHeader(outcome: RunOutcome, limit: number): string {
     stdout: clip(outcome.stdout, limit),
     stderr: clip(outcome.stderr, limit),
     has_exception: !outcome.ok,
-    exception_class: error?.exceptionClass ?? null,
+    exception_class: error?.exceptionClass === undefined ? null : clip(error.exceptionClass, limit),
     errormsg: error ? clip(error.message, limit) : null,
     lineno: error?.line ?? null,
     exception: error ? clip(`${error.exceptionClass ? `${error.exceptionClass}: ` : ''}${error.message}`, limit) : null,
@@ -117,6 +132,7 @@ export async function sendRunResult(req: IncomingMessage, res: ServerResponse, r
   const { outcome } = result;
   const headers: string[] = ['x-fused-metadata', fusedMetadata(outcome), 'x-udf-studio-cache', result.cache];
   if (result.cacheError) headers.push(CACHE_ERROR_HEADER, headerText(`${result.cacheError.code}: ${result.cacheError.message}`));
+  for (const name in UDF_OUTPUT_HEADERS) headers.push(name, UDF_OUTPUT_HEADERS[name] as string);
   for (const name in options.headers) headers.push(name, options.headers[name] as string);
   if (result.cache === 'hit') headers.push('x-fused-cached', 'true');
   if (!outcome.ok) {
@@ -172,5 +188,8 @@ function acceptsGzip(req: IncomingMessage): boolean {
 }
 
 function clip(text: string, limit: number): string {
-  return text.length > limit ? `${text.slice(0, limit)}… (${text.length - limit} more characters)` : text;
+  if (text.length <= limit) return text;
+  // Never end on half a surrogate pair.
+  const end = limit > 0 && /[\ud800-\udbff]/.test(text.charAt(limit - 1)) ? limit - 1 : limit;
+  return `${text.slice(0, end)}… (${text.length - end} more characters)`;
 }

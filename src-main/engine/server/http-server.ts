@@ -33,12 +33,11 @@ import { registerUdfLookupRoutes } from './routes/udf-lookup-routes.js';
 import { registerUdfStorageRoutes } from './routes/udf-storage-routes.js';
 import { registerWindowRoutes } from './routes/window-routes.js';
 import { requirePrivateToken, type ServerServices } from './services.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from './default-address.js';
 
-export const DEFAULT_PORT = 8765;
-export const DEFAULT_HOST = '127.0.0.1';
 /** Longer URLs are refused before routing (parameters belong in a POST body past this). */
 export const MAX_URL_LENGTH = 8_192;
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const NO_HEADERS = {};
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -116,13 +115,18 @@ async function handle(router: Router, services: ServerServices, req: IncomingMes
   }
 }
 
+/** A Host header as RFC 9110 has it: a bracketed IPv6 literal or a name, then an optional port. */
+const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+)(?::\d{1,5})?$/;
+
 /** Refuses requests whose Host header is not a loopback name (DNS rebinding), unless told otherwise. */
 function checkHost(services: ServerServices, req: IncomingMessage): void {
   if (services.allowAnyHost) return;
   const host = req.headers.host;
   if (host === undefined) return;
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
-  if (!LOOPBACK_HOSTS.has(name.toLowerCase())) throw udfError('UDF_ERR_HOST', `the Host header "${host}" is not a loopback name; UDF Studio answers only localhost`);
+  const name = HOST_HEADER.exec(host)?.[1];
+  if (name === undefined || !LOOPBACK_HOSTS.has(name.toLowerCase())) {
+    throw udfError('UDF_ERR_HOST', `the Host header "${host}" is not a loopback name; UDF Studio answers only localhost`);
+  }
 }
 
 export interface RunningServer {

@@ -9,7 +9,7 @@
  * of results at once, the oldest going first.
  */
 
-import type { EngineResult } from '../engine.js';
+import type { EngineResult } from '../engine-run.js';
 
 /** How long a start or poll request waits for its run before answering 202. */
 export const WAIT_MS = 2_000;

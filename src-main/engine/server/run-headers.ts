@@ -1,13 +1,14 @@
 /**
  * The headers a run's UDF sees through `fused.context.get_headers()`: the HTTP request's, without
- * the ones that carry credentials (the private token, session cookies), plus `Fused-Share-Token`
+ * the ones that carry credentials (the private token, session cookies and keys), plus `Fused-Share-Token`
  * naming the shared token a run came through, as Fused's server sets it.
  */
 
 import type { IncomingMessage } from 'node:http';
+import { SESSION_KEY } from '../../../src-shared/app-api.js';
 
 /** Headers never handed to UDF code: they would let it act as the caller. */
-const WITHHELD = new Set(['authorization', 'proxy-authorization', 'cookie']);
+const WITHHELD = new Set(['authorization', 'proxy-authorization', 'cookie', SESSION_KEY.header]);
 export const SHARE_TOKEN_HEADER = 'fused-share-token';
 
 export function runHeaders(req: IncomingMessage, sharedToken: string | null): Record<string, string> {

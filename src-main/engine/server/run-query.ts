@@ -24,11 +24,12 @@ export interface RunQuery {
 
 /** Reads UDF parameters, the format preference list and cache settings from a query string. */
 export function parseRunQuery(query: URLSearchParams, requestFormats: Format[] = []): RunQuery {
-  const params: Record<string, string> = {};
+  // No prototype: `constructor`, `toString` and `__proto__` are parameter names like any other.
+  const params = Object.create(null) as Record<string, string>;
   for (const [name, value] of query) {
     if (RESERVED_QUERY.has(name)) continue;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw udfError('UDF_ERR_UNKNOWN_PARAM', `"${name}" is not a parameter name (it is not a Python identifier)`);
-    if (name in params) throw udfError('UDF_ERR_PARAM', `parameter "${name}" is given more than once`);
+    if (Object.hasOwn(params, name)) throw udfError('UDF_ERR_PARAM', `parameter "${name}" is given more than once`);
     params[name] = value;
   }
   const formats: Format[] = [...requestFormats];

@@ -56,13 +56,35 @@ export interface ServerServices {
 
 /**
  * Throws UDF_ERR_AUTH_REQUIRED unless the request carries the private token as a Bearer token, or
- * comes from the window: a session cookie on a request from this server's own origin.
+ * comes from the window: a session cookie with that session's key (see session.ts), on a request
+ * from this server's own origin. `sessionKeyFromQuery` is for the one route a browser cannot send
+ * headers to (the event stream).
  */
-export function requirePrivateToken(services: ServerServices, req: IncomingMessage): void {
-  if (!req.headers.authorization && services.sessions?.hasSession(req)) {
-    if (isSameOriginRequest(req)) return;
-    throw udfError('UDF_ERR_AUTH_REQUIRED', 'the window session is valid only on requests from the window itself (this request came from another origin)');
+export function requirePrivateToken(services: ServerServices, req: IncomingMessage, sessionKeyFromQuery: string | null = null): void {
+  const sessions = services.sessions;
+  if (!req.headers.authorization && sessions?.hasSession(req)) {
+    if (!isSameOriginRequest(req)) {
+      throw udfError('UDF_ERR_AUTH_REQUIRED', 'the window session is valid only on requests from the window itself (this request came from another origin)');
+    }
+    if (sessions.hasWindowSession(req, sessionKeyFromQuery)) return;
+    throw udfError('UDF_ERR_AUTH_REQUIRED', 'the window session cookie is valid only with its session key, which only the window holds; open the window through a new link');
   }
+  requireBearer(services, req);
+}
+
+/** The app's services; a clear error on a server started without a window. */
+export function appOf(services: ServerServices): AppServices {
+  if (!services.app) throw udfError('UDF_ERR_USAGE', 'this server has no window API');
+  return services.app;
+}
+
+/**
+ * For the window's own pages and their static files on a team server: the private token, or the
+ * session cookie on a request from this origin. These hold no secret, and a navigation cannot send
+ * the session key; everything they then ask of the API needs it.
+ */
+export function requireWindowPage(services: ServerServices, req: IncomingMessage): void {
+  if (!req.headers.authorization && services.sessions?.hasSession(req) && isSameOriginRequest(req)) return;
   requireBearer(services, req);
 }
 

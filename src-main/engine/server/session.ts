@@ -1,13 +1,18 @@
 /**
  * Window sessions: a one-time link (made from the engine's side, which holds the private token)
- * becomes an HttpOnly, SameSite=Strict cookie that authorises the app API for that browser.
+ * becomes an HttpOnly, SameSite=Strict cookie plus a session key that the link's redirect hands to
+ * the page (in the URL fragment, see SESSION_KEY in app-api.ts).
  *
- * A cookie alone is not enough: browsers send SameSite cookies to every port of 127.0.0.1 (the same
- * "site"), so a cookie request must also come from this very origin (Sec-Fetch-Site, Origin).
+ * A cookie alone is not enough: browsers send cookies to every port of 127.0.0.1, so any other local
+ * server the user visits receives it and can replay it from a plain client. The app API therefore
+ * needs the key too, which only the window's own origin holds; a request that carries fetch metadata
+ * must also come from this very origin (Sec-Fetch-Site, Origin). The cookie alone opens only the
+ * window's static pages (which hold no secret) on a team server.
  */
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { SESSION_KEY } from '../../../src-shared/app-api.js';
 
 /** A link that is not opened within this is refused. */
 export const LINK_TTL_MS = 10 * 60_000;
@@ -18,9 +23,20 @@ export const SESSION_PATH = '/session';
 const SECRET_BYTES = 32;
 const MAX_PENDING_LINKS = 100;
 
+/** What a redeemed link gives: the cookie's value and the key the page keeps. */
+export interface NewSession {
+  session: string;
+  key: string;
+}
+
+interface Session {
+  expires: number;
+  key: string;
+}
+
 export class SessionStore {
   private readonly links = new Map<string, number>();
-  private readonly sessions = new Map<string, number>();
+  private readonly sessions = new Map<string, Session>();
 
   /** The cookie name carries the port: cookies are shared between ports of one host. */
   constructor(private readonly port: number) {}
@@ -38,15 +54,21 @@ export class SessionStore {
     return ticket;
   }
 
-  /** Uses up a ticket; returns a new session id, or null for an unknown, used or expired ticket. */
-  redeem(ticket: string, now = Date.now()): string | null {
+  /** Uses up a ticket; returns a new session and its key, or null for an unknown, used or expired ticket. */
+  redeem(ticket: string, now = Date.now()): NewSession | null {
     const expires = this.links.get(ticket);
     if (expires === undefined) return null;
     this.links.delete(ticket);
     if (expires <= now) return null;
     const session = randomBytes(SECRET_BYTES).toString('base64url');
-    this.sessions.set(session, now + SESSION_TTL_MS);
-    return session;
+    const key = randomBytes(SECRET_BYTES).toString('base64url');
+    this.sessions.set(session, { expires: now + SESSION_TTL_MS, key });
+    return { session, key };
+  }
+
+  /** Where the link's redirect sends the page: the window, with the key in the fragment. */
+  landing(key: string): string {
+    return `/#${SESSION_KEY.fragment}=${key}`;
   }
 
   /** The Set-Cookie header value for a session. */
@@ -56,12 +78,27 @@ export class SessionStore {
 
   /** Whether the request carries a live session cookie (origin checks are separate). */
   hasSession(req: IncomingMessage, now = Date.now()): boolean {
+    return this.sessionOf(req, now) !== null;
+  }
+
+  /**
+   * Whether the request carries a live session cookie and that session's key (the header, or the
+   * query value `keyFromQuery` where headers cannot be set); origin checks are separate.
+   */
+  hasWindowSession(req: IncomingMessage, keyFromQuery: string | null = null, now = Date.now()): boolean {
+    const session = this.sessionOf(req, now);
+    const header = req.headers[SESSION_KEY.header];
+    const key = typeof header === 'string' ? header : keyFromQuery;
+    return session !== null && key !== null && sameSecret(session.key, key);
+  }
+
+  private sessionOf(req: IncomingMessage, now: number): Session | null {
     const presented = readCookie(req.headers.cookie, this.cookieName);
-    if (!presented) return false;
-    for (const [session, expires] of this.sessions) {
-      if (expires > now && sameSecret(session, presented)) return true;
+    if (!presented) return null;
+    for (const [id, session] of this.sessions) {
+      if (session.expires > now && sameSecret(id, presented)) return session;
     }
-    return false;
+    return null;
   }
 }
 

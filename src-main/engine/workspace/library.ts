@@ -10,8 +10,8 @@ import { cpSync, existsSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { DefaultParameter, LibraryListing, LibraryUdf, UdfDetail, ViewState } from '../../../src-shared/app-api.js';
 import { udfError, type ErrorData } from '../../../src-shared/errors.js';
-import type { UdfDescription } from '../../../src-shared/udf.js';
-import type { Engine } from '../engine.js';
+import type { RunFailure, UdfDescription } from '../../../src-shared/udf.js';
+import type { ResourcePaths } from '../resources.js';
 import type { UdfFolder } from './udf-folder.js';
 import { Workspace, type WorkspaceEntry } from './workspace.js';
 
@@ -21,13 +21,20 @@ const TILE_TYPES = new Set(['vector_tile', 'raster']);
 
 type Described = { ok: true; description: UdfDescription } | { ok: false; error: ErrorData };
 
+/** What the library reads of the engine (the engine satisfies it; this module sits below it). */
+export interface LibraryEngine {
+  readonly workspace: Workspace;
+  readonly resources: ResourcePaths;
+  describe(udf: UdfFolder): Promise<{ ok: true; description: UdfDescription } | RunFailure>;
+}
+
 export class Library {
   private readonly described = new Map<string, Promise<Described>>();
 
   /** `engineOf` gives the engine of the moment (it is reopened when the runtime is reset). */
-  constructor(private readonly engineOf: () => Engine) {}
+  constructor(private readonly engineOf: () => LibraryEngine) {}
 
-  private get engine(): Engine {
+  private get engine(): LibraryEngine {
     return this.engineOf();
   }
 

@@ -6,11 +6,20 @@
  * before `follow` resolves, and a dropped one is let go without disturbing the others.
  */
 
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Workspace, WorkspaceEntry } from './workspace.js';
 
 /** Saves closer together than this settle into one refresh (an editor's atomic save, a checkout). */
 export const SETTLE_MS = 40;
+/**
+ * chokidar misses a write made a few milliseconds after a file or folder was replaced (an atomic
+ * save, a pull), before its new watch is set: changed paths are looked at again after these pauses,
+ * and a difference is a change.
+ */
+export const RECHECK_MS = [250, 1_500] as const;
+const IGNORED = /(^|[/\\])(__pycache__|\.git|node_modules)([/\\]|$)|\.(pyc|swp)$|~$/;
 
 export type WorkspaceListener = (entries: WorkspaceEntry[], changedPaths: string[]) => void;
 
@@ -19,6 +28,7 @@ export class WorkspaceWatcher {
   private started = false;
   private timer: NodeJS.Timeout | null = null;
   private pending = new Set<string>();
+  private readonly rechecks = new Set<NodeJS.Timeout>();
   private readonly listeners = new Set<WorkspaceListener>();
 
   constructor(private readonly workspace: Workspace, private readonly settleMs = SETTLE_MS) {}
@@ -57,6 +67,8 @@ export class WorkspaceWatcher {
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    for (const recheck of this.rechecks) clearTimeout(recheck);
+    this.rechecks.clear();
     this.started = false;
     this.listeners.clear();
     const watchers = [...this.watchers.values()];
@@ -71,16 +83,48 @@ export class WorkspaceWatcher {
       this.timer = null;
       const changed = [...this.pending];
       this.pending.clear();
+      const seen = new Map(changed.map((path) => [path, signature(path)]));
       const entries = this.workspace.refresh();
       for (const listener of this.listeners) listener(entries, changed);
+      this.recheck(seen);
     }, this.settleMs);
+  }
+
+  /** Looks at the paths of a change again later; one that differs from what the refresh saw is scheduled as a change. */
+  private recheck(seen: Map<string, string>): void {
+    for (const delay of RECHECK_MS) {
+      const timer = setTimeout(() => {
+        this.rechecks.delete(timer);
+        for (const [path, before] of seen) {
+          if (signature(path) !== before) {
+            seen.delete(path);
+            this.schedule(path);
+          }
+        }
+      }, delay);
+      timer.unref();
+      this.rechecks.add(timer);
+    }
+  }
+}
+
+/** What a path is now, cheaply: size, time and inode of a file, or of each file under a folder (two levels). */
+function signature(path: string, depth = 2): string {
+  if (IGNORED.test(path)) return '';
+  try {
+    const stat = statSync(path);
+    if (!stat.isDirectory()) return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    if (depth === 0) return `dir:${stat.ino}`;
+    return readdirSync(path).sort().map((name) => `${name}=${signature(join(path, name), depth - 1)}`).join('|');
+  } catch {
+    return 'missing';
   }
 }
 
 function watchFolder(folder: string, onEvent: (path: string) => void): FSWatcher {
   const watcher = watch(folder, {
     ignoreInitial: true,
-    ignored: (path) => /(^|[/\\])(__pycache__|\.git|node_modules)([/\\]|$)/.test(path) || /\.(pyc|swp)$|~$/.test(path),
+    ignored: (path) => IGNORED.test(path),
     depth: 4,
   });
   watcher.on('all', (_event, path) => onEvent(path));

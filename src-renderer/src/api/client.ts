@@ -1,6 +1,7 @@
 /**
  * The one way the window talks to the engine: typed calls over the app API. The session cookie
- * (set by the one-time link) authorises them; no component calls fetch itself.
+ * (set by the one-time link) and the session key (session-key.ts) authorise them; no component
+ * calls fetch itself.
  */
 
 import type {
@@ -11,6 +12,7 @@ import { RUN_HEADERS } from '../../../src-shared/app-api.js';
 import type { ClusterConfig } from '../../../src-shared/clusters.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
+import { sessionHeaders } from './session-key.js';
 
 /** An error answer from the engine, with its code, message and (for UDF errors) line. */
 export class ApiError extends Error {
@@ -63,7 +65,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const response = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? sessionHeaders() : { ...sessionHeaders(), 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!response.ok) throw await errorOf(response);
@@ -125,7 +127,7 @@ export const api = {
   /** Runs a UDF with string parameters; a UDF error comes back as a failed result, not a throw. */
   async run(name: string, params: Record<string, string>): Promise<RunResult | RunFailed> {
     const response = await fetch(`/api/udfs/${encode(name)}/run`, {
-      method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ params } satisfies AppRunRequest),
+      method: 'POST', credentials: 'same-origin', headers: { ...sessionHeaders(), 'content-type': 'application/json' }, body: JSON.stringify({ params } satisfies AppRunRequest),
     });
     const metadata = parseMetadata(response.headers.get(RUN_HEADERS.metadata));
     const duration = response.headers.get(RUN_HEADERS.durationMs);

@@ -4,6 +4,7 @@
  */
 
 import type { AppEvent } from '../../../src-shared/app-api.js';
+import { eventStreamUrl } from './session-key.js';
 
 export type EventListener = (event: AppEvent) => void;
 
@@ -12,7 +13,7 @@ export type EventListener = (event: AppEvent) => void;
  * answered with an error, e.g. a session it no longer knows after a restart).
  */
 export function connectEvents(onEvent: EventListener, onStatus: (connected: boolean, closed: boolean) => void): () => void {
-  const source = new EventSource('/api/events');
+  const source = new EventSource(eventStreamUrl('/api/events'));
   source.onopen = () => onStatus(true, false);
   source.onerror = () => onStatus(false, source.readyState === EventSource.CLOSED);
   source.onmessage = (message: MessageEvent<string>) => {

@@ -8,6 +8,7 @@
 
 import L from 'leaflet';
 import { tileUrl } from '../api/client.js';
+import { sessionHeaders } from '../api/session-key.js';
 
 export interface TileStatus {
   loading: number;
@@ -78,7 +79,7 @@ export class UdfTileLayer extends L.GridLayer {
     this.loading++;
     this.report();
     try {
-      const response = await fetch(tileUrl(this.udf, coords.z, coords.x, coords.y, version, this.params), { credentials: 'same-origin' });
+      const response = await fetch(tileUrl(this.udf, coords.z, coords.x, coords.y, version, this.params), { credentials: 'same-origin', headers: sessionHeaders() });
       // A newer version started painting this tile meanwhile: its answer wins.
       if (version !== this.version && el.dataset.version === this.version) return;
       const canvas = el.querySelector('canvas') as HTMLCanvasElement;

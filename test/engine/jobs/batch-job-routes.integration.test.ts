@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSummary } from '../../../src-shared/jobs.js';
 import type { RunResponseBody, LogLine } from '../../../src-main/engine/jobs/batch-job.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
+import type { TestHome } from '../../helpers/test-home.js';
+import { bearer, request, startEmptyServer, type HttpResult } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -14,8 +14,7 @@ const PICKY = '@fused.udf\ndef picky(n: int = 0):\n    if n == 2:\n        raise
 const NAP = '@fused.udf\ndef nap(seconds: float = 5.0):\n    import time\n    time.sleep(seconds)\n    return seconds\n';
 
 beforeAll(async () => {
-  home = makeTestHome();
-  server = await startTestServer(home, [home.write({ 'ws/.keep': '' }).replace(/\/\.keep$/, '')]);
+  ({ home, server } = await startEmptyServer());
   base = server.url;
 }, 120_000);
 
@@ -82,6 +81,15 @@ describe('batch jobs run locally', () => {
     expect(result.json()).toEqual({ n: 7, square: 49 });
     const metadata = await fetchFile(listed[1]?.url ?? '');
     expect(metadata.json()).toMatchObject({ stdout: 'squaring 7\n', has_exception: false });
+  });
+
+  it('#1: a job\'s result files, the metadata file too, are served sandboxed with nosniff', async () => {
+    const response = (await startJob(jobBody('square', SQUARE, {}, [{ n: 3 }]))).json() as RunResponseBody;
+    await finished(response.job_id);
+    for (const file of await files(response.job_id)) {
+      const answer = await fetchFile(file.url);
+      expect([file.name, answer.status, answer.headers['content-security-policy'], answer.headers['x-content-type-options']]).toEqual([file.name, 200, 'sandbox allow-scripts', 'nosniff']);
+    }
   });
 
   it('runs one task per input, and a failing task fails the job with its error in the files and logs', async () => {

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBasePython, isFusedPython } from '../../../src-main/engine/runtime/python-discovery.js';
+import { findBasePython, isFusedPython, MAX_PYTHON, MIN_PYTHON } from '../../../src-main/engine/runtime/python-discovery.js';
+import { resourcePaths } from '../../../src-main/engine/resources.js';
 import { runtimePython } from '../../../src-main/engine/runtime/python-env.js';
 import { RUNTIME_DIR } from '../../helpers/test-home.js';
 
@@ -51,12 +52,23 @@ describe('finding the Python that creates the runtime', () => {
     expect((await findBasePython(env({ PYENV_ROOT: undefined }))).command).toBe(join(elsewhere, 'versions', '3.12.4', 'bin', 'python3'));
   });
 
-  it('takes the newest 3.10+ when there is no 3.12, and says it is not Fused\'s', async () => {
+  it('takes the newest supported Python when there is no 3.12, and says it is not Fused\'s', async () => {
+    command('python3.14', 'echo 3.14.0; exit 0'); // the pins have no wheels for it yet
+    command('python3.13', 'echo 3.13.5; exit 0');
     command('python3.11', 'echo 3.11.9; exit 0');
-    command('python3.10', 'echo 3.10.14; exit 0');
-    command('python3', 'echo 3.9.18; exit 0');
+    command('python3', 'echo 3.10.14; exit 0');
     const found = await findBasePython(env());
-    expect(found).toEqual({ command: 'python3.11', version: '3.11.9', matchesFused: false });
+    expect(found).toEqual({ command: 'python3.13', version: '3.13.5', matchesFused: false });
+  });
+
+  it('keeps to the range the pins support, even for UDF_STUDIO_PYTHON', async () => {
+    command('python3.14', 'echo 3.14.0; exit 0');
+    await expect(findBasePython(env({ UDF_STUDIO_PYTHON: 'python3.14' }))).rejects.toThrow(/python3\.14: Python 3\.14\.0 is newer than the runtime's pinned packages support \(3\.11 to 3\.13\)/);
+  });
+
+  it('states the same range as the runtime\'s pyproject.toml', () => {
+    const pyproject = readFileSync(join(resourcePaths().runtime, 'pyproject.toml'), 'utf8');
+    expect(pyproject).toContain(`requires-python = ">=${MIN_PYTHON.join('.')},<${MAX_PYTHON[0]}.${MAX_PYTHON[1] + 1}"`);
   });
 
   it('lets UDF_STUDIO_PYTHON win, and names it when it does not run', async () => {
@@ -68,6 +80,6 @@ describe('finding the Python that creates the runtime', () => {
 
   it('says what it tried when nothing fits', async () => {
     command('python3', 'echo 3.8.18; exit 0');
-    await expect(findBasePython(env())).rejects.toThrow(/no usable Python found .*python3: Python 3\.8\.18 is older than 3\.10.*install Python 3\.12/);
+    await expect(findBasePython(env())).rejects.toThrow(/no usable Python found .*python3: Python 3\.8\.18 is older than the runtime's pinned packages support \(3\.11 to 3\.13\).*install Python 3\.12 \(or 3\.11 to 3\.13\)/);
   });
 });

@@ -6,12 +6,12 @@ import type { AppEvent, LibraryListing, UdfDetail } from '../../../src-shared/ap
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { startEngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, type HttpResult } from '../../helpers/server.js';
+import { bearer, openWindowSession, request, type HttpResult, type WindowSession } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
 let base: string;
-let cookie: string;
+let session: WindowSession;
 let ws: string;
 
 const UDFS: Record<string, string> = {
@@ -22,7 +22,7 @@ const UDFS: Record<string, string> = {
 
 /** The headers the window's own fetches carry. */
 function windowHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return { cookie, 'sec-fetch-site': 'same-origin', origin: base, ...extra };
+  return session.headers(extra);
 }
 
 async function api(path: string, options: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResult> {
@@ -89,11 +89,11 @@ beforeAll(async () => {
   base = server.url;
   const opened = await request(base, new URL(server.sessionLink()).pathname);
   expect(opened.status).toBe(303);
-  expect(opened.headers.location).toBe('/');
+  expect(opened.headers.location).toMatch(/^\/#session-key=[A-Za-z0-9_-]{40,}$/);
   const setCookie = String(opened.headers['set-cookie']);
   expect(setCookie).toMatch(/HttpOnly/);
   expect(setCookie).toMatch(/SameSite=Strict/);
-  cookie = setCookie.split(';')[0] as string;
+  session = await openWindowSession(base, server.sessionLink());
 }, 120_000);
 
 afterAll(async () => {
@@ -119,6 +119,9 @@ describe('window session', () => {
     expect((await api('/api/library', { headers: { origin: 'http://evil.example' } })).status).toBe(401);
     expect((await request(base, '/api/library')).status).toBe(401);
     expect((await request(base, '/api/library', { headers: { cookie: 'udf_studio_session_1=forged' } })).status).toBe(401);
+    // The cookie without the session key (what a browser sends to any other port), or another key.
+    expect((await request(base, '/api/library', { headers: { cookie: session.cookie, 'sec-fetch-site': 'same-origin', origin: base } })).status).toBe(401);
+    expect((await api('/api/library', { headers: { 'x-udf-studio-session': 'A'.repeat(43) } })).status).toBe(401);
     // The private token still works for scripts, and the cookie works on the other private routes.
     expect((await request(base, '/api/library', { headers: bearer(server) })).status).toBe(200);
     expect((await api('/server/v1/udf-access-token/self')).status).toBe(200);

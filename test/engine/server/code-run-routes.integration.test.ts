@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { WAIT_MS } from '../../../src-main/engine/server/pending-runs.js';
-import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
+import type { TestHome } from '../../helpers/test-home.js';
+import { bearer, request, startEmptyServer, type HttpResult } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -18,8 +18,7 @@ const CODE = {
 };
 
 beforeAll(async () => {
-  home = makeTestHome();
-  server = await startTestServer(home, [home.write({ 'ws/.keep': '' }).replace(/\/\.keep$/, '')]);
+  ({ home, server } = await startEmptyServer());
   base = server.url;
 }, 120_000);
 

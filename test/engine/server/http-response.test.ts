@@ -27,3 +27,22 @@ describe('x-fused-metadata', () => {
     expect(metadata).toMatchObject({ has_exception: true, lineno: 7, exception_class: 'ValueError', errormsg: expect.stringMatching(/^ü+…/) });
   });
 });
+
+describe('x-fused-metadata in bytes', () => {
+  // The limit held for stdout, stderr and the message, but the exception's class name was carried
+  // whole: a UDF raising a class with a long non-ASCII name made a 30 KB header, over the 16 KB
+  // Node's own HTTP client (the engine's remote client included) accepts.
+  it('#12: counts the bytes of the final, escaped header value, every text clipped', () => {
+    const failure: RunOutcome = {
+      ok: false, stdout: '😀'.repeat(3_000), stderr: 'ß'.repeat(3_000), durationMs: 1,
+      error: { code: 'UDF_ERR_RUNTIME', exceptionClass: 'Ошибка'.repeat(1_000), message: '€'.repeat(3_000), line: 3 },
+    };
+    const header = fusedMetadata(failure);
+    expect(Buffer.byteLength(header)).toBeLessThanOrEqual(METADATA_HEADER_LIMIT);
+    expect(header).toMatch(/^[\x20-\x7e]+$/);
+    const metadata = JSON.parse(header) as Record<string, string>;
+    expect(metadata.exception_class).toMatch(/^(Ошибка)+О?ш?и?б?к?… \(\d+ more characters\)$/);
+    // A clip never leaves half an emoji behind.
+    expect(metadata.stdout).toMatch(/^(😀)+… \(\d+ more characters\)$/);
+  });
+});

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineResult } from '../../../src-main/engine/engine.js';
+import type { EngineResult } from '../../../src-main/engine/engine-run.js';
 import { KEEP_FETCHED_MS, KEEP_FINISHED_MS, MAX_FINISHED, PendingRuns } from '../../../src-main/engine/server/pending-runs.js';
 
 function resultOf(bytes: number): EngineResult {

@@ -6,7 +6,8 @@ import { startEngineServer, type EngineServer } from '../../../src-main/engine/s
 import type { RuntimeReportBody } from '../../../src-shared/runtime.js';
 import { CONTENT_SECURITY_POLICY } from '../../../src-shared/content-security-policy.js';
 import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request } from '../../helpers/server.js';
+import { bearer, openWindowSession, request } from '../../helpers/server.js';
+import { SESSION_KEY } from '../../../src-shared/app-api.js';
 
 // A first run on a machine with no usable Python: the server answers at once, setup fails, and the
 // window can show why, copy diagnostics and ask for a reset. No venv is built here. The "Python" is
@@ -35,6 +36,8 @@ afterEach(async () => {
 
 const report = async (): Promise<RuntimeReportBody> => (await request(server.url, '/api/runtime')).json() as RuntimeReportBody;
 const origin = (): Record<string, string> => ({ origin: server.url, host: new URL(server.url).host });
+/** The headers of the window's own requests: a session opened through a one-time link. */
+const windowSession = async (): Promise<Record<string, string>> => (await openWindowSession(server.url, server.sessionLink())).headers();
 
 describe('the runtime routes while setup fails', () => {
   it('reports the failure with its log and diagnostics', async () => {
@@ -71,12 +74,14 @@ describe('the runtime routes while setup fails', () => {
     const script = await request(server.url, '/runtime/runtime-page.js');
     expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(script.text).toContain("fetch('/api/runtime'");
+    // The page keeps and sends the window's session key as the window does.
+    for (const value of [`'#${SESSION_KEY.fragment}='`, `'${SESSION_KEY.storage}'`, `'${SESSION_KEY.header}'`]) expect(script.text).toContain(value);
     expect((await request(server.url, '/runtime/runtime-page.css')).headers['content-type']).toBe('text/css; charset=utf-8');
   });
 
-  it('resets from the app\'s own page or with the private token, and tries setup again', async () => {
+  it('resets from the window (its session) or with the private token, and tries setup again', async () => {
     const leftOver = home.write({ 'runtime/bin/half-built': '' });
-    const reset = await request(server.url, '/api/runtime/reset', { method: 'POST', headers: origin() });
+    const reset = await request(server.url, '/api/runtime/reset', { method: 'POST', headers: await windowSession() });
     expect(reset.status).toBe(202);
     expect(reset.json()).toMatchObject({ phase: 'setting-up', reason: 'reset' });
     await server.settled();
@@ -105,6 +110,23 @@ describe('the runtime routes while setup fails', () => {
     expect((await report()).phase).toBe('failed');
   });
 
+  it('#5: a reset with the engine\'s own Origin, which any local process can send, and no credential is refused', async () => {
+    const leftOver = home.write({ 'runtime/bin/half-built': '' });
+    for (const headers of [origin(), { ...origin(), 'sec-fetch-site': 'same-origin' }]) {
+      const forged = await request(server.url, '/api/runtime/reset', { method: 'POST', headers });
+      expect(forged.status).toBe(401);
+      expect(forged.json()).toMatchObject({ error: { code: 'UDF_ERR_AUTH_REQUIRED' } });
+    }
+    // Nothing was deleted or restarted; the server still answers, and a reset with a credential runs.
+    expect(existsSync(leftOver)).toBe(true);
+    expect(await report()).toMatchObject({ phase: 'failed', reason: 'first-run' });
+    const withSession = await request(server.url, '/api/runtime/reset', { method: 'POST', headers: await windowSession() });
+    expect(withSession.status).toBe(202);
+    await server.settled();
+    expect(existsSync(leftOver)).toBe(false);
+    expect(await report()).toMatchObject({ phase: 'failed', reason: 'reset' });
+  });
+
   it.each([
     ['no Origin and no token', {}],
     ['a foreign Origin', { origin: 'http://evil.example' }],
@@ -123,11 +145,12 @@ describe('the runtime routes while setup fails', () => {
       request(server.url, '/api/runtime/packages', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const foreign = await install({ packages: ['utm'] }, { origin: 'http://evil.example' });
     expect(foreign.status).toBe(401);
-    const notList = await install({ packages: 'utm' }, origin());
+    expect((await install({ packages: ['utm'] }, origin())).status).toBe(401);
+    const notList = await install({ packages: 'utm' }, await windowSession());
     expect([notList.status, notList.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_REQUEST', message: expect.stringMatching(/"packages" must be a list of strings/) } }]);
     const badName = await install({ packages: ['../utm'] }, bearer(server));
     expect([badName.status, badName.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_PACKAGE', message: expect.stringMatching(/"\.\.\/utm" is not a package name/) } }]);
-    const badExtra = await install({ packages: [], extras: ['gpu'] }, origin());
+    const badExtra = await install({ packages: [], extras: ['gpu'] }, await windowSession());
     expect([badExtra.status, badExtra.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_PACKAGE', message: expect.stringMatching(/no extra "gpu"/) } }]);
   });
 
@@ -167,6 +190,14 @@ describe('the runtime routes on a team server', () => {
       const sameOrigin = await request(local, '/api/runtime/reset', { method: 'POST', headers: { origin: local, host: `127.0.0.1:${teamServer.port}` } });
       expect(sameOrigin.status).toBe(401);
       expect((await request(local, '/api/runtime', { headers: bearer(teamServer) })).json()).toMatchObject({ phase: 'ready', reason: null });
+      // A window session: its pages open with the cookie alone (a navigation cannot send the key),
+      // the API only with the key too.
+      const session = await openWindowSession(local, teamServer.sessionLink());
+      for (const path of ['/', '/runtime', '/runtime/runtime-page.js']) {
+        expect((await request(local, path, { headers: { cookie: session.cookie, 'sec-fetch-site': 'none' } })).status, path).not.toBe(401);
+      }
+      expect((await request(local, '/api/runtime', { headers: { cookie: session.cookie, 'sec-fetch-site': 'same-origin' } })).status).toBe(401);
+      expect((await request(local, '/api/runtime', { headers: session.headers() })).status).toBe(200);
     } finally {
       await teamServer.close();
       team.remove();

@@ -1,11 +1,12 @@
 /**
  * The settings the window changes (`GET`/`POST /api/settings`) against a real server: workspace
  * folders take effect at once (library, watcher, workers), the port at the next start, and
- * `serve` starts with what settings.json says unless a flag overrides it.
+ * `serve` starts with what settings.json says unless a flag overrides it; GitHub clones reach the
+ * workers' `fused.load` at once.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -207,5 +208,29 @@ describe('udf-studio serve and settings.json', () => {
     } finally {
       other.remove();
     }
+  });
+});
+
+describe('GitHub clones', () => {
+  it('a clone set in the window answers the workers\' fused.load of its GitHub URLs at once', async () => {
+    const clone = join(home.root, 'clones', 'udfs');
+    writeUdf(join(clone, 'public'), 'Greeter', '@fused.udf\ndef udf():\n    return {"greeting": "from the clone"}\n');
+    const git = (...args: string[]) => execFileSync('git', ['-C', clone, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'greeter');
+    const commit = git('rev-parse', 'HEAD');
+    writeUdf(first, 'From_GitHub', `@fused.udf\ndef udf():\n    return fused.load("https://github.com/fusedio/udfs/tree/${commit.slice(0, 7)}/public/Greeter/")()\n`);
+
+    const saved = await api('/api/settings', 'POST', { githubClones: { 'fusedio/udfs': clone } });
+    expect(saved.status).toBe(200);
+    expect((saved.json() as AppSettings).githubClones).toEqual({ 'fusedio/udfs': clone });
+    expect(((await api('/api/settings')).json() as AppSettings).githubClones).toEqual({ 'fusedio/udfs': clone });
+    await expect.poll(async () => (await api('/api/udfs/From_GitHub/run', 'POST', {})).text, { timeout: 30_000 }).toContain('from the clone');
+
+    const refused = await api('/api/settings', 'POST', { githubClones: { udfs: clone } });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('names repositories as \\"org/repo\\"');
+    expect(JSON.parse(readFileSync(join(home.root, 'settings.json'), 'utf8')).githubClones).toEqual({ 'fusedio/udfs': clone });
   });
 });

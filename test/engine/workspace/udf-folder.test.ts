@@ -79,7 +79,7 @@ describe('reading a UDF folder', () => {
     ['headers that are not a list', { 'B/meta.json': metaJson('B', { headers: 'utils' }), 'B/B.py': CODE }, /must be a list/, undefined],
     ['neither meta.json nor code', { 'B/notes.txt': 'x' }, /neither meta.json nor B.py/, undefined],
   ])('reports %s with the file, never throwing', (_label, files, message, line) => {
-    home.write(files as Record<string, string>);
+    home.write(files);
     const entry = readUdfFolder(join(home.root, 'B'));
     expect(entry.kind).toBe('broken');
     if (entry.kind !== 'broken') return;

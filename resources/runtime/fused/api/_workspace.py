@@ -114,26 +114,7 @@ def _count(value: object, name: str, what: str) -> int:
 
 
 def _udf_of(record: Mapping[str, Any]) -> Udf:
-    """The UDF a record's body describes, its code executed as `fused.load` executes code."""
-    from .._headers import Header
-    from .._load import build_udf  # here: _load is part of the import cycle being untangled
-    from .._module import inline_filename
+    """The UDF a record describes, with its id and collection, as `fused.load` gives it."""
+    from .._saved_udfs import udf_from_record
 
-    body = json.loads(record["udf_body"])
-    name = str(body["name"])
-    udf = build_udf(
-        str(body["code"]),
-        filename=inline_filename(name),
-        name=name,
-        headers=[
-            Header(str(header["module_name"]), str(header["source_code"]))
-            for header in body.get("headers") or []
-        ],
-        entrypoint=body.get("entrypoint"),
-    )
-    # As fused.load sets them for a folder: the body's name, metadata, parameters and readme.
-    udf.name = name
-    udf.metadata = {**udf.metadata, **(body.get("metadata") or {})}
-    udf.parameters = {**udf.parameters, **(body.get("parameters") or {})}
-    udf.readme = body.get("readme")
-    return udf
+    return udf_from_record(dict(record))

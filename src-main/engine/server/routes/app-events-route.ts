@@ -3,7 +3,7 @@
  * settled workspace changes, run logs) goes out as one `data:` line of JSON; the window never polls.
  */
 
-import type { AppEvent, StorageProblemData } from '../../../../src-shared/app-api.js';
+import { SESSION_KEY, type AppEvent, type StorageProblemData } from '../../../../src-shared/app-api.js';
 import type { Router } from '../router.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 
@@ -22,7 +22,7 @@ function storageProblemOf(services: ServerServices): StorageProblemData | null {
 
 export function registerAppEventsRoute(router: Router, services: ServerServices): void {
   router.add('GET', '/api/events', (ctx) => {
-    requirePrivateToken(services, ctx.req);
+    requirePrivateToken(services, ctx.req, ctx.query.get(SESSION_KEY.query));
     const { req, res } = ctx;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
     const send = (event: AppEvent): void => {

@@ -23,8 +23,7 @@ import type { UdfFolder } from '../../workspace/udf-folder.js';
 import { sendJson } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
-import { requirePrivateToken, type ServerServices } from '../services.js';
-import { appOf } from './app-status-routes.js';
+import { appOf, requirePrivateToken, type ServerServices } from '../services.js';
 
 export function registerAppLibraryRoutes(router: Router, services: ServerServices): void {
   const authorised = (handler: (ctx: RouteContext) => Promise<void> | void) => (ctx: RouteContext) => {

@@ -15,7 +15,7 @@
 import { HTTP_DEFAULTS, parseFormatList } from '../../../../src-shared/formats.js';
 import { RUN_HEADERS, WINDOW_FORMATS } from '../../../../src-shared/app-api.js';
 import { udfError } from '../../../../src-shared/errors.js';
-import type { EngineResult, EngineRun } from '../../engine.js';
+import type { EngineResult, EngineRun } from '../../engine-run.js';
 import type { UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
@@ -92,7 +92,8 @@ function remoteKind(kind: string, body: Uint8Array): string {
 function stringParams(raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw udfError('UDF_ERR_BAD_REQUEST', '"params" must be an object of parameter names to values');
-  const params: Record<string, string> = {};
+  // No prototype, so a parameter named `__proto__` is kept as one.
+  const params = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (typeof value !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', `parameter "${name}" must be given as a string (it is converted by the UDF's annotation)`);
     params[name] = value;

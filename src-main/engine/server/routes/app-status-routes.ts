@@ -13,13 +13,12 @@ import type { AppSettings } from '../../../../src-shared/app-api.js';
 import { udfError } from '../../../../src-shared/errors.js';
 import { fusedClientSetup } from '../../../../src-shared/fused-client-setup.js';
 import { localAccount } from '../../account.js';
-import type { AppServices } from '../app-services.js';
 import { sendJson } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
-import { requireBearer, requirePrivateToken, type ServerServices } from '../services.js';
+import { appOf, requireBearer, requirePrivateToken, type ServerServices } from '../services.js';
 import { seedWorkspace } from '../../workspace/workspace.js';
-import { DEFAULT_PORT } from '../http-server.js';
+import { DEFAULT_PORT } from '../default-address.js';
 import { SESSION_PATH } from '../session.js';
 
 export function registerAppStatusRoutes(router: Router, services: ServerServices): void {
@@ -56,12 +55,6 @@ export function registerAppStatusRoutes(router: Router, services: ServerServices
   });
 }
 
-/** The app's services; a clear error on a server started without a window. */
-export function appOf(services: ServerServices): AppServices {
-  if (!services.app) throw udfError('UDF_ERR_USAGE', 'this server has no window API');
-  return services.app;
-}
-
 function settingsOf(services: ServerServices, ctx: RouteContext): AppSettings {
   const host = ctx.req.headers.host ?? ctx.url.host;
   const port = Number(/:(\d+)$/.exec(host)?.[1] ?? 80);
@@ -81,5 +74,6 @@ function settingsOf(services: ServerServices, ctx: RouteContext): AppSettings {
     // The window never holds the private token: the lines read it from the credentials file.
     fusedClientSetup: fusedClientSetup(`http://${host}`, { credentialsFile: services.engine.paths.credentials }),
     autoInstallPackages: stored.autoInstallPackages === true,
+    githubClones: stored.githubClones ?? {},
   };
 }

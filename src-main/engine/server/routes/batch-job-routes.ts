@@ -17,7 +17,7 @@ import { udfError } from '../../../../src-shared/errors.js';
 import { batchJobSpec, jobLogs, parseResultFile, resultFiles, runResponse } from '../../jobs/batch-job.js';
 import type { Job } from '../../jobs/job.js';
 import { wholeNumber } from '../../jobs/job-request.js';
-import { fusedMetadata, sendJson, sendRunResult } from '../http-response.js';
+import { fusedMetadata, sendJson, sendRunResult, UDF_OUTPUT_HEADERS } from '../http-response.js';
 import { ephemeralSigner } from '../../tokens/url-signature.js';
 import { recursionDepth } from '../recursion.js';
 import { readJsonBody } from '../request-body.js';
@@ -75,7 +75,7 @@ export function registerBatchJobRoutes(router: Router, services: ServerServices)
     const result = file && file.index < owner.summary().total ? owner.result(file.index) : null;
     if (!file || !result) throw udfError('UDF_ERR_NOT_FOUND', `job ${id} has no result file "${name}"`);
     if (file.metadata) {
-      ctx.res.writeHead(200, { 'content-type': 'application/json' });
+      ctx.res.writeHead(200, { ...UDF_OUTPUT_HEADERS, 'content-type': 'application/json' });
       ctx.res.end(fusedMetadata(result.outcome));
       return;
     }

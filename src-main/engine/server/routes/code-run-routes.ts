@@ -15,7 +15,7 @@
 import type { IncomingMessage } from 'node:http';
 import { udfError } from '../../../../src-shared/errors.js';
 import { parseFormatList, type Format } from '../../../../src-shared/formats.js';
-import type { EngineRun } from '../../engine.js';
+import type { EngineRun } from '../../engine-run.js';
 import { udfFromStepConfig } from '../../workspace/step-config.js';
 import { sendJson, sendRunResult } from '../http-response.js';
 import { WAIT_MS } from '../pending-runs.js';

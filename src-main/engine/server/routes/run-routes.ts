@@ -7,7 +7,7 @@
 import { udfError } from '../../../../src-shared/errors.js';
 import { HTTP_DEFAULTS, parseFormat, type Format } from '../../../../src-shared/formats.js';
 import type { Tile } from '../../../../src-shared/tiles.js';
-import type { EngineRun } from '../../engine.js';
+import type { EngineRun } from '../../engine-run.js';
 import { remoteCacheId } from '../../remote/remote-engines.js';
 import type { SharedToken } from '../../tokens/token-store.js';
 import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';

@@ -2,7 +2,8 @@
  * The runtime's state for the window, answered even while the runtime is being set up:
  *
  * - `GET /api/runtime`: phase, step, problems, error, the log's last lines and copyable diagnostics.
- * - `POST /api/runtime/reset`: rebuild the runtime from scratch (private token, or the app's own page).
+ * - `POST /api/runtime/reset`: rebuild the runtime from scratch (the private token or a window session,
+ *   as every route that changes something: an Origin header proves nothing to a server).
  * - `POST /api/runtime/packages` `{"packages": [...], "extras": [...]}`: `udf-studio install` (same guard).
  * - `GET /runtime` and its script and style: a self-contained progress and failure page, so a window
  *   is never blank while the runtime is not ready (`GET /`, the window, leads there until then).
@@ -15,7 +16,7 @@ import { udfError } from '../../../../src-shared/errors.js';
 import { sendJson } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
-import { requirePrivateToken, type ServerServices } from '../services.js';
+import { requirePrivateToken, requireWindowPage, type ServerServices } from '../services.js';
 
 /** The page's files by route, with their content types. */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
@@ -29,6 +30,9 @@ export function registerRuntimeRoutes(router: Router, services: ServerServices):
   const guard = (ctx: RouteContext): void => {
     if (services.teamMode) requirePrivateToken(services, ctx.req);
   };
+  const pageGuard = (ctx: RouteContext): void => {
+    if (services.teamMode) requireWindowPage(services, ctx.req);
+  };
 
   router.add('GET', '/api/runtime', (ctx) => {
     guard(ctx);
@@ -36,13 +40,13 @@ export function registerRuntimeRoutes(router: Router, services: ServerServices):
   });
 
   router.add('POST', '/api/runtime/reset', (ctx) => {
-    if (services.teamMode || !isSameOrigin(ctx)) requirePrivateToken(services, ctx.req);
+    requirePrivateToken(services, ctx.req);
     services.runtime.reset();
     sendJson(ctx.res, 202, services.runtime.report());
   });
 
   router.add('POST', '/api/runtime/packages', async (ctx) => {
-    if (services.teamMode || !isSameOrigin(ctx)) requirePrivateToken(services, ctx.req);
+    requirePrivateToken(services, ctx.req);
     const body = await readJsonBody(ctx.req);
     const packages = stringList(body.packages, 'packages');
     const extras = body.extras === undefined ? [] : stringList(body.extras, 'extras');
@@ -51,7 +55,7 @@ export function registerRuntimeRoutes(router: Router, services: ServerServices):
 
   for (const [path, { file, type }] of Object.entries(PAGE_FILES)) {
     router.add('GET', path, async (ctx) => {
-      guard(ctx);
+      pageGuard(ctx);
       const body = await readFile(join(services.resources.runtimePage, file));
       ctx.res.writeHead(200, {
         'content-type': type, 'content-length': String(body.length), 'cache-control': 'no-cache',
@@ -67,15 +71,4 @@ function stringList(value: unknown, field: string): string[] {
     throw udfError('UDF_ERR_BAD_REQUEST', `"${field}" must be a list of strings, such as ["mercantile"]`);
   }
   return value as string[];
-}
-
-/**
- * A browser request from a page this server served: browsers send Origin on every POST, and a page
- * elsewhere cannot forge it. (The Host header is already known to be a loopback name.)
- */
-function isSameOrigin(ctx: RouteContext): boolean {
-  const { origin, host } = ctx.req.headers;
-  if (origin === undefined || host === undefined) return false;
-  if (origin !== `http://${host}`) throw udfError('UDF_ERR_AUTH_REQUIRED', `a page at ${origin} may not change the runtime`);
-  return true;
 }

@@ -4,7 +4,11 @@
  * - `GET /`: index.html with the window's Content-Security-Policy (303 to `/runtime` while the
  *   Python runtime is not ready).
  * - `GET /assets/{file}`: the hashed scripts, styles and images (cached for good).
- * - `GET /session/{ticket}`: a one-time link; sets the session cookie and opens the window.
+ * - `GET /session/{ticket}`: a one-time link; sets the session cookie and opens the window with the
+ *   session key in the URL fragment (session.ts).
+ * - `GET /api/session`: 204 when the request carries a window session (cookie and key); the pages
+ *   check a key from their address with it before keeping it, since any site can send the browser
+ *   here with a made-up one.
  *
  * The page itself holds no secret: without a session every API call it makes is a 401, and the
  * window says how to get a link. On a team server the page, too, needs the token or a session.
@@ -15,8 +19,7 @@ import { extname, join } from 'node:path';
 import { CONTENT_SECURITY_POLICY } from '../../../../src-shared/content-security-policy.js';
 import { udfError } from '../../../../src-shared/errors.js';
 import type { RouteContext, Router } from '../router.js';
-import { requirePrivateToken, type ServerServices } from '../services.js';
-import { appOf } from './app-status-routes.js';
+import { appOf, requirePrivateToken, requireWindowPage, type ServerServices } from '../services.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -34,7 +37,7 @@ const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy
 export function registerWindowRoutes(router: Router, services: ServerServices): void {
   // A team server shows nothing without a token (here: the private token or a window session).
   const guard = (ctx: RouteContext): void => {
-    if (services.teamMode) requirePrivateToken(services, ctx.req);
+    if (services.teamMode) requireWindowPage(services, ctx.req);
   };
 
   router.add('GET', '/', async (ctx) => {
@@ -67,15 +70,24 @@ export function registerWindowRoutes(router: Router, services: ServerServices): 
 
   router.add('GET', '/session/:ticket', (ctx) => {
     const sessions = services.sessions;
-    const session = sessions?.redeem(ctx.params.ticket as string) ?? null;
-    if (!sessions || !session) {
+    const redeemed = sessions?.redeem(ctx.params.ticket as string) ?? null;
+    if (!sessions || !redeemed) {
       const page = Buffer.from(LINK_USED_PAGE);
       ctx.res.writeHead(401, { ...SECURITY_HEADERS, 'content-type': CONTENT_TYPES['.html'] as string, 'content-length': String(page.length), 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
       ctx.res.end(page);
       return;
     }
-    // 303 so a reload of the window does not try to use the link again.
-    ctx.res.writeHead(303, { ...SECURITY_HEADERS, location: '/', 'set-cookie': sessions.cookie(session), 'cache-control': 'no-store' });
+    // 303 so a reload of the window does not try to use the link again; the key rides in the
+    // fragment, which the browser keeps for the page and never sends on.
+    ctx.res.writeHead(303, {
+      ...SECURITY_HEADERS, location: sessions.landing(redeemed.key), 'set-cookie': sessions.cookie(redeemed.session), 'cache-control': 'no-store',
+    });
+    ctx.res.end();
+  });
+
+  router.add('GET', '/api/session', (ctx) => {
+    requirePrivateToken(services, ctx.req);
+    ctx.res.writeHead(204, { 'cache-control': 'no-store' });
     ctx.res.end();
   });
 }
