@@ -27,7 +27,7 @@ export async function checkStorage(paths: HomePaths): Promise<StorageReport> {
   const running = await findRunningEngine(paths);
   if (running) {
     const problems = Array.isArray(running.health.problems) ? (running.health.problems as NonNullable<StorageReport['engine']>['problems']) : [];
-    report.engine = { url: running.url, status: String(running.health.status ?? 'unknown'), problems };
+    report.engine = { url: running.url, status: typeof running.health.status === 'string' ? running.health.status : 'unknown', problems };
     for (const problem of problems) report.problems.push(`the engine at ${running.url}: ${problem.code ?? 'problem'}: ${problem.message ?? ''} (${problem.failures ?? 1} since ${problem.since ?? '?'})`);
   }
   if (existsSync(paths.root)) {

@@ -447,7 +447,8 @@ function removeQuietly(path: string): void {
 
 /** Why a cache read or write failed, in words a user can act on. */
 export function describeStorageFailure(error: unknown, operation: 'read' | 'write', dir: string): string {
-  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  const raw = (error as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' ? raw : '';
   const detail = error instanceof Error ? error.message : String(error);
   const what = operation === 'write' ? 'could not store a result' : 'could not read a result';
   let reason: string;

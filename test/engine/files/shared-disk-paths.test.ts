@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UdfStudioError } from '../../../src-shared/errors.js';
 import { fileToSign } from '../../../src-main/engine/files/signed-files.js';
 
 const home = { bucket: '/home/ada/.udf-studio/fd', sharedDisk: '/home/ada/.udf-studio/mnt/cache' };
@@ -9,7 +10,15 @@ describe('/mnt/cache paths the engine maps', () => {
     '/mnt/cache/..',
     '/mnt/cache/a/../../../url-signing-key',
   ])('#10: %s, which climbs out of the shared disk, is refused', (raw) => {
-    expect(() => fileToSign(home, raw)).toThrow(expect.objectContaining({ code: 'UDF_ERR_BAD_REQUEST', message: expect.stringContaining('climbs out of the shared disk') as unknown }));
+    let thrown: unknown = null;
+    try {
+      fileToSign(home, raw);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UdfStudioError);
+    expect((thrown as UdfStudioError).code).toBe('UDF_ERR_BAD_REQUEST');
+    expect((thrown as UdfStudioError).message).toContain('climbs out of the shared disk');
   });
 
   it('a path that stays on the shared disk is normalised', () => {
