@@ -70,6 +70,7 @@ export const ERROR_CODES = {
   UDF_ERR_CACHE_WRITE: { status: 507, title: 'The result cache could not store a result; the run was answered uncached' },
   UDF_ERR_DATABASE_CORRUPT: { status: 500, title: "The engine's database file is damaged" },
   UDF_ERR_DATABASE_BUSY: { status: 503, title: "Another process holds the engine's database; try again" },
+  UDF_ERR_DISK_WRITE: { status: 507, title: 'A result could not be written to disk' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -51,12 +51,30 @@ async function health(url: string): Promise<{ status: string; problems?: Array<{
   return answer.json() as { status: string; problems?: Array<{ code: string; message: string; failures: number }> };
 }
 
-/** Creates a shared token through the API with the private token the engine wrote to the home. */
-function newToken(url: string): Promise<HttpResult> {
+/** The private token the engine wrote to the home, as a Bearer header. */
+function privateAuth(): Record<string, string> {
   const { access_token: token } = JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string };
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Creates a shared token through the API. */
+function newToken(url: string): Promise<HttpResult> {
   return request(url, '/server/v1/udf-access-token/new', {
-    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ udf_slug: 'Small' }),
+    method: 'POST', headers: { ...privateAuth(), 'content-type': 'application/json' }, body: JSON.stringify({ udf_slug: 'Small' }),
   });
+}
+
+interface JobAnswer { id: string; status: string; version: number; runs: Array<{ status: string; error: { code: string; message: string } | null }> }
+
+/** Submits a job and waits for it to end (the engine answers once the job moved on). */
+async function submit(url: string, body: Record<string, unknown>): Promise<JobAnswer> {
+  const created = await request(url, '/api/jobs', { method: 'POST', headers: { ...privateAuth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(created.status, created.text).toBe(201);
+  let job = created.json() as JobAnswer;
+  while (job.status === 'running') {
+    job = (await request(url, `/api/jobs/${job.id}?since=${job.version}&wait=5000`, { headers: privateAuth() })).json() as JobAnswer;
+  }
+  return job;
 }
 
 function expectUncached(answer: HttpResult, reason: RegExp): void {
@@ -88,6 +106,16 @@ describe('result cache storage faults', () => {
     expect(await health(url)).toEqual({ status: 'ok', workers: 1 });
     expect((await request(url, `/${tokens.small}/run/file?format=json`)).headers['x-udf-studio-cache']).toBe('hit');
     expect(stderr()).toMatch(/warning: the result cache stores results again \(after 2 failed writes since /);
+  }, 120_000);
+
+  it('#2: with the disk full, a job run whose result cannot be kept fails with a code, and the engine stays up', async () => {
+    const { url } = await start({ fileSizeLimitKb: 2048 });
+    const job = await submit(url, { udf: 'Big', argList: [{ kb: BIG_KB }], maxRetry: 0 });
+    expect(job.runs[0]).toMatchObject({ status: 'failed', error: { code: 'UDF_ERR_DISK_WRITE', message: expect.stringContaining('EFBIG') as string } });
+    expect((await health(url)).status).toBe('degraded'); // its result did not fit in the cache either
+    const small = await submit(url, { udf: 'Small', argList: [{ n: 2 }], format: 'json' });
+    expect(small.runs[0]?.status).toBe('succeeded');
+    expect(await health(url)).toEqual({ status: 'ok', workers: 1 });
   }, 120_000);
 
   it('#2: with the index locked by another process, runs are answered uncached and say so, and the engine stays up and reports it', async () => {
