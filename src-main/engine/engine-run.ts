@@ -3,6 +3,7 @@
  * parts the engine wires together (jobs, routes, remotes) can name a run without importing it.
  */
 
+import type { ErrorData } from '../../src-shared/errors.js';
 import type { Format, ResultKind } from '../../src-shared/formats.js';
 import type { Tile } from '../../src-shared/tiles.js';
 import type { RunContext, RunOutcome } from '../../src-shared/udf.js';
@@ -39,4 +40,6 @@ export interface EngineResult {
   cache: CacheStatus;
   /** A strong validator of the result's bytes (for ETag), null for failures. */
   etag: string | null;
+  /** Why a result that should have been cached was not (the run is answered all the same). */
+  cacheError?: ErrorData;
 }
