@@ -25,7 +25,7 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const FILE_MODE = 0o600;
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE shared_tokens (
      token_hash    TEXT PRIMARY KEY,
      token_prefix  TEXT NOT NULL,

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../../src-main/engine/store/database.js';
+import { MIGRATIONS, openDatabase, type Db } from '../../../src-main/engine/store/database.js';
 import { TokenStore } from '../../../src-main/engine/tokens/token-store.js';
 import { MAX_METADATA_BYTES, tokenUpdateFromBody } from '../../../src-main/engine/tokens/token-request.js';
 
@@ -95,11 +95,8 @@ describe('a database from before full tokens were kept', () => {
   it('opens with its tokens working, and new tokens beside them are kept in full', () => {
     const path = join(dir, 'old.sqlite');
     const old = new Database(path);
-    // Schema 3's shared_tokens, as it shipped.
-    old.exec(`CREATE TABLE shared_tokens (
-      token_hash TEXT PRIMARY KEY, token_prefix TEXT NOT NULL, udf_slug TEXT NOT NULL, udf_id TEXT, udf_email TEXT NOT NULL,
-      enabled INTEGER NOT NULL DEFAULT 1, public_read INTEGER NOT NULL DEFAULT 0, access_scope TEXT NOT NULL DEFAULT 'run',
-      cache INTEGER NOT NULL DEFAULT 1, metadata_json TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, last_updated TEXT NOT NULL)`);
+    // Schema 3, as it shipped.
+    for (const migration of MIGRATIONS.slice(0, 3)) old.exec(migration);
     const older = `fsh_${'b'.repeat(32)}`;
     insertOlderToken(old, older, 'Old');
     old.pragma('user_version = 3');
@@ -107,7 +104,7 @@ describe('a database from before full tokens were kept', () => {
 
     const reopened = openDatabase(path);
     try {
-      expect(reopened.pragma('user_version', { simple: true })).toBe(4);
+      expect(reopened.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const tokens = new TokenStore(reopened);
       expect(tokens.find(older)).toMatchObject({ token: older, udf_slug: 'Old', client_id: null, enabled: true });
       const made = tokens.create({ udfSlug: 'New' });
