@@ -8,9 +8,10 @@
 
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserWindow, Tray } from 'electron';
+import type { BrowserWindow } from 'electron';
 import { describeError, UdfStudioError } from '../../src-shared/errors.js';
 import { homePaths } from '../engine/home.js';
+import { ResourceOwner } from '../engine/resource-owner.js';
 import { resourcePaths } from '../engine/resources.js';
 import { startEngineServer, type EngineServer } from '../engine/server/engine-server.js';
 import { windowUrl } from '../engine/server/window-url.js';
@@ -52,9 +53,9 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopAppOp
   const resources = resourcePaths(options.env);
   let server: EngineServer | null = null;
   let window: BrowserWindow | null = null;
-  let tray: Tray | null = null;
   let currentUdf: string | null = null;
-  let stopped = false;
+  /** The engine's server and the tray, closed in reverse order on quit. */
+  const owner = new ResourceOwner();
   const origin = (): string | null => (server ? new URL(server.url).origin : null);
 
   const showWindow = (): void => {
@@ -114,10 +115,8 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopAppOp
     if (engineStopped) return;
     // Every quit waits until the workers and the server have stopped; the first one stops them.
     event.preventDefault();
-    if (stopped) return;
-    stopped = true;
-    tray?.destroy();
-    void (server?.close() ?? Promise.resolve()).finally(() => {
+    if (owner.closed) return;
+    void owner.close().catch((error: unknown) => appendLog(join(paths.logs, 'engine.log'), `stopping: ${(error as Error).message}`)).finally(() => {
       engineStopped = true;
       app.quit();
     });
@@ -135,14 +134,15 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopAppOp
       dialog,
       shell,
     });
-    server = await startServer(options, (line) => appendLog(join(paths.logs, 'engine.log'), line));
-    if (stopped) {
-      await server.close();
+    const started = await startServer(options, (line) => appendLog(join(paths.logs, 'engine.log'), line));
+    if (owner.closed) {
+      await started.close(); // the app quit while the engine started
       return;
     }
+    server = owner.own('engine server', started, (running) => running.close());
     const menuContext = { isMac: process.platform === 'darwin', packaged: options.packaged };
     electron.Menu.setApplicationMenu(electron.Menu.buildFromTemplate(appMenuTemplate(actions, menuContext)));
-    tray = new electron.Tray(electron.nativeImage.createFromPath(join(resources.icons, '32x32.png')));
+    const tray = owner.own('tray', new electron.Tray(electron.nativeImage.createFromPath(join(resources.icons, '32x32.png'))), (icon) => icon.destroy());
     tray.setToolTip('UDF Studio');
     tray.setContextMenu(electron.Menu.buildFromTemplate(trayMenuTemplate(actions)));
     openWindow();

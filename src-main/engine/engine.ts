@@ -23,6 +23,7 @@ import { homePaths, secureHome, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
 import { requireFinishedSetup, runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
+import { ResourceOwner } from './resource-owner.js';
 import { SharedRuns } from './shared-runs.js';
 import { WorkerPool } from './runtime/worker-pool.js';
 import { corruptDatabase, isCorruption, openDatabase, SERVING_BUSY_TIMEOUT_MS, type Db } from './store/database.js';
@@ -75,8 +76,10 @@ export class Engine {
     private readonly fingerprint: string,
     /** Runs on the configured Dask clusters. */
     readonly clusters: ClusterRuns,
+    /** What the engine started, closed in reverse order by `close`. */
+    private readonly owner: ResourceOwner,
   ) {
-    this.jobs = new JobManager(paths.jobs, (run) => this.run(run), this.events);
+    this.jobs = owner.own('jobs', new JobManager(paths.jobs, (run) => this.run(run), this.events), (jobs) => jobs.close());
   }
 
   /** Opens the engine: checks the runtime, prepares the home folder and starts the workers. */
@@ -94,17 +97,29 @@ export class Engine {
     requireFinishedSetup(paths.runtime);
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);
+    const owner = new ResourceOwner();
+    try {
+      return await Engine.start(options, env, paths, resources, python, workspace, owner);
+    } catch (error) {
+      await owner.close().catch(() => undefined); // the start's own error says what went wrong
+      throw error;
+    }
+  }
+
+  /** The parts of an engine, each registered with `owner` as it starts. */
+  private static async start(options: EngineOptions, env: NodeJS.ProcessEnv, paths: HomePaths, resources: ResourcePaths, python: string, workspace: Workspace, owner: ResourceOwner): Promise<Engine> {
     // The engine serves from one event loop: it never waits long for another process's lock.
-    const db = openDatabase(paths.database, { busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS });
+    const db = owner.own('database', openDatabase(paths.database, { busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS }), (db) => {
+      if (db.open) db.close();
+    });
     const events = options.events ?? new EngineEvents();
     const cacheOptions = options.cache === false ? null : {
       ...cacheSizeFromEnv(env), ...pauseHookFromEnv(env), onProblem: reportStorage(events, options.log), ...(options.cache ?? {}),
     };
     let cache: ResultCache | null;
     try {
-      cache = cacheOptions ? new ResultCache(db, paths.resultCache, cacheOptions) : null;
+      cache = cacheOptions ? owner.own('cache', new ResultCache(db, paths.resultCache, cacheOptions), (opened) => opened.flush()) : null;
     } catch (error) {
-      db.close();
       // Opening the cache reads its whole index: damage the open did not see shows here.
       throw isCorruption(error) ? corruptDatabase(paths.database, error as Error) : error;
     }
@@ -119,7 +134,7 @@ export class Engine {
       // Tells the fused package it runs inside a worker, so fused.run does not call back over HTTP.
       UDF_STUDIO_WORKER: '1',
     };
-    const pool = new WorkerPool({
+    const pool = owner.own('workers', new WorkerPool({
       python,
       cwd: paths.root,
       env: workerEnv,
@@ -127,16 +142,11 @@ export class Engine {
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.memoryLimitBytes !== undefined ? { memoryLimitBytes: options.memoryLimitBytes } : {}),
       ...(options.log ? { onLog: options.log } : {}),
-    });
-    try {
-      await pool.start();
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    }), (workers) => workers.close());
+    await pool.start();
     // The bridge runs the same runtime sources as the workers; a lost or started scheduler is its business.
-    const clusters = new ClusterRuns(new ClusterStore(paths.clusters), { python, env: workerEnv, cwd: paths.root, ...(options.log ? { onLog: options.log } : {}) });
-    return new Engine(events, paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime), clusters);
+    const clusters = owner.own('clusters', new ClusterRuns(new ClusterStore(paths.clusters), { python, env: workerEnv, cwd: paths.root, ...(options.log ? { onLog: options.log } : {}) }), (runs) => runs.close());
+    return new Engine(events, paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime), clusters, owner);
   }
 
   /**
@@ -210,13 +220,9 @@ export class Engine {
     this.pool.renew({ ...this.pool.environment, UDF_STUDIO_WORKSPACES: this.workspace.folders.join(delimiter) });
   }
 
-  /** Stops the workers and closes the database. */
-  async close(): Promise<void> {
-    this.jobs.close();
-    await this.clusters.close();
-    await this.pool.close();
-    this.cache?.flush();
-    if (this.db.open) this.db.close();
+  /** Closes what it started, newest first: jobs, clusters, workers, the cache's writes, the database. */
+  close(): Promise<void> {
+    return this.owner.close();
   }
 
   /** Stores a successful run's result; null when its max age says not to. Never throws. */

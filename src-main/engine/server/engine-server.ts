@@ -27,6 +27,7 @@ import { SettingsStore } from '../settings.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
 import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
+import { ResourceOwner } from '../resource-owner.js';
 import { createAppServices } from './app-services.js';
 import { listen } from './http-server.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './default-address.js';
@@ -87,6 +88,8 @@ interface OpenEngine {
   tokens: TokenStore;
   remotes: RemoteEngines;
   pendingRuns: PendingRuns;
+  /** Closes the above, newest first. */
+  owner: ResourceOwner;
 }
 
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
@@ -128,35 +131,32 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   });
 
   const openEngine = async (): Promise<void> => {
-    const engine = await Engine.open({ ...options, ...(workspaces ? { workspaces } : {}), events });
-    engine.missingPackages = installMissing;
-    // The server answers from a snapshot of the workspace that the watcher keeps fresh.
-    const watcher = new WorkspaceWatcher(engine.workspace);
+    const owner = new ResourceOwner();
     try {
+      const engine = owner.own('engine', await Engine.open({ ...options, ...(workspaces ? { workspaces } : {}), events }), (opened) => opened.close());
+      engine.missingPackages = installMissing;
+      // The server answers from a snapshot of the workspace that the watcher keeps fresh.
+      const watcher = owner.own('workspace watcher', new WorkspaceWatcher(engine.workspace), (watching) => watching.close());
       await watcher.start();
+      // The window hears which UDFs a settled change touched, with their new code keys.
+      watcher.onChange((entries, changedPaths) => {
+        const changed = app.library.changedUdfs(entries, changedPaths);
+        if (changed.length > 0) events.emit({ type: 'workspace', changed });
+      });
+      open = {
+        engine, watcher, owner, tokens: new TokenStore(engine.db),
+        pendingRuns: owner.own('pending code runs', new PendingRuns(), (runs) => runs.close()),
+        remotes: owner.own('remote engines', new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache, events), (remotes) => remotes.close()),
+      };
     } catch (error) {
-      await watcher.close();
-      await engine.close();
+      await owner.close().catch(() => undefined); // the start's own error says what went wrong
       throw error;
     }
-    // The window hears which UDFs a settled change touched, with their new code keys.
-    watcher.onChange((entries, changedPaths) => {
-      const changed = app.library.changedUdfs(entries, changedPaths);
-      if (changed.length > 0) events.emit({ type: 'workspace', changed });
-    });
-    open = {
-      engine, watcher, tokens: new TokenStore(engine.db), pendingRuns: new PendingRuns(),
-      remotes: new RemoteEngines(new RemoteStore(engine.paths.remotes), engine.db, engine.cache, events),
-    };
   };
   const closeEngine = async (): Promise<void> => {
     const current = open;
     open = null;
-    if (!current) return;
-    current.remotes.close();
-    current.pendingRuns.close();
-    await current.watcher.close();
-    await current.engine.close();
+    await current?.owner.close();
   };
 
   const installing = new Map<string, Promise<boolean>>();
@@ -274,7 +274,16 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`);
     renameSync(temporary, paths.engineInfo);
     if (options.setupRuntime) settling = bringUp('check');
-    let closing: Promise<void> | null = null;
+    // What the server started, beyond the engine of the moment: closed in reverse order.
+    const owner = new ResourceOwner();
+    owner.defer('engine', () => closeEngine());
+    owner.defer('runtime setup', () => settling);
+    owner.own('HTTP server', running, (server) => server.close());
+    owner.defer('engine.json', () => removeEngineInfo(paths.engineInfo));
+    owner.defer('runtime supervisor', () => {
+      closed = true;
+      supervisor.stop();
+    });
     return {
       get engine() {
         return ready().engine;
@@ -289,17 +298,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       },
       resetRuntime: runtime.reset,
       sessionLink: () => `${localUrl}${SESSION_PATH}/${sessions.issueTicket()}`,
-      close: () => {
-        closing ??= (async () => {
-          closed = true;
-          supervisor.stop();
-          removeEngineInfo(paths.engineInfo);
-          await running.close();
-          await settling;
-          await closeEngine();
-        })();
-        return closing;
-      },
+      close: () => owner.close(),
     };
   } catch (error) {
     await closeEngine();
