@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
     pool: 'forks',
+    // Fails the run when a test leaves a process behind (issue 16, #19).
+    globalSetup: ['test/global-setup.ts'],
     maxWorkers: 1,
     minWorkers: 1,
     fileParallelism: false,

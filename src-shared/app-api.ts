@@ -233,7 +233,15 @@ export type AppEvent =
   | { type: 'remote'; udf: string | null; change: 'remote-changed'; remote: string }
   /** A remote was added or removed (through the app API). */
   | { type: 'remote'; udf: null; change: 'added' | 'removed'; remote: string }
-  | { type: 'run'; udf: string; ok: boolean; durationMs: number; cache: 'hit' | 'miss' | 'off'; stdout: string; stderr: string; error: ErrorData | null };
+  | { type: 'run'; udf: string; ok: boolean; durationMs: number; cache: 'hit' | 'miss' | 'off'; stdout: string; stderr: string; error: ErrorData | null }
+  /** The result cache started failing to store results (disk full, index locked...), or stores them again (null). */
+  | { type: 'storage'; problem: StorageProblemData | null };
+
+/** Why the result cache is not storing results: the error, since when, how many writes failed. */
+export interface StorageProblemData extends ErrorData {
+  since: string;
+  failures: number;
+}
 
 /**
  * The window's session key: the one-time link's redirect hands it to the page in the URL fragment

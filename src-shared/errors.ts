@@ -67,6 +67,10 @@ export const ERROR_CODES = {
   UDF_ERR_SECRETS_FILE: { status: 422, title: 'The secrets file cannot be read' },
   UDF_ERR_BAD_PACKAGE: { status: 400, title: 'Not a package name the package index could have' },
   UDF_ERR_INSTALL_FAILED: { status: 422, title: 'The package could not be installed; the runtime is as it was' },
+  UDF_ERR_CACHE_WRITE: { status: 507, title: 'The result cache could not store a result; the run was answered uncached' },
+  UDF_ERR_DATABASE_CORRUPT: { status: 500, title: "The engine's database file is damaged" },
+  UDF_ERR_DATABASE_BUSY: { status: 503, title: "Another process holds the engine's database; try again" },
+  UDF_ERR_DISK_WRITE: { status: 507, title: 'A result could not be written to disk' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

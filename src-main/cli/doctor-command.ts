@@ -12,6 +12,7 @@ import { inspectRuntime, type RuntimeReport } from '../engine/runtime/python-env
 import { SettingsStore } from '../engine/settings.js';
 import { Workspace } from '../engine/workspace/workspace.js';
 import { EXIT_FAILURE, UsageError } from './cli-error.js';
+import { checkStorage, formatStorage, type StorageReport } from './doctor-storage.js';
 import type { Command } from './command.js';
 import { parseOptions } from './options.js';
 
@@ -28,8 +29,9 @@ export const doctorCommand: Command = {
   summary: 'report the runtime, packages, paths and workspace, and what is wrong',
   usage: `udf-studio doctor [--json] [--workspace DIR]...
 
-Checks the Python runtime (interpreter, pinned packages, the fused package), the home folder and
-every workspace UDF (each one is loaded in a worker, so syntax errors show with their line).
+Checks the Python runtime (interpreter, pinned packages, the fused package), the home folder (its
+disk space, the database, and a running engine's result cache) and every workspace UDF (each one is
+loaded in a worker, so syntax errors show with their line).
   --json            print the report as JSON
   --workspace DIR   check DIR instead of the home's udfs/ (repeatable)
 Exit status 0 when nothing is wrong, 1 otherwise.`,
@@ -41,14 +43,16 @@ Exit status 0 when nothing is wrong, 1 otherwise.`,
     const resources = resourcePaths(io.env);
     const runtime = await inspectRuntime(paths.runtime, resources, paths.userPackages);
     const folders = (values.workspace as string[] | undefined) ?? [paths.udfs];
-    const workspace = runtime.ok ? await checkWorkspace(folders, io.env) : staticWorkspace(folders);
+    // Storage first: a damaged database would also stop the workspace check's engine.
+    const storage = await checkStorage(paths);
+    const workspace = runtime.ok && storage.database !== 'damaged' ? await checkWorkspace(folders, io.env) : staticWorkspace(folders);
     const clones = checkClones(paths.settings);
-    const problems = [...runtime.problems, ...clones.problems, ...workspace.broken.map((b) => `UDF ${b.name} does not load: ${b.error}`)];
+    const problems = [...runtime.problems, ...storage.problems, ...clones.problems, ...workspace.broken.map((b) => `UDF ${b.name} does not load: ${b.error}`)];
     const report = {
       node: process.version, platform: `${process.platform}-${process.arch}`,
-      home: paths.root, resources: resources.root, runtime, workspace, githubClones: clones.clones, problems, ok: problems.length === 0,
+      home: paths.root, resources: resources.root, runtime, storage, workspace, githubClones: clones.clones, problems, ok: problems.length === 0,
     };
-    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report.node, report.platform, paths.root, runtime, workspace, clones.clones, problems));
+    io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report.node, report.platform, paths.root, runtime, storage, workspace, clones.clones, problems));
     return report.ok ? 0 : EXIT_FAILURE;
   },
 };
@@ -94,11 +98,12 @@ function checkClones(settingsFile: string): { clones: Record<string, string>; pr
   return { clones, problems };
 }
 
-function formatReport(node: string, platform: string, home: string, runtime: RuntimeReport, workspace: WorkspaceReport, clones: Record<string, string>, problems: string[]): string {
+function formatReport(node: string, platform: string, home: string, runtime: RuntimeReport, storage: StorageReport, workspace: WorkspaceReport, clones: Record<string, string>, problems: string[]): string {
   const lines = [
     `UDF Studio doctor`,
     `  node         ${node} (${platform})`,
     `  home         ${home}`,
+    `  storage      ${formatStorage(storage)}`,
     `  runtime      ${runtime.runtimeDir}`,
     `  python       ${runtime.pythonVersion ? `${runtime.pythonVersion} (${runtime.python})${runtime.pythonMatchesFused ? ", as Fused's image" : ''}` : 'not found'}`,
     `  fused        ${runtime.fusedVersion ?? 'not importable'}`,
@@ -106,7 +111,7 @@ function formatReport(node: string, platform: string, home: string, runtime: Run
     `  added        ${formatAdded(runtime)}`,
     `  workspace    ${workspace.folders.join(', ')}: ${workspace.udfs} UDFs${workspace.nodeTemplates ? `, ${workspace.nodeTemplates} node templates` : ''}, ${workspace.broken.length} broken`,
     `  github       ${Object.entries(clones).map(([repo, folder]) => `${repo} from ${folder}`).join(', ') || 'no local clones (githubClones in settings.json)'}`,
-    ...runtime.warnings.map((warning) => `  warning      ${warning}`),
+    ...[...runtime.warnings, ...storage.warnings].map((warning) => `  warning      ${warning}`),
     '',
     problems.length === 0 ? 'No problems found.' : `${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   ];

@@ -9,6 +9,8 @@ import type { HomePaths } from '../engine/home.js';
 export interface RunningEngine {
   url: string;
   privateToken: string;
+  /** What its `/healthz` answered: `{status, workers}`, with `problems` while degraded. */
+  health: { status?: unknown; problems?: unknown };
 }
 
 /** The running engine, or null when engine.json is absent, stale, or the engine does not answer. */
@@ -22,15 +24,17 @@ export async function findRunningEngine(paths: HomePaths): Promise<RunningEngine
     return null;
   }
   if (typeof info.url !== 'string' || typeof info.pid !== 'number' || typeof credentials.access_token !== 'string') return null;
+  let health: RunningEngine['health'];
   try {
     process.kill(info.pid, 0);
     // With the token: a team server answers /healthz only to it.
-    const health = await fetch(`${info.url}/healthz`, { headers: { authorization: `Bearer ${credentials.access_token}` }, signal: AbortSignal.timeout(1_000) });
-    if (!health.ok) return null;
+    const answer = await fetch(`${info.url}/healthz`, { headers: { authorization: `Bearer ${credentials.access_token}` }, signal: AbortSignal.timeout(1_000) });
+    if (!answer.ok) return null;
+    health = (await answer.json()) as RunningEngine['health'];
   } catch {
     return null;
   }
-  return { url: info.url, privateToken: credentials.access_token };
+  return { url: info.url, privateToken: credentials.access_token, health };
 }
 
 /** Calls the running engine with its private token; a non-2xx answer throws its message. */

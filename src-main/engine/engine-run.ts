@@ -3,6 +3,7 @@
  * parts the engine wires together (jobs, routes, remotes) can name a run without importing it.
  */
 
+import type { ErrorData } from '../../src-shared/errors.js';
 import type { Format, ResultKind } from '../../src-shared/formats.js';
 import type { Tile } from '../../src-shared/tiles.js';
 import type { RunContext, RunOutcome } from '../../src-shared/udf.js';
@@ -22,7 +23,10 @@ export interface EngineRun {
   depth?: number;
   /** The request the run serves (`fused.context`); not part of the cache key, as in Fused. */
   context?: RunContext;
-  /** Cancels the run (it then fails with UDF_ERR_CANCELLED). */
+  /**
+   * Cancels the run (it then fails with UDF_ERR_CANCELLED); a run shared by identical requests
+   * stops once all of them are cancelled.
+   */
   signal?: AbortSignal;
   /** A configured Dask cluster's name: the run goes there instead of the worker pool (same cache). */
   cluster?: string;
@@ -36,4 +40,6 @@ export interface EngineResult {
   cache: CacheStatus;
   /** A strong validator of the result's bytes (for ETag), null for failures. */
   etag: string | null;
+  /** Why a result that should have been cached was not (the run is answered all the same). */
+  cacheError?: ErrorData;
 }

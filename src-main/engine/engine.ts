@@ -13,17 +13,19 @@ import { READABLE_DEFAULTS } from '../../src-shared/formats.js';
 import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../src-shared/max-age.js';
 import type { RunFailure, RunOutcome, RunRequest, RunSuccess, UdfDescription } from '../../src-shared/udf.js';
 import { resultCacheKey } from './cache/cache-key.js';
-import { ResultCache, type CacheEntry, type ResultCacheOptions } from './cache/result-cache.js';
+import { ResultCache, type CacheEntry, type CacheWrite, type ResultCacheOptions, type StorageProblem } from './cache/result-cache.js';
+import { pauseHookFromEnv } from './cache/write-pause.js';
 import { ClusterStore } from './cluster/cluster-config.js';
 import { ClusterRuns } from './cluster/cluster-runs.js';
 import { EngineEvents } from './events/engine-events.js';
 import { JobManager } from './jobs/job-manager.js';
-import { homePaths, type HomePaths } from './home.js';
+import { homePaths, secureHome, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
 import { requireFinishedSetup, runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
+import { SharedRuns } from './shared-runs.js';
 import { WorkerPool } from './runtime/worker-pool.js';
-import { openDatabase, type Db } from './store/database.js';
+import { corruptDatabase, isCorruption, openDatabase, SERVING_BUSY_TIMEOUT_MS, type Db } from './store/database.js';
 import { UdfIds } from './workspace/udf-ids.js';
 import { seedWorkspace, Workspace } from './workspace/workspace.js';
 import type { UdfFolder } from './workspace/udf-folder.js';
@@ -52,7 +54,9 @@ export interface EngineOptions {
 
 export class Engine {
   /** Runs in progress by cache key: identical concurrent requests share one run. */
-  private readonly inFlight = new Map<string, Promise<RunOutcome>>();
+  private readonly inFlight = new SharedRuns();
+  /** What storing each fresh outcome did, for every request that shared its run. */
+  private readonly writes = new WeakMap<RunOutcome, CacheWrite>();
   /** The code key each UDF last ran with, to spot an edit and drop the old version's entries. */
   private readonly lastCodeKey = new Map<string, string>();
   /** Submit jobs: many runs of one UDF. */
@@ -84,14 +88,26 @@ export class Engine {
     if (!existsSync(python)) {
       throw udfError('UDF_ERR_RUNTIME_MISSING', `no Python runtime at ${paths.runtime}; run "udf-studio setup" (npm install does it)`);
     }
-    for (const dir of [paths.root, paths.sharedDisk, paths.bucket, paths.logs]) mkdirSync(dir, { recursive: true });
+    secureHome(paths);
+    for (const dir of [paths.sharedDisk, paths.bucket]) mkdirSync(dir, { recursive: true });
     const folders = options.workspaces && options.workspaces.length > 0 ? options.workspaces : [paths.udfs];
     requireFinishedSetup(paths.runtime);
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);
-    const db = openDatabase(paths.database);
-    const cacheOptions = options.cache === false ? null : { ...cacheSizeFromEnv(env), ...(options.cache ?? {}) };
-    const cache = cacheOptions ? new ResultCache(db, paths.resultCache, cacheOptions) : null;
+    // The engine serves from one event loop: it never waits long for another process's lock.
+    const db = openDatabase(paths.database, { busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS });
+    const events = options.events ?? new EngineEvents();
+    const cacheOptions = options.cache === false ? null : {
+      ...cacheSizeFromEnv(env), ...pauseHookFromEnv(env), onProblem: reportStorage(events, options.log), ...(options.cache ?? {}),
+    };
+    let cache: ResultCache | null;
+    try {
+      cache = cacheOptions ? new ResultCache(db, paths.resultCache, cacheOptions) : null;
+    } catch (error) {
+      db.close();
+      // Opening the cache reads its whole index: damage the open did not see shows here.
+      throw isCorruption(error) ? corruptDatabase(paths.database, error as Error) : error;
+    }
     const workerEnv: NodeJS.ProcessEnv = {
       ...env,
       UDF_STUDIO_HOME: paths.root,
@@ -120,7 +136,7 @@ export class Engine {
     }
     // The bridge runs the same runtime sources as the workers; a lost or started scheduler is its business.
     const clusters = new ClusterRuns(new ClusterStore(paths.clusters), { python, env: workerEnv, cwd: paths.root, ...(options.log ? { onLog: options.log } : {}) });
-    return new Engine(options.events ?? new EngineEvents(), paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime), clusters);
+    return new Engine(events, paths, resources, workspace, pool, db, cache, new UdfIds(db), runtimeFingerprint(paths.runtime, resources.runtime), clusters);
   }
 
   /**
@@ -145,39 +161,39 @@ export class Engine {
       ...(request.depth ? { depth: request.depth } : {}),
       ...(request.context ? { context: request.context } : {}),
     };
-    const control = request.signal ? { signal: request.signal } : {};
-    const once = (): Promise<RunOutcome> => (request.cluster ? this.clusters.run(request.cluster, runRequest, request.signal) : this.pool.run(runRequest, control));
-    const execute = async (): Promise<RunOutcome> => {
-      const outcome = await once();
+    const once = (signal: AbortSignal | undefined): Promise<RunOutcome> => (request.cluster
+      ? this.clusters.run(request.cluster, runRequest, signal)
+      : this.pool.run(runRequest, signal ? { signal } : {}));
+    const execute = async (signal: AbortSignal | undefined): Promise<RunOutcome> => {
+      const outcome = await once(signal);
       const missing = outcome.ok || request.cluster ? undefined : outcome.error.missingPackage;
       // Installed meanwhile (the auto-install setting): run once more, in the same workers.
-      return missing && this.missingPackages && (await this.missingPackages(missing)) ? once() : outcome;
+      return missing && this.missingPackages && (await this.missingPackages(missing)) ? once(signal) : outcome;
     };
     if (!this.cache || callMaxAge === 0) {
-      const outcome = await execute();
+      const outcome = await execute(request.signal);
       return { outcome, cache: 'off', etag: outcome.ok ? digest(outcome.body) : null };
     }
     const key = resultCacheKey({ codeKey: runRequest.udf.key, runtimeFingerprint: this.fingerprint, params: runRequest.params, tile: runRequest.tile, formats: runRequest.formats, defaults: runRequest.defaults });
     const hit = this.cache.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS);
     if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
 
-    // A run that can be cancelled does not share its flight: cancelling it must not fail the others.
-    // Nor does a nested run: the identical run in flight may be its own caller (a UDF that calls
-    // itself back through a remote engine), which would wait for itself until the time limit.
-    const shared = !request.signal && !request.depth;
-    let flight = shared ? this.inFlight.get(key) : undefined;
-    if (!flight) {
-      flight = execute().then((outcome) => {
-        if (outcome.ok) this.store(key, request.udf, runRequest, outcome, callMaxAge);
-        return outcome;
-      });
-      if (shared) {
-        this.inFlight.set(key, flight);
-        void flight.finally(() => this.inFlight.delete(key));
-      }
-    }
-    const outcome = await flight;
-    return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null };
+    const run = (signal: AbortSignal | undefined): Promise<RunOutcome> => execute(signal).then((outcome) => {
+      // store() never throws: a cache that cannot write answers the run uncached.
+      const write = outcome.ok ? this.store(key, request.udf, runRequest, outcome, callMaxAge) : null;
+      if (write) this.writes.set(outcome, write);
+      return outcome;
+    });
+    // A nested run never joins an identical run in flight: that run may be its own caller (a UDF
+    // that calls itself back through a remote engine), which would wait for itself until the limit.
+    const outcome = request.depth ? await run(request.signal) : await this.inFlight.join(key, run, request.signal);
+    const write = this.writes.get(outcome);
+    return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null, ...(write && !write.stored ? { cacheError: write.error } : {}) };
+  }
+
+  /** Why results are not being cached (disk full, the index locked...), while they are not. */
+  storageProblem(): StorageProblem | null {
+    return this.cache?.storageProblem ?? null;
   }
 
   /** Loads a UDF's code and reports its parameters, or why it does not load. */
@@ -203,7 +219,8 @@ export class Engine {
     if (this.db.open) this.db.close();
   }
 
-  private store(key: string, udf: UdfFolder, request: RunRequest, outcome: RunSuccess, callMaxAge: number | null): void {
+  /** Stores a successful run's result; null when its max age says not to. Never throws. */
+  private store(key: string, udf: UdfFolder, request: RunRequest, outcome: RunSuccess, callMaxAge: number | null): CacheWrite | null {
     const cache = this.cache as ResultCache;
     let udfMaxAge: number | null = null;
     try {
@@ -211,21 +228,36 @@ export class Engine {
     } catch {
       udfMaxAge = null;
     }
-    if ((callMaxAge ?? udfMaxAge ?? DEFAULT_MAX_AGE_SECONDS) === 0) return;
-    const udfId = this.udfIds.idFor(udf);
-    cache.put({
+    if ((callMaxAge ?? udfMaxAge ?? DEFAULT_MAX_AGE_SECONDS) === 0) return null;
+    let udfId: string;
+    try {
+      udfId = this.udfIds.idFor(udf); // may write a new id: the same database, the same faults
+    } catch (error) {
+      return { stored: false, error: cache.fail(error, 'write') };
+    }
+    const write = cache.put({
       key, udfId, codeKey: request.udf.key, tile: request.tile, format: outcome.format, contentType: outcome.contentType,
       kind: outcome.kind, empty: outcome.empty, udfMaxAge, stdout: outcome.stdout, stderr: outcome.stderr,
       durationMs: outcome.durationMs, body: Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength),
     });
-    if (this.lastCodeKey.get(udfId) !== request.udf.key) {
+    if (write.stored && this.lastCodeKey.get(udfId) !== request.udf.key) {
       this.lastCodeKey.set(udfId, request.udf.key);
       // An edited UDF's old entries can never be reached again; remove them off the request path.
       setImmediate(() => {
-        if (this.db.open) cache.removeOtherVersions(udfId, request.udf.key);
+        if (this.db.open) cache.guarded('write', () => cache.removeOtherVersions(udfId, request.udf.key));
       });
     }
+    return write;
   }
+}
+
+/** Tells the log and the window when the cache starts or stops failing to store results. */
+function reportStorage(events: EngineEvents, log: ((line: string) => void) | undefined): NonNullable<ResultCacheOptions['onProblem']> {
+  return (problem, previous) => {
+    if (problem) log?.(`warning: ${problem.code}: ${problem.message}`);
+    else if (previous) log?.(`warning: the result cache stores results again (after ${previous.failures} failed write${previous.failures === 1 ? '' : 's'} since ${previous.since})`);
+    events.emit({ type: 'storage', problem });
+  };
 }
 
 /** `UDF_STUDIO_CACHE_SIZE` (bytes, or with K, M or G) sets the result cache's cap. */

@@ -2,8 +2,12 @@
  * The home folder (`UDF_STUDIO_HOME`, default `~/.udf-studio`) and the paths the engine keeps there.
  */
 
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+
+/** The home holds the private token, results, printed output and token metadata: owner only. */
+const PRIVATE_DIR_MODE = 0o700;
 
 /** Every place under the home folder that the engine reads or writes. */
 export interface HomePaths {
@@ -59,4 +63,17 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     jobs: join(base, 'jobs'),
     userPackages: join(base, 'user-packages.json'),
   };
+}
+
+/**
+ * Creates the home folder and its logs owner-only, and makes an existing one that others can read
+ * (made by an older version, or by hand) owner-only too. A folder someone else owns is left alone:
+ * changing it would fail, and the engine only needs to use it.
+ */
+export function secureHome(paths: Pick<HomePaths, 'root' | 'logs'>): void {
+  for (const dir of [paths.root, paths.logs]) {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const stat = statSync(dir);
+    if ((stat.mode & 0o077) !== 0 && (process.getuid === undefined || stat.uid === process.getuid())) chmodSync(dir, PRIVATE_DIR_MODE);
+  }
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { makeTestHome, type TestHome } from '../helpers/test-home.js';
 import { runCli, startServe } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
@@ -54,10 +55,19 @@ describe('udf-studio cache, with no engine running', () => {
   });
 
   it('--no-cache runs the UDF even when a result is cached', async () => {
-    const out = join(home.root, 'out.csv');
-    await runCli(['run', 'Hello_World', '--out', out], home.env);
-    const again = await runCli(['run', 'Hello_World', '--out', out, '--no-cache'], home.env);
+    // Each run of the UDF leaves a line on the shared disk: what ran shows there, not in what is printed.
+    const udf = home.write({ 'ws/Counter/Counter.py': '@fused.udf\ndef udf():\n    with open("/mnt/cache/runs.txt", "a") as runs:\n        runs.write("ran\\n")\n    return {"ok": 1}\n' });
+    const runs = (): number => readFileSync(join(home.root, 'mnt', 'cache', 'runs.txt'), 'utf8').split('\n').filter(Boolean).length;
+    const folder = dirname(udf);
+    const out = join(home.root, 'out.json');
+    expect((await runCli(['run', folder, '--out', out], home.env)).code).toBe(0);
+    const cached = await runCli(['run', folder, '--out', out], home.env);
+    expect(cached.stderr).toMatch(/from the cache/);
+    expect(runs()).toBe(1);
+    const again = await runCli(['run', folder, '--out', out, '--no-cache'], home.env);
+    expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/from the cache/);
+    expect(runs()).toBe(2);
   });
 
   it.each([

@@ -41,7 +41,7 @@ const onFinish = (message: unknown): void => {
   const { request: req, response: res } = message as { request: IncomingMessage; response: ServerResponse };
   const answer: Answered = {
     method: req.method ?? '', url: req.url ?? '', status: res.statusCode, withKey: req.headers[SESSION_KEY.header] !== undefined,
-    site: req.headers['sec-fetch-site'] as string | undefined,
+    site: req.headers['sec-fetch-site'],
   };
   answered.push(answer);
   for (const waiter of [...waiters]) {

@@ -32,12 +32,21 @@ export interface ServeProcess {
   stderr: () => string;
 }
 
+export interface ServeOptions {
+  /** A file-size limit for the engine's process (`ulimit -f`, in KiB): a full disk, unprivileged. */
+  fileSizeLimitKb?: number;
+}
+
 /**
  * Starts `udf-studio serve ARGS` and resolves once it prints its listening line; `onSpawn` gets the
  * process at once, so a test can stop one that never gets that far.
  */
-export function startServe(args: string[], env: NodeJS.ProcessEnv, onSpawn?: (proc: ChildProcess) => void): Promise<ServeProcess> {
-  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServe(args: string[], env: NodeJS.ProcessEnv, onSpawn?: (proc: ChildProcess) => void, options: ServeOptions = {}): Promise<ServeProcess> {
+  const command = [process.execPath, CLI, 'serve', ...args];
+  // The shell sets the limit (POSIX counts 512-byte blocks), then becomes the engine: its workers inherit it.
+  const proc = options.fileSizeLimitKb === undefined
+    ? spawn(process.execPath, command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('/bin/sh', ['-c', `ulimit -f ${options.fileSizeLimitKb * 2} && exec "$@"`, 'serve', ...command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   onSpawn?.(proc);
   let out = '';
   let err = '';

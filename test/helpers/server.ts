@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
-import { startEngineServer, type EngineServer } from '../../src-main/engine/server/engine-server.js';
+import { startEngineServer, type EngineServer, type EngineServerOptions } from '../../src-main/engine/server/engine-server.js';
 import { makeTestHome, type TestHome } from './test-home.js';
 
 export interface HttpResult {
@@ -24,8 +24,8 @@ export interface RequestOptions {
 }
 
 /** Starts a server for the test home, serving the given workspace folders. */
-export function startTestServer(home: TestHome, workspaces: string[], poolSize = 2): Promise<EngineServer> {
-  return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [] });
+export function startTestServer(home: TestHome, workspaces: string[], poolSize = 2, options: EngineServerOptions = {}): Promise<EngineServer> {
+  return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [], ...options });
 }
 
 /** A new test home and a server on an empty workspace folder, for routes that take code rather than saved UDFs. */

@@ -114,8 +114,15 @@ def udf_request(
 class WorkerProcess:
     """`python -u -m udf_studio_worker` with requests on its fd 3 and responses on its fd 4."""
 
-    def __init__(self, env: dict[str, str] | None = None, without: tuple[str, ...] = ()) -> None:
-        """`env` adds to this process's environment, less the variables starting with `without`."""
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        without: tuple[str, ...] = (),
+        *,
+        new_session: bool = False,
+    ) -> None:
+        """`env` adds to this process's environment, less the variables starting with `without`;
+        `new_session` starts it as the engine does, leading a session of its own."""
         request_read, self._request_write = os.pipe()
         self._response_read, response_write = os.pipe()
         inherited = {
@@ -129,6 +136,7 @@ class WorkerProcess:
             env=full_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=new_session,
         )
         os.close(request_read)
         os.close(response_write)

@@ -14,6 +14,8 @@ import pytest
 import fused
 from conftest import WorkerProcess, udf_request, write_udf_folder
 from fused import UdfRuntimeError
+from fused._shared_disk import PathEscapeError, map_path
+from fused.api._paths import place_of
 
 
 def home() -> Path:
@@ -235,3 +237,76 @@ def test_options():
         fused.options.made_up = 1
     assert "realtime_client_id" in dir(fused.options)
     assert "local" in repr(fused.options)
+
+
+# Issue 16, point 10: `/mnt/cache/../..` is the home, which holds the private token.
+
+SECRET = "the-private-token-value"
+
+
+def _plant_credentials() -> None:
+    home().mkdir(parents=True, exist_ok=True)
+    (home() / "credentials").write_text(SECRET)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/mnt/cache/../../credentials", "/mnt/cache/..", "/mnt/cache/a/../../b", "fd://../x", "fd://a/../../x"],
+)
+def test_16_10_a_mapped_path_that_climbs_out_is_refused(text: str):
+    with pytest.raises(PathEscapeError, match="climbs out of"):
+        map_path(text)
+
+
+def test_16_10_mapped_paths_are_normalised_and_stay_inside():
+    assert map_path("/mnt/cache/a/./b/../c.txt") == f"{disk()}/a/c.txt"
+    assert map_path("/mnt/cache/a/../") == f"{disk()}/"
+    assert map_path("/mnt/cache//x") == f"{disk()}/x"
+    assert map_path("/mnt/cache/..x") == f"{disk()}/..x"
+    assert map_path("fd://team/./x") == f"{home() / 'fd'}/team/x"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        'f"/mnt/cache/{name}"',
+        '"/mnt/cache/" + name',
+        'os.path.join("/mnt/cache", name)',
+        'f"fd://{name}"',
+    ],
+)
+def test_16_10_a_parameter_joined_into_a_mount_path_cannot_reach_the_token(expression: str):
+    _plant_credentials()
+    code = (
+        f"import os\n@fused.udf\ndef udf(name: str = 'x'):\n    return open({expression}).read()\n"
+    )
+    disk().mkdir(parents=True, exist_ok=True)
+    (disk() / "note.txt").write_text("shared")
+    (home() / "fd").mkdir(parents=True, exist_ok=True)
+    (home() / "fd" / "note.txt").write_text("shared")
+    assert fused.load(code)(name="note.txt") == "shared"
+    with pytest.raises(UdfRuntimeError) as raised:
+        fused.load(code)(name="../../credentials")
+    assert raised.value.exception_class == "PathEscapeError"
+    assert "climbs out of" in raised.value.message
+    assert raised.value.line == 4
+    assert SECRET not in str(raised.value)
+
+
+def test_16_10_a_literal_that_climbs_out_is_a_syntax_error_at_its_line():
+    code = "@fused.udf\ndef udf():\n    x = 1\n    return open('/mnt/cache/../../credentials')\n"
+    with pytest.raises(UdfRuntimeError) as raised:
+        fused.load(code)()
+    assert raised.value.code == "UDF_ERR_SYNTAX"
+    assert raised.value.line == 4
+    assert "climbs out of /mnt/cache" in raised.value.message
+
+
+def test_16_10_file_path_and_the_api_refuse_paths_that_climb_out():
+    _plant_credentials()
+    for climbing in ("/mnt/cache/../../credentials", "../../credentials"):
+        with pytest.raises(PathEscapeError):
+            fused.file_path(climbing)
+    with pytest.raises(ValueError, match="climbs out of"):
+        place_of("/mnt/cache/../../credentials", "fused.api.list")
+    assert place_of("/mnt/cache/a/../b", "fused.api.list").path == disk() / "b"

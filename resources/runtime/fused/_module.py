@@ -142,7 +142,7 @@ def compile_source(code: str, filename: str) -> CodeType:
     try:
         source: str | ast.Module = code
         if mentions_mapped_paths(code):
-            source = map_paths_in_tree(ast.parse(code, filename))
+            source = map_paths_in_tree(ast.parse(code, filename), filename)
         compiled = compile(source, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
         raise syntax_error(exc) from None

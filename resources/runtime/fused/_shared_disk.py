@@ -7,6 +7,11 @@ plain script) sees the same folders, so files written there are shared and persi
 UDF code names them literally (`open('/mnt/cache/.env', 'w')`): `map_paths_in_tree` rewrites such
 string constants in a UDF's syntax tree before it is compiled, so third-party libraries receive
 real paths. An `.env` file on the shared disk is loaded into the environment of each run.
+
+Mapped paths are normalised, and one whose `..` climbs above the shared disk or the bucket is
+refused: the home above them holds the private token. Paths a UDF builds from its parameters with
+an f-string, `+` or `os.path.join` on a literal `/mnt/cache` are mapped (and checked) when they
+are built; a UDF's code itself runs with the user's rights and can open any file it names.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
+import posixpath
 import sys
 import tempfile
 from pathlib import Path
@@ -62,13 +68,31 @@ def is_mount_path(text: str) -> bool:
     return text.startswith(MOUNT) and (len(text) == len(MOUNT) or text[len(MOUNT)] == "/")
 
 
+class PathEscapeError(ValueError):
+    """A `/mnt/cache` or `fd://` path whose `..` climbs out of the folder it names."""
+
+
 def map_path(text: str) -> str:
-    """`/mnt/cache[/...]` and `fd://...` as real local paths; any other text as it is."""
+    """`/mnt/cache[/...]` and `fd://...` as real local paths, normalised; any other text as it is.
+
+    Raises `PathEscapeError` for one whose `..` leaves the shared disk or the bucket.
+    """
     if is_mount_path(text):
-        return str(_existing(shared_disk())) + text[len(MOUNT) :]
+        return _inside(_existing(shared_disk()), text[len(MOUNT) :], text, MOUNT)
     if text.startswith(BUCKET_PREFIX):
-        return str(_existing(bucket())) + "/" + text[len(BUCKET_PREFIX) :].lstrip("/")
+        return _inside(_existing(bucket()), text[len(BUCKET_PREFIX) :], text, BUCKET_PREFIX)
     return text
+
+
+def _inside(root: Path, rest: str, text: str, name: str) -> str:
+    """`rest` (what follows the prefix) under `root`, `.` and `..` resolved, a final `/` kept."""
+    relative = posixpath.normpath(rest.lstrip("/") or ".")
+    if relative == ".." or relative.startswith("../"):
+        raise PathEscapeError(f"{text!r} climbs out of {name} with '..'")
+    if relative == ".":
+        return f"{root}/" if rest.endswith("/") else str(root)
+    mapped = f"{root}/{relative}"
+    return f"{mapped}/" if rest.endswith("/") else mapped
 
 
 def _existing(folder: Path) -> Path:
@@ -122,10 +146,14 @@ def file_path(file_path: str | os.PathLike[str], mkdir: bool = True, storage: st
 
     A path whose last part has no suffix names a folder (`"tiles"`, `"out/"`); with `mkdir` the
     folder is created, and for a file (`"out/data.parquet"`) its parent. An absolute path
-    elsewhere is returned as it is (with the same folder creation).
+    elsewhere is returned as it is (with the same folder creation); a relative one or a
+    `/mnt/cache` one that climbs out of its folder with `..` is a `PathEscapeError`.
     """
     text = map_path(os.fspath(file_path))
-    result = Path(text) if Path(text).is_absolute() else storage_folder(storage) / text
+    if Path(text).is_absolute():
+        result = Path(text)
+    else:  # a relative path stays in the folder: `..` may not climb out of it
+        result = Path(_inside(storage_folder(storage), text, text, str(storage_folder(storage))))
     if mkdir:
         is_folder = text.endswith(("/", os.sep)) or not result.suffix
         (result if is_folder else result.parent).mkdir(parents=True, exist_ok=True)
@@ -137,29 +165,95 @@ def mentions_mapped_paths(code: str) -> bool:
     return MOUNT in code or BUCKET_PREFIX in code
 
 
-def map_paths_in_tree(tree: ast.Module) -> ast.Module:
-    """Rewrite `/mnt/cache` and `fd://` string literals (and f-strings starting with them).
+def map_paths_in_tree(tree: ast.Module, filename: str = "<udf>") -> ast.Module:
+    """Rewrite `/mnt/cache` and `fd://` string literals; map paths built on one when they are built.
 
-    Only constant values change, in place: every node keeps its position, so line numbers in
-    tracebacks stay those of the source.
+    A literal is mapped now. An f-string that starts with one, a `+` chain whose first operand is
+    one and an `os.path.join` whose first argument is one are wrapped in a call to `map_path`, so
+    what a parameter adds is checked too. Every node keeps its position, so line numbers in
+    tracebacks stay those of the source. A literal that climbs out is a `SyntaxError` at its line.
     """
-    _PathLiterals().visit(tree)
+    _PathLiterals(filename).visit(tree)
     return tree
 
 
-class _PathLiterals(ast.NodeVisitor):
-    def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str):
-            node.value = map_path(node.value)
+def _starts_with_prefix(node: ast.expr) -> bool:
+    """Whether an expression is a string literal naming the shared disk or the bucket."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+        is_mount_path(node.value) or node.value.startswith(BUCKET_PREFIX)
+    )
 
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        # Only the leading literal part is a path prefix; later literal parts stay as written.
+
+def _leftmost(node: ast.expr) -> ast.expr:
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        node = node.left
+    return node
+
+
+def _is_path_join(node: ast.Call) -> bool:
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        name = func.attr
+    else:
+        name = func.id if isinstance(func, ast.Name) else ""
+    return name == "join" and bool(node.args) and _starts_with_prefix(node.args[0])
+
+
+def _mapped_at_run_time(node: ast.expr) -> ast.Call:
+    """`node` wrapped in `map_path(...)`, found through `__import__`: no name needed in scope."""
+    runtime = ast.Call(
+        func=ast.Name("__import__", ast.Load()),
+        args=[ast.Constant("fused._shared_disk")],
+        keywords=[ast.keyword("fromlist", ast.List([ast.Constant("map_path")], ast.Load()))],
+    )
+    call = ast.Call(func=ast.Attribute(runtime, "map_path", ast.Load()), args=[node], keywords=[])
+    return ast.fix_missing_locations(ast.copy_location(call, node))
+
+
+class _PathLiterals(ast.NodeTransformer):
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        if isinstance(node.value, str):
+            try:
+                node.value = map_path(node.value)
+            except PathEscapeError as exc:
+                position = (self.filename, node.lineno, node.col_offset + 1, None)
+                raise SyntaxError(str(exc), position) from None
+        return node
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
+        # Literal parts stay as written (a leading prefix is mapped with the rest, at run time).
         for index, part in enumerate(node.values):
-            if isinstance(part, ast.Constant):
-                if index == 0 and isinstance(part.value, str):
-                    part.value = map_path(part.value)
-            else:
-                self.visit(part)
+            if not isinstance(part, ast.Constant):
+                node.values[index] = self.visit(part)
+        if node.values and _starts_with_prefix(node.values[0]):
+            return _mapped_at_run_time(node)
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        if isinstance(node.op, ast.Add) and _starts_with_prefix(_leftmost(node)):
+            self._visit_operands(node)
+            return _mapped_at_run_time(node)
+        self.generic_visit(node)
+        return node
+
+    def _visit_operands(self, node: ast.BinOp) -> None:
+        """Visits a `+` chain's operands but its leading literal (map_path maps it at run time)."""
+        current: ast.expr = node
+        while isinstance(current, ast.BinOp) and isinstance(current.op, ast.Add):
+            current.right = self.visit(current.right)
+            current = current.left
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        if _is_path_join(node):
+            node.args[1:] = [self.visit(arg) for arg in node.args[1:]]
+            node.keywords = [self.visit(keyword) for keyword in node.keywords]
+            node.func = self.visit(node.func)
+            return _mapped_at_run_time(node)
+        self.generic_visit(node)
+        return node
 
 
 def load_env_file() -> bool:

@@ -1,7 +1,5 @@
 """Entry point: `python -u -m udf_studio_worker` (requests on fd 3, responses on fd 4)."""
 
-import sys
-
 from udf_studio_worker.worker_main import main
 
-sys.exit(main())
+main()

@@ -6,7 +6,8 @@ the main thread when it is free, else to a thread of its own, so a worker whose 
 I/O, on sleep, on a UDF they called) can take more; the engine decides how many. Executed UDF
 code stays warm per key: a run with a known key does no compiling, hashing or signature work.
 UDF errors, bad requests and unencodable results are answered as data; only a broken stream
-(a frame cut short, impossible lengths) ends the worker.
+(a frame cut short, impossible lengths), a request pipe at its end or a `shutdown` ends the worker,
+at once and with every process its runs started (see `_lifetime`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ import platform
 import queue
 import re
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import fused
 from fused import _thread_output
@@ -47,22 +47,24 @@ from fused._udf import Udf
 
 from ._cancellation import Cancellation, RunCancelled
 from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
+from ._lifetime import ProtocolPipes, end_worker, log
 from ._new_packages import notice_new_packages
 from ._warm_cache import ProtocolError, WarmCache
 
 REQUEST_FD: Final = 3
 RESPONSE_FD: Final = 4
 PRELOAD_ENV: Final = "UDF_STUDIO_PRELOAD"
+# The exit status of a worker whose pipes a UDF closed or replaced (docs/worker-protocol.md).
+PIPES_BROKEN_STATUS: Final = 86
 _ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(-?\d+)')
-# What the reader hands the main thread to end the process, with the exit status.
-_Stop = int
 
 
-def main() -> int:
-    """Serve requests until end of file on fd 3 or a `shutdown` request; the exit status."""
+def main() -> NoReturn:
+    """Serve requests until end of file on fd 3 or a `shutdown` request, then exit."""
     # The engine owns the worker's lifetime (it closes fd 3 or sends shutdown); a Ctrl-C in the
     # terminal that started the engine reaches the whole process group and must not kill a run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pipes = ProtocolPipes(REQUEST_FD, RESPONSE_FD)
     reader = FrameReader(REQUEST_FD)
     writer = FrameWriter(RESPONSE_FD)
     writer.write(
@@ -78,15 +80,13 @@ def main() -> int:
     install_duckdb_hook()
     preload(os.environ.get(PRELOAD_ENV, ""))
     _thread_output.install()
-    worker = Worker(writer)
-    main_queue: queue.SimpleQueue[dict[str, Any] | _Stop] = queue.SimpleQueue()
+    worker = Worker(writer, pipes)
+    main_queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
     dispatcher = Dispatcher(worker, main_queue)
+    # The reader ends the process (end_worker) whatever the main thread is doing.
     threading.Thread(target=dispatcher.read_all, args=(reader,), daemon=True).start()
     while True:
-        item = main_queue.get()
-        if isinstance(item, int):
-            return item
-        dispatcher.serve(item, on_main=True)
+        dispatcher.serve(main_queue.get(), on_main=True)
 
 
 def preload(names: str) -> None:
@@ -111,48 +111,46 @@ def refresh_environment() -> None:
         log(f"loading the shared .env failed: {type(exc).__name__}: {exc}")
 
 
-def log(message: str) -> None:
-    """A line on the worker's own log (the real fd 2, even while a run captures stderr)."""
-    stream = sys.__stderr__
-    if stream is not None:
-        stream.write(f"udf_studio_worker: {message}\n")
-        stream.flush()
-
-
 class Dispatcher:
     """Reads requests and decides which thread serves each."""
 
-    def __init__(self, worker: Worker, main_queue: queue.SimpleQueue[dict[str, Any] | _Stop]):
+    def __init__(self, worker: Worker, main_queue: queue.SimpleQueue[dict[str, Any]]):
         self._worker = worker
         self._main_queue = main_queue
         self._lock = threading.Lock()
         self._main_busy = False
 
-    def read_all(self, reader: FrameReader) -> None:
-        """The reader thread: route every frame until the stream ends."""
-        status = 0
+    def read_all(self, reader: FrameReader) -> NoReturn:
+        """The reader thread: route every frame until the stream ends, then end the worker."""
+        status, reason = 0, None
+        try:
+            self._route_all(reader)
+        except FrameError as exc:
+            status, reason = 1, f"request stream broken: {exc}"
+        except (OSError, ValueError) as exc:  # fd 3 or 4 failed under the reader
+            status, reason = 1, f"request or answer pipe failed: {exc}"
+        damage = self._worker.pipes.damage()
+        if damage is not None:
+            end_worker(PIPES_BROKEN_STATUS, f"{damage} by a UDF: exiting")
+        end_worker(status, reason)
+
+    def _route_all(self, reader: FrameReader) -> None:
         while True:
-            try:
-                frame = reader.read()
-            except FrameError as exc:
-                log(f"request stream broken: {exc}")
-                status = 1
-                break
+            frame = reader.read()
             if frame is None:
-                break
+                return
             request = self._worker.parse(frame[0])
             if request is None:
                 continue
             op = request.get("op")
             if op == "shutdown":
-                break
+                return
             if op == "load":
                 self._worker.load(request)
             elif op == "cancel":
                 self._worker.cancel(request)
             else:
                 self._start(request)
-        self._main_queue.put(status)
 
     def serve(self, request: dict[str, Any], *, on_main: bool) -> None:
         """Answer one run or describe request (in the thread it was given to)."""
@@ -160,6 +158,11 @@ class Dispatcher:
             self._worker.handle(request)
         except RunCancelled:
             pass  # a cancel that arrived as the run ended: its answer is already written
+        except OSError as exc:  # the answer could not be written: no later one could either
+            damage = self._worker.pipes.damage()
+            if damage is not None:
+                end_worker(PIPES_BROKEN_STATUS, f"{damage} by a UDF: exiting")
+            end_worker(1, f"cannot answer the engine: {exc}")
         finally:
             if on_main:
                 with self._lock:
@@ -180,8 +183,9 @@ class Dispatcher:
 class Worker:
     """Handles requests and writes their responses."""
 
-    def __init__(self, writer: FrameWriter) -> None:
+    def __init__(self, writer: FrameWriter, pipes: ProtocolPipes) -> None:
         self._writer = writer
+        self.pipes = pipes
         self._cache = WarmCache()
         self._cancellation = Cancellation()
         self._handlers: dict[str, Callable[[object, dict[str, Any]], None]] = {
@@ -239,7 +243,7 @@ class Worker:
 
     def _run(self, request_id: object, request: dict[str, Any]) -> None:
         header, payload = execute_run(self._cache, request, self._cancellation, request_id)
-        self._writer.write({"id": request_id, **header}, payload)
+        self._answer({"id": request_id, **header}, payload)
 
     def _describe(self, request_id: object, request: dict[str, Any]) -> None:
         with _thread_output.captured():
@@ -248,7 +252,15 @@ class Worker:
                 response = describe(udf)
             except UdfRuntimeError as exc:
                 response = {"ok": False, "error": _masked(exc.to_data())}
-        self._writer.write({"id": request_id, **response})
+        self._answer({"id": request_id, **response})
+
+    def _answer(self, header: dict[str, Any], payload: bytes = b"") -> None:
+        """Write a run's or describe's answer, unless its UDF broke the pipes: then no answer
+        can be trusted to arrive, and no later request to be read, so the worker ends."""
+        damage = self.pipes.damage()
+        if damage is not None:
+            end_worker(PIPES_BROKEN_STATUS, f"{damage} by a UDF: exiting")
+        self._writer.write(header, payload)
 
     def _protocol_error(self, request_id: object, message: str) -> None:
         if not _is_id(request_id):

@@ -1,9 +1,10 @@
 /**
- * The memory tier in front of the disk cache: the most recently used entries, bounded in bytes.
- * A Map keeps insertion order, so re-inserting on every hit makes its first key the least recent.
+ * The memory tier in front of the disk cache: the most recently used entries, bounded in bytes
+ * (each entry's `footprint`: its body and its printed output). A Map keeps insertion order, so
+ * re-inserting on every hit makes its first key the least recent.
  */
 
-export class MemoryTier<V extends { size: number }> {
+export class MemoryTier<V extends { footprint: number }> {
   private readonly entries = new Map<string, V>();
   private bytes = 0;
 
@@ -19,14 +20,14 @@ export class MemoryTier<V extends { size: number }> {
   }
 
   set(key: string, value: V): void {
-    if (value.size > this.capBytes / 4) return; // one huge result must not flush every hot tile
+    if (value.footprint > this.capBytes / 4) return; // one huge result must not flush every hot tile
     this.delete(key);
     this.entries.set(key, value);
-    this.bytes += value.size;
+    this.bytes += value.footprint;
     for (const [oldest, old] of this.entries) {
       if (this.bytes <= this.capBytes) break;
       this.entries.delete(oldest);
-      this.bytes -= old.size;
+      this.bytes -= old.footprint;
     }
   }
 
@@ -34,7 +35,7 @@ export class MemoryTier<V extends { size: number }> {
     const value = this.entries.get(key);
     if (value === undefined) return;
     this.entries.delete(key);
-    this.bytes -= value.size;
+    this.bytes -= value.footprint;
   }
 
   /** Drops every entry the predicate selects. */

@@ -15,7 +15,8 @@ export type EngineEvent =
   | { type: 'runtime'; status: RuntimeStatus; line: string | null }
   | Extract<AppEvent, { type: 'remote' }>
   | Extract<AppEvent, { type: 'workspace' }>
-  | Extract<AppEvent, { type: 'run' }>;
+  | Extract<AppEvent, { type: 'run' }>
+  | Extract<AppEvent, { type: 'storage' }>;
 
 export type EngineEventListener = (event: EngineEvent) => void;
 

@@ -52,7 +52,7 @@ export function fileToSign(home: FileHome, raw: string): SignedFile {
   if (raw.startsWith('file://')) local = localFileUrl(raw);
   else if (URL_SCHEME.test(raw)) {
     throw udfError('UDF_ERR_BAD_REQUEST', `the engine signs fd:// and local paths, not "${raw.slice(0, 200)}" (fused.api.sign_url presigns s3:// paths itself)`);
-  } else if (raw === MOUNT || raw.startsWith(`${MOUNT}/`)) local = join(home.sharedDisk, raw.slice(MOUNT.length));
+  } else if (raw === MOUNT || raw.startsWith(`${MOUNT}/`)) local = onSharedDisk(home.sharedDisk, raw);
   if (!isAbsolute(local)) throw udfError('UDF_ERR_BAD_REQUEST', `give fd://KEY or an absolute path, not the relative path "${raw.slice(0, 200)}"`);
   const absolute = resolve(local);
   const inBucket = relative(home.bucket, absolute);
@@ -146,6 +146,14 @@ function localFileUrl(raw: string): string {
   } catch {
     throw udfError('UDF_ERR_BAD_REQUEST', `"${raw.slice(0, 200)}" is not a file URL of this machine (file:///ABSOLUTE/PATH)`);
   }
+}
+
+/** A `/mnt/cache/...` path on the shared disk, normalised; one whose `..` climbs above it is refused. */
+function onSharedDisk(sharedDisk: string, raw: string): string {
+  const local = resolve(sharedDisk, `.${raw.slice(MOUNT.length)}`);
+  const inside = relative(sharedDisk, local);
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) throw udfError('UDF_ERR_BAD_REQUEST', `"${raw.slice(0, 200)}" climbs out of the shared disk (${MOUNT})`);
+  return local;
 }
 
 function bucketKey(key: string, raw: string): string {

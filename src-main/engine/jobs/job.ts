@@ -198,16 +198,17 @@ export class Job {
       run.stdout = outcome.stdout;
       run.stderr = outcome.stderr;
     }
-    if (outcome?.ok && result) {
-      const { body, ...meta } = outcome;
-      writeFileSync(join(this.folder, String(run.index)), body);
+    // A result that cannot be kept (disk full) fails its run; it must never throw out of settle().
+    const unkept = outcome?.ok ? this.keepResult(run.index, outcome.body) : null;
+    if (outcome?.ok && result && !unkept) {
+      const { body: _kept, ...meta } = outcome;
       run.result = { ...meta, etag: result.etag, cache: result.cache };
       run.cache = result.cache;
       run.format = outcome.format;
       run.error = null;
       this.end(run, 'succeeded');
     } else {
-      const error = outcome && !outcome.ok ? outcome.error : (thrown as ErrorData);
+      const error = unkept ?? (outcome && !outcome.ok ? outcome.error : (thrown as ErrorData));
       run.error = error;
       if (this.cancelled || error.code === 'UDF_ERR_CANCELLED') {
         this.end(run, 'cancelled');
@@ -222,6 +223,17 @@ export class Job {
     }
     this.fill();
     this.changed();
+  }
+
+  /** Writes a run's result to the job's folder; the error when it cannot (disk full, no permission). */
+  private keepResult(index: number, body: Uint8Array): ErrorData | null {
+    try {
+      writeFileSync(join(this.folder, String(index)), body);
+      return null;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      return { code: 'UDF_ERR_DISK_WRITE', message: `the job could not keep run ${index}'s result in ${this.folder} (${typeof code === 'string' ? code : (error as Error).message}): is the disk full?` };
+    }
   }
 
   private failPending(error: ErrorData): void {

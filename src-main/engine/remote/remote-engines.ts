@@ -10,7 +10,7 @@ import { udfError } from '../../../src-shared/errors.js';
 import { HTTP_DEFAULTS } from '../../../src-shared/formats.js';
 import { DEFAULT_MAX_AGE_SECONDS, parseMaxAge } from '../../../src-shared/max-age.js';
 import { resultCacheKey } from '../cache/cache-key.js';
-import type { ResultCache } from '../cache/result-cache.js';
+import type { CacheWrite, ResultCache } from '../cache/result-cache.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
 import type { EngineResult } from '../engine-run.js';
 import type { EngineEvents } from '../events/engine-events.js';
@@ -27,7 +27,7 @@ export class RemoteEngines {
   private readonly upsertBinding;
   private readonly deleteBinding;
   /** Identical proxied runs in flight share one remote call (a map asks for a tile several times). */
-  private readonly inFlight = new Map<string, Promise<RunOutcome>>();
+  private readonly inFlight = new Map<string, Promise<{ outcome: RunOutcome; write: CacheWrite | null }>>();
   /** The switch's settings, read once: every shared-token request asks, so it stays off the disk. */
   private readonly bound = new Map<string, string>();
   /** Changes made on remotes that are UDF Studio servers, as `remote` events on the bus. */
@@ -99,23 +99,22 @@ export class RemoteEngines {
     let flight = shared ? this.inFlight.get(key) : undefined;
     if (!flight) {
       const cache = this.cache;
-      flight = runOnRemote(client, run).then((outcome) => {
-        if (outcome.ok) {
-          cache.put({
-            key, udfId: cacheId, codeKey: client.remote.url, tile: run.tile ?? null, format: outcome.format, contentType: outcome.contentType,
-            kind: outcome.kind, empty: outcome.empty, udfMaxAge: null, stdout: outcome.stdout, stderr: outcome.stderr, durationMs: outcome.durationMs,
-            body: Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength),
-          });
-        }
-        return outcome;
-      });
+      // put() never throws: a cache that cannot write answers the run uncached.
+      flight = runOnRemote(client, run).then((outcome) => ({
+        outcome,
+        write: outcome.ok ? cache.put({
+          key, udfId: cacheId, codeKey: client.remote.url, tile: run.tile ?? null, format: outcome.format, contentType: outcome.contentType,
+          kind: outcome.kind, empty: outcome.empty, udfMaxAge: null, stdout: outcome.stdout, stderr: outcome.stderr, durationMs: outcome.durationMs,
+          body: Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength),
+        }) : null,
+      }));
       if (shared) {
         this.inFlight.set(key, flight);
         void flight.finally(() => this.inFlight.delete(key)).catch(() => {});
       }
     }
-    const outcome = await flight;
-    return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null };
+    const { outcome, write } = await flight;
+    return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null, ...(write && !write.stored ? { cacheError: write.error } : {}) };
   }
 }
 

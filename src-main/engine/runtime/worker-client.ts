@@ -4,12 +4,16 @@
  * The worker's side is resources/runtime/udf_studio_worker/worker_main.py; the wire format is in
  * docs/worker-protocol.md. Requests go out on the child's fd 3 and answers come back on fd 4, so
  * the UDF's own prints can never corrupt the channel.
+ *
+ * Each worker leads a process group of its own (see process-group.ts): a kill ends it with every
+ * process its runs started, and when it exits, however it exits, whatever it left running is ended.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { udfError } from '../../../src-shared/errors.js';
 import { encodeFrame, FrameDecoder, type Frame } from './frame-codec.js';
+import { GROUPS, killGroup } from './process-group.js';
 
 /** How long a new worker may take to say `ready` (importing the runtime package). */
 export const WORKER_START_TIMEOUT_MS = 60_000;
@@ -65,7 +69,8 @@ export class WorkerClient {
   /** Lines read from stderr so far: the number the next line will have. */
   private stderrCount = 0;
   private nextId = 1;
-  private exitInfo: WorkerExit | null = null;
+  /** The process has exited (its group is being ended; `exited` resolves after). */
+  private ended = false;
 
   private constructor(private readonly child: ChildProcess, private readonly requests: Writable, responses: Readable, private readonly options: WorkerOptions) {
     this.pid = child.pid ?? -1;
@@ -78,13 +83,15 @@ export class WorkerClient {
     });
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
-        // Let stderr drain so the tail explains the exit.
-        setImmediate(() => {
-          this.exitInfo = { code, signal, stderrTail: this.stderrTail.join('\n'), stderrLines: [...this.stderrTail], stderrFirst: this.stderrCount - this.stderrTail.length };
-          const error = new WorkerExitedError(this.exitInfo);
+        this.ended = true;
+        // No process outlives its worker; and meanwhile stderr drains so the tail explains the exit.
+        const drained = new Promise((drain) => setImmediate(drain));
+        void Promise.all([killGroup(this.pid).catch(() => undefined), drained]).then(() => {
+          const exit: WorkerExit = { code, signal, stderrTail: this.stderrTail.join('\n'), stderrLines: [...this.stderrTail], stderrFirst: this.stderrCount - this.stderrTail.length };
+          const error = new WorkerExitedError(exit);
           for (const request of this.pending.values()) request.reject(error);
           this.pending.clear();
-          resolve(this.exitInfo);
+          resolve(exit);
         });
       });
     });
@@ -99,6 +106,8 @@ export class WorkerClient {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      // A session of its own: the worker's group is everything its runs start (process-group.ts).
+      detached: GROUPS,
     });
     const requests = child.stdio[3] as Writable;
     const responses = child.stdio[4] as Readable;
@@ -134,7 +143,7 @@ export class WorkerClient {
   }
 
   get alive(): boolean {
-    return this.exitInfo === null;
+    return !this.ended;
   }
 
   /** Sends one request and resolves with the worker's answer to it. */
@@ -145,7 +154,7 @@ export class WorkerClient {
   /** Sends one request; its id (to name it in a later `cancel`) and the answer to come. */
   send(message: Record<string, unknown>): { id: number; answer: Promise<Frame> } {
     const id = this.nextId++;
-    if (!this.alive) return { id, answer: Promise.reject(new WorkerExitedError(this.exitInfo as WorkerExit)) };
+    if (!this.alive) return { id, answer: this.exited.then((exit) => Promise.reject(new WorkerExitedError(exit))) };
     const answer = new Promise<Frame>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.requests.write(encodeFrame({ ...message, id }));
@@ -171,9 +180,18 @@ export class WorkerClient {
     return this.exited;
   }
 
-  /** Ends the process at once (a hung or runaway UDF). */
+  /** Ends the process and its group at once (a hung or runaway UDF). */
   kill(): void {
-    if (this.alive) this.child.kill('SIGKILL');
+    if (!this.alive) return;
+    if (!GROUPS) {
+      this.child.kill('SIGKILL');
+      return;
+    }
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
   }
 
   private pushStderr(line: string): void {

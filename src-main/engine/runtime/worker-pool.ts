@@ -9,14 +9,16 @@
  *
  * A worker that crashes, hangs past the limit or grows past the memory limit is killed; the run to
  * blame fails with a clear error, runs that shared the worker are run again, and a replacement
- * starts, so the runs queued behind it still succeed.
+ * starts, so the runs queued behind it still succeed. The memory limit and a kill apply to the
+ * worker's whole group: every process its runs started (process-group.ts).
  */
 
 import { availableParallelism } from 'node:os';
 import { udfError, isErrorCode, UdfStudioError, type ErrorData, type MissingPackage } from '../../../src-shared/errors.js';
 import type { Format, ResultKind } from '../../../src-shared/formats.js';
 import type { RunFailure, RunOutcome, RunRequest, UdfDescription, UdfSource } from '../../../src-shared/udf.js';
-import { residentBytes } from './memory-probe.js';
+import { groupBytes } from './memory-probe.js';
+import { descendants, groupMembers } from './process-group.js';
 import { WorkerClient, WorkerExitedError, type WorkerExit } from './worker-client.js';
 import type { Frame } from './frame-codec.js';
 
@@ -29,6 +31,13 @@ export const MAX_RUNS_PER_WORKER = 16;
 export const CANCEL_GRACE_MS = 2_000;
 /** How often busy workers' memory and CPU time are sampled. */
 const SAMPLE_MS = 100;
+/**
+ * Every this many samples, busy workers' whole groups are listed (one pass over the process table);
+ * in between, each sample follows the worker's children, which is cheaper.
+ */
+const GROUP_SCAN_SAMPLES = 20;
+/** The status of a worker whose protocol pipes a UDF closed or replaced (worker_main.py). */
+const PIPES_BROKEN_STATUS = 86;
 /** Below this share of one core, with no thread ready to run, a busy worker's runs are waiting. */
 const WAITING_CPU_SHARE = 0.25;
 /** A waiting worker's allowance grows this many times per sample (1, 4, 16). */
@@ -64,6 +73,8 @@ interface Task {
   shared: boolean;
   requeued: number;
   signal: AbortSignal | undefined;
+  /** Answered or failed: nothing may settle it again (a close and the worker's answer can race). */
+  settled: boolean;
   resolve: (frame: Frame) => void;
   reject: (error: Error) => void;
   /** While running: the worker's id for it, its slot and its timers. */
@@ -87,7 +98,11 @@ interface Slot {
   /** The last CPU time sample (seconds of CPU, at a monotonic time in ms). */
   cpu: { seconds: number; at: number } | null;
   probing: boolean;
+  /** A memory reading is under way (on a crowded machine one can take longer than a sample). */
+  measuring: boolean;
   residentBytes: number;
+  /** The other processes of the worker's group at the last full scan (what its runs started). */
+  members: number[];
   /** Why the worker was killed when no single run is to blame (memory shared by several). */
   killedForAll: ErrorData | null;
   /** The environment generation the worker was started with (see `renew`). */
@@ -105,6 +120,8 @@ export class WorkerPool {
   private lastStartError: UdfStudioError | null = null;
   private closed = false;
   private sampleTimer: NodeJS.Timeout | null = null;
+  private samples = 0;
+  private scanning = false;
   private readonly starting = new Set<Promise<void>>();
   /** Workers being replaced after `renew`, shutting down once idle. */
   private readonly retiring = new Set<Promise<unknown>>();
@@ -118,7 +135,7 @@ export class WorkerPool {
     this.memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     this.env = options.env;
     this.slots = Array.from({ length: this.size }, () => ({
-      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, residentBytes: 0, killedForAll: null, generation: 0,
+      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, measuring: false, residentBytes: 0, members: [], killedForAll: null, generation: 0,
     }));
   }
 
@@ -202,22 +219,23 @@ export class WorkerPool {
     for (const slot of this.slots) this.replaceIfStale(slot);
   }
 
-  /** Stops every worker and fails whatever is still queued. */
+  /** Stops every worker and fails every run not answered yet, queued or in progress. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.sampleTimer) clearInterval(this.sampleTimer);
-    for (const task of this.queue.splice(0)) this.settle(task, udfError('UDF_ERR_ENGINE_CLOSED', 'the engine is shutting down'));
+    const running = this.slots.flatMap((slot) => [...slot.tasks]);
+    for (const task of [...this.queue.splice(0), ...running]) this.settle(task, closedError());
     await Promise.all([...this.starting]);
     await Promise.all([...this.slots.map((slot) => slot.worker?.shutdown()), ...this.retiring]);
   }
 
   private submit(message: Record<string, unknown>, timeoutMs: number, nested: boolean, signal: AbortSignal | undefined): Promise<Frame> {
-    if (this.closed) return Promise.reject(udfError('UDF_ERR_ENGINE_CLOSED', 'the engine is shutting down'));
+    if (this.closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(cancelledError());
     return new Promise((resolve, reject) => {
       const task: Task = {
-        message, timeoutMs, nested, solo: false, shared: false, requeued: 0, stderrMark: 0, signal, resolve, reject,
+        message, timeoutMs, nested, solo: false, shared: false, requeued: 0, stderrMark: 0, signal, settled: false, resolve, reject,
         requestId: -1, slot: null, timers: [], killedFor: null, innocent: false, onAbort: null,
       };
       if (signal) {
@@ -301,6 +319,10 @@ export class WorkerPool {
 
   /** A run that lost its worker through no fault of its own goes to the front of the queue. */
   private requeue(task: Task, solo: boolean): void {
+    if (this.closed) {
+      this.settle(task, closedError());
+      return;
+    }
     task.requeued += 1;
     task.solo = solo;
     this.queue.unshift(task);
@@ -328,6 +350,8 @@ export class WorkerPool {
   }
 
   private settle(task: Task, error: Error | null, frame?: Frame): void {
+    if (task.settled) return;
+    task.settled = true;
     if (task.onAbort) task.signal?.removeEventListener('abort', task.onAbort);
     if (error) task.reject(error);
     else task.resolve(frame as Frame);
@@ -367,6 +391,7 @@ export class WorkerPool {
         slot.worker = worker;
         slot.allowance = 1;
         slot.cpu = null;
+        slot.members = [];
         slot.killedForAll = null;
         slot.generation = generation;
         void worker.exited.then(() => this.onWorkerExit(slot, worker));
@@ -407,6 +432,7 @@ export class WorkerPool {
         this.sampleTimer = null;
         return;
       }
+      if (this.samples++ % GROUP_SCAN_SAMPLES === 0) this.scanGroups(busy);
       for (const slot of busy) {
         this.checkMemory(slot, slot.worker as WorkerClient);
         this.checkCpu(slot, slot.worker as WorkerClient);
@@ -415,9 +441,31 @@ export class WorkerPool {
     this.sampleTimer.unref();
   }
 
+  /** Lists what busy workers' runs started, for the memory limit (one pass over the process table). */
+  private scanGroups(busy: Slot[]): void {
+    if (this.scanning || !Number.isFinite(this.memoryLimitBytes)) return;
+    this.scanning = true;
+    const workers = busy.map((slot) => slot.worker as WorkerClient);
+    void groupMembers(workers.map((worker) => worker.pid)).then(
+      (groups) => {
+        this.scanning = false;
+        for (const [index, slot] of busy.entries()) {
+          const worker = workers[index] as WorkerClient;
+          if (slot.worker === worker) slot.members = (groups.get(worker.pid) ?? []).filter((pid) => pid !== worker.pid);
+        }
+      },
+      () => {
+        this.scanning = false;
+      },
+    );
+  }
+
   private checkMemory(slot: Slot, worker: WorkerClient): void {
-    if (!Number.isFinite(this.memoryLimitBytes)) return;
-    void residentBytes(worker.pid).then((bytes) => {
+    if (!Number.isFinite(this.memoryLimitBytes) || slot.measuring) return;
+    slot.measuring = true;
+    const reading = descendants(worker.pid).then((tree) => groupBytes([...new Set([...tree, ...slot.members])]));
+    void reading.catch(() => null).then((bytes) => {
+      slot.measuring = false;
       if (bytes === null || slot.worker !== worker) return;
       slot.residentBytes = bytes;
       if (bytes <= this.memoryLimitBytes || slot.tasks.size === 0) return;
@@ -472,6 +520,10 @@ function hasSolo(slot: Slot): boolean {
   return false;
 }
 
+function closedError(): UdfStudioError {
+  return udfError('UDF_ERR_ENGINE_CLOSED', 'the engine is shutting down');
+}
+
 function cancelledError(): UdfStudioError {
   return udfError('UDF_ERR_CANCELLED', 'the run was cancelled');
 }
@@ -524,6 +576,10 @@ function crashError(error: unknown, task: Task): UdfStudioError {
 }
 
 function describeExit(exit: WorkerExit, task: Task): string {
+  if (exit.code === PIPES_BROKEN_STATUS) {
+    return 'the UDF closed or replaced the worker\'s request pipe (fd 3) or answer pipe (fd 4), so the worker had to stop; '
+      + 'a UDF must leave file descriptors 3 and 4 open';
+  }
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${String(exit.code)}`;
   const output = runStderr(exit, task);
   const tail = output ? `; its last output:\n${output}` : '';

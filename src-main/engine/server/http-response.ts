@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { ERROR_CODES, UdfStudioError, type ErrorData } from '../../../src-shared/errors.js';
 import type { RunOutcome } from '../../../src-shared/udf.js';
 import type { EngineResult } from '../engine-run.js';
+import { busyDatabase } from '../store/database.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -55,6 +56,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Sends an error: expected ones with their code's status; anything else is a 500 and logged. */
 export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}, log?: (line: string) => void): void {
+  // The database locked by another process past SQLite's short wait: a coded 503, not an internal error.
+  error = busyDatabase(error) ?? error;
   const data: ErrorData = error instanceof UdfStudioError ? error.data : { code: 'UDF_ERR_PROTOCOL', message: 'internal error' };
   const status = error instanceof UdfStudioError ? error.status : 500;
   if (!(error instanceof UdfStudioError)) log?.(`internal error: ${(error as Error).stack ?? String(error)}`);
@@ -107,6 +110,16 @@ function metadataHeader(outcome: RunOutcome, limit: number): string {
   return JSON.stringify(metadata).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** Says that a result was answered but could not be cached, and why. */
+export const CACHE_ERROR_HEADER = 'x-udf-studio-cache-error';
+const HEADER_TEXT_LIMIT = 400;
+
+/** Text as a header value: printable ASCII on one line, not too long. */
+function headerText(text: string): string {
+  const flat = text.replace(/[^\x20-\x7e]+/g, ' ');
+  return flat.length > HEADER_TEXT_LIMIT ? `${flat.slice(0, HEADER_TEXT_LIMIT - 3)}...` : flat;
+}
+
 /**
  * Sends a run's result (or its failure) with the metadata and cache headers. The ETag lets clients
  * revalidate (304); `cache-control: no-cache` makes them do so, so an edited UDF shows at once.
@@ -118,6 +131,7 @@ function metadataHeader(outcome: RunOutcome, limit: number): string {
 export async function sendRunResult(req: IncomingMessage, res: ServerResponse, result: EngineResult, options: { tile: boolean; headers: Readonly<Record<string, string>> }): Promise<void> {
   const { outcome } = result;
   const headers: string[] = ['x-fused-metadata', fusedMetadata(outcome), 'x-udf-studio-cache', result.cache];
+  if (result.cacheError) headers.push(CACHE_ERROR_HEADER, headerText(`${result.cacheError.code}: ${result.cacheError.message}`));
   for (const name in UDF_OUTPUT_HEADERS) headers.push(name, UDF_OUTPUT_HEADERS[name] as string);
   for (const name in options.headers) headers.push(name, options.headers[name] as string);
   if (result.cache === 'hit') headers.push('x-fused-cached', 'true');

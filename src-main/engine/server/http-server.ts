@@ -42,7 +42,7 @@ const NO_HEADERS = {};
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, OPTIONS',
-  'access-control-expose-headers': 'x-fused-metadata, x-fused-cached, x-udf-studio-cache, etag',
+  'access-control-expose-headers': 'x-fused-metadata, x-fused-cached, x-udf-studio-cache, x-udf-studio-cache-error, etag',
 };
 
 /** Builds the router with every route; exported so tests can list the routes. */
@@ -51,7 +51,10 @@ export function buildRouter(services: ServerServices): Router {
   router.add('GET', '/healthz', (ctx) => {
     // A team server answers nothing without a token, its health included.
     if (services.teamMode) requirePrivateToken(services, ctx.req);
-    sendJson(ctx.res, 200, { status: 'ok', workers: services.engine.pool.workerPids().length });
+    // Up but degraded when the result cache cannot store results (disk full, index locked): runs still answer.
+    const problem = services.engine.storageProblem();
+    const workers = services.engine.pool.workerPids().length;
+    sendJson(ctx.res, 200, problem ? { status: 'degraded', workers, problems: [problem] } : { status: 'ok', workers });
   });
   registerAccountRoutes(router, services);
   registerTokenRoutes(router, services);

@@ -3,7 +3,7 @@
  * Components read it; only the functions here change it.
  */
 
-import type { AppEvent, LibraryListing } from '../../../src-shared/app-api.js';
+import type { AppEvent, LibraryListing, StorageProblemData } from '../../../src-shared/app-api.js';
 import type { JobSummary } from '../../../src-shared/jobs.js';
 import { PACKAGE_NOTE } from '../../../src-shared/runtime.js';
 import { ApiError, api } from '../api/client.js';
@@ -24,6 +24,8 @@ export const app = $state({
   jobs: [] as JobSummary[],
   logs: [] as RunLogEntry[],
   notice: null as { text: string; error: boolean } | null,
+  /** Why the result cache is not storing results (disk full...); runs still answer, uncached. */
+  storageProblem: null as StorageProblemData | null,
 });
 
 const workspaceListeners = new Set<(changed: WorkspaceChange) => void>();
@@ -117,6 +119,8 @@ function handle(event: AppEvent): void {
     // A package being installed while the runtime runs (the Install button, auto-install).
     const text = event.line.slice(PACKAGE_NOTE.length);
     notify(text.charAt(0).toUpperCase() + text.slice(1), text.includes('could not'));
+  } else if (event.type === 'storage') {
+    app.storageProblem = event.problem;
   } else if (event.type === 'run') {
     app.logs.unshift({ ...event, at: new Date() });
     if (app.logs.length > LOG_LIMIT) app.logs.length = LOG_LIMIT;

@@ -99,7 +99,9 @@ describe('#4: a session needs what only the window holds', () => {
     for (const headers of replays) {
       const answer = await request(base, CODE_RUN, { method: 'POST', headers, body: markerRun(marker) });
       expect(answer.status).toBe(401);
-      expect(answer.json()).toMatchObject({ error: { code: 'UDF_ERR_AUTH_REQUIRED', message: expect.stringMatching(/session key/) } });
+      const { error } = answer.json() as { error: { code: string; message: string } };
+      expect(error.code).toBe('UDF_ERR_AUTH_REQUIRED');
+      expect(error.message).toMatch(/session key/);
       expect((await request(base, '/api/library', { headers })).status).toBe(401);
     }
     expect(existsSync(marker)).toBe(false);

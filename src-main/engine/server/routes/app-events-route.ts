@@ -3,7 +3,7 @@
  * settled workspace changes, run logs) goes out as one `data:` line of JSON; the window never polls.
  */
 
-import { SESSION_KEY, type AppEvent } from '../../../../src-shared/app-api.js';
+import { SESSION_KEY, type AppEvent, type StorageProblemData } from '../../../../src-shared/app-api.js';
 import type { Router } from '../router.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 
@@ -11,6 +11,14 @@ import { requirePrivateToken, type ServerServices } from '../services.js';
 const HEARTBEAT_MS = 20_000;
 /** How soon the browser reconnects after the stream drops (the engine restarted, say). */
 const RETRY_MS = 1_000;
+
+function storageProblemOf(services: ServerServices): StorageProblemData | null {
+  try {
+    return services.engine.storageProblem();
+  } catch {
+    return null; // no engine yet (the runtime is being set up): nothing is being cached either
+  }
+}
 
 export function registerAppEventsRoute(router: Router, services: ServerServices): void {
   router.add('GET', '/api/events', (ctx) => {
@@ -22,6 +30,9 @@ export function registerAppEventsRoute(router: Router, services: ServerServices)
     };
     res.write(`retry: ${RETRY_MS}\n\n`);
     send({ type: 'hello', at: new Date().toISOString() });
+    // A window that opens while the cache cannot store results learns it at once, not at the next change.
+    const problem = storageProblemOf(services);
+    if (problem) send({ type: 'storage', problem });
     const stop = services.events.subscribe(send);
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
     heartbeat.unref();

@@ -18,6 +18,7 @@ import { udfError } from '../../../../src-shared/errors.js';
 import type { EngineResult, EngineRun } from '../../engine-run.js';
 import type { UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
+import { abortOnDisconnect } from '../recursion.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
@@ -54,8 +55,10 @@ export function registerAppRunRoutes(router: Router, services: ServerServices): 
     query.delete(VERSION_PARAMETER);
     const parsed = parseRunQuery(query, tile.format ? [tile.format] : []);
     const remote = services.remotes.boundRemote(ctx.params.name as string);
+    // The map drops tiles it no longer shows: their runs stop, unless another request shares them.
     const result = await runOnEngine(services, remote, {
       udf, params: parsed.params, tile: tile.tile, formats: parsed.formats, defaults: HTTP_DEFAULTS, cacheMaxAge: parsed.cacheMaxAge,
+      signal: abortOnDisconnect(ctx.res),
     });
     await sendRunResult(ctx.req, ctx.res, result, { tile: true, headers: { ...ctx.headers, ...engineHeader(remote) } });
   });

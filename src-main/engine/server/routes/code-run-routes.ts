@@ -44,8 +44,8 @@ export function registerCodeRunRoutes(router: Router, services: ServerServices):
 async function runCode(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
   requirePrivateToken(services, ctx.req);
   const run = await readCodeRun(ctx, tile);
-  // A nested run stops when the UDF that asked for it goes away.
-  const result = await services.engine.run(run.depth ? { ...run, signal: abortOnDisconnect(ctx.res) } : run);
+  // A run stops when its client (or the UDF that asked for it) goes away, unless another request shares it.
+  const result = await services.engine.run({ ...run, signal: abortOnDisconnect(ctx.res) });
   await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
 
@@ -58,7 +58,7 @@ async function startCode(services: ServerServices, ctx: RouteContext, tile: Tile
   const runId = runIdOf(ctx.req);
   const run = await readCodeRun(ctx, tile);
   if (runId === null) {
-    await sendRunResult(ctx.req, ctx.res, await services.engine.run(run), { tile: false, headers: ctx.headers });
+    await sendRunResult(ctx.req, ctx.res, await services.engine.run({ ...run, signal: abortOnDisconnect(ctx.res) }), { tile: false, headers: ctx.headers });
     return;
   }
   // The client leaving (its 5 s are up) must not cancel the run: it comes back for the result.

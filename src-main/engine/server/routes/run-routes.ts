@@ -146,7 +146,8 @@ async function runAndSend(
   sharedToken: string | null = null,
 ): Promise<void> {
   const run = engineRunFor(ctx, udf, tile, requestFormats, {}, cacheOverride, sharedToken);
-  const result = await services.engine.run(run.depth ? { ...run, signal: abortOnDisconnect(ctx.res) } : run);
+  // A client that goes away (a map panning on) cancels the run, unless another request shares it.
+  const result = await services.engine.run({ ...run, signal: abortOnDisconnect(ctx.res) });
   await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
 
