@@ -26,7 +26,7 @@ describe('udf-studio serve --open', () => {
     const output = { stdout: '', stderr: '' };
     proc.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
     proc.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-    for (let i = 0; i < 400 && !output.stderr.includes('runtime failed'); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    await expect.poll(() => output.stderr, { timeout: 10_000 }).toContain('runtime failed');
     const url = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output.stdout)?.[1] as string;
     // The URL to open is a one-time window link; until the runtime is ready it leads to /runtime.
     expect(output.stdout).toMatch(new RegExp(`^listening on ${url}\\nno display: open ${url}/session/[A-Za-z0-9_-]{40,} in a browser\\n$`));

@@ -434,7 +434,7 @@ def test_threads_asking_for_one_slow_key_compute_it_once():
     @fused.cache
     def slow(n: int) -> int:
         calls.append(n)
-        time.sleep(0.3)
+        time.sleep(0.3)  # slow on purpose: the other threads ask while it computes
         return n * 2
 
     threads = [threading.Thread(target=lambda: results.append(slow(5))) for _ in range(5)]

@@ -44,7 +44,7 @@ def test_cache_call_async_awaits_on_a_miss_only():
 
     async def slow_double(n: int) -> int:
         calls.append(n)
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # suspends for real, as an awaited fetch would
         return 2 * n
 
     async def main() -> list[int]:

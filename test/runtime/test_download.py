@@ -39,7 +39,7 @@ class Server:
                 with server.lock:
                     server.requests[path] += 1
                 if path.startswith("/slow/"):
-                    time.sleep(0.5)
+                    time.sleep(0.5)  # a slow server: downloads asked for meanwhile must wait
                 if path == "/missing.bin":
                     self.send_error(404, "Not Found")
                     return

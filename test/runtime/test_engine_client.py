@@ -489,7 +489,7 @@ class StandIn(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers["content-length"]))
         mode = getattr(self.server, "mode", "answer")
         if mode == "hang":
-            time.sleep(2)
+            time.sleep(2)  # answers after the client's time limit: the scenario under test
             return
         if mode == "drop":
             return  # closes the connection without an answer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from conftest import RunningEngine
 from fused import EngineUnavailableError, JobPool, UdfRuntimeError
 from fused._job_backends import EngineJobs, LocalJobs
 from fused._progress import bar_text
+from waiting import wait_until
 
 
 @fused.udf
@@ -56,9 +56,12 @@ def nap(n: int = 0, seconds: float = 0.5):
 
 
 @fused.udf
-def napper(n: int = 0, seconds: float = 30.0):
+def napper(n: int = 0, seconds: float = 30.0, started: str = ""):
+    import pathlib
     import time
 
+    if started:
+        (pathlib.Path(started) / str(n)).touch()
     end = time.time() + seconds
     while time.time() < end:
         time.sleep(0.01)
@@ -224,9 +227,11 @@ def test_waiting_runs_overlap_far_past_the_cpu_count(no_engine: Path):
     assert latest_start < earliest_end  # all 30 were sleeping at the same moment
 
 
-def test_cancel_stops_pending_and_running_runs(no_engine: Path):
-    pool = napper.map(list(range(6)), max_workers=2, show_progress=False)
-    time.sleep(0.3)
+def test_cancel_stops_pending_and_running_runs(no_engine: Path, tmp_path: Path):
+    started = tmp_path / "started"
+    started.mkdir()
+    pool = napper.map(list(range(6)), max_workers=2, started=str(started), show_progress=False)
+    wait_until(lambda: len(list(started.iterdir())) == 2, "two runs are under way")
     pool.cancel()
     assert pool.wait(timeout=10) is True
     assert pool.status()["cancelled"] == 6
@@ -320,10 +325,14 @@ def test_a_udf_that_submits_another_does_not_deadlock_a_pool_of_one(engine: Runn
     assert {row["depth"] for row in frame["result"]} == {1}
 
 
-def test_cancel_on_the_engine(engine: RunningEngine):
-    pool = napper.map(list(range(4)), max_workers=2, cache=False, show_progress=False)
+def test_cancel_on_the_engine(engine: RunningEngine, tmp_path: Path):
+    started = tmp_path / "started"
+    started.mkdir()
+    pool = napper.map(
+        list(range(4)), max_workers=2, cache=False, started=str(started), show_progress=False
+    )
     assert isinstance(pool._parts[0][0], EngineJobs)
-    time.sleep(0.5)
+    wait_until(lambda: len(list(started.iterdir())) == 2, "two runs are under way")
     pool.cancel()
     assert pool.wait(timeout=30) is True
     assert pool.status()["cancelled"] == 4

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-import time
+from pathlib import Path
 from typing import Any
 
 from conftest import WorkerProcess, udf_request
 from test_worker import run_request
+from waiting import wait_until
 
 WAITER = """\
 import time
 
 @fused.udf
-def udf(label: str = "a", seconds: float = 0.5):
+def udf(label: str = "a", seconds: float = 0.5, marker: str = ""):
     print("start", label)
     began = time.time()
+    if marker:
+        open(marker, "w").close()
     time.sleep(seconds)
     print("end", label)
     return {"label": label, "began": began, "ended": time.time()}
@@ -47,9 +50,10 @@ def test_runs_sent_together_run_at_the_same_time_with_their_own_output(worker: W
         assert results[index]["label"] == label
 
 
-def test_load_is_answered_while_runs_are_in_progress(worker: WorkerProcess):
-    worker.send(run_request(udf_request(WAITER), 1, params={"seconds": 1}))
-    time.sleep(0.3)  # the run is asleep by now
+def test_load_is_answered_while_runs_are_in_progress(worker: WorkerProcess, tmp_path: Path):
+    asleep = tmp_path / "asleep"
+    worker.send(run_request(udf_request(WAITER), 1, params={"seconds": 2, "marker": str(asleep)}))
+    wait_until(asleep.exists, "the run is about to sleep")
     header, _ = worker.request({"op": "load", "id": 2})
     assert header["id"] == 2 and header["ok"] is True
     assert isinstance(header["cpuSeconds"], float) and header["cpuSeconds"] > 0
@@ -58,16 +62,16 @@ def test_load_is_answered_while_runs_are_in_progress(worker: WorkerProcess):
     assert header["id"] == 1 and header["ok"] is True
 
 
-def test_cancel_stops_a_run_on_the_main_thread_and_one_on_another_thread(worker: WorkerProcess):
-    sleeper = udf_request(
-        "import time\n@fused.udf\ndef udf(n: int = 0):\n    time.sleep(60)\n    return n\n"
-    )
-    looper = udf_request(
-        "import time\n@fused.udf\ndef udf(n: int = 0):\n    while True:\n        time.sleep(0.01)\n"
-    )
-    worker.send(run_request(sleeper, 1))
-    worker.send(run_request(looper, 2))
-    time.sleep(0.3)  # both have started
+def test_cancel_stops_a_run_on_the_main_thread_and_one_on_another_thread(
+    worker: WorkerProcess, tmp_path: Path
+):
+    started = "import time\n@fused.udf\ndef udf(marker: str):\n    open(marker, 'w').close()\n"
+    sleeper = udf_request(started + "    time.sleep(60)\n")
+    looper = udf_request(started + "    while True:\n        time.sleep(0.01)\n")
+    markers = [tmp_path / "sleeper", tmp_path / "looper"]
+    worker.send(run_request(sleeper, 1, params={"marker": str(markers[0])}))
+    worker.send(run_request(looper, 2, params={"marker": str(markers[1])}))
+    wait_until(lambda: all(marker.exists() for marker in markers), "both runs have started")
     worker.send({"op": "cancel", "target": 1})
     worker.send({"op": "cancel", "target": 2})
     answers = receive_all(worker, 2)
@@ -115,13 +119,15 @@ def test_load_without_an_id_is_logged_not_answered(worker: WorkerProcess):
     assert header["id"] == 5
 
 
-def test_load_counts_threads_that_compute(worker: WorkerProcess):
+def test_load_counts_threads_that_compute(worker: WorkerProcess, tmp_path: Path):
     spinner = udf_request(
-        "import time\n@fused.udf\ndef udf():\n    end = time.time() + 1\n"
+        "import time\n@fused.udf\ndef udf(marker: str):\n    end = time.time() + 2\n"
+        "    open(marker, 'w').close()\n"
         "    while time.time() < end:\n        pass\n    return 1\n"
     )
-    worker.send(run_request(spinner, 1))
-    time.sleep(0.3)
+    computing = tmp_path / "computing"
+    worker.send(run_request(spinner, 1, params={"marker": str(computing)}))
+    wait_until(computing.exists, "the run computes")
     header, _ = worker.request({"op": "load", "id": 2})
     assert header["runnableThreads"] == 1
     assert worker.receive()[0]["ok"] is True

@@ -7,13 +7,12 @@ import contextlib
 import json
 import os
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conftest import WorkerProcess, udf_request
+from waiting import wait_until
 
 PIPES_BROKEN_STATUS = 86
 DEADLINE_S = 20.0
@@ -36,14 +35,6 @@ def running(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 # Starts two children (one in a process group of its own), says who they are, then sleeps.
@@ -69,7 +60,7 @@ def end(pids: list[int]) -> None:
 
 
 def children_of_run(out: Path) -> list[int]:
-    wait_for(out.exists, f"the UDF to write {out}")
+    wait_until(out.exists, f"the UDF wrote {out}", DEADLINE_S)
     pids: list[int] = json.loads(out.read_text())
     return pids
 
@@ -136,7 +127,9 @@ def test_16_8_a_session_leading_worker_ends_what_its_runs_started_when_it_ends(
         children = children_of_run(out)
         process.close_requests()
         assert process.wait() == 0
-        wait_for(lambda: not any(running(pid) for pid in children), "the children to end")
+        wait_until(
+            lambda: not any(running(pid) for pid in children), "the children ended", DEADLINE_S
+        )
     finally:
         process.close()
 

@@ -3,12 +3,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startTestServer } from '../../helpers/server.js';
+import { startEngineServer } from '../../../src-main/engine/server/engine-server.js';
+import { bearer, request } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
 const tokens: Record<string, string> = {};
 const counter = (name: string): string => join(home.root, `${name}.count`);
+/** How far the cache's clock is ahead of the real one: entries age without the test sleeping. */
+let clockAheadMs = 0;
 
 /** Each UDF appends a line to a counter file whenever it really runs. */
 function counted(name: string, body: string, decorator = '@fused.udf', imports = ''): string {
@@ -33,6 +36,18 @@ async function get(name: string, path: string, headers: Record<string, string> =
   return request(server.url, `/${tokens[name]}${path}`, { headers });
 }
 
+/** Resolves once the server has taken in a change to `name`'s folder (call it before the edit). */
+function settledChange(name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = server.events.subscribe((event) => {
+      if (event.type === 'workspace' && event.changed.some((entry) => entry.name === name)) {
+        stop();
+        resolve();
+      }
+    });
+  });
+}
+
 beforeAll(async () => {
   home = makeTestHome();
   const udfs: Record<string, string> = {
@@ -50,7 +65,7 @@ beforeAll(async () => {
       ...(name === 'Counted' ? { [`ws/${name}/helper.py`]: 'VALUE = 1\n' } : {}),
     });
   }
-  server = await startTestServer(home, [join(home.root, 'ws')], 2);
+  server = await startEngineServer({ env: home.env, workspaces: [join(home.root, 'ws')], port: 0, poolSize: 2, preload: [], cache: { now: () => Date.now() + clockAheadMs } });
   for (const name of Object.keys(udfs)) tokens[name] = server.services.tokens.create({ udfSlug: name }).token;
 }, 120_000);
 
@@ -86,19 +101,20 @@ describe('result cache over HTTP', () => {
     const dir = join(home.root, 'ws', 'Counted');
     await get('Counted', '/run/file?n=5&format=json');
     const before = runs('Counted');
+    let changed = settledChange('Counted');
     writeFileSync(join(dir, 'helper.py'), 'VALUE = 2\n');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await changed;
     const afterHeader = await get('Counted', '/run/file?n=5&format=json');
     expect(afterHeader.json()).toEqual({ n: 5, header: 2 });
     expect(runs('Counted')).toBe(before + 1);
+    changed = settledChange('Counted');
     writeFileSync(join(dir, 'Counted.py'), `${readFileSync(join(dir, 'Counted.py'), 'utf8')}\n# edited\n`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await changed;
     await get('Counted', '/run/file?n=5&format=json');
     expect(runs('Counted')).toBe(before + 2);
     // The old versions' entries are removed in the background.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const stats = (await request(server.url, '/api/cache', { headers: bearer(server) })).json() as { byUdf: Array<{ name: string; entries: number }> };
-    expect(stats.byUdf.find((row) => row.name === 'Counted')?.entries).toBe(1);
+    const entries = async () => ((await request(server.url, '/api/cache', { headers: bearer(server) })).json() as { byUdf: Array<{ name: string; entries: number }> }).byUdf.find((row) => row.name === 'Counted')?.entries;
+    await expect.poll(entries, { timeout: 10_000 }).toBe(1);
   });
 
   it('answers 304 to a matching If-None-Match', async () => {
@@ -122,7 +138,7 @@ describe('result cache over HTTP', () => {
 
   it('honours the call max age over the stored entry', async () => {
     await get('Counted', '/run/file?n=9&format=json');
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    clockAheadMs += 1_100;
     const before = runs('Counted');
     expect((await get('Counted', '/run/file?n=9&format=json&cache_max_age=1s')).headers['x-udf-studio-cache']).toBe('miss');
     expect((await get('Counted', '/run/file?n=9&format=json&cache_max_age=1h')).headers['x-udf-studio-cache']).toBe('hit');
@@ -132,7 +148,7 @@ describe('result cache over HTTP', () => {
   it("follows the UDF's own cache_max_age, including 0", async () => {
     await get('Short_Lived', '/run/file?format=json');
     expect((await get('Short_Lived', '/run/file?format=json')).headers['x-udf-studio-cache']).toBe('hit');
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    clockAheadMs += 1_100;
     expect((await get('Short_Lived', '/run/file?format=json')).headers['x-udf-studio-cache']).toBe('miss');
     await get('Never', '/run/file?format=json');
     await get('Never', '/run/file?format=json');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobDetail } from '../../../src-shared/jobs.js';
 import type { LocalCluster } from '../../../src-main/engine/cluster/local-cluster.js';
@@ -14,12 +15,18 @@ let cluster: LocalCluster;
 type Detail = JobDetail & { version: number };
 
 const UDFS: Record<string, string> = {
-  // Which process ran it: the Dask worker's pid.
+  // Which process ran it: the Dask worker's pid. With a trace file, it notes when it begins and ends.
   WhoRuns: [
     '@fused.udf',
-    'def udf(n: int = 0, seconds: float = 0.3):',
+    'def udf(n: int = 0, seconds: float = 0.3, trace: str = ""):',
     '    import os, time',
+    '    if trace:',
+    '        with open(trace, "a") as f:',
+    '            f.write(f"began {n} {os.getpid()}\\n")',
     '    time.sleep(seconds)',
+    '    if trace:',
+    '        with open(trace, "a") as f:',
+    '            f.write(f"ended {n}\\n")',
     '    print("run", n)',
     '    if n < 0:',
     '        raise ValueError(f"negative: {n}")',
@@ -67,6 +74,14 @@ async function waitFor(id: string, done: (detail: Detail) => boolean): Promise<D
 
 const ended = (detail: Detail): boolean => detail.status !== 'running';
 
+/** What the runs given `trace` noted: the pids of the workers they began in, and whether each that began has ended. */
+function traced(trace: string): { pids: number[]; allEnded: boolean } {
+  const lines = existsSync(trace) ? readFileSync(trace, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ')) : [];
+  const began = lines.filter(([what]) => what === 'began');
+  const endedRuns = new Set(lines.filter(([what]) => what === 'ended').map(([, n]) => n));
+  return { pids: began.map(([, , pid]) => Number(pid)), allEnded: began.every(([, n]) => endedRuns.has(n)) };
+}
+
 async function resultOf(id: string, index: number): Promise<{ n: number; pid: number }> {
   const answer = await get(`/api/jobs/${id}/runs/${index}/result`);
   expect(answer.status, answer.text).toBe(200);
@@ -89,7 +104,7 @@ describe('submit jobs on a Dask cluster (a real scheduler and two workers on loo
     const workers = new Set(detail.runs.map((run) => run.worker));
     expect(workers.size).toBe(2);
     const failed = detail.runs[8];
-    expect(failed?.error).toMatchObject({ code: 'UDF_ERR_RUNTIME', exceptionClass: 'ValueError', line: 7 });
+    expect(failed?.error).toMatchObject({ code: 'UDF_ERR_RUNTIME', exceptionClass: 'ValueError', line: 13 });
     const failure = await get(`/api/jobs/${job.id}/runs/8/result`);
     expect(failure.status).toBe(422);
     expect(JSON.parse(failure.headers['x-fused-metadata'] as string)).toMatchObject({ stdout: 'run -1\n' });
@@ -111,28 +126,30 @@ describe('submit jobs on a Dask cluster (a real scheduler and two workers on loo
 
   it('completes the job when a worker is killed mid-task: Dask runs its tasks again on the other', async () => {
     const [victim, survivor] = cluster.workers;
-    const job = await submit({ cluster: 'lab', argList: [20, 21, 22, 23, 24, 25, 26, 27], params: { seconds: 2 }, cache: false });
-    await waitFor(job.id, (detail) => detail.counts.running > 0);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const trace = join(home.root, 'killed.trace');
+    const job = await submit({ cluster: 'lab', argList: [20, 21, 22, 23, 24, 25, 26, 27], params: { seconds: 2, trace }, cache: false });
+    // Killed as soon as the victim has begun a run.
+    await expect.poll(() => traced(trace).pids, { timeout: 30_000 }).toContain(victim?.pid);
     victim?.child.kill('SIGKILL');
     const detail = await waitFor(job.id, ended);
     expect(detail.status).toBe('succeeded');
     for (let index = 0; index < 8; index += 1) {
-      // A 2 s run cannot have finished in the victim within its first second.
+      // A 2 s run cannot have finished in the victim before it was killed.
       expect((await resultOf(job.id, index)).pid).toBe(survivor?.pid);
     }
     await cluster.addWorker();
   }, 60_000);
 
   it('cancels a cluster job: waiting and running runs end cancelled at once', async () => {
-    const job = await submit({ cluster: 'lab', argList: [40, 41, 42, 43], params: { seconds: 3 }, cache: false });
+    const trace = join(home.root, 'cancelled.trace');
+    const job = await submit({ cluster: 'lab', argList: [40, 41, 42, 43], params: { seconds: 3, trace }, cache: false });
     await waitFor(job.id, (detail) => detail.counts.running > 0);
     expect((await post(`/api/jobs/${job.id}/cancel`, {})).status).toBe(200);
     const detail = await waitFor(job.id, ended);
     expect(detail.status).toBe('cancelled');
     expect(detail.counts.cancelled).toBe(4);
-    // The cancelled tasks' threads finish their sleep on the workers; let them before the next test.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // The cancelled tasks' threads finish their sleep on the workers; the next test starts once they have.
+    await expect.poll(() => traced(trace).allEnded, { timeout: 15_000 }).toBe(true);
   }, 30_000);
 
   it('refuses jobs for unknown clusters, malformed names and unreachable schedulers, at submit', async () => {

@@ -114,7 +114,9 @@ describe('submit jobs over HTTP (real workers)', () => {
 
   it('cancels a job: queued runs are dropped and running ones stopped', async () => {
     const created = (await post('/api/jobs', { udf: 'Nap', argList: Array.from({ length: 6 }, (_, n) => ({ n, seconds: 60 })), maxWorkers: 2, cache: false })).json() as JobDetail;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Cancelled once two runs are in the worker and four wait.
+    await expect.poll(() => server.services.engine.pool.load().running, { timeout: 30_000 }).toBe(2);
+    expect(((await request(base, `/api/jobs/${created.id}`, { headers: bearer(server) })).json() as JobDetail).counts).toMatchObject({ running: 2, pending: 4 });
     const cancelled = await post(`/api/jobs/${created.id}/cancel`, {});
     expect(cancelled.status).toBe(200);
     const done = await waitForEnd(created.id);

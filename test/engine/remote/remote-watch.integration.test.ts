@@ -3,7 +3,7 @@
  * good events, malformed ones, refusals, and a stream that drops.
  */
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,6 +42,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   watch.close();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
@@ -59,6 +60,19 @@ function stream(lines: string[], end = false) {
 }
 
 const remoteEvents = () => seen.filter((event) => event.type === 'remote');
+
+/**
+ * The watch's timers become fake ones the test can count: a retry is a pending timer, so "not asked
+ * again" is "no timer" once the watch has hung up, with no waiting for a retry that may not come.
+ */
+function countRetries(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+}
+
+/** Resolves once the watch closes the connection `req` came on. */
+function hungUp(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => req.socket.once('close', () => resolve()));
+}
 
 describe('following a remote', () => {
   it('turns its workspace events into remote-changed events, ignoring what it cannot read', async () => {
@@ -85,8 +99,12 @@ describe('following a remote', () => {
   });
 
   it('a remote without an event stream, or that refuses the token, is not live and not asked again', async () => {
-    for (const [status, type] of [[404, 'application/json'], [401, 'application/json'], [200, 'text/html']] as const) {
-      answer = (_req, res) => {
+    countRetries();
+    // 503 (being set up) is the control: it is asked again, so its retry shows as a pending timer.
+    for (const [status, type, retries] of [[404, 'application/json', 0], [401, 'application/json', 0], [200, 'text/html', 0], [503, 'application/json', 1]] as const) {
+      const closed: Promise<void>[] = [];
+      answer = (req, res) => {
+        closed.push(hungUp(req));
         res.writeHead(status, { 'content-type': type });
         res.end('{}');
       };
@@ -95,7 +113,8 @@ describe('following a remote', () => {
       requests = [];
       watch.follow('R');
       await expect.poll(() => requests.length).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      await closed[0];
+      expect(vi.getTimerCount(), String(status)).toBe(retries);
       expect(requests, String(status)).toHaveLength(1);
       expect(watch.follow('R')).toBe(false);
     }
@@ -136,6 +155,7 @@ describe('following a remote', () => {
   });
 
   it('starts over with a new token, and stops when the remote is dropped', async () => {
+    countRetries();
     answer = stream([]);
     watch.follow('R');
     await expect.poll(() => watch.follow('R')).toBe(true);
@@ -144,9 +164,11 @@ describe('following a remote', () => {
     expect(watch.follow('R')).toBe(false);
     await expect.poll(() => requests.length).toBe(2);
     expect(requests[1]?.headers.authorization).toBe('Bearer token-two');
-    watch.drop('R');
+    const closed = hungUp(requests[1] as IncomingMessage);
     seen = [];
-    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    watch.drop('R');
+    await closed;
+    expect(vi.getTimerCount()).toBe(0);
     expect(requests).toHaveLength(2);
     expect(seen).toEqual([]);
   });

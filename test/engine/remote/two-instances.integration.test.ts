@@ -123,6 +123,7 @@ describe('A runs B\'s UDFs', () => {
       }
       if (path !== '/server/v1/realtime/far-1/api/v1/run/udf/start/tiles/3/2/1') return json({ unexpected: path });
       calls++;
+      // A slow remote on purpose: the other requests arrive while this one is under way.
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json', 'x-fused-metadata': '{"stdout": "", "stderr": ""}' });
         res.end('{"slow": true}');
@@ -313,7 +314,7 @@ describe('when the remote goes away', () => {
     try {
       new RemoteStore(join(homeA.root, 'remotes.json')).add('C', c.url, c.services.privateToken);
       const running = runCli(['run', 'Slow', '--remote', 'C'], homeA.env);
-      while (!existsSync(marker)) await new Promise((resolve) => setTimeout(resolve, 50));
+      await expect.poll(() => existsSync(marker), { timeout: 30_000 }).toBe(true);
       await c.close();
       const result = await running;
       expect(result.code).toBe(1);

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AppEvent, RemotesListing, SyncListing } from '../../../src-shared/app-api.js';
@@ -20,6 +20,8 @@ let a: EngineServer;
 let b: EngineServer;
 /** A server that is not a UDF Studio: no event stream (404 for everything but the UDF list). */
 let hosted: Server;
+/** One per event-stream request the hosted server got: resolves when the asker hangs up. */
+const hostedHangUps: Promise<void>[] = [];
 const events: AppEvent[] = [];
 
 /** Tells which instance ran it: each worker's home is its own. */
@@ -33,6 +35,41 @@ function writeUdf(home: TestHome, name: string, code: string): void {
 const api = (server: EngineServer, path: string, method = 'GET', body?: unknown) =>
   request(server.url, path, { method, headers: { ...bearer(server), 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
+/**
+ * Follows `server`'s event stream as A does; `ready` once it is connected, `event` at the first
+ * event that `until` accepts. B writes each event to A's stream before this later one.
+ */
+function followEvents(server: EngineServer, until: (event: AppEvent) => boolean): { ready: Promise<void>; event: Promise<AppEvent> } {
+  let connected: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    connected = resolve;
+  });
+  const event = new Promise<AppEvent>((resolve, reject) => {
+    const url = new URL(server.url);
+    const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/events', headers: bearer(server) }, (res) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const data = buffer.slice(0, end).split('\n').find((line) => line.startsWith('data: '));
+          buffer = buffer.slice(end + 2);
+          if (!data) continue;
+          const parsed = JSON.parse(data.slice(6)) as AppEvent;
+          if (parsed.type === 'hello') connected();
+          else if (until(parsed)) {
+            req.destroy();
+            resolve(parsed);
+          }
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  return { ready, event };
+}
+
 beforeAll(async () => {
   homeA = makeTestHome('udf-studio-wa-');
   homeB = makeTestHome('udf-studio-wb-');
@@ -41,6 +78,7 @@ beforeAll(async () => {
   writeUdf(homeB, 'Only_B', '@fused.udf\ndef udf():\n    return {"b": True}\n');
   [a, b] = await Promise.all([startTestServer(homeA, [join(homeA.root, 'ws')], 1), startTestServer(homeB, [join(homeB.root, 'ws')], 1)]);
   hosted = createServer((req, res) => {
+    if (req.url?.split('?')[0] === '/api/events') hostedHangUps.push(new Promise((resolve) => req.socket.once('close', () => resolve())));
     if (req.url?.split('?')[0] === '/server/v1/udf/self') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('[]');
@@ -123,8 +161,11 @@ describe('following a remote\'s changes', () => {
   it('a remote without an event stream is not live, and says so every time', async () => {
     const listing = (await api(a, '/api/remotes/Hosted/sync')).json() as SyncListing;
     expect(listing).toMatchObject({ remote: 'Hosted', live: false });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A asked for the hosted server's event stream, read the 404 and hung up.
+    await expect.poll(() => hostedHangUps.length, { timeout: 10_000 }).toBe(1);
+    await hostedHangUps[0];
     expect(((await api(a, '/api/remotes/Hosted/sync')).json() as SyncListing).live).toBe(false);
+    expect(hostedHangUps).toHaveLength(1);
   });
 
   it('removing a remote switches its UDFs back to local, with an event, and stops following it', async () => {
@@ -134,8 +175,13 @@ describe('following a remote\'s changes', () => {
     expect(events).toContainEqual({ type: 'remote', udf: 'Where', change: 'engine', remote: null });
     expect(((await api(a, '/api/remotes')).json() as RemotesListing).engines).toEqual([]);
     events.length = 0;
+    const witness = followEvents(b, (event) => event.type === 'workspace' && event.changed.some((entry) => entry.name === 'Only_B'));
+    await witness.ready;
     writeFileSync(join(homeB.root, 'ws', 'Only_B', 'Only_B.py'), '@fused.udf\ndef udf():\n    return 2\n');
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // B writes a change to its followers in the order they joined: once this later one has it and
+    // the reads of that turn are done, A would have it too, had it still followed B.
+    await witness.event;
+    await new Promise<void>((resolve) => setImmediate(resolve));
     expect(events.filter((event) => event.type === 'remote')).toEqual([]);
     expect((await api(a, '/api/remotes/B/sync')).status).toBe(404);
   });

@@ -1,15 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunOutcome } from '../../../src-shared/udf.js';
 import type { WorkerPool } from '../../../src-main/engine/runtime/worker-pool.js';
 import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
 import { inlineUdf, jsonOf, makePool, runOf } from '../../helpers/pool.js';
 
-/** Records when it ran, so tests can see which runs overlapped. */
+/** Records when it ran, so tests can see which runs overlapped; creates \`marker\` once it runs. */
 const SLEEPER = inlineUdf('Sleeper', `
 import os, time
 @fused.udf
-def udf(i: int = 0, seconds: float = 1.0):
+def udf(i: int = 0, seconds: float = 1.0, marker: str = ""):
     began = time.time()
+    if marker:
+        open(marker, "w").close()
     time.sleep(seconds)
     return {"i": i, "pid": os.getpid(), "began": began, "ended": time.time()}
 `);
@@ -17,15 +21,33 @@ def udf(i: int = 0, seconds: float = 1.0):
 const SPINNER = inlineUdf('Spinner', `
 import os, time
 @fused.udf
-def udf(i: int = 0, seconds: float = 0.4):
+def udf(i: int = 0, seconds: float = 0.4, marker: str = ""):
     began = time.time()
+    if marker:
+        open(marker, "w").close()
     n = 0
     while time.time() - began < seconds:
         n += 1
     return {"i": i, "pid": os.getpid(), "began": began, "ended": time.time()}
 `);
 
+/** Creates \`marker\` once it runs, then waits until \`gate\` exists. */
+const WAITER = inlineUdf('Waiter', `
+import os, time
+@fused.udf
+def udf(i: int = 0, marker: str = "", gate: str = ""):
+    open(marker, "w").close()
+    while not os.path.exists(gate):
+        time.sleep(0.02)
+    return {"i": i, "pid": os.getpid()}
+`);
+
 interface Interval { i: number; pid: number; began: number; ended: number }
+
+/** Resolves once a run has created its marker file: it is running in its worker. */
+async function underWay(marker: string): Promise<void> {
+  await expect.poll(() => existsSync(marker), { timeout: 30_000, interval: 20 }).toBe(true);
+}
 
 /** The most runs that were in progress at the same moment. */
 function peakOverlap(intervals: Interval[]): number {
@@ -70,8 +92,9 @@ describe('worker pool concurrency (real Python workers)', () => {
   it('starts a nested run at once even when every worker is busy computing', async () => {
     pool = makePool(home, { size: 1 });
     await pool.start();
-    const busy = pool.run(runOf(SPINNER, { i: 1, seconds: 1.5 }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const marker = join(home.root, 'busy');
+    const busy = pool.run(runOf(SPINNER, { i: 1, seconds: 1.5, marker }));
+    await underWay(marker);
     const nested = jsonOf(await pool.run(runOf(SLEEPER, { i: 2, seconds: 0.1 }, { depth: 1 }))) as Interval;
     const outer = jsonOf(await busy) as Interval;
     expect(nested.ended).toBeLessThan(outer.ended);
@@ -84,9 +107,11 @@ describe('worker pool concurrency (real Python workers)', () => {
     const pid = pool.workerPids()[0];
     const running = new AbortController();
     const queued = new AbortController();
-    const first = pool.run(runOf(SPINNER, { i: 1, seconds: 30 }), { signal: running.signal });
+    const marker = join(home.root, 'first');
+    const first = pool.run(runOf(SPINNER, { i: 1, seconds: 30, marker }), { signal: running.signal });
     const second = pool.run(runOf(SPINNER, { i: 2, seconds: 30 }), { signal: queued.signal });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await underWay(marker);
+    expect(pool.load()).toMatchObject({ running: 1, queued: 1 });
     queued.abort();
     running.abort();
     const [one, two] = await Promise.all([first, second]);
@@ -103,17 +128,25 @@ describe('worker pool concurrency (real Python workers)', () => {
     pool = makePool(home, { size: 1 });
     await pool.start();
     const pid = pool.workerPids()[0];
+    // The neighbours wait for the gate, so they are still running in the worker when it is killed.
+    const gate = join(home.root, 'gate');
+    const marks = [0, 1, 2].map((i) => join(home.root, `neighbour-${i}`));
+    const neighbours = marks.map((marker, i) => pool!.run(runOf(WAITER, { i, marker, gate })));
+    for (const marker of marks) await underWay(marker);
     // A run in C code (a long sleep on a non-main thread) cannot be interrupted in Python.
-    const neighbours = Array.from({ length: 3 }, (_, i) => pool!.run(runOf(SLEEPER, { i, seconds: 0.8 })));
-    await new Promise((resolve) => setTimeout(resolve, 400));
     const stuck = new AbortController();
-    const stubborn = pool.run(runOf(SLEEPER, { i: 9, seconds: 120 }), { signal: stuck.signal });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stubbornMarker = join(home.root, 'stubborn');
+    const stubborn = pool.run(runOf(SLEEPER, { i: 9, seconds: 120, marker: stubbornMarker }), { signal: stuck.signal });
+    await underWay(stubbornMarker);
+    expect(pool.load()).toMatchObject({ running: 4, queued: 0 });
     stuck.abort();
     const outcome = await stubborn;
     expect(outcome.ok ? null : outcome.error.code).toBe('UDF_ERR_CANCELLED');
-    const results = intervalsOf(await Promise.all(neighbours));
+    writeFileSync(gate, '');
+    const results = (await Promise.all(neighbours)).map((neighbour) => jsonOf(neighbour) as { i: number; pid: number });
     expect(results.map((r) => r.i)).toEqual([0, 1, 2]);
+    // They ran again, in the worker that replaced the killed one.
+    expect(results.every((r) => r.pid !== pid)).toBe(true);
     expect((jsonOf(await pool.run(runOf(SLEEPER, { seconds: 0 }))) as Interval).pid).not.toBe(pid);
   });
 

@@ -157,7 +157,7 @@ def udf():
     const slow = inlineUdf('Slow', '@fused.udf\ndef udf():\n    import time\n    time.sleep(0.5)\n    return 1\n');
     const running = pool.run(runOf(slow));
     const queued = pool.run(runOf(ECHO));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(pool.load()).toMatchObject({ running: 1, queued: 1 });
     await pool.close();
     const queuedOutcome = await queued;
     expect(queuedOutcome.ok ? null : queuedOutcome.error.code).toBe('UDF_ERR_ENGINE_CLOSED');

@@ -164,7 +164,7 @@ describe('the runtime routes while setup fails', () => {
   it('stops a setup in progress when it closes (the app quits during first run)', async () => {
     rmSync(gate);
     server.resetRuntime();
-    while (server.runtime.status.step !== 'creating the Python environment') await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect.poll(() => server.runtime.status.step, { timeout: 30_000, interval: 20 }).toBe('creating the Python environment');
     await server.close();
     expect(server.runtime.status.phase).toBe('failed');
   });

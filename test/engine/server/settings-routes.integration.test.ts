@@ -113,11 +113,14 @@ describe('changing the workspace folders', () => {
     expect((await api('/api/settings', 'POST', { workspaces: [second] })).status).toBe(200);
     expect(await names()).toEqual(['Helper', 'Later']);
     expect(events).toContainEqual({ type: 'workspace', changed: [{ name: 'Caller', key: null }] });
-    // Edits in the dropped folder no longer reach anyone.
+    // Edits in the dropped folder no longer reach anyone: a save in the kept folder made after it
+    // is announced, and the announcement names only that one.
     events.length = 0;
     writeUdf(first, 'Ignored', '@fused.udf\ndef udf():\n    return 1\n');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(events.filter((event) => event.type === 'workspace')).toEqual([]);
+    writeUdf(second, 'Marker', '@fused.udf\ndef udf():\n    return 1\n');
+    await expect.poll(() => events.some((event) => event.type === 'workspace' && event.changed.some((entry) => entry.name === 'Marker')), { timeout: 10_000 }).toBe(true);
+    const named = events.flatMap((event) => (event.type === 'workspace' ? event.changed.map((entry) => entry.name) : []));
+    expect(new Set(named)).toEqual(new Set(['Marker']));
   });
 
   it('null goes back to the home\'s udfs/, seeded with the examples', async () => {
