@@ -79,11 +79,12 @@ function saved(name: string, query: Record<string, string | number> = {}): strin
 }
 
 /** A request whose client can go away: it resolves nothing, it is only ever destroyed. */
-function abandoned(path: string): ClientRequest {
+function abandoned(path: string, body?: unknown): ClientRequest {
   const url = new URL(server.url);
-  const req = httpRequest({ host: url.hostname, port: url.port, path, headers: bearer(server), agent: false });
+  const headers = body === undefined ? bearer(server) : { ...bearer(server), 'content-type': 'application/json' };
+  const req = httpRequest({ host: url.hostname, port: url.port, path, method: body === undefined ? 'GET' : 'POST', headers, agent: false });
   req.on('error', () => {});
-  req.end();
+  req.end(body === undefined ? undefined : JSON.stringify(body));
   return req;
 }
 
@@ -114,6 +115,15 @@ describe('fault injection: workers (issue 16)', () => {
     await until(() => pool.load().running + pool.load().queued === 4, 'four runs in the pool');
     for (const client of clients) client.destroy();
     await until(() => pool.load().running + pool.load().queued === 0, 'the abandoned runs to stop');
+    await expectHealthyAfter();
+  });
+
+  it('#7: the window\'s run of a UDF stops when the window goes away', async () => {
+    const pool = server.engine.pool;
+    const window = abandoned('/api/udfs/Sleepy/run', { params: { i: '7' } });
+    await until(() => pool.load().running === 1, 'the window\'s run in the pool');
+    window.destroy();
+    await until(() => pool.load().running + pool.load().queued === 0, 'the window\'s run to stop');
     await expectHealthyAfter();
   });
 

@@ -36,7 +36,8 @@ export function registerAppRunRoutes(router: Router, services: ServerServices): 
     const params = stringParams(body.params);
     const udf = services.engine.workspace.resolveName(ctx.params.name as string);
     const remote = services.remotes.boundRemote(ctx.params.name as string);
-    const result = await runOnEngine(services, remote, { udf, params, formats: parseFormatList(WINDOW_FORMATS), defaults: HTTP_DEFAULTS });
+    // A window that goes away (closed, reloaded) stops its run, unless another request shares it.
+    const result = await runOnEngine(services, remote, { udf, params, formats: parseFormatList(WINDOW_FORMATS), defaults: HTTP_DEFAULTS, signal: abortOnDisconnect(ctx.res) });
     const { outcome } = result;
     services.events.emit({
       type: 'run', udf: udf.name, ok: outcome.ok, durationMs: outcome.durationMs, cache: result.cache,
