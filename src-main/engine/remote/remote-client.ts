@@ -29,6 +29,8 @@ export interface RemoteRequest {
   body?: unknown;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** Ends the exchange (closing the connection, which a UDF Studio remote takes as a cancel). */
+  signal?: AbortSignal;
 }
 
 export interface RemoteAnswer {
@@ -125,6 +127,13 @@ export class RemoteClient {
         res.on('aborted', () => fail(udfError('UDF_ERR_REMOTE_UNREACHABLE', `${where} closed the connection during the answer (it may have stopped)`)));
         res.on('error', (error) => fail(networkError(where, error as NodeJS.ErrnoException)));
       });
+      const { signal } = request;
+      if (signal) {
+        const cancel = (): void => fail(udfError('UDF_ERR_CANCELLED', 'the run was cancelled: its client went away'));
+        if (signal.aborted) queueMicrotask(cancel);
+        else signal.addEventListener('abort', cancel, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', cancel));
+      }
       const connectTimer = setTimeout(() => fail(udfError('UDF_ERR_REMOTE_TIMEOUT', `${where} did not accept a connection within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
       const answerTimer = setTimeout(() => fail(udfError('UDF_ERR_REMOTE_TIMEOUT', `${where} did not answer ${request.method} ${pathOnly(request.path)} within ${timeoutMs / 1000} s`)), timeoutMs);
       req.on('socket', (socket) => {

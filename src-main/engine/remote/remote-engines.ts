@@ -19,6 +19,7 @@ import { RemoteClient } from './remote-client.js';
 import type { RemoteStore } from './remote-config.js';
 import { runOnRemote, type RemoteRun } from './remote-runs.js';
 import { RemoteWatch } from './remote-watch.js';
+import { SharedRuns } from '../shared-runs.js';
 
 /** Cache keys of proxied runs use this in place of the local runtime's fingerprint. */
 const REMOTE_FINGERPRINT = 'remote';
@@ -27,7 +28,9 @@ export class RemoteEngines {
   private readonly upsertBinding;
   private readonly deleteBinding;
   /** Identical proxied runs in flight share one remote call (a map asks for a tile several times). */
-  private readonly inFlight = new Map<string, Promise<{ outcome: RunOutcome; write: CacheWrite | null }>>();
+  private readonly inFlight = new SharedRuns();
+  /** What storing each fresh outcome did, for every request that shared its run. */
+  private readonly writes = new WeakMap<RunOutcome, CacheWrite>();
   /** The switch's settings, read once: every shared-token request asks, so it stays off the disk. */
   private readonly bound = new Map<string, string>();
   /** Changes made on remotes that are UDF Studio servers, as `remote` events on the bus. */
@@ -93,27 +96,23 @@ export class RemoteEngines {
         cache: 'hit', etag: hit.sha256,
       };
     }
-    // A nested run never joins a flight: the one in flight may be its own caller (a UDF that calls
-    // back through a switched UDF), which would then wait for itself until the time limit.
-    const shared = !run.depth;
-    let flight = shared ? this.inFlight.get(key) : undefined;
-    if (!flight) {
-      const cache = this.cache;
+    const cache = this.cache;
+    const start = (signal: AbortSignal | undefined): Promise<RunOutcome> => runOnRemote(client, { ...run, ...(signal ? { signal } : {}) }).then((outcome) => {
       // put() never throws: a cache that cannot write answers the run uncached.
-      flight = runOnRemote(client, run).then((outcome) => ({
-        outcome,
-        write: outcome.ok ? cache.put({
+      if (outcome.ok) {
+        this.writes.set(outcome, cache.put({
           key, udfId: cacheId, codeKey: client.remote.url, tile: run.tile ?? null, format: outcome.format, contentType: outcome.contentType,
           kind: outcome.kind, empty: outcome.empty, udfMaxAge: null, stdout: outcome.stdout, stderr: outcome.stderr, durationMs: outcome.durationMs,
           body: Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength),
-        }) : null,
-      }));
-      if (shared) {
-        this.inFlight.set(key, flight);
-        void flight.finally(() => this.inFlight.delete(key)).catch(() => {});
+        }));
       }
-    }
-    const { outcome, write } = await flight;
+      return outcome;
+    });
+    // A nested run never joins a flight: the one in flight may be its own caller (a UDF that calls
+    // back through a switched UDF), which would then wait for itself until the time limit. A run
+    // whose clients all went away closes its requests to the remote, which stops it there.
+    const outcome = run.depth ? await start(run.signal) : await this.inFlight.join(key, start, run.signal);
+    const write = this.writes.get(outcome);
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null, ...(write && !write.stored ? { cacheError: write.error } : {}) };
   }
 }

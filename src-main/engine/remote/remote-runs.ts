@@ -26,7 +26,7 @@ import { parseMaxAge } from '../../../src-shared/max-age.js';
 import type { Tile } from '../../../src-shared/tiles.js';
 import type { RunOutcome, UdfSource } from '../../../src-shared/udf.js';
 import { asObject, defaultEntrypoint } from '../workspace/udf-folder.js';
-import { answerError, parseJson, RUN_TIMEOUT_MS, type RemoteAnswer, type RemoteClient } from './remote-client.js';
+import { answerError, parseJson, RUN_TIMEOUT_MS, type RemoteAnswer, type RemoteClient, type RemoteRequest } from './remote-client.js';
 import { lookupRaw } from './remote-lookup.js';
 import { accountHeaders, remoteAccount, remoteClientId } from './remote-session.js';
 
@@ -56,6 +56,8 @@ export interface RemoteRun {
   cacheMaxAge?: string | number | null;
   /** How deep the run is nested in other UDFs' runs; passed on as `Fused-Recursion`. */
   depth?: number;
+  /** Cancels the run: its requests to the remote are closed, which stops it on a UDF Studio remote. */
+  signal?: AbortSignal;
 }
 
 /** The UDF's error carried in `x-fused-metadata`, as Fused's API reports one. */
@@ -74,7 +76,13 @@ interface FusedMetadata {
  */
 export async function runOnRemote(client: RemoteClient, run: RemoteRun): Promise<RunOutcome> {
   const started = performance.now();
-  const answer = await answerOf(client, run, started + RUN_TIMEOUT_MS);
+  let answer: RemoteAnswer | UdfStudioError;
+  try {
+    answer = await answerOf(client, run, started + RUN_TIMEOUT_MS);
+  } catch (error) {
+    if (!(error instanceof UdfStudioError) || error.code !== 'UDF_ERR_CANCELLED') throw error;
+    answer = error;
+  }
   if (answer instanceof UdfStudioError) return { ok: false, error: answer.data, stdout: '', stderr: '', durationMs: performance.now() - started };
   const metadata = fusedMetadataOf(client, answer);
   const log = { stdout: metadata.stdout, stderr: metadata.stderr, durationMs: performance.now() - started };
@@ -114,14 +122,16 @@ async function runCode(client: RemoteClient, run: RemoteRun, step: Record<string
   if (maxAge !== null) query.set('cache_max_age', String(maxAge));
   query.set('fused_cache_disable_stream', 'true');
   const body = { step_config: JSON.stringify(step), format: formatList(run), profile: false };
-  let answer = await client.request({ method: 'POST', path: `${base}/start${tilePath(run.tile)}?${query}`, body, headers, timeoutMs: remainingMs(deadline) });
+  const { signal } = run;
+  let answer = await client.request({ method: 'POST', path: `${base}/start${tilePath(run.tile)}?${query}`, body, headers, timeoutMs: remainingMs(deadline), signal });
   for (let polls = 0; answer.status === 202; polls++) {
     if (polls > 1) await sleep(Math.min((polls - 1) * 100, MAX_POLL_WAIT_MS));
+    if (signal?.aborted) throw udfError('UDF_ERR_CANCELLED', 'the run was cancelled: its client went away');
     if (performance.now() >= deadline) {
       throw udfError('UDF_ERR_REMOTE_TIMEOUT', `remote "${client.name}" (${client.remote.url}) did not finish the run within ${RUN_TIMEOUT_MS / 1000} s`);
     }
     try {
-      answer = await client.request({ method: 'GET', path: `${base}/get/${encodeURIComponent(runId)}`, headers, timeoutMs: remainingMs(deadline) });
+      answer = await client.request({ method: 'GET', path: `${base}/get/${encodeURIComponent(runId)}`, headers, timeoutMs: remainingMs(deadline), signal });
     } catch (error) {
       if ((error as UdfStudioError).code !== 'UDF_ERR_REMOTE_UNREACHABLE') throw error;
       throw udfError('UDF_ERR_REMOTE_UNREACHABLE', `remote "${client.name}" (${client.remote.url}) dropped the connection during the run (it may have stopped)`);
@@ -130,7 +140,7 @@ async function runCode(client: RemoteClient, run: RemoteRun, step: Record<string
   return answer;
 }
 
-function sharedRunRequest(run: RemoteRun, token: string, deadline: number): { method: 'GET'; path: string; headers: Record<string, string>; timeoutMs: number } {
+function sharedRunRequest(run: RemoteRun, token: string, deadline: number): RemoteRequest {
   const query = new URLSearchParams();
   const maxAge = maxAgeSeconds(run);
   if (maxAge !== null) query.set('cache_max_age', String(maxAge));
@@ -139,7 +149,7 @@ function sharedRunRequest(run: RemoteRun, token: string, deadline: number): { me
   query.set('fused_cache_disable_stream', 'true');
   for (const [name, value] of Object.entries(run.params ?? {})) query.set(name, typeof value === 'string' ? value : JSON.stringify(value));
   const path = `/server/v1/realtime-shared/${encodeURIComponent(token)}/run${run.tile ? tilePath(run.tile) : '/file'}?${query}`;
-  return { method: 'GET', path, headers: runHeaders(run), timeoutMs: remainingMs(deadline) };
+  return { method: 'GET', path, headers: runHeaders(run), timeoutMs: remainingMs(deadline), ...(run.signal ? { signal: run.signal } : {}) };
 }
 
 /** Headers every run request carries (besides the client's own). Fused counts nesting levels from 1 (a top-level call). */

@@ -173,6 +173,29 @@ describe('runs on a remote, as the official client sends them', () => {
     }
   });
 
+  it('a cancelled run closes its request to the remote and ends as cancelled, a code run\'s polling and a token run alike', async () => {
+    for (const target of [{ kind: 'code', udf: code }, { kind: 'token', token: 'fsh_abc' }] as const) {
+      seen = [];
+      let held: ServerResponse | null = null;
+      let closed = false;
+      // A code run's start is answered "running"; its poll (or the token run) is never answered.
+      answerRun = (entry, res) => {
+        if (entry.method === 'POST') return json(res, 202, { status: 'running' });
+        held = res;
+        res.once('close', () => {
+          closed = true;
+        });
+      };
+      const controller = new AbortController();
+      const running = runOnRemote(client(), { target, signal: controller.signal });
+      await vi.waitFor(() => expect(held).not.toBeNull());
+      controller.abort();
+      const outcome = await running;
+      expect(outcome).toMatchObject({ ok: false, error: { code: 'UDF_ERR_CANCELLED' } });
+      await vi.waitFor(() => expect(closed).toBe(true));
+    }
+  });
+
   it('an empty answer is an empty result (a 204 for a map tile)', async () => {
     answerRun = (_entry, res) => {
       res.writeHead(200, { 'content-type': 'image/png' });

@@ -70,6 +70,7 @@ function runOnEngine(services: ServerServices, remote: string | null, run: Engin
   if (!remote) return services.engine.run(run);
   return services.remotes.run(remote, services.engine.udfIds.idFor(run.udf), {
     target: { kind: 'code', udf: run.udf.source }, params: run.params ?? {}, tile: run.tile ?? null, formats: run.formats ?? [], cacheMaxAge: run.cacheMaxAge ?? null,
+    ...(run.signal ? { signal: run.signal } : {}),
   });
 }
 

@@ -136,6 +136,8 @@ async function proxyAndSend(
   const result = await services.remotes.run(remote, cacheId, {
     target: { kind: 'saved', name }, params: query.params, tile: tile?.tile ?? null, formats: query.formats, cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
     ...(depth > 0 ? { depth } : {}),
+    // A client that goes away closes the request to the remote too, unless another request shares it.
+    signal: abortOnDisconnect(ctx.res),
   });
   await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
 }
