@@ -643,12 +643,15 @@ def _locate(
 
 
 def _read_parquet(payload: bytes) -> Any:
+    # One thread, from an Arrow buffer: pyarrow's pool threads may still be finishing a read
+    # (closing a Python file object) when it returns, and one still at work at interpreter exit
+    # aborts the script ("terminate called without an active exception"; apache/arrow#33975).
     pa = import_module("pyarrow")
     parquet = import_module("pyarrow.parquet")
     schema = parquet.read_schema(pa.BufferReader(payload))
     if schema.metadata and b"geo" in schema.metadata:
-        return import_module("geopandas").read_parquet(io.BytesIO(payload))
-    return import_module("pandas").read_parquet(io.BytesIO(payload))
+        return import_module("geopandas").read_parquet(pa.BufferReader(payload), use_threads=False)
+    return import_module("pandas").read_parquet(pa.BufferReader(payload), use_threads=False)
 
 
 def _decode_text(payload: bytes, options: str) -> str:
