@@ -215,6 +215,15 @@ describe('library', () => {
     expect(existsSync(join(home.root, 'evil.py'))).toBe(false);
   });
 
+  it('opens a new or duplicated UDF at once, as the window asks for it right after the create', async () => {
+    const opened = async (made: Promise<HttpResult>): Promise<number> => {
+      const { name } = (await made).json() as { name: string };
+      return (await api(`/api/udfs/${name}`)).status;
+    };
+    expect(await opened(api('/api/udfs', { method: 'POST', body: { name: 'At_Once', template: 'table' } }))).toBe(200);
+    expect(await opened(api('/api/udfs/At_Once/duplicate', { method: 'POST', body: { name: 'At_Once_Copy' } }))).toBe(200);
+  });
+
   it('creates from a template, duplicates, and deletes to the trash', async () => {
     expect((await api('/api/udfs', { method: 'POST', body: { name: 'Fresh', template: 'tile' } })).status).toBe(201);
     expect(existsSync(join(ws, 'Fresh', 'Fresh.py'))).toBe(true);

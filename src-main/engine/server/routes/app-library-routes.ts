@@ -31,6 +31,11 @@ export function registerAppLibraryRoutes(router: Router, services: ServerService
     return handler(ctx);
   };
   const library = () => appOf(services).library;
+  /** Answers a new UDF folder once the lookup has it (the watcher's refresh comes later): the window opens it at once. */
+  const sendCreated = (ctx: RouteContext, dir: string): void => {
+    services.engine.workspace.refresh();
+    sendJson(ctx.res, 201, { name: basename(dir), dir });
+  };
 
   router.add('GET', '/api/library', authorised(async (ctx) => sendJson(ctx.res, 200, await library().list())));
 
@@ -43,19 +48,16 @@ export function registerAppLibraryRoutes(router: Router, services: ServerService
     if (template !== 'table' && template !== 'tile') throw udfError('UDF_ERR_BAD_REQUEST', '"template" must be "table" or "tile"');
     const folder = typeof body.workspace === 'string' ? body.workspace : services.engine.workspace.folders[0];
     if (!folder || !services.engine.workspace.folders.includes(folder)) throw udfError('UDF_ERR_BAD_REQUEST', '"workspace" must be one of the workspace folders');
-    const dir = writeUdfFromTemplate(folder, name, template);
-    sendJson(ctx.res, 201, { name: basename(dir), dir });
+    sendCreated(ctx, writeUdfFromTemplate(folder, name, template));
   }));
 
   router.add('POST', '/api/examples/:name/copy', authorised((ctx) => {
-    const dir = library().copyExample(ctx.params.name as string);
-    sendJson(ctx.res, 201, { name: basename(dir), dir });
+    sendCreated(ctx, library().copyExample(ctx.params.name as string));
   }));
 
   router.add('POST', '/api/udfs/:name/duplicate', authorised(async (ctx) => {
     const body = await readJsonBody(ctx.req);
-    const dir = duplicateUdf(runnable(services, ctx), stringField(body, 'name'));
-    sendJson(ctx.res, 201, { name: basename(dir), dir });
+    sendCreated(ctx, duplicateUdf(runnable(services, ctx), stringField(body, 'name')));
   }));
 
   router.add('POST', '/api/udfs/:name/files/:file', authorised(async (ctx) => {
