@@ -9,7 +9,7 @@ import { Engine } from '../engine/engine.js';
 import { homePaths } from '../engine/home.js';
 import { resourcePaths } from '../engine/resources.js';
 import { inspectRuntime, type RuntimeReport } from '../engine/runtime/python-env.js';
-import { SettingsStore } from '../engine/settings.js';
+import { existingWorkspaces, SettingsStore } from '../engine/settings.js';
 import { Workspace } from '../engine/workspace/workspace.js';
 import { EXIT_FAILURE, UsageError } from './cli-error.js';
 import { checkStorage, formatStorage, type StorageReport } from './doctor-storage.js';
@@ -33,7 +33,8 @@ Checks the Python runtime (interpreter, pinned packages, the fused package), the
 disk space, the database, and a running engine's result cache) and every workspace UDF (each one is
 loaded in a worker, so syntax errors show with their line).
   --json            print the report as JSON
-  --workspace DIR   check DIR instead of the home's udfs/ (repeatable)
+  --workspace DIR   check DIR instead of the workspace folders of settings.json (else the
+                    home's udfs/) (repeatable)
 Exit status 0 when nothing is wrong, 1 otherwise.`,
 
   async run(args, io) {
@@ -42,7 +43,8 @@ Exit status 0 when nothing is wrong, 1 otherwise.`,
     const paths = homePaths(io.env);
     const resources = resourcePaths(io.env);
     const runtime = await inspectRuntime(paths.runtime, resources, paths.userPackages);
-    const folders = (values.workspace as string[] | undefined) ?? [paths.udfs];
+    const folders = (values.workspace as string[] | undefined)
+      ?? existingWorkspaces(new SettingsStore(paths.settings).read().workspaces, paths.settings, () => {}) ?? [paths.udfs];
     // Storage first: a damaged database would also stop the workspace check's engine.
     const storage = await checkStorage(paths);
     const workspace = runtime.ok && storage.database !== 'damaged' ? await checkWorkspace(folders, io.env) : staticWorkspace(folders);

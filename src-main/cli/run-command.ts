@@ -34,7 +34,8 @@ TARGET is a UDF folder, a .py file, or the name of a UDF in the workspace.
   -o, --out FILE           write the output to FILE instead of stdout
   --timeout SECONDS        time limit of the run (default 120)
   --no-cache               run even when the result cache holds this result (and do not store it)
-  --workspace DIR          look names up in DIR (repeatable) instead of the home's udfs/
+  --workspace DIR          look names up in DIR (repeatable) instead of the workspace folders
+                           of settings.json (else the home's udfs/)
   --remote R               run on the remote engine R (see "udf-studio remote"): a local UDF goes
                            as code, a shared token (fsh_...) or another name runs the remote's UDF
   -v, --verbose            also print the worker's own log

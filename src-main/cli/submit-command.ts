@@ -39,7 +39,8 @@ TARGET is a UDF folder, a .py file, or the name of a UDF in the workspace.
   --no-cache               run everything, even results the cache holds
   -e, --engine NAME        run on the Dask cluster NAME (udf-studio cluster add); the results still
                            go to this machine's cache, so a repeated submit is answered here
-  --workspace DIR          look names up in DIR (repeatable) instead of the home's udfs/
+  --workspace DIR          look names up in DIR (repeatable) instead of the workspace folders
+                           of settings.json (else the home's udfs/)
 It runs on the engine "udf-studio serve" started (its workers, its cache, and the window's Jobs
 view), else on an engine started for this command. stdout gets one JSON line per run (index,
 args, status, durationMs, cache, error, and the Dask worker on a cluster). Ctrl-C cancels the job.

@@ -6,7 +6,7 @@ import { udfError } from '../../src-shared/errors.js';
 import { homePaths } from '../engine/home.js';
 import { openDatabase } from '../engine/store/database.js';
 import { localAccount } from '../engine/account.js';
-import { SettingsStore } from '../engine/settings.js';
+import { existingWorkspaces, SettingsStore } from '../engine/settings.js';
 import { resolveTokenTarget } from '../engine/tokens/token-request.js';
 import { TokenStore, type SharedToken } from '../engine/tokens/token-store.js';
 import { UdfIds } from '../engine/workspace/udf-ids.js';
@@ -39,9 +39,10 @@ revoke   deletes a token, given in full or by its first characters (fsh_ and at 
       const store = new TokenStore(db);
       if (action === 'create') {
         if (positionals.length !== 1) throw new UsageError('token create needs the NAME of a workspace UDF');
-        const folders = (values.workspace as string[] | undefined) ?? [paths.udfs];
+        const settings = new SettingsStore(paths.settings).read();
+        const folders = (values.workspace as string[] | undefined) ?? existingWorkspaces(settings.workspaces, paths.settings, () => {}) ?? [paths.udfs];
         if (!values.workspace) seedWorkspace(paths.udfs, resourcePaths(io.env).exampleUdfs);
-        const targets = { workspace: new Workspace(folders), ids: new UdfIds(db), account: localAccount(new SettingsStore(paths.settings).read()) };
+        const targets = { workspace: new Workspace(folders), ids: new UdfIds(db), account: localAccount(settings) };
         const token = store.create(resolveTokenTarget(targets, { udfSlug: positionals[0] }));
         const base = `${expectedEngineUrl(paths)}/server/v1/realtime-shared/${token.token}/run`;
         io.stdout.write(`${token.token}\n`);

@@ -23,6 +23,7 @@ import { homePaths, secureHome, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
 import { requireFinishedSetup, runtimePython } from './runtime/python-env.js';
 import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
+import { existingWorkspaces, SettingsStore } from './settings.js';
 import { ResourceOwner } from './resource-owner.js';
 import { SharedRuns } from './shared-runs.js';
 import { WorkerPool } from './runtime/worker-pool.js';
@@ -93,7 +94,9 @@ export class Engine {
     }
     secureHome(paths);
     for (const dir of [paths.sharedDisk, paths.bucket]) mkdirSync(dir, { recursive: true });
-    const folders = options.workspaces && options.workspaces.length > 0 ? options.workspaces : [paths.udfs];
+    // The folders asked for, else the settings' (as serve and the window use), else the home's udfs/.
+    const folders = options.workspaces?.length ? options.workspaces
+      : existingWorkspaces(new SettingsStore(paths.settings).read().workspaces, paths.settings, options.log ?? (() => {})) ?? [paths.udfs];
     requireFinishedSetup(paths.runtime);
     if (!options.workspaces?.length) seedWorkspace(paths.udfs, resources.exampleUdfs);
     const workspace = new Workspace(folders);

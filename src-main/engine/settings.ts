@@ -45,6 +45,24 @@ const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 const DEFAULTS: StoredSettings = { workspaces: null, port: null, editorCommand: null, email: null, handle: null, autoInstallPackages: null, githubClones: null };
 
+/**
+ * The settings' workspace folders that exist (serve, the window and the CLI all use them): a
+ * missing one (an unplugged drive, a deleted folder) is left out with a warning rather than
+ * stopping the engine. Undefined when none is set or none exists: the default workspace.
+ */
+export function existingWorkspaces(folders: string[] | null, file: string, warn: (line: string) => void): string[] | undefined {
+  const present = (folders ?? []).filter((folder) => {
+    try {
+      if (statSync(folder).isDirectory()) return true;
+    } catch {
+      // Missing: reported below.
+    }
+    warn(`warning: the workspace folder ${folder} (from ${file}) is not there; serving without it`);
+    return false;
+  });
+  return present.length > 0 ? present : undefined;
+}
+
 export class SettingsStore {
   constructor(readonly path: string) {}
 

@@ -181,3 +181,25 @@ describe('udf-studio new, doctor, help', () => {
     expect(runHelp.stdout.toString('utf8')).toMatch(/^udf-studio run TARGET/);
   });
 });
+
+describe('the workspace folders of settings.json', () => {
+  it('are where run, doctor and token create look names up, as serve and the window do', async () => {
+    const settingsHome = makeTestHome();
+    try {
+      settingsHome.write({
+        'elsewhere/Far_Away/meta.json': metaJson('Far_Away'),
+        'elsewhere/Far_Away/Far_Away.py': '@fused.udf\ndef udf():\n    return {"from": "settings"}\n',
+        'settings.json': JSON.stringify({ workspaces: [join(settingsHome.root, 'elsewhere')] }),
+      });
+      const ran = await runCli(['run', 'Far_Away'], settingsHome.env);
+      expect(ran.stderr).toBe('');
+      expect(JSON.parse(ran.stdout.toString('utf8'))).toEqual({ from: 'settings' });
+      const doctor = await runCli(['doctor'], settingsHome.env);
+      expect(doctor.stdout.toString('utf8')).toContain(join(settingsHome.root, 'elsewhere'));
+      const token = await runCli(['token', 'create', 'Far_Away'], settingsHome.env);
+      expect(token.code).toBe(0);
+    } finally {
+      settingsHome.remove();
+    }
+  });
+});

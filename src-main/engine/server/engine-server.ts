@@ -10,7 +10,7 @@
  * server.
  */
 
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { udfError, type MissingPackage } from '../../../src-shared/errors.js';
 import { PACKAGE_NOTE } from '../../../src-shared/runtime.js';
@@ -23,7 +23,7 @@ import { RemoteEngines } from '../remote/remote-engines.js';
 import { resourcePaths } from '../resources.js';
 import { RuntimeSupervisor, type PrepareMode } from '../runtime/runtime-supervisor.js';
 import { localAccount } from '../account.js';
-import { SettingsStore } from '../settings.js';
+import { existingWorkspaces, SettingsStore } from '../settings.js';
 import { loadOrCreatePrivateToken } from '../tokens/private-token.js';
 import { TokenStore } from '../tokens/token-store.js';
 import { WorkspaceWatcher } from '../workspace/workspace-watcher.js';
@@ -107,7 +107,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   let closed = false;
   const settings = new SettingsStore(paths.settings).read();
   // What the engine serves; the window can change it while it runs, and a runtime reset keeps it.
-  let workspaces = options.workspaces?.length ? options.workspaces : existingFolders(settings.workspaces, paths.settings, log);
+  let workspaces = options.workspaces?.length ? options.workspaces : existingWorkspaces(settings.workspaces, paths.settings, log);
 
   /** Serves other folders at once and tells the window which UDFs came or went. */
   const setWorkspaces = async (folders: string[]): Promise<void> => {
@@ -304,23 +304,6 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     await closeEngine();
     throw error;
   }
-}
-
-/**
- * The settings' workspace folders that exist; a missing one (an unplugged drive, a deleted folder)
- * is left out with a warning rather than stopping the engine. Undefined: the default workspace.
- */
-function existingFolders(folders: string[] | null, file: string, log: (line: string) => void): string[] | undefined {
-  const present = (folders ?? []).filter((folder) => {
-    try {
-      if (statSync(folder).isDirectory()) return true;
-    } catch {
-      // Missing: reported below.
-    }
-    log(`warning: the workspace folder ${folder} (from ${file}) is not there; serving without it`);
-    return false;
-  });
-  return present.length > 0 ? present : undefined;
 }
 
 function isLoopback(host: string): boolean {
