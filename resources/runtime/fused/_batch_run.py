@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlencode
 
+from ._cache import sent_max_age
 from ._engine_client import (
     EngineEndpoint,
     Refused,
@@ -72,7 +73,7 @@ def run_batch(
         raise EngineUnavailableError(f"cannot run {udf.name!r} as a batch job: {why}") from None
     step = {"type": "udf", "udf": step_udf(udf, code, parameters), "input": None}
     body: dict[str, Any] = {"config": {"name": udf.name, "steps": [step]}}
-    max_age = _max_age_s(cache, cache_max_age)
+    max_age = sent_max_age(cache, cache_max_age)
     if max_age is not None:
         body["cache_max_age"] = max_age
     query = urlencode({"instance_type": instance_type})
@@ -116,16 +117,6 @@ def _wait(endpoint: EngineEndpoint, job_id: str) -> dict[str, Any]:
             endpoint, "GET", f"{path}?since={job['version']}&wait={WAIT_SLICE_MS}", None
         )
     return job
-
-
-def _max_age_s(cache: bool, cache_max_age: int | str | None) -> int | None:
-    if not cache:
-        return 0
-    if cache_max_age is None:
-        return None
-    from ._cache import max_age_seconds
-
-    return int(max_age_seconds(cache_max_age))
 
 
 def _json(endpoint: EngineEndpoint, method: str, path: str, body: bytes | None) -> Any:

@@ -86,6 +86,15 @@ def max_age_seconds(value: object) -> float:
     return float(value)
 
 
+def sent_max_age(cache: bool, cache_max_age: int | str | None) -> int | None:
+    """A call's cache age as a request sends it: whole seconds, 0 for `cache=False`, else None."""
+    if not cache:
+        return 0
+    if cache_max_age is None:
+        return None
+    return int(max_age_seconds(cache_max_age))
+
+
 def settings_from(options: Mapping[str, Any]) -> CacheSettings:
     """Check options (new names or their older aliases, None meaning not given)."""
     merged = dict(options)

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from ._cache import sent_max_age
 from ._call import REMOTE_ENGINES
 from ._engine_client import (
     MAX_BODY_BYTES,
@@ -139,7 +140,7 @@ def run_on_remote(
             f"cannot run {udf.name!r} on remote {target.name!r}: {why}"
         ) from None
     step = _checked_step(target, udf.name, step_udf(udf, code, parameters))
-    response = run_code(target, step, tile, RESULT_FORMATS, _max_age_s(cache, cache_max_age))
+    response = run_code(target, step, tile, RESULT_FORMATS, sent_max_age(cache, cache_max_age))
     return _answer(target, response, origin_of(udf, code), params)
 
 
@@ -160,7 +161,7 @@ def run_saved_on_remote(
         raise EngineUnavailableError(
             f"cannot run {name_or_token!r} on remote {target.name!r}: {why}"
         ) from None
-    max_age_s = _max_age_s(cache, cache_max_age)
+    max_age_s = sent_max_age(cache, cache_max_age)
     if name_or_token.startswith("fsh_"):
         texts = {
             name: value if isinstance(value, str) else json.dumps(value)
@@ -279,14 +280,3 @@ def _checked_step(remote: Remote, name: str, udf: Mapping[str, Any]) -> dict[str
             f"({size // 1024} KiB) are over the {MAX_BODY_BYTES // (1024 * 1024)} MiB request limit"
         )
     return step
-
-
-def _max_age_s(cache: bool, cache_max_age: int | str | None) -> int | None:
-    """The call's cache age as the client sends it: whole seconds, 0 for `cache=False`."""
-    if not cache:
-        return 0
-    if cache_max_age is None:
-        return None
-    from ._cache import max_age_seconds
-
-    return int(max_age_seconds(cache_max_age))
