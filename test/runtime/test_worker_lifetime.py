@@ -150,3 +150,83 @@ def test_16_8_a_worker_that_leads_no_session_leaves_its_session_alone(tmp_path: 
     finally:
         end(children)  # first: they hold the worker's stdout and stderr open
         process.close()
+
+
+# Starts a child in a session of its own and a daemon (double fork: own session, parent gone);
+# says who they are; then sleeps, or returns at once with `wait=False`.
+ESCAPER = """\
+import json, os, subprocess, time
+@fused.udf
+def udf(out: str, wait: bool = True, daemon_sleeps: float = 600):
+    own_session = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    read, write = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.write(write, str(os.getpid()).encode())
+            time.sleep(daemon_sleeps)
+            os._exit(0)
+        os._exit(0)
+    os.close(write)
+    daemon = int(os.read(read, 32))
+    os.waitpid(middle, 0)
+    with open(out + ".tmp", "w") as f:
+        json.dump([own_session.pid, daemon], f)
+    os.rename(out + ".tmp", out)
+    if wait:
+        time.sleep(600)
+    return "started"
+"""
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError):
+        return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="sessions are read from /proc")
+def test_16_8_a_worker_that_ends_takes_the_processes_that_left_its_session(
+    tmp_path: Path,
+) -> None:
+    process = started(new_session=True)
+    children: list[int] = []
+    try:
+        out = tmp_path / "pids.json"
+        process.send(run_request(ESCAPER, out=str(out)))
+        children = children_of_run(out)
+        # A subreaper: the daemon, whose parent is gone, is the worker's child, not init's.
+        assert parent_of(children[1]) == process.process.pid
+        process.close_requests()
+        assert process.wait() == 0
+        wait_until(
+            lambda: not any(running(pid) for pid in children), "the children ended", DEADLINE_S
+        )
+    finally:
+        end(children)
+        process.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="sessions are read from /proc")
+def test_16_8_orphans_the_worker_adopts_are_reaped_once_no_run_is_in_progress(
+    tmp_path: Path,
+) -> None:
+    process = started(new_session=True)
+    children: list[int] = []
+    try:
+        out = tmp_path / "pids.json"
+        header, _ = process.request(run_request(ESCAPER, out=str(out), wait=False, daemon_sleeps=0))
+        assert header["ok"] is True
+        children = children_of_run(out)
+        daemon = children[1]
+        # The daemon ends as the run does: the worker adopted it, and reaps it once no run is in
+        # progress (at the latest when the next run ends), so no zombie stays behind. A guard:
+        # without the subreaper, init reaps it.
+        wait_until(lambda: not running(daemon), "the daemon ended", DEADLINE_S)
+        assert process.request(run_request("@fused.udf\ndef udf():\n    return 1\n"))[0]["ok"]
+        wait_until(lambda: not Path(f"/proc/{daemon}").exists(), "the daemon reaped", DEADLINE_S)
+    finally:
+        end(children)
+        process.close()

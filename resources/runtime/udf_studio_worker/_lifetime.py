@@ -2,12 +2,16 @@
 
 The engine starts each worker as the leader of a session of its own, so everything a UDF starts
 (subprocesses, forks, their children, even those that moved to another process group) shares the
-worker's session id. When the worker ends it takes them with it. It ends at once, without waiting
+worker's session id. A process that starts a session of its own (`setsid`) leaves it, so such a
+worker is also a child subreaper (Linux): descendants whose parent dies (a double fork) become its
+children instead of init's, and its tree of descendants holds every process its runs started.
+When the worker ends it takes its session and its tree with it. It ends at once, without waiting
 for runs in progress or for threads a UDF left behind: the engine asked it to, or is gone.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import stat
@@ -17,6 +21,8 @@ from typing import Final, NoReturn
 
 # Rounds of killing: a process being killed may have forked once more meanwhile.
 _KILL_ROUNDS: Final = 20
+# prctl(2): orphaned descendants are reparented to this process rather than to init.
+_PR_SET_CHILD_SUBREAPER: Final = 36
 
 
 class ProtocolPipes:
@@ -60,16 +66,52 @@ def end_worker(status: int, reason: str | None = None) -> NoReturn:
     os._exit(status)
 
 
+def leads_session() -> bool:
+    """Whether this worker leads a session of its own, as the engine starts it (Linux): then what
+    its runs start is its to end. Started by hand or by a test, it shares its starter's session."""
+    return os.getsid(0) == os.getpid() and Path("/proc/self/stat").exists()
+
+
+def become_subreaper() -> bool:
+    """Keep orphaned descendants in this worker's tree (Linux; whether it took). Only for a
+    session-leading worker: one started by hand leaves its children's fate to its starter."""
+    if not leads_session():
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_adopted() -> int:
+    """Collect the exit status of children that have ended; how many. A subreaper adopts the
+    orphans of its runs' processes, and nobody else waits for them. Called only while no run is
+    in progress, so no `subprocess.Popen` of a run loses its child's status to it."""
+    reaped = 0
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if pid == 0:
+            return reaped
+        reaped += 1
+
+
 def end_session_members() -> int:
-    """Kill the other processes of the session this worker leads; how many. Does nothing when
-    the worker leads no session of its own (started by hand or by a test), or off Linux, where
-    the engine ends the process group."""
+    """Kill the other processes of the session this worker leads and its descendants, those
+    that left the session included; how many. Does nothing when the worker leads no session of
+    its own (started by hand or by a test), or off Linux, where the engine ends the process
+    group."""
     me = os.getpid()
-    if os.getsid(0) != me or not Path("/proc/self/stat").exists():
+    if not leads_session():
         return 0
     killed: set[int] = set()
     for _ in range(_KILL_ROUNDS):
-        members = [pid for pid in session_members(me) if pid != me]
+        # A killed parent's children come to this subreaper: the next round finds them.
+        processes = _live_processes()
+        members = sorted({*session_members(me, processes), *descendants(me, processes)} - {me})
         if not members:
             break
         for pid in members:
@@ -81,9 +123,29 @@ def end_session_members() -> int:
     return len(killed)
 
 
-def session_members(session: int) -> list[int]:
+def session_members(session: int, processes: dict[int, tuple[int, int]] | None = None) -> list[int]:
     """Live processes (not zombies) whose session id is `session` (Linux)."""
-    members = []
+    known = _live_processes() if processes is None else processes
+    return [pid for pid, (_, sid) in known.items() if sid == session]
+
+
+def descendants(root: int, processes: dict[int, tuple[int, int]] | None = None) -> list[int]:
+    """Live processes (not zombies) descended from `root`, by their parent links (Linux)."""
+    children: dict[int, list[int]] = {}
+    known = _live_processes() if processes is None else processes
+    for pid, (ppid, _) in known.items():
+        children.setdefault(ppid, []).append(pid)
+    found: list[int] = []
+    level = [root]
+    while level:
+        level = [child for parent in level for child in children.get(parent, [])]
+        found.extend(level)
+    return found
+
+
+def _live_processes() -> dict[int, tuple[int, int]]:
+    """Each live process's parent and session (Linux)."""
+    processes = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -93,9 +155,9 @@ def session_members(session: int) -> list[int]:
             continue  # ended meanwhile
         # After the command name (it may hold spaces and parentheses): state, ppid, pgrp, session.
         fields = text[text.rindex(")") + 2 :].split()
-        if len(fields) > 3 and fields[0] != "Z" and fields[3] == str(session):
-            members.append(int(entry.name))
-    return members
+        if len(fields) > 3 and fields[0] != "Z":
+            processes[int(entry.name)] = (int(fields[1]), int(fields[3]))
+    return processes
 
 
 def log(message: str) -> None:

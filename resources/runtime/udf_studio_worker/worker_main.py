@@ -47,7 +47,7 @@ from fused._udf import Udf
 
 from ._cancellation import Cancellation, RunCancelled
 from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
-from ._lifetime import ProtocolPipes, end_worker, log
+from ._lifetime import ProtocolPipes, become_subreaper, end_worker, log, reap_adopted
 from ._new_packages import notice_new_packages
 from ._warm_cache import ProtocolError, WarmCache
 
@@ -64,6 +64,7 @@ def main() -> NoReturn:
     # The engine owns the worker's lifetime (it closes fd 3 or sends shutdown); a Ctrl-C in the
     # terminal that started the engine reaches the whole process group and must not kill a run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    subreaper = become_subreaper()
     pipes = ProtocolPipes(REQUEST_FD, RESPONSE_FD)
     reader = FrameReader(REQUEST_FD)
     writer = FrameWriter(RESPONSE_FD)
@@ -82,7 +83,7 @@ def main() -> NoReturn:
     _thread_output.install()
     worker = Worker(writer, pipes)
     main_queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-    dispatcher = Dispatcher(worker, main_queue)
+    dispatcher = Dispatcher(worker, main_queue, reap=subreaper)
     # The reader ends the process (end_worker) whatever the main thread is doing.
     threading.Thread(target=dispatcher.read_all, args=(reader,), daemon=True).start()
     while True:
@@ -114,11 +115,16 @@ def refresh_environment() -> None:
 class Dispatcher:
     """Reads requests and decides which thread serves each."""
 
-    def __init__(self, worker: Worker, main_queue: queue.SimpleQueue[dict[str, Any]]):
+    def __init__(
+        self, worker: Worker, main_queue: queue.SimpleQueue[dict[str, Any]], *, reap: bool = False
+    ):
         self._worker = worker
         self._main_queue = main_queue
         self._lock = threading.Lock()
         self._main_busy = False
+        # Requests given to a thread and not yet answered; at none, adopted orphans are reaped.
+        self._serving = 0
+        self._reap = reap
 
     def read_all(self, reader: FrameReader) -> NoReturn:
         """The reader thread: route every frame until the stream ends, then end the worker."""
@@ -164,12 +170,16 @@ class Dispatcher:
                 end_worker(PIPES_BROKEN_STATUS, f"{damage} by a UDF: exiting")
             end_worker(1, f"cannot answer the engine: {exc}")
         finally:
-            if on_main:
-                with self._lock:
+            with self._lock:
+                if on_main:
                     self._main_busy = False
+                self._serving -= 1
+                if self._serving == 0 and self._reap:
+                    reap_adopted()
 
     def _start(self, request: dict[str, Any]) -> None:
         with self._lock:
+            self._serving += 1
             to_main = not self._main_busy
             self._main_busy = self._main_busy or to_main
         if to_main:

@@ -6,14 +6,16 @@
  * the UDF's own prints can never corrupt the channel.
  *
  * Each worker leads a process group of its own (see process-group.ts): a kill ends it with every
- * process its runs started, and when it exits, however it exits, whatever it left running is ended.
+ * process its runs started, and when it exits, however it exits, whatever it left running is ended:
+ * its session, and the processes last seen in its tree (a worker killed from outside leaves its
+ * tree to init).
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { udfError } from '../../../src-shared/errors.js';
 import { encodeFrame, FrameDecoder, type Frame } from './frame-codec.js';
-import { GROUPS, killGroup } from './process-group.js';
+import { GROUPS, killGroup, killTree, SeenProcesses } from './process-group.js';
 
 /** How long a new worker may take to say `ready` (importing the runtime package). */
 export const WORKER_START_TIMEOUT_MS = 60_000;
@@ -71,6 +73,8 @@ export class WorkerClient {
   private nextId = 1;
   /** The process has exited (its group is being ended; `exited` resolves after). */
   private ended = false;
+  /** Its group as last seen (noteGroup), ended with it in case it dies before it could end them. */
+  private readonly seen = new SeenProcesses();
 
   private constructor(private readonly child: ChildProcess, private readonly requests: Writable, responses: Readable, private readonly options: WorkerOptions) {
     this.pid = child.pid ?? -1;
@@ -86,7 +90,8 @@ export class WorkerClient {
         this.ended = true;
         // No process outlives its worker; and meanwhile stderr drains so the tail explains the exit.
         const drained = new Promise((drain) => setImmediate(drain));
-        void Promise.all([killGroup(this.pid).catch(() => undefined), drained]).then(() => {
+        const group = Promise.all([killGroup(this.pid), this.seen.kill()]).catch(() => undefined);
+        void Promise.all([group, drained]).then(() => {
           const exit: WorkerExit = { code, signal, stderrTail: this.stderrTail.join('\n'), stderrLines: [...this.stderrTail], stderrFirst: this.stderrCount - this.stderrTail.length };
           const error = new WorkerExitedError(exit);
           for (const request of this.pending.values()) request.reject(error);
@@ -180,6 +185,11 @@ export class WorkerClient {
     return this.exited;
   }
 
+  /** Notes the processes of its group now (the pool's memory readings list them). */
+  noteGroup(pids: readonly number[]): Promise<void> {
+    return this.seen.note(pids);
+  }
+
   /** Ends the process and its group at once (a hung or runaway UDF). */
   kill(): void {
     if (!this.alive) return;
@@ -187,11 +197,7 @@ export class WorkerClient {
       this.child.kill('SIGKILL');
       return;
     }
-    try {
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      this.child.kill('SIGKILL');
-    }
+    void killTree(this.pid).catch(() => this.child.kill('SIGKILL'));
   }
 
   private pushStderr(line: string): void {

@@ -463,7 +463,11 @@ export class WorkerPool {
   private checkMemory(slot: Slot, worker: WorkerClient): void {
     if (!Number.isFinite(this.memoryLimitBytes) || slot.measuring) return;
     slot.measuring = true;
-    const reading = descendants(worker.pid).then((tree) => groupBytes([...new Set([...tree, ...slot.members])]));
+    const reading = descendants(worker.pid).then(async (tree) => {
+      const group = [...new Set([...tree, ...slot.members])];
+      await worker.noteGroup(group);
+      return groupBytes(group);
+    });
     void reading.catch(() => null).then((bytes) => {
       slot.measuring = false;
       if (bytes === null || slot.worker !== worker) return;

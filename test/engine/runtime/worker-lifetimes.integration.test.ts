@@ -54,6 +54,38 @@ def udf(out: str, children: int = 4, mib: int = 150, hold: float = 600):
     return len(pids)
 `);
 
+/**
+ * Starts two processes that leave the worker's session: one in a session of its own, and a daemon
+ * (a double fork: its own session, its parent gone) that holds `mib` MiB. Writes their pids, sleeps.
+ */
+const ESCAPER = inlineUdf('Escaper', `
+import json, os, subprocess, time
+@fused.udf
+def udf(out: str, mib: int = 0):
+    own_session = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    read, write = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.write(write, str(os.getpid()).encode())
+            while not os.path.exists(out):  # allocate once the run has said who we are
+                time.sleep(0.01)
+            block = bytearray(mib * 1024 * 1024)
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            time.sleep(600)
+            os._exit(0)
+        os._exit(0)
+    os.close(write)
+    daemon = int(os.read(read, 32))
+    os.waitpid(middle, 0)
+    with open(out + ".tmp", "w") as f:
+        json.dump({"worker": os.getpid(), "children": [own_session.pid, daemon]}, f)
+    os.rename(out + ".tmp", out)
+    time.sleep(600)
+`);
+
 interface Pids { worker: number; children: number[] }
 
 let home: TestHome;
@@ -126,6 +158,40 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
     const single = jsonOf(await pool.run(runOf(FORK_BOMB, { out: join(home.root, 'one.json'), children: 1, mib: 100, hold: 0 })));
     expect(single).toBe(1);
   }, 60_000);
+
+  it('#8: a kill ends what left the worker\'s session too: a setsid\'d child and a daemon (double fork)', async () => {
+    pool = makePool(home, { size: 1, timeoutMs: 3_000 });
+    await pool.start();
+    const out = join(home.root, 'pids.json');
+    const [outcome, pids] = await Promise.all([pool.run(runOf(ESCAPER, { out })), pidsWritten(out)]);
+    expect(codeOf(outcome)).toBe('UDF_ERR_TIMEOUT');
+    await until(() => [pids.worker, ...pids.children].every((pid) => !isRunning(pid)), 'the worker, the setsid\'d sleep and the daemon to end');
+    expect((jsonOf(await pool.run(runOf(ECHO, { i: 2 }))) as { i: number }).i).toBe(2);
+  });
+
+  it('#8: the memory limit counts a daemon (double fork, own session) a run started', async () => {
+    pool = makePool(home, { size: 1, memoryLimitBytes: 300 * 1024 ** 2, timeoutMs: 30_000 });
+    await pool.start();
+    const out = join(home.root, 'pids.json');
+    const [outcome, pids] = await Promise.all([pool.run(runOf(ESCAPER, { out, mib: 400 })), pidsWritten(out)]);
+    expect(codeOf(outcome)).toBe('UDF_ERR_MEMORY_LIMIT');
+    await until(() => [pids.worker, ...pids.children].every((pid) => !isRunning(pid)), 'the worker and the daemon to end');
+    expect((jsonOf(await pool.run(runOf(ECHO, { i: 3 }))) as { i: number }).i).toBe(3);
+  }, 90_000);
+
+  it('#8: a worker killed from outside takes with it the processes the engine last saw it hold', async () => {
+    pool = makePool(home, { size: 1, timeoutMs: 60_000 });
+    await pool.start();
+    const out = join(home.root, 'pids.json');
+    const running = pool.run(runOf(ESCAPER, { out, mib: 64 }));
+    const pids = await pidsWritten(out);
+    // The pool has read the daemon's memory: it has seen the worker's whole tree.
+    await until(() => (pool!.load().perWorker[0]?.residentBytes ?? 0) > 64 * 1024 ** 2, 'the pool to count the daemon\'s memory');
+    process.kill(pids.worker, 'SIGKILL');
+    expect(codeOf(await running)).toBe('UDF_ERR_WORKER_CRASHED');
+    await until(() => pids.children.every((pid) => !isRunning(pid)), 'the setsid\'d sleep and the daemon to end');
+    expect((jsonOf(await pool.run(runOf(ECHO, { i: 4 }))) as { i: number }).i).toBe(4);
+  }, 90_000);
 
   it('#19: a worker and its children exit when their engine is killed, even in the middle of a run', async () => {
     const out = join(home.root, 'pids.json');
