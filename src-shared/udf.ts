@@ -60,6 +60,11 @@ export interface RunRequest {
   timeoutMs?: number;
   /** How deep this run is nested in runs of other UDFs (`Fused-Recursion`); 0 when absent. */
   depth?: number;
+  /**
+   * How many of those levels are engines that proxied a top-level request here (no run of theirs
+   * waits on this one); 0 when absent. A run is nested (starts at once) when `depth` is more.
+   */
+  hops?: number;
   /** What `fused.context` tells the UDF about the request it serves; absent: no request's. */
   context?: RunContext;
 }

@@ -19,8 +19,10 @@ export interface EngineRun {
   timeoutMs?: number;
   /** The call's cache max age (seconds, or "10m" style); 0 skips the cache. Absent: the UDF's own, else 90 days. */
   cacheMaxAge?: string | number | null;
-  /** How deep the run is nested in another UDF's run (`Fused-Recursion`). */
+  /** How deep the run is nested in another UDF's run (`Fused-Recursion`), proxy hops included. */
   depth?: number;
+  /** Of `depth`, the levels that were engines proxying a top-level request here (`x-udf-studio-hops`). */
+  hops?: number;
   /** The request the run serves (`fused.context`); not part of the cache key, as in Fused. */
   context?: RunContext;
   /**

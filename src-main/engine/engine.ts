@@ -26,7 +26,7 @@ import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
 import { existingWorkspaces, SettingsStore } from './settings.js';
 import { ResourceOwner } from './resource-owner.js';
 import { SharedRuns } from './shared-runs.js';
-import { WorkerPool } from './runtime/worker-pool.js';
+import { isNested, WorkerPool } from './runtime/worker-pool.js';
 import { corruptDatabase, isCorruption, openDatabase, SERVING_BUSY_TIMEOUT_MS, type Db } from './store/database.js';
 import { UdfIds } from './workspace/udf-ids.js';
 import { seedWorkspace, Workspace } from './workspace/workspace.js';
@@ -172,6 +172,7 @@ export class Engine {
       defaults: request.defaults ?? READABLE_DEFAULTS,
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       ...(request.depth ? { depth: request.depth } : {}),
+      ...(request.hops ? { hops: request.hops } : {}),
       ...(request.context ? { context: request.context } : {}),
     };
     const once = (signal: AbortSignal | undefined): Promise<RunOutcome> => (request.cluster
@@ -199,7 +200,7 @@ export class Engine {
     });
     // A nested run never joins an identical run in flight: that run may be its own caller (a UDF
     // that calls itself back through a remote engine), which would wait for itself until the limit.
-    const outcome = request.depth ? await run(request.signal) : await this.inFlight.join(key, run, request.signal);
+    const outcome = isNested(request) ? await run(request.signal) : await this.inFlight.join(key, run, request.signal);
     const write = this.writes.get(outcome);
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null, ...(write && !write.stored ? { cacheError: write.error } : {}) };
   }

@@ -20,6 +20,7 @@ import type { RemoteStore } from './remote-config.js';
 import { runOnRemote, type RemoteRun } from './remote-runs.js';
 import { RemoteWatch } from './remote-watch.js';
 import { SharedRuns } from '../shared-runs.js';
+import { isNested } from '../runtime/worker-pool.js';
 
 /** Cache keys of proxied runs use this in place of the local runtime's fingerprint. */
 const REMOTE_FINGERPRINT = 'remote';
@@ -78,8 +79,12 @@ export class RemoteEngines {
    * Runs on a remote with the local cache in front. `cacheId` files the results under a UDF id, so
    * invalidating that UDF (or one of its tiles) drops them too.
    */
-  async run(remoteName: string, cacheId: string, run: RemoteRun): Promise<EngineResult> {
+  async run(remoteName: string, cacheId: string, request: RemoteRun): Promise<EngineResult> {
     const client = new RemoteClient(this.store.get(remoteName));
+    // This hop is one more level there: engines switched to each other reach the depth limit even
+    // when no UDF's own call counts. It is a hop too, so the remote still queues and shares the run
+    // as a top-level one when no UDF's run waits on it (recursion.ts).
+    const run: RemoteRun = { ...request, depth: (request.depth ?? 0) + 1, hops: (request.hops ?? 0) + 1 };
     const callMaxAge = run.cacheMaxAge === undefined || run.cacheMaxAge === null ? null : parseMaxAge(run.cacheMaxAge);
     if (!this.cache || callMaxAge === 0) {
       const outcome = await runOnRemote(client, run);
@@ -111,7 +116,7 @@ export class RemoteEngines {
     // A nested run never joins a flight: the one in flight may be its own caller (a UDF that calls
     // back through a switched UDF), which would then wait for itself until the time limit. A run
     // whose clients all went away closes its requests to the remote, which stops it there.
-    const outcome = run.depth ? await start(run.signal) : await this.inFlight.join(key, start, run.signal);
+    const outcome = isNested(request) ? await start(run.signal) : await this.inFlight.join(key, start, run.signal);
     const write = this.writes.get(outcome);
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null, ...(write && !write.stored ? { cacheError: write.error } : {}) };
   }

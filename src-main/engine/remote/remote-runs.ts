@@ -13,7 +13,9 @@
  *
  * Every request sends `X-Fused-Cache-Disable: true` (remote-client.ts: no HTTP cache between; the
  * remote's result cache still follows `cache_max_age`, sent in seconds); every run sends
- * `Fused-Recursion` (the nesting level, 1 at the top) and `fused_cache_disable_stream=true`. The answer becomes the same {@link RunOutcome} a
+ * `fused_cache_disable_stream=true` and `Fused-Recursion`, the nesting level there (1 at the top;
+ * an engine that proxies counts its hop as a level, remote-engines.ts), with `x-udf-studio-hops`
+ * when some of those levels are proxy hops. The answer becomes the same {@link RunOutcome} a
  * local run gives: the bytes and their format, the UDF's stdout and stderr from `x-fused-metadata`,
  * and a UDF's error with its code and line (from the error body, else from the metadata).
  */
@@ -29,6 +31,7 @@ import { asObject, defaultEntrypoint } from '../workspace/udf-folder.js';
 import { answerError, parseJson, RUN_TIMEOUT_MS, type RemoteAnswer, type RemoteClient, type RemoteRequest } from './remote-client.js';
 import { lookupRaw } from './remote-lookup.js';
 import { accountHeaders, remoteAccount, remoteClientId } from './remote-session.js';
+import { HOPS_HEADER, RECURSION_HEADER } from '../server/recursion.js';
 
 /**
  * The formats asked for when the caller names none: the HTTP defaults (parquet for tables, png for
@@ -54,8 +57,10 @@ export interface RemoteRun {
   formats?: Format[];
   /** The call's cache max age, passed on to the remote (0 skips its cache). */
   cacheMaxAge?: string | number | null;
-  /** How deep the run is nested in other UDFs' runs; passed on as `Fused-Recursion`. */
+  /** How deep the run is nested on the remote (proxy hops included); sent as `Fused-Recursion`. */
   depth?: number;
+  /** Of `depth`, the levels that are proxy hops from a top-level request; sent as `x-udf-studio-hops`. */
+  hops?: number;
   /** Cancels the run: its requests to the remote are closed, which stops it on a UDF Studio remote. */
   signal?: AbortSignal;
 }
@@ -154,7 +159,7 @@ function sharedRunRequest(run: RemoteRun, token: string, deadline: number): Remo
 
 /** Headers every run request carries (besides the client's own). Fused counts nesting levels from 1 (a top-level call). */
 function runHeaders(run: RemoteRun): Record<string, string> {
-  return { 'fused-recursion': String((run.depth ?? 0) + 1) };
+  return { [RECURSION_HEADER]: String((run.depth ?? 0) + 1), ...(run.hops ? { [HOPS_HEADER]: String(run.hops) } : {}) };
 }
 
 /** A local UDF as the `step_config` of a code run. */

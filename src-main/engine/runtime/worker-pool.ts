@@ -4,8 +4,9 @@
  * Each worker starts with one run at a time. When its runs wait (I/O, sleep, a UDF they called)
  * rather than compute, as its CPU time shows, it is given more, up to
  * {@link MAX_RUNS_PER_WORKER}: waiting jobs go far past the CPU count while CPU-bound ones stay at
- * one per worker. A run nested in another (depth > 0) starts at once whatever the load, since the
- * run that called it holds a worker while it waits: a pool of one cannot deadlock.
+ * one per worker. A run nested in another (depth > 0, beyond the proxy hops it came through) starts
+ * at once whatever the load, since the run that called it holds a worker while it waits: a pool of
+ * one cannot deadlock.
  *
  * A worker that crashes, hangs past the limit or grows past the memory limit is killed; the run to
  * blame fails with a clear error, runs that shared the worker are run again, and a replacement
@@ -60,6 +61,14 @@ export interface PoolOptions {
 /** What a caller may add to a run: a way to cancel it. */
 export interface RunControl {
   signal?: AbortSignal;
+}
+
+/**
+ * Whether a run was started by another UDF's run, which waits on it: its depth counts more than
+ * the proxy hops it came through (engines that forwarded a top-level request hold no worker).
+ */
+export function isNested(run: { depth?: number; hops?: number }): boolean {
+  return (run.depth ?? 0) > (run.hops ?? 0);
 }
 
 interface Task {
@@ -162,7 +171,7 @@ export class WorkerPool {
     };
     const started = performance.now();
     try {
-      const frame = await this.submit(message, request.timeoutMs ?? this.timeoutMs, depth > 0, control.signal);
+      const frame = await this.submit(message, request.timeoutMs ?? this.timeoutMs, isNested(request), control.signal);
       return toOutcome(frame);
     } catch (error) {
       return failure(asErrorData(error), performance.now() - started);

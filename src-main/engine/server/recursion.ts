@@ -10,19 +10,37 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { udfError } from '../../../src-shared/errors.js';
 
 export const MAX_DEPTH = 5;
+export const RECURSION_HEADER = 'fused-recursion';
+/**
+ * How many of the levels `Fused-Recursion` counts are engines that proxied a top-level request
+ * (a UDF switched to a remote engine): each hop adds one to both. Such a run is not nested: no run
+ * waits on it here, so it queues and shares identical runs as a top-level run does.
+ */
+export const HOPS_HEADER = 'x-udf-studio-hops';
 
 /**
  * The request's depth: 0 without the header or with 0 or 1 (a top-level call); a malformed header
  * is a 400, too deep a 508.
  */
 export function recursionDepth(req: IncomingMessage): number {
-  const header = req.headers['fused-recursion'];
+  const header = req.headers[RECURSION_HEADER];
   if (header === undefined) return 0;
   const text = Array.isArray(header) ? header[0] ?? '' : header;
   if (!/^\d{1,3}$/.test(text.trim())) throw udfError('UDF_ERR_BAD_REQUEST', `the Fused-Recursion header must be a whole number, got "${text}"`);
   const depth = Math.max(0, Number(text.trim()) - 1);
   if (depth > MAX_DEPTH) throw udfError('UDF_ERR_RECURSION', `UDFs call each other ${depth} levels deep; the limit is ${MAX_DEPTH}`);
   return depth;
+}
+
+/** The request's proxy hops (see {@link HOPS_HEADER}): 0 without the header; a malformed value, or more than `depth`, is a 400. */
+export function proxyHops(req: IncomingMessage, depth: number): number {
+  const header = req.headers[HOPS_HEADER];
+  if (header === undefined) return 0;
+  const text = (Array.isArray(header) ? header[0] ?? '' : header).trim();
+  if (!/^\d{1,3}$/.test(text) || Number(text) > depth) {
+    throw udfError('UDF_ERR_BAD_REQUEST', `the ${HOPS_HEADER} header must be a whole number no greater than the depth of Fused-Recursion (${depth}), got "${text.slice(0, 20)}"`);
+  }
+  return Number(text);
 }
 
 /**

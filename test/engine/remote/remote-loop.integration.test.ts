@@ -6,6 +6,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemoteStore } from '../../../src-main/engine/remote/remote-config.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
@@ -20,6 +21,18 @@ def udf(token: str = ""):
     return fused.run(token, token=token, engine="remote")
 `;
 
+/**
+ * Notes the level it runs at (Fused's recursion factor) in `log`, then calls the shared token it
+ * is given on the configured remote.
+ */
+const HOPS = `import json
+@fused.udf
+def udf(token: str = "", log: str = ""):
+    with open(log, "a") as f:
+        f.write(json.dumps(fused.context.get_recursion_factor()) + "\\n")
+    return fused.run(token, token=token, log=log, engine="remote")
+`;
+
 interface Instance {
   home: TestHome;
   server: EngineServer;
@@ -29,22 +42,22 @@ const instances: Instance[] = [];
 
 async function instance(where: string): Promise<Instance> {
   const home = makeTestHome(`udf-studio-loop-${where}-`);
-  home.write({ 'ws/Loop/meta.json': metaJson('Loop'), 'ws/Loop/Loop.py': LOOP(where) });
+  home.write({ 'ws/Loop/meta.json': metaJson('Loop'), 'ws/Loop/Loop.py': LOOP(where), 'ws/Hops/meta.json': metaJson('Hops'), 'ws/Hops/Hops.py': HOPS });
   const server = await startTestServer(home, [join(home.root, 'ws')], 1);
   const made = { home, server };
   instances.push(made);
   return made;
 }
 
-/** Adds `to` as the remote `name` of `from`, and switches `from`'s Loop to it. */
-async function switchTo(from: Instance, name: string, to: Instance): Promise<void> {
+/** Adds `to` as the remote `name` of `from`, and switches `from`'s `udf` to it. */
+async function switchTo(from: Instance, name: string, to: Instance, udf = 'Loop'): Promise<void> {
   new RemoteStore(join(from.home.root, 'remotes.json')).add(name, to.server.url, to.server.services.privateToken);
-  const bound = await request(from.server.url, '/api/udfs/Loop/engine', { method: 'POST', headers: bearer(from.server), body: JSON.stringify({ remote: name }) });
+  const bound = await request(from.server.url, `/api/udfs/${udf}/engine`, { method: 'POST', headers: bearer(from.server), body: JSON.stringify({ remote: name }) });
   expect(bound.status).toBe(200);
 }
 
-async function sharedToken(at: Instance): Promise<string> {
-  const created = await request(at.server.url, '/server/v1/udf-access-token/new', { method: 'POST', headers: bearer(at.server), body: JSON.stringify({ udf_slug: 'Loop' }) });
+async function sharedToken(at: Instance, udf = 'Loop'): Promise<string> {
+  const created = await request(at.server.url, '/server/v1/udf-access-token/new', { method: 'POST', headers: bearer(at.server), body: JSON.stringify({ udf_slug: udf }) });
   expect(created.status).toBe(201);
   return (created.json() as { token: string }).token;
 }
@@ -87,5 +100,30 @@ describe('#3: a remote engine that leads back here', () => {
     // A's token runs Loop on B (A's switch), whose code calls A's token again (B's remote is A).
     await expectLoopRefused(a, await sharedToken(a), 'b');
     expect((await request(b.server.url, '/healthz')).status).toBe(200);
+  }, 60_000);
+
+  it('#3: each proxied hop counts as a level: two servers switched to each other reach the limit in half the runs, and a hop past it is refused there', async () => {
+    const [a, b] = await Promise.all([instance('a'), instance('b')]);
+    await switchTo(a, 'B', b, 'Hops');
+    await switchTo(b, 'A', a, 'Hops');
+    const token = await sharedToken(a, 'Hops');
+    const log = join(a.home.root, 'levels.log');
+    // A proxies to B (a hop), B's run calls A's token (a UDF's call), A proxies again...
+    const looped = await request(a.server.url, `/${token}/run/file?format=json&token=${token}&log=${encodeURIComponent(log)}&cache_max_age=0`);
+    expect(looped.status).toBe(508);
+    const error = (looped.json() as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('UDF_ERR_RECURSION');
+    expect(error.message).toMatch(/^UDFs call each other 6 levels deep; the limit is 5/);
+    expect(looped.body.length).toBeLessThan(2_000);
+    // Levels as the UDF saw them on B: each cycle adds two, the hop's and the call's (1, 2, 3... before).
+    expect(readFileSync(log, 'utf8').trim().split('\n').map(Number)).toEqual([2, 4, 6]);
+    // A request already at the limit is refused by the engine the hop reaches (B), with its own code.
+    const deep = await request(a.server.url, `/${token}/run/file?format=json&token=${token}&log=${encodeURIComponent(log)}&cache_max_age=0`, { headers: { 'fused-recursion': '6' } });
+    expect(deep.status).toBe(508);
+    const refused = (deep.json() as { error: { code: string; message: string } }).error;
+    expect(refused).toMatchObject({ code: 'UDF_ERR_RECURSION', message: 'UDFs call each other 6 levels deep; the limit is 5' });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(3);
+    for (const at of [a, b]) expect((await request(at.server.url, '/healthz')).status).toBe(200);
+    expect((await request(a.server.url, `/${await sharedToken(a)}/run/file?format=json`)).json()).toEqual({ ran: 'a' });
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
-import { MAX_DEPTH, recursionDepth } from '../../../src-main/engine/server/recursion.js';
+import { HOPS_HEADER, MAX_DEPTH, proxyHops, recursionDepth } from '../../../src-main/engine/server/recursion.js';
+import { isNested } from '../../../src-main/engine/runtime/worker-pool.js';
 
 const withHeader = (value?: string): IncomingMessage => ({ headers: value === undefined ? {} : { 'fused-recursion': value } }) as IncomingMessage;
 
@@ -19,5 +20,26 @@ describe('the Fused-Recursion header', () => {
     expect(() => recursionDepth(withHeader(String(MAX_DEPTH + 2)))).toThrow(expect.objectContaining({ code: 'UDF_ERR_RECURSION' }));
     expect(() => recursionDepth(withHeader('deep'))).toThrow(expect.objectContaining({ code: 'UDF_ERR_BAD_REQUEST' }));
     expect(() => recursionDepth(withHeader('1e3'))).toThrow(expect.objectContaining({ code: 'UDF_ERR_BAD_REQUEST' }));
+  });
+});
+
+describe('the proxy hops header (#3)', () => {
+  const hops = (value?: string): IncomingMessage => ({ headers: value === undefined ? {} : { [HOPS_HEADER]: value } }) as IncomingMessage;
+
+  it('#3: says how many levels of the depth are engines that proxied a top-level request', () => {
+    expect(proxyHops(hops(), 3)).toBe(0);
+    expect(proxyHops(hops('1'), 1)).toBe(1);
+    expect(proxyHops(hops(' 2 '), 4)).toBe(2);
+    // A top-level request proxied once is not nested; a UDF's call anywhere before makes it so.
+    expect(isNested({ depth: 1, hops: 1 })).toBe(false);
+    expect(isNested({ depth: 2, hops: 1 })).toBe(true);
+    expect(isNested({})).toBe(false);
+  });
+
+  it('#3: refuses a malformed value, or more hops than levels, with a clear 400', () => {
+    for (const value of ['x', '-1', '1.5', '1000', '']) {
+      expect(() => proxyHops(hops(value), 5)).toThrow(expect.objectContaining({ code: 'UDF_ERR_BAD_REQUEST' }));
+    }
+    expect(() => proxyHops(hops('2'), 1)).toThrow(expect.objectContaining({ code: 'UDF_ERR_BAD_REQUEST', message: expect.stringMatching(/no greater than the depth/) as unknown }));
   });
 });

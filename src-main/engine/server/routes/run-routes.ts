@@ -13,7 +13,7 @@ import type { SharedToken } from '../../tokens/token-store.js';
 import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import type { RouteContext, Router } from '../router.js';
-import { abortOnDisconnect, recursionDepth } from '../recursion.js';
+import { abortOnDisconnect, proxyHops, recursionDepth } from '../recursion.js';
 import { runHeaders } from '../run-headers.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
@@ -133,9 +133,11 @@ async function proxyAndSend(
     cacheId = remoteCacheId(name);
   }
   const depth = recursionDepth(ctx.req);
+  const hops = proxyHops(ctx.req, depth);
   const result = await services.remotes.run(remote, cacheId, {
     target: { kind: 'saved', name }, params: query.params, tile: tile?.tile ?? null, formats: query.formats, cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
     ...(depth > 0 ? { depth } : {}),
+    ...(hops > 0 ? { hops } : {}),
     // A client that goes away closes the request to the remote too, unless another request shares it.
     signal: abortOnDisconnect(ctx.res),
   });
@@ -164,6 +166,7 @@ export function engineRunFor(
 ): EngineRun {
   const query = parseRunQuery(ctx.query, [...(tile?.format ? [tile.format] : []), ...requestFormats]);
   const depth = recursionDepth(ctx.req);
+  const hops = proxyHops(ctx.req, depth);
   return {
     udf,
     params: { ...bodyParameters, ...query.params },
@@ -172,6 +175,7 @@ export function engineRunFor(
     defaults: HTTP_DEFAULTS,
     cacheMaxAge: cacheOverride ?? query.cacheMaxAge,
     ...(depth > 0 ? { depth } : {}),
+    ...(hops > 0 ? { hops } : {}),
     context: { headers: runHeaders(ctx.req, sharedToken) },
   };
 }
