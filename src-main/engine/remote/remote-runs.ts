@@ -42,6 +42,8 @@ export const DEFAULT_REMOTE_FORMATS: readonly Format[] = ['parquet', 'png', 'tex
 const MAX_POLL_WAIT_MS = 800;
 /** The least time a request of a run is given, even when the run's own time is nearly up. */
 const MIN_REQUEST_MS = 1_000;
+/** Time given to the request that cancels a run on the remote. */
+const CANCEL_TIMEOUT_MS = 5_000;
 
 /** What runs remotely: a UDF saved there, a shared token's UDF, or local code sent along. */
 export type RemoteTarget =
@@ -128,21 +130,36 @@ async function runCode(client: RemoteClient, run: RemoteRun, step: Record<string
   query.set('fused_cache_disable_stream', 'true');
   const body = { step_config: JSON.stringify(step), format: formatList(run), profile: false };
   const { signal } = run;
-  let answer = await client.request({ method: 'POST', path: `${base}/start${tilePath(run.tile)}?${query}`, body, headers, timeoutMs: remainingMs(deadline), signal });
-  for (let polls = 0; answer.status === 202; polls++) {
-    if (polls > 1) await sleep(Math.min((polls - 1) * 100, MAX_POLL_WAIT_MS));
-    if (signal?.aborted) throw udfError('UDF_ERR_CANCELLED', 'the run was cancelled: its client went away');
-    if (performance.now() >= deadline) {
-      throw udfError('UDF_ERR_REMOTE_TIMEOUT', `remote "${client.name}" (${client.remote.url}) did not finish the run within ${RUN_TIMEOUT_MS / 1000} s`);
+  const runPath = `${base}/get/${encodeURIComponent(runId)}`;
+  try {
+    let answer = await client.request({ method: 'POST', path: `${base}/start${tilePath(run.tile)}?${query}`, body, headers, timeoutMs: remainingMs(deadline), signal });
+    for (let polls = 0; answer.status === 202; polls++) {
+      if (polls > 1) await sleep(Math.min((polls - 1) * 100, MAX_POLL_WAIT_MS));
+      if (signal?.aborted) throw udfError('UDF_ERR_CANCELLED', 'the run was cancelled: its client went away');
+      if (performance.now() >= deadline) {
+        throw udfError('UDF_ERR_REMOTE_TIMEOUT', `remote "${client.name}" (${client.remote.url}) did not finish the run within ${RUN_TIMEOUT_MS / 1000} s`);
+      }
+      try {
+        answer = await client.request({ method: 'GET', path: runPath, headers, timeoutMs: remainingMs(deadline), signal });
+      } catch (error) {
+        if ((error as UdfStudioError).code !== 'UDF_ERR_REMOTE_UNREACHABLE') throw error;
+        throw udfError('UDF_ERR_REMOTE_UNREACHABLE', `remote "${client.name}" (${client.remote.url}) dropped the connection during the run (it may have stopped)`);
+      }
     }
-    try {
-      answer = await client.request({ method: 'GET', path: `${base}/get/${encodeURIComponent(runId)}`, headers, timeoutMs: remainingMs(deadline), signal });
-    } catch (error) {
-      if ((error as UdfStudioError).code !== 'UDF_ERR_REMOTE_UNREACHABLE') throw error;
-      throw udfError('UDF_ERR_REMOTE_UNREACHABLE', `remote "${client.name}" (${client.remote.url}) dropped the connection during the run (it may have stopped)`);
-    }
+    return answer;
+  } catch (error) {
+    if (signal?.aborted || (error as UdfStudioError).code === 'UDF_ERR_REMOTE_TIMEOUT') cancelRemoteRun(client, runPath, headers);
+    throw error;
   }
-  return answer;
+}
+
+/**
+ * Asks the remote to stop a started run nobody here waits for any more (the client went away, or
+ * its time is up). A UDF Studio remote cancels it; one without the route (Fused's hosted API)
+ * refuses, and its run ends by its own limits. Nothing waits for the answer.
+ */
+function cancelRemoteRun(client: RemoteClient, runPath: string, headers: Record<string, string>): void {
+  void client.request({ method: 'DELETE', path: runPath, headers, timeoutMs: CANCEL_TIMEOUT_MS }).catch(() => undefined);
 }
 
 function sharedRunRequest(run: RemoteRun, token: string, deadline: number): RemoteRequest {

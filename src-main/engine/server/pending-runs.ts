@@ -7,6 +7,11 @@
  * a little longer, for a client that retries a request whose answer it lost), but no longer than
  * {@link KEEP_FINISHED_MS}, and at most {@link MAX_FINISHED} answers or {@link MAX_FINISHED_BYTES}
  * of results at once, the oldest going first.
+ *
+ * A run nobody asks for is cancelled: by `DELETE .../run/udf/get/{run_id}` (an engine that proxied
+ * the run sends it when its own client goes away), or once no request has waited for it for
+ * {@link LEASE_MS} (a client that went away without a word: the official client polls every
+ * second or so, each poll waiting up to {@link WAIT_MS}).
  */
 
 import type { EngineResult } from '../engine-run.js';
@@ -19,7 +24,9 @@ export const KEEP_FINISHED_MS = 10 * 60_000;
 export const KEEP_FETCHED_MS = 30_000;
 export const MAX_FINISHED = 256;
 export const MAX_FINISHED_BYTES = 512 * 1024 ** 2;
-/** How often expired answers are swept. */
+/** A run no request has waited for in this long is cancelled: its client is gone. */
+export const LEASE_MS = 60_000;
+/** How often expired answers and runs out of lease are swept. */
 const SWEEP_MS = 15_000;
 
 /** How a run ended: its result, or what the engine threw (a bad parameter, the engine closing). */
@@ -29,13 +36,22 @@ export interface PendingRunsOptions {
   now?: () => number;
   maxFinished?: number;
   maxFinishedBytes?: number;
+  sweepMs?: number;
 }
+
+/** What a cancel found: a run it stopped, one that had ended already, or none by that id. */
+export type CancelAnswer = 'cancelled' | 'finished' | 'unknown';
 
 interface Entry {
   readonly done: Promise<RunEnd>;
+  readonly controller: AbortController;
   end: RunEnd | null;
   expiresAt: number;
   bytes: number;
+  /** Requests waiting for it now. */
+  waiters: number;
+  /** When the last request stopped waiting (or the run started). */
+  lastAsked: number;
 }
 
 export class PendingRuns {
@@ -52,7 +68,7 @@ export class PendingRuns {
     this.now = options.now ?? Date.now;
     this.maxFinished = options.maxFinished ?? MAX_FINISHED;
     this.maxFinishedBytes = options.maxFinishedBytes ?? MAX_FINISHED_BYTES;
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper = setInterval(() => this.sweep(), options.sweepMs ?? SWEEP_MS);
     this.sweeper.unref();
   }
 
@@ -60,10 +76,11 @@ export class PendingRuns {
    * Starts `run` under `runId`, unless a run with that id is known already: a client that sends
    * its start again (its first request timed out) joins the run it started.
    */
-  start(runId: string, run: () => Promise<EngineResult>): void {
+  start(runId: string, run: (signal: AbortSignal) => Promise<EngineResult>): void {
     if (this.entries.has(runId)) return;
-    const done = run().then((result): RunEnd => ({ result }), (error: unknown): RunEnd => ({ error }));
-    const entry: Entry = { done, end: null, expiresAt: Infinity, bytes: 0 };
+    const controller = new AbortController();
+    const done = run(controller.signal).then((result): RunEnd => ({ result }), (error: unknown): RunEnd => ({ error }));
+    const entry: Entry = { done, controller, end: null, expiresAt: Infinity, bytes: 0, waiters: 0, lastAsked: this.now() };
     this.entries.set(runId, entry);
     void done.then((end) => this.settle(runId, entry, end));
   }
@@ -84,12 +101,35 @@ export class PendingRuns {
       const timeout = new Promise<null>((resolve) => {
         timer = setTimeout(() => resolve(null), waitMs);
       });
-      await Promise.race([entry.done, timeout]);
-      clearTimeout(timer);
+      entry.waiters += 1;
+      try {
+        await Promise.race([entry.done, timeout]);
+      } finally {
+        clearTimeout(timer);
+        entry.waiters -= 1;
+        entry.lastAsked = this.now();
+      }
     }
     if (!entry.end) return null;
     entry.expiresAt = Math.min(entry.expiresAt, this.now() + KEEP_FETCHED_MS);
     return entry.end;
+  }
+
+  /**
+   * Cancels a run still going (it then ends as cancelled, which a later wait answers; a run
+   * shared with identical requests goes on for them). Its answer is kept if it has ended.
+   */
+  cancel(runId: string): CancelAnswer {
+    const entry = this.entries.get(runId);
+    if (!entry) return 'unknown';
+    if (entry.end) return 'finished';
+    entry.controller.abort();
+    return 'cancelled';
+  }
+
+  /** The ids of the runs known now, going or finished. */
+  runIds(): string[] {
+    return [...this.entries.keys()];
   }
 
   /** Forgets every run (the server is closing); runs still going end unobserved. */
@@ -117,6 +157,9 @@ export class PendingRuns {
   private sweep(): void {
     const now = this.now();
     for (const [runId, entry] of this.finished) if (entry.expiresAt <= now) this.forget(runId);
+    for (const entry of this.entries.values()) {
+      if (!entry.end && entry.waiters === 0 && now - entry.lastAsked >= LEASE_MS) entry.controller.abort();
+    }
   }
 
   private forget(runId: string): void {

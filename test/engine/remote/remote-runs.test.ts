@@ -181,6 +181,7 @@ describe('runs on a remote, as the official client sends them', () => {
       // A code run's start is answered "running"; its poll (or the token run) is never answered.
       answerRun = (entry, res) => {
         if (entry.method === 'POST') return json(res, 202, { status: 'running' });
+        if (entry.method === 'DELETE') return json(res, 200, { status: 'cancelled' });
         held = res;
         res.once('close', () => {
           closed = true;
@@ -193,6 +194,11 @@ describe('runs on a remote, as the official client sends them', () => {
       const outcome = await running;
       expect(outcome).toMatchObject({ ok: false, error: { code: 'UDF_ERR_CANCELLED' } });
       await vi.waitFor(() => expect(closed).toBe(true));
+      if (target.kind === 'code') {
+        // #7: the remote is asked to stop the run it started (a UDF Studio remote then cancels it).
+        const poll = runs().find((entry) => entry.method === 'GET');
+        await vi.waitFor(() => expect(runs().filter((entry) => entry.method === 'DELETE').map((entry) => entry.path)).toContain(poll?.path));
+      }
     }
   });
 

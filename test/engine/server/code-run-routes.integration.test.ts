@@ -97,6 +97,23 @@ describe('code runs the official client polls for', () => {
     expect(started.body.length).toBe(0);
   });
 
+  it('#7: DELETE cancels a started run (what a proxying engine sends when its client went away); a later poll says cancelled', async () => {
+    const runId = randomUUID();
+    const started = await start(CODE.nap, { seconds: 600, tag: runId }, runId);
+    expect(started.status).toBe(202);
+    const cancelled = await request(base, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(server) });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json()).toEqual({ run_id: runId, status: 'cancelled' });
+    let polled = await get(runId);
+    while (polled.status === 202) polled = await get(runId);
+    expect(polled.status).toBe(409);
+    expect((polled.json() as { error: { code: string } }).error.code).toBe('UDF_ERR_CANCELLED');
+    const again = await request(base, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(server) });
+    expect(again.json()).toEqual({ run_id: runId, status: 'finished' });
+    const next = await start(CODE.echo, { word: runId }, randomUUID());
+    expect(next.json()).toEqual({ word: runId });
+  });
+
   it('says a run id it does not know in a sentence', async () => {
     const result = await get(randomUUID());
     expect(result.status).toBe(404);
@@ -123,6 +140,9 @@ describe('malformed code runs', () => {
     ['a poll for a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
     ['a poll for a run id of 200 characters', () => `${BASE}/get/${'x'.repeat(200)}`, () => ({ headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
     ['a POST to the poll route', () => `${BASE}/get/r1`, () => ({ method: 'POST', headers: bearer(server), body: '{}' }), 405, 'UDF_ERR_METHOD'],
+    ['a cancel without the token', () => `${BASE}/get/r1`, () => ({ method: 'DELETE' }), 401, 'UDF_ERR_AUTH_REQUIRED'],
+    ['a cancel of a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ method: 'DELETE', headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a cancel of a run id it does not know', () => `${BASE}/get/never-started`, () => ({ method: 'DELETE', headers: bearer(server) }), 404, 'UDF_ERR_RUN_NOT_FOUND'],
     ['a GET of the start route', () => `${BASE}/start`, () => ({ headers: bearer(server) }), 405, 'UDF_ERR_METHOD'],
   ];
 

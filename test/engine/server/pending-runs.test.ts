@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineResult } from '../../../src-main/engine/engine-run.js';
-import { KEEP_FETCHED_MS, KEEP_FINISHED_MS, MAX_FINISHED, PendingRuns } from '../../../src-main/engine/server/pending-runs.js';
+import { KEEP_FETCHED_MS, KEEP_FINISHED_MS, LEASE_MS, MAX_FINISHED, PendingRuns } from '../../../src-main/engine/server/pending-runs.js';
 
 function resultOf(bytes: number): EngineResult {
   return {
@@ -113,5 +113,45 @@ describe('PendingRuns', () => {
     expect(await runs.wait('first', 0)).toBeUndefined();
     expect(await runs.wait('second', 0)).not.toBeUndefined();
     expect(await runs.wait('third', 0)).not.toBeUndefined();
+  });
+
+  it('#7: cancel stops a run still going, and says what it found for one that ended or never was', async () => {
+    runs = new PendingRuns();
+    const run = controlled();
+    let stop: AbortSignal | null = null;
+    runs.start('a', (signal) => {
+      stop = signal;
+      return run.run();
+    });
+    expect(runs.cancel('a')).toBe('cancelled');
+    expect((stop as AbortSignal | null)?.aborted).toBe(true);
+    run.finish(resultOf(1));
+    await runs.wait('a', 100);
+    expect(runs.cancel('a')).toBe('finished');
+    expect(runs.cancel('never')).toBe('unknown');
+    expect(runs.runIds()).toEqual(['a']);
+  });
+
+  it('#7: a run no request has waited for within the lease is cancelled; one that is polled is not', async () => {
+    let now = 1_000_000;
+    runs = new PendingRuns({ now: () => now, sweepMs: 5 });
+    const signals = new Map<string, AbortSignal>();
+    const polled = controlled();
+    const abandoned = controlled();
+    runs.start('polled', (signal) => {
+      signals.set('polled', signal);
+      return polled.run();
+    });
+    runs.start('abandoned', (signal) => {
+      signals.set('abandoned', signal);
+      return abandoned.run();
+    });
+    // A poll is waiting for 'polled' while the lease runs out: it is being asked for.
+    const waiting = runs.wait('polled', 3_600_000);
+    now += LEASE_MS;
+    await new Promise((resolve) => signals.get('abandoned')!.addEventListener('abort', resolve, { once: true }));
+    expect(signals.get('polled')!.aborted).toBe(false);
+    polled.finish(resultOf(1));
+    expect(await waiting).not.toBeNull();
   });
 });

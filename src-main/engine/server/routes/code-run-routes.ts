@@ -7,6 +7,9 @@
  *   `Fused-Run-Id` header and answers the result if the run ends within {@link WAIT_MS}, else 202;
  *   the client then asks `GET .../run/udf/get/{run_id}` (the result, or 202 after {@link WAIT_MS})
  *   until the answer is not 202. Its requests time out after 5 s, its run after 130 s.
+ * - `DELETE .../run/udf/get/{run_id}` cancels a started run (UDF Studio's own: an engine that
+ *   proxied the run sends it when its client goes away); a run nobody polls is cancelled after
+ *   a lease of 60 s anyway (pending-runs.ts).
  *
  * A started run's empty tile answers 200 with its empty result, not 204 as map clients get: the
  * client wants the value, and its async reader accepts only 200 and 422.
@@ -38,6 +41,13 @@ export function registerCodeRunRoutes(router: Router, services: ServerServices):
     requirePrivateToken(services, ctx.req);
     await answerPending(services, ctx, checkedRunId(ctx.params.runId as string));
   });
+  router.add('DELETE', `${PRIVATE_BASE}/get/:runId`, (ctx) => {
+    requirePrivateToken(services, ctx.req);
+    const runId = checkedRunId(ctx.params.runId as string);
+    const status = services.pendingRuns.cancel(runId);
+    if (status === 'unknown') throw runNotFound(runId);
+    sendJson(ctx.res, 200, { run_id: runId, status });
+  });
 }
 
 /** Runs the code and answers when it ends. */
@@ -61,16 +71,15 @@ async function startCode(services: ServerServices, ctx: RouteContext, tile: Tile
     await sendRunResult(ctx.req, ctx.res, await services.engine.run({ ...run, signal: abortOnDisconnect(ctx.res) }), { tile: false, headers: ctx.headers });
     return;
   }
-  // The client leaving (its 5 s are up) must not cancel the run: it comes back for the result.
-  services.pendingRuns.start(runId, () => services.engine.run(run));
+  // The client leaving (its 5 s are up) must not cancel the run: it comes back for the result. A
+  // cancel, or no poll within the lease, does.
+  services.pendingRuns.start(runId, (signal) => services.engine.run({ ...run, signal }));
   await answerPending(services, ctx, runId);
 }
 
 async function answerPending(services: ServerServices, ctx: RouteContext, runId: string): Promise<void> {
   const end = await services.pendingRuns.wait(runId, WAIT_MS);
-  if (end === undefined) {
-    throw udfError('UDF_ERR_RUN_NOT_FOUND', `no run "${runId}" (runs are known once started with POST .../run/udf/start and a Fused-Run-Id header; a finished run's answer is kept for 10 minutes, or 30 s once fetched)`);
-  }
+  if (end === undefined) throw runNotFound(runId);
   if (end === null) {
     sendJson(ctx.res, 202, { run_id: runId, status: 'running' });
     return;
@@ -88,6 +97,10 @@ async function readCodeRun(ctx: RouteContext, tile: TileAndFormat | null): Promi
   else if (body.format !== undefined && body.format !== null) throw udfError('UDF_ERR_BAD_REQUEST', '"format" must be a string such as "npy,tiff,parquet,json"');
   if (body.cache !== undefined && typeof body.cache !== 'boolean') throw udfError('UDF_ERR_BAD_REQUEST', '"cache" must be true or false');
   return engineRunFor(ctx, udf, tile, formats, parameters, body.cache === false ? '0' : null);
+}
+
+function runNotFound(runId: string): Error {
+  return udfError('UDF_ERR_RUN_NOT_FOUND', `no run "${runId}" (runs are known once started with POST .../run/udf/start and a Fused-Run-Id header; a finished run's answer is kept for 10 minutes, or 30 s once fetched)`);
 }
 
 function runIdOf(req: IncomingMessage): string | null {
