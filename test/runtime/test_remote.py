@@ -22,6 +22,7 @@ from conftest import RunningEngine
 from fused import EngineUnavailableError, UdfParameterError, UdfRuntimeError
 from fused._remote import configured_remote, run_remote_call
 from test_engine_client import parent_pid
+from waiting import wait_until
 
 
 @fused.udf
@@ -248,6 +249,10 @@ class _Hosted(BaseHTTPRequestHandler):
         self.seen.append((self.command, self.path, dict(self.headers)))
         self._json(202, {"status": "running"})
 
+    def do_DELETE(self) -> None:
+        self.seen.append((self.command, self.path, dict(self.headers)))
+        self._json(405, {"detail": "Method Not Allowed"})
+
     def _json(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body).encode()
         self.send_response(status)
@@ -325,3 +330,22 @@ def test_a_run_that_never_ends_stops_polling_at_the_time_limit(
         EngineUnavailableError, match=r"remote 'H' .* did not finish the run within 1.5 s"
     ):
         fused.run(where_am_i, engine="remote")
+
+
+def test_16_7_a_run_left_before_it_answered_is_cancelled_on_the_remote(
+    hosted: list[tuple[str, str, dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+):
+    from fused import _remote_api
+
+    _Hosted.never_done = True
+    monkeypatch.setattr(_remote_api, "RUN_TIMEOUT_S", 1.5)
+    with pytest.raises(EngineUnavailableError, match="did not finish the run"):
+        fused.run(where_am_i, engine="remote")
+    # Nobody polls it any more: the remote is asked to stop it (a UDF Studio remote does; this
+    # one, like the hosted API, refuses, and the client goes on all the same).
+    polled = next(path for method, path, _ in hosted if method == "GET" and "/get/" in path)
+    wait_until(
+        lambda: ("DELETE", polled) in [(method, path) for method, path, _ in hosted],
+        "the remote asked to cancel the run",
+        20.0,
+    )

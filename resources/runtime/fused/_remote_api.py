@@ -5,7 +5,8 @@ same call, so the remote can be Fused's hosted API or another UDF Studio.
   (`GET /server/v1/realtime-instance/available`) and the account (`GET /server/v1/user/self`),
   both asked once per process; then `POST /server/v1/realtime/{client_id}/api/v1/run/udf/start`
   (`/start/tiles/{z}/{x}/{y}` for a tile) under a `Fused-Run-Id`, and `GET .../run/udf/get/{id}`
-  while the answer is 202.
+  while the answer is 202. A run left before it answered (its time is up, the UDF that polls it
+  was cancelled) is cancelled there with `DELETE` on that URL, which a UDF Studio remote offers.
 - A saved name (`fused.run("Name")`, `"team/Name"`, `"email/Name"`, `"handle/Name"`): looked up
   as `fused.load` looks it up (`/server/v1/udf/by-user-email/{email}/by-collection/default/
   by-slug/{Name}`, `/udf/exec-env/self/...`, `/udf/by-user-handle/...`), then run as code.
@@ -20,6 +21,7 @@ that are not what the API promises raise `EngineUnavailableError` naming the rem
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -47,6 +49,8 @@ API_TIMEOUT_S: Final = 30.0
 MAX_POLL_WAIT_S: Final = 0.8
 # A request of a run gets at least this long, even when the run's time is nearly up.
 MIN_REQUEST_S: Final = 1.0
+# The request that cancels a run left before it answered.
+CANCEL_TIMEOUT_S: Final = 5.0
 
 INSTANCES_PATH: Final = "/server/v1/realtime-instance/available"
 ACCOUNT_PATH: Final = "/server/v1/user/self"
@@ -116,17 +120,34 @@ def run_code(
     ).encode("utf-8")
     target = f"{base}/start{tile_path}?{urlencode(query)}"
     response = send(remote, "POST", target, body, headers, _left(deadline))
+    run_path = f"{base}/get/{run_id}"
     polls = 0
-    while response.status == 202:
-        if polls > 1:
-            time.sleep(min((polls - 1) * 0.1, MAX_POLL_WAIT_S))
-        if time.monotonic() >= deadline:
-            raise EngineUnavailableError(
-                f"{_where(remote)} did not finish the run within {RUN_TIMEOUT_S:g} s"
-            )
-        polls += 1
-        response = send(remote, "GET", f"{base}/get/{run_id}", None, headers, _left(deadline))
+    try:
+        while response.status == 202:
+            if polls > 1:
+                time.sleep(min((polls - 1) * 0.1, MAX_POLL_WAIT_S))
+            if time.monotonic() >= deadline:
+                raise EngineUnavailableError(
+                    f"{_where(remote)} did not finish the run within {RUN_TIMEOUT_S:g} s"
+                )
+            polls += 1
+            response = send(remote, "GET", run_path, None, headers, _left(deadline))
+    except BaseException:
+        _cancel_run(remote, run_path, headers)
+        raise
     return response
+
+
+def _cancel_run(remote: Remote, run_path: str, headers: Mapping[str, str]) -> None:
+    """Ask the remote to stop a run nobody here waits for any more, without waiting for the
+    answer (this thread may be a cancelled run's). A remote without the route refuses, and its
+    run ends by its own limits."""
+
+    def cancel() -> None:
+        with contextlib.suppress(EngineUnavailableError):
+            send(remote, "DELETE", run_path, None, headers, CANCEL_TIMEOUT_S)
+
+    threading.Thread(target=cancel, name="udf-studio-remote-cancel", daemon=True).start()
 
 
 def run_shared(
