@@ -23,23 +23,13 @@ const BUSY = 'a file other work is changing now';
 const EXCEPTIONS = [
   {
     rule: '@typescript-eslint/require-await',
-    why: 'async methods and IPC handlers that implement a Promise-returning interface without awaiting ' +
-      '(dropping `async` would turn their throws into synchronous ones); udf-sync.ts: ' + BUSY,
-    files: [
-      'src-main/cli/connect-command.ts',
-      'src-main/cli/new-command.ts',
-      'src-main/cli/remote-command.ts',
-      'src-main/cli/token-command.ts',
-      'src-main/electron/desktop-ipc.ts',
-      'src-main/engine/remote/udf-sync.ts',
-      'test/electron/desktop-app.integration.test.ts',
-    ],
+    why: 'the stand-in for ipcMain.handle turns a handler\'s synchronous throw into a rejection, as Electron does',
+    files: ['test/electron/desktop-app.integration.test.ts'],
   },
   {
     rule: '@typescript-eslint/no-unsafe-assignment',
-    why: `job-request.ts: ${BUSY}; the tests: ${ANY_IN_TESTS}`,
+    why: ANY_IN_TESTS,
     files: [
-      'src-main/engine/jobs/job-request.ts',
       'test/cli/run-command.integration.test.ts',
       'test/electron/desktop-app.integration.test.ts',
       'test/engine/server/auto-install.integration.test.ts',
@@ -77,8 +67,6 @@ const EXCEPTIONS = [
       'src-main/engine/remote/remote-client.ts',
       'src-main/engine/remote/remote-runs.ts',
       'src-main/engine/server/routes/remote-routes.ts',
-      'src-main/engine/server/routes/runtime-routes.ts',
-      'src-main/engine/server/routes/udf-lookup-routes.ts',
       'src-renderer/src/state/remotes.svelte.ts',
     ],
   },
@@ -92,9 +80,6 @@ const EXCEPTIONS = [
       'src-renderer/src/lib/parameters.ts',
     ],
   },
-  { rule: '@typescript-eslint/unbound-method', why: BUSY, files: ['src-main/engine/server/engine-server.ts'] },
-  { rule: '@typescript-eslint/no-unused-vars', why: BUSY, files: ['src-main/engine/server/routes/app-run-routes.ts'] },
-  { rule: 'no-useless-assignment', why: BUSY, files: ['src-main/engine/engine.ts'] },
   {
     rule: 'no-control-regex',
     why: 'NUL marks the code spans set aside while the rest of the Markdown is rendered',
