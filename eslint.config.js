@@ -11,8 +11,6 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import svelte from 'eslint-plugin-svelte';
 import tseslint from 'typescript-eslint';
 
-/** Test files whose `expect.*` asymmetric matchers or parsed JSON bodies are typed `any`. */
-const ANY_IN_TESTS = 'vitest types `expect.objectContaining` and the other asymmetric matchers, and `JSON.parse`, as `any`';
 /** Why a file of the engine waits: other work is changing it now; its findings are fixed after that lands. */
 const BUSY = 'a file other work is changing now';
 
@@ -22,40 +20,9 @@ const BUSY = 'a file other work is changing now';
  */
 const EXCEPTIONS = [
   {
-    rule: '@typescript-eslint/require-await',
-    why: 'the stand-in for ipcMain.handle turns a handler\'s synchronous throw into a rejection, as Electron does',
-    files: ['test/electron/desktop-app.integration.test.ts'],
-  },
-  {
-    rule: '@typescript-eslint/no-unsafe-assignment',
-    why: ANY_IN_TESTS,
-    files: [
-      'test/cli/run-command.integration.test.ts',
-      'test/electron/desktop-app.integration.test.ts',
-      'test/engine/server/auto-install.integration.test.ts',
-      'test/engine/server/code-run-routes.integration.test.ts',
-      'test/engine/server/http-response.test.ts',
-      'test/engine/server/runtime-routes.integration.test.ts',
-    ],
-  },
-  {
-    rule: '@typescript-eslint/no-unsafe-argument',
-    why: ANY_IN_TESTS,
-    files: [
-      'test/engine/cluster/cluster-config.test.ts',
-      'test/engine/server/recursion.test.ts',
-      'test/engine/server/runtime-routes.integration.test.ts',
-    ],
-  },
-  {
     rule: '@typescript-eslint/no-unsafe-member-access',
-    why: `the tests: ${ANY_IN_TESTS}; UdfPage.svelte: ${BUSY}`,
-    files: [
-      'src-renderer/src/views/UdfPage.svelte',
-      'test/engine/server/app-api.integration.test.ts',
-      'test/engine/server/saved-udfs.integration.test.ts',
-      'test/engine/server/settings-routes.integration.test.ts',
-    ],
+    why: BUSY,
+    files: ['src-renderer/src/views/UdfPage.svelte'],
   },
   { rule: '@typescript-eslint/no-unsafe-call', why: BUSY, files: ['src-renderer/src/views/UdfPage.svelte'] },
   { rule: '@typescript-eslint/no-unsafe-return', why: BUSY, files: ['src-renderer/src/views/UdfPage.svelte'] },

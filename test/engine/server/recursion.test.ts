@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
 import { MAX_DEPTH, recursionDepth } from '../../../src-main/engine/server/recursion.js';
+import { errorWith } from '../../helpers/matchers.js';
 
 const withHeader = (value?: string): IncomingMessage => ({ headers: value === undefined ? {} : { 'fused-recursion': value } }) as IncomingMessage;
 
@@ -16,8 +17,8 @@ describe('the Fused-Recursion header', () => {
   });
 
   it('refuses a call past the limit and a header that is not a number', () => {
-    expect(() => recursionDepth(withHeader(String(MAX_DEPTH + 2)))).toThrow(expect.objectContaining({ code: 'UDF_ERR_RECURSION' }));
-    expect(() => recursionDepth(withHeader('deep'))).toThrow(expect.objectContaining({ code: 'UDF_ERR_BAD_REQUEST' }));
-    expect(() => recursionDepth(withHeader('1e3'))).toThrow(expect.objectContaining({ code: 'UDF_ERR_BAD_REQUEST' }));
+    expect(() => recursionDepth(withHeader(String(MAX_DEPTH + 2)))).toThrow(errorWith({ code: 'UDF_ERR_RECURSION' }));
+    expect(() => recursionDepth(withHeader('deep'))).toThrow(errorWith({ code: 'UDF_ERR_BAD_REQUEST' }));
+    expect(() => recursionDepth(withHeader('1e3'))).toThrow(errorWith({ code: 'UDF_ERR_BAD_REQUEST' }));
   });
 });
