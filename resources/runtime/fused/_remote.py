@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from ._cache import sent_max_age
-from ._call import REMOTE_ENGINES
 from ._engine_client import (
     MAX_BODY_BYTES,
     RESULT_FORMATS,
@@ -41,6 +40,7 @@ from ._engine_client import (
     udf_code,
 )
 from ._errors import UDF_ERR_NOT_FOUND, EngineUnavailableError, UdfLoadError
+from ._invoke import REMOTE_ENGINES
 from ._remote_api import lookup_saved, run_code, run_shared
 from ._shared_disk import studio_home
 

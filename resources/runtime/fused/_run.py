@@ -19,8 +19,9 @@ from typing import Any, Final, Literal, TypeGuard
 
 from ._async_run import RunHandle
 from ._binding import bind
-from ._call import REMOTE_ENGINES, check_run_options, run_call, tile_from_call
+from ._call import check_run_options, run_call
 from ._errors import UdfLoadError, UdfParameterError, UdfRuntimeError
+from ._invoke import REMOTE_ENGINES, tile_from_call
 from ._load import load, load_name
 from ._options import default_engine
 from ._remote import goes_remote, run_saved_on_remote

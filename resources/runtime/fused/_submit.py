@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from ._call import check_cache_max_age, check_run_options, in_worker
+from ._call import check_run_options
 from ._cluster import client_for, is_cluster, run_direct
 from ._engine_client import (
     RunHere,
@@ -27,6 +27,7 @@ from ._engine_client import (
     step_udf,
     udf_code,
 )
+from ._invoke import check_cache_max_age, in_worker
 from ._job_backends import EngineJobs, LocalJobs, engine_job_body
 from ._job_pool import JobBackend, JobPool
 from ._options import default_engine, options

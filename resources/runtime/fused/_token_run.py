@@ -25,6 +25,7 @@ from ._engine_client import (
     run_query,
 )
 from ._errors import UDF_ERR_NOT_FOUND, UdfLoadError
+from ._invoke import invoke
 from ._shared_disk import studio_home
 from ._tiles import TileCoord
 
@@ -89,7 +90,6 @@ def udf_name_for_token(token: str) -> str:
 
 
 def _run_here(token: str, params: Mapping[str, Any], tile: TileCoord | None) -> Any:
-    from ._call import invoke  # here: _call imports the modules this one does
     from ._load import load_name
     from ._nesting import at_depth, child_depth
 

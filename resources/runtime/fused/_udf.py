@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO, overload
 from urllib.parse import quote
 
 from ._binding import CallPlan, plan_call
-from ._call import check_cache_max_age, check_run_options, run_call, tile_from_call
+from ._call import check_run_options, run_call
 from ._errors import UDF_ERR_FETCH, UDF_ERR_NO_ENTRYPOINT, UdfLoadError, public_file
 from ._headers import Header, HeaderSet, headers_from_arguments, restore
+from ._invoke import check_cache_max_age, tile_from_call
 from ._module import CURRENT_SOURCE, UdfModule, load_headers
 from ._not_local import not_local_function
 from ._options import default_engine

@@ -267,7 +267,7 @@ def ingest(
 
 
 def _run(job: IngestJob, overwrite: bool, name: str | None, engine: str | None) -> IngestResult:
-    from .._call import in_worker  # here: _call is part of the run modules' import cycle
+    from .._invoke import in_worker
 
     target = output_folder(job.output)
     _check_free(target, job.output, overwrite)
