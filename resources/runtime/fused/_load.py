@@ -18,7 +18,7 @@ from ._folder import read_udf_folder
 from ._github import github_path, is_github_url
 from ._headers import Header
 from ._module import UdfModule, execute_udf_code, inline_filename
-from ._token_run import is_token, udf_name_for_token
+from ._shared_tokens import is_token, udf_name_for_token
 from ._udf import Udf, find_entry
 
 WORKSPACES_ENV: Final = "UDF_STUDIO_WORKSPACES"

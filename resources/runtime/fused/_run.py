@@ -25,8 +25,9 @@ from ._invoke import REMOTE_ENGINES, tile_from_call
 from ._load import load, load_name
 from ._options import default_engine
 from ._remote import goes_remote, run_saved_on_remote
+from ._shared_tokens import is_token, udf_name_for_token
 from ._tiles import make_tile
-from ._token_run import is_token, run_token, udf_name_for_token
+from ._token_run import run_token
 from ._udf import Udf
 from .warnings import FusedDeprecationWarning
 
