@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import inspect
 import json
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from ._call import check_run_options, run_call
 from ._errors import UDF_ERR_FETCH, UDF_ERR_NO_ENTRYPOINT, UdfLoadError, public_file
 from ._headers import Header, HeaderSet, headers_from_arguments, restore
 from ._invoke import check_cache_max_age, tile_from_call
-from ._module import CURRENT_SOURCE, UdfModule, load_headers
+from ._module import CURRENT_SOURCE, UdfModule, function_source, load_headers
 from ._not_local import not_local_function
 from ._options import default_engine
 
@@ -507,7 +505,7 @@ def udf(
             code, directory = context.code, context.directory
             recorded: list[Header] = list(context.headers)
         else:
-            code, directory, recorded = _function_source(function), _defining_dir(function), []
+            code, directory, recorded = function_source(function), _defining_dir(function), []
         if headers and not recorded:
             recorded = headers_from_arguments(headers, directory)
         made = Udf(
@@ -555,13 +553,6 @@ def find_entry(module: UdfModule, entrypoint: str | None, filename: str | None =
 
 def _no_entry(message: str, filename: str | None) -> UdfLoadError:
     return UdfLoadError(message, code=UDF_ERR_NO_ENTRYPOINT, file=public_file(filename))
-
-
-def _function_source(function: Callable[..., Any]) -> str:
-    try:
-        return textwrap.dedent(inspect.getsource(function))
-    except (OSError, TypeError):
-        return ""
 
 
 def _defining_dir(function: Callable[..., Any]) -> str | None:
