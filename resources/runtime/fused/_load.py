@@ -10,8 +10,9 @@ import json
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FunctionType
 from typing import Any, Final
 
 from ._errors import UDF_ERR_BAD_FOLDER, UDF_ERR_NOT_FOUND, NotSupportedYetError, UdfLoadError
@@ -106,6 +107,27 @@ async def load_async(
         import_globals=import_globals,
         collection_name=collection_name,
     )
+
+
+def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
+    """The `Udf` to run for the first argument of `fused.run` and `fused.submit`: a `Udf`, a
+    function, a name, a path, code or a shared token."""
+    if isinstance(udf, Udf):
+        return udf
+    if isinstance(udf, FunctionType):
+        return Udf(udf)
+    if not isinstance(udf, str | os.PathLike):
+        raise TypeError(f"fused.run needs a UDF, a name, a path or code, not {type(udf).__name__}")
+    text = os.fspath(udf)
+    if is_token(text):
+        return load_name(udf_name_for_token(text))
+    try:
+        return load(text)
+    except UdfLoadError:
+        # `UDF_<name>` is a UDF's public name: the workspace UDF of that name.
+        if text.startswith("UDF_") and len(text) > 4:
+            return load_name(text[4:])
+        raise
 
 
 def load_folder(directory: str | os.PathLike[str], *, import_globals: bool = True) -> Udf:
