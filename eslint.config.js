@@ -11,8 +11,6 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import svelte from 'eslint-plugin-svelte';
 import tseslint from 'typescript-eslint';
 
-/** Test files whose `expect.*` asymmetric matchers or parsed JSON bodies are typed `any`. */
-const ANY_IN_TESTS = 'vitest types `expect.objectContaining` and the other asymmetric matchers, and `JSON.parse`, as `any`';
 /** Why a file of the engine waits: other work is changing it now; its findings are fixed after that lands. */
 const BUSY = 'a file other work is changing now';
 
@@ -22,50 +20,9 @@ const BUSY = 'a file other work is changing now';
  */
 const EXCEPTIONS = [
   {
-    rule: '@typescript-eslint/require-await',
-    why: 'async methods and IPC handlers that implement a Promise-returning interface without awaiting ' +
-      '(dropping `async` would turn their throws into synchronous ones); udf-sync.ts: ' + BUSY,
-    files: [
-      'src-main/cli/connect-command.ts',
-      'src-main/cli/new-command.ts',
-      'src-main/cli/remote-command.ts',
-      'src-main/cli/token-command.ts',
-      'src-main/electron/desktop-ipc.ts',
-      'src-main/engine/remote/udf-sync.ts',
-      'test/electron/desktop-app.integration.test.ts',
-    ],
-  },
-  {
-    rule: '@typescript-eslint/no-unsafe-assignment',
-    why: `job-request.ts: ${BUSY}; the tests: ${ANY_IN_TESTS}`,
-    files: [
-      'src-main/engine/jobs/job-request.ts',
-      'test/cli/run-command.integration.test.ts',
-      'test/electron/desktop-app.integration.test.ts',
-      'test/engine/server/auto-install.integration.test.ts',
-      'test/engine/server/code-run-routes.integration.test.ts',
-      'test/engine/server/http-response.test.ts',
-      'test/engine/server/runtime-routes.integration.test.ts',
-    ],
-  },
-  {
-    rule: '@typescript-eslint/no-unsafe-argument',
-    why: ANY_IN_TESTS,
-    files: [
-      'test/engine/cluster/cluster-config.test.ts',
-      'test/engine/server/recursion.test.ts',
-      'test/engine/server/runtime-routes.integration.test.ts',
-    ],
-  },
-  {
     rule: '@typescript-eslint/no-unsafe-member-access',
-    why: `the tests: ${ANY_IN_TESTS}; UdfPage.svelte: ${BUSY}`,
-    files: [
-      'src-renderer/src/views/UdfPage.svelte',
-      'test/engine/server/app-api.integration.test.ts',
-      'test/engine/server/saved-udfs.integration.test.ts',
-      'test/engine/server/settings-routes.integration.test.ts',
-    ],
+    why: BUSY,
+    files: ['src-renderer/src/views/UdfPage.svelte'],
   },
   { rule: '@typescript-eslint/no-unsafe-call', why: BUSY, files: ['src-renderer/src/views/UdfPage.svelte'] },
   { rule: '@typescript-eslint/no-unsafe-return', why: BUSY, files: ['src-renderer/src/views/UdfPage.svelte'] },
@@ -77,8 +34,6 @@ const EXCEPTIONS = [
       'src-main/engine/remote/remote-client.ts',
       'src-main/engine/remote/remote-runs.ts',
       'src-main/engine/server/routes/remote-routes.ts',
-      'src-main/engine/server/routes/runtime-routes.ts',
-      'src-main/engine/server/routes/udf-lookup-routes.ts',
       'src-renderer/src/state/remotes.svelte.ts',
     ],
   },
@@ -92,9 +47,6 @@ const EXCEPTIONS = [
       'src-renderer/src/lib/parameters.ts',
     ],
   },
-  { rule: '@typescript-eslint/unbound-method', why: BUSY, files: ['src-main/engine/server/engine-server.ts'] },
-  { rule: '@typescript-eslint/no-unused-vars', why: BUSY, files: ['src-main/engine/server/routes/app-run-routes.ts'] },
-  { rule: 'no-useless-assignment', why: BUSY, files: ['src-main/engine/engine.ts'] },
   {
     rule: 'no-control-regex',
     why: 'NUL marks the code spans set aside while the rest of the Markdown is rendered',

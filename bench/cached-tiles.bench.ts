@@ -5,28 +5,18 @@
  * bytes; then one request at a time on one keep-alive connection.
  */
 
-import { execFile } from 'node:child_process';
 import { createServer, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startEngineServer } from '../src-main/engine/server/engine-server.js';
 import { get } from './http-get.js';
+import { loadTest } from './load.js';
 import { ms, report, summarise } from './stats.js';
 
 const CONNECTIONS = 50;
 const SECONDS = 5;
 const SEQUENTIAL = 2_000;
-const AUTOCANNON = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url));
-
-interface LoadResult {
-  requestsPerSecond: number;
-  p50: number;
-  non2xx: number;
-  tool: string;
-}
 
 export async function benchCachedTiles(env: NodeJS.ProcessEnv, home: string): Promise<void> {
   process.stdout.write(`\nCache: one cached tile over HTTP, ${CONNECTIONS} keep-alive connections for ${SECONDS} s\n`);
@@ -43,7 +33,7 @@ def udf(bounds: fused.types.Bounds = None):
     const path = `/${token}/run/tiles/10/512/340.png`;
     const first = await fetch(`${server.url}${path}`);
     const bytes = Buffer.from(await first.arrayBuffer());
-    const engine = await load(`${server.url}${path}`);
+    const engine = await loadTest(`${server.url}${path}`, CONNECTIONS, SECONDS);
 
     const bare = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(bytes.length) });
@@ -51,7 +41,7 @@ def udf(bounds: fused.types.Bounds = None):
     });
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
     const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/tile.png`;
-    const reference = await load(bareUrl);
+    const reference = await loadTest(bareUrl, CONNECTIONS, SECONDS);
     bare.closeAllConnections();
     bare.close();
 
@@ -71,22 +61,5 @@ def udf(bounds: fused.types.Bounds = None):
     report('cached tile, one request at a time, p99', ms(summarise(samples).p99));
   } finally {
     await server.close();
-  }
-}
-
-const run = promisify(execFile);
-
-async function load(url: string): Promise<LoadResult> {
-  try {
-    const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url]);
-    const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1];
-    const p50 = /^\s+50%\s+([\d.]+)(us|ms|s)/m.exec(stdout);
-    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-    const scale = { us: 0.001, ms: 1, s: 1000 }[(p50?.[2] ?? 'ms') as 'us' | 'ms' | 's'];
-    return { requestsPerSecond: Number(rate), p50: Number(((Number(p50?.[1] ?? NaN)) * scale).toFixed(3)), non2xx, tool: 'wrk' };
-  } catch {
-    const { stdout } = await run(process.execPath, [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(SECONDS), '-j', url], { maxBuffer: 16 * 1024 * 1024 });
-    const result = JSON.parse(stdout) as { requests: { average: number }; latency: { p50: number }; non2xx: number };
-    return { requestsPerSecond: result.requests.average, p50: result.latency.p50, non2xx: result.non2xx, tool: 'autocannon' };
   }
 }

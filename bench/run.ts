@@ -16,6 +16,7 @@ import { benchFusedCache } from './fused-cache.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchMvt } from './mvt.bench.js';
 import { benchOfficialClient } from './official-client.bench.js';
+import { benchPeers } from './peers.bench.js';
 import { benchRemoteProxy } from './remote-proxy.bench.js';
 import { benchSubmit } from './submit.bench.js';
 import { benchWindowRefresh } from './window-refresh.bench.js';
@@ -28,6 +29,7 @@ try {
   await benchHttp(env, home);
   await benchMvt(env);
   await benchCachedTiles(env, home);
+  await benchPeers(env, home);
   await benchFusedCache(env);
   await benchSubmit(env, home);
   await benchRemoteProxy(env, home);

@@ -16,6 +16,6 @@ export interface Command {
   summary: string;
   /** The full usage text for `udf-studio help NAME`. */
   usage: string;
-  /** Runs the command and resolves with the exit status. */
-  run(args: string[], io: CliIo): Promise<number>;
+  /** Runs the command and gives its exit status (at once when the command does no I/O that waits). */
+  run(args: string[], io: CliIo): number | Promise<number>;
 }

@@ -21,7 +21,7 @@ the rest work against your local UDFs. The URL is the running engine's, else the
 serve" will use. The lines hold the private token: keep them out of shared notebooks (Settings in
 the window copies a version that reads the token from the credentials file instead).`,
 
-  async run(args, io) {
+  run(args, io) {
     const { positionals } = parseOptions(args, {});
     if (positionals.length > 0) throw new UsageError(`connect takes no arguments, got ${positionals.join(' ')}`);
     const paths = homePaths(io.env);

@@ -17,7 +17,7 @@ Writes NAME/ with meta.json, NAME.py and README.md.
   --tile      a tile UDF (takes bounds, returns a GeoDataFrame) instead of a table UDF
   --dir DIR   where to write it (default: the workspace, ~/.udf-studio/udfs or $UDF_STUDIO_HOME/udfs)`,
 
-  async run(args, io) {
+  run(args, io) {
     const { values, positionals } = parseOptions(args, { tile: { type: 'boolean' }, dir: { type: 'string' } });
     if (positionals.length !== 1) throw new UsageError('new needs exactly one NAME');
     const dir = writeUdfFromTemplate(stringOption(values, 'dir') ?? homePaths(io.env).udfs, positionals[0] as string, values.tile ? 'tile' : 'table');

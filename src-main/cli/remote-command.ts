@@ -24,7 +24,7 @@ list     shows each remote's name and URL (never the token)
 remove   forgets a remote and its token
 Remotes are kept in $UDF_STUDIO_HOME/remotes.json, readable only by you (mode 0600).`,
 
-  async run(args, io) {
+  run(args, io) {
     const [action, ...rest] = args;
     const { values, positionals } = parseOptions(rest, { token: { type: 'string' }, json: { type: 'boolean' } });
     const store = new RemoteStore(homePaths(io.env).remotes);

@@ -30,7 +30,7 @@ list     shows every token, its UDF and whether it is enabled (tokens made befor
          database only by their first characters)
 revoke   deletes a token, given in full or by its first characters (fsh_ and at least 6 more)`,
 
-  async run(args, io) {
+  run(args, io) {
     const [action, ...rest] = args;
     const { values, positionals } = parseOptions(rest, { workspace: { type: 'string', multiple: true }, json: { type: 'boolean' } });
     const paths = homePaths(io.env);

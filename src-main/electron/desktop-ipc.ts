@@ -46,8 +46,9 @@ export function registerDesktopIpc(ipcMain: Pick<IpcMain, 'handle'>, context: De
     return result.canceled ? null : (result.filePaths[0] ?? null);
   });
 
-  handle('revealPath', async (path) => {
+  handle('revealPath', (path) => {
     context.shell.showItemInFolder(workspacePath(path, context.workspaceFolders()));
+    return Promise.resolve();
   });
 
   handle('openInEditor', async (path) => {
@@ -58,11 +59,12 @@ export function registerDesktopIpc(ipcMain: Pick<IpcMain, 'handle'>, context: De
     if (failure) throw new Error(`could not open ${file}: ${failure}`);
   });
 
-  handle('setCurrentUdf', async (name) => {
+  handle('setCurrentUdf', (name) => {
     if (name !== null && (typeof name !== 'string' || name.length === 0 || name.length > MAX_UDF_NAME_LENGTH || [...name].some((char) => char < ' '))) {
       throw new Error('setCurrentUdf takes a UDF name (1 to 200 printable characters) or null');
     }
     context.setCurrentUdf(name);
+    return Promise.resolve();
   });
 }
 

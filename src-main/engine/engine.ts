@@ -232,11 +232,11 @@ export class Engine {
   /** Stores a successful run's result; null when its max age says not to. Never throws. */
   private store(key: string, udf: UdfFolder, request: RunRequest, outcome: RunSuccess, callMaxAge: number | null): CacheWrite | null {
     const cache = this.cache as ResultCache;
-    let udfMaxAge: number | null = null;
+    let udfMaxAge: number | null;
     try {
       udfMaxAge = outcome.cacheMaxAge === null ? null : parseMaxAge(outcome.cacheMaxAge);
     } catch {
-      udfMaxAge = null;
+      udfMaxAge = null; // a max age the UDF declared badly falls back to the default
     }
     if ((callMaxAge ?? udfMaxAge ?? DEFAULT_MAX_AGE_SECONDS) === 0) return null;
     let udfId: string;

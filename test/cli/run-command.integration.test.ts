@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestHome, metaJson, type TestHome } from '../helpers/test-home.js';
 import { runCli } from '../helpers/cli.js';
+import { textMatching } from '../helpers/matchers.js';
 
 let home: TestHome;
 beforeAll(() => {
@@ -139,7 +140,7 @@ describe('udf-studio new, doctor, help', () => {
       expect(report.runtime.pythonVersion).toMatch(/^3\.\d+\.\d+$/);
       expect(report.runtime.packages.pandas).toMatch(/^\d/);
       expect(report.workspace.udfs).toBe(2);
-      expect(report.workspace.broken).toEqual([{ name: 'Bad', dir: join(brokenHome.root, 'ws', 'Bad'), error: expect.stringMatching(/UDF_ERR_SYNTAX.*Bad\.py:2/) }]);
+      expect(report.workspace.broken).toEqual([{ name: 'Bad', dir: join(brokenHome.root, 'ws', 'Bad'), error: textMatching(/UDF_ERR_SYNTAX.*Bad\.py:2/) }]);
     } finally {
       brokenHome.remove();
     }

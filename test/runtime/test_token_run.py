@@ -11,7 +11,7 @@ import pytest
 
 import fused
 from conftest import RunningEngine
-from fused import _token_run
+from fused import _shared_tokens, _token_run
 
 
 def create_token(engine: RunningEngine, udf: str) -> str:
@@ -61,7 +61,7 @@ def test_a_public_name_runs_the_workspace_udf(engine: RunningEngine):
 
 
 def test_the_database_is_only_read(engine: RunningEngine, monkeypatch: pytest.MonkeyPatch):
-    database = Path(engine.home) / _token_run.DATABASE
+    database = Path(engine.home) / _shared_tokens.DATABASE
     before = database.stat().st_mtime_ns
     monkeypatch.setattr(_token_run, "find_engine", lambda: (None, "stopped"))
     with pytest.raises(fused.UdfLoadError):

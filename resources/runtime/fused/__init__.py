@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import sys
 
+# Imported for its effect: it hands the Udf model the run, submit and load functions.
+from . import _wiring as _wiring
 from . import api as api
 from . import context, core, models, types, warnings
 from ._cache import cache

@@ -13,16 +13,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from ._errors import EngineUnavailableError
 from ._shared_disk import studio_home
 
 DEFAULT_PORT: Final = 8765
 API_PATH: Final = "/server/v1"
-ACCOUNT_PATH: Final = "/server/v1/user/self"
-ACCOUNT_TIMEOUT_S: Final = 5.0
 _HANDLE_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -38,9 +36,9 @@ def engine_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def user_email() -> str:
-    """The local account's email: the running engine's answer, else the settings'."""
-    answered = _engine_account()
+def user_email(answered: Mapping[str, Any] | None) -> str:
+    """The local account's email: the running engine's account (`answered`, None without an
+    engine; see `_engine_api.engine_account`), else the settings'."""
     email = answered.get("email") if answered else None
     if isinstance(email, str) and email:
         return email
@@ -49,20 +47,6 @@ def user_email() -> str:
     if isinstance(configured, str) and configured:
         return configured
     return f"{_handle(settings)}@localhost"
-
-
-def _engine_account() -> dict[str, Any] | None:
-    from ._engine_client import Refused, find_engine, request  # the HTTP client, on first use
-
-    endpoint, _ = find_engine()
-    if endpoint is None:
-        return None
-    try:
-        response = request(endpoint, "GET", ACCOUNT_PATH, timeout=ACCOUNT_TIMEOUT_S)
-        answer = json.loads(response.payload) if response.status == 200 else None
-    except (Refused, EngineUnavailableError, ValueError):
-        return None  # an engine that cannot say: the settings answer the same question
-    return answer if isinstance(answer, dict) else None
 
 
 def _handle(settings: dict[str, Any]) -> str:

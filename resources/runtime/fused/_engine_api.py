@@ -1,5 +1,5 @@
 """JSON requests to the running engine's API (Fused's routes), for calls that only it can answer:
-saving a UDF into the workspace, its shared tokens.
+saving a UDF into the workspace, its shared tokens, the account.
 
 The engine is the one `_engine_client.find_engine` finds; with none running, the call raises
 `EngineUnavailableError` saying what needed it and how to start one. An error the engine answers
@@ -14,6 +14,8 @@ from typing import Any, Final
 from ._errors import EngineUnavailableError
 
 API_TIMEOUT_S: Final = 30.0
+ACCOUNT_PATH: Final = "/server/v1/user/self"
+ACCOUNT_TIMEOUT_S: Final = 5.0
 
 
 class EngineRequestError(RuntimeError):
@@ -69,3 +71,19 @@ def error_detail(body: bytes) -> tuple[str | None, str]:
     code = error.get("code")
     message = error.get("message")
     return (code if isinstance(code, str) else None), (message if isinstance(message, str) else "")
+
+
+def engine_account() -> dict[str, Any] | None:
+    """The running engine's account (`GET /server/v1/user/self`); None without an engine or
+    an answer."""
+    from ._engine_client import Refused, find_engine, request  # the HTTP client, on first use
+
+    endpoint, _ = find_engine()
+    if endpoint is None:
+        return None
+    try:
+        response = request(endpoint, "GET", ACCOUNT_PATH, timeout=ACCOUNT_TIMEOUT_S)
+        answer = json.loads(response.payload) if response.status == 200 else None
+    except (Refused, EngineUnavailableError, ValueError):
+        return None  # an engine that cannot say: the settings answer the same question
+    return answer if isinstance(answer, dict) else None

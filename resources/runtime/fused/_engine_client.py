@@ -40,6 +40,7 @@ from ._errors import (
     UdfRuntimeError,
     UdfTileError,
 )
+from ._module import function_source
 from ._nesting import RECURSION_HEADER, in_run, recursion_header
 from ._shared_disk import studio_home
 
@@ -363,9 +364,7 @@ def udf_code(udf: Udf) -> str:
     """The UDF's source to send: its code, or its function's source; `RunHere` when neither."""
     code = udf.code
     if not code.strip():
-        from ._udf import _function_source  # here: _udf imports this module's importer
-
-        code = _function_source(udf._fn)
+        code = function_source(udf._fn)
         if not code.strip():
             raise RunHere("the UDF's source code is not available to send to the engine")
     return code

@@ -35,6 +35,7 @@ from ._errors import (
     UdfRuntimeError,
 )
 from ._interrupt import RunCancelled, interrupt_thread
+from ._invoke import invoke
 from ._job_pool import FINISHED, RunRecord
 from ._nesting import at_depth, child_depth
 
@@ -205,7 +206,6 @@ class LocalJobs:
         max_retry: int,
         call: Callable[[Mapping[str, Any]], Any] | None = None,
     ) -> None:
-        from ._call import invoke  # here: _call imports the modules this one does
 
         self._call = call or (lambda params: invoke(udf, (), params, None))
         self._udf = udf

@@ -6,11 +6,13 @@ on every run executes it once; each `load` still returns its own `Udf` object.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FunctionType
 from typing import Any, Final
 
 from ._errors import UDF_ERR_BAD_FOLDER, UDF_ERR_NOT_FOUND, NotSupportedYetError, UdfLoadError
@@ -18,12 +20,11 @@ from ._folder import read_udf_folder
 from ._github import github_path, is_github_url
 from ._headers import Header
 from ._module import UdfModule, execute_udf_code, inline_filename
-from ._token_run import is_token, udf_name_for_token
+from ._saved_udfs import ID_KEY, saved_record
+from ._shared_tokens import is_token, udf_name_for_token
 from ._udf import Udf, find_entry
+from ._workspaces import search_folders
 
-WORKSPACES_ENV: Final = "UDF_STUDIO_WORKSPACES"
-HOME_ENV: Final = "UDF_STUDIO_HOME"
-DEFAULT_HOME: Final = "~/.udf-studio"
 COLLECTION_FILE: Final = "collection.json"
 DEFAULT_COLLECTION: Final = "default"
 MODULE_CACHE_SIZE: Final = 64
@@ -50,7 +51,7 @@ def load(
     the folders of `UDF_STUDIO_WORKSPACES` (os.pathsep-joined), then in `$UDF_STUDIO_HOME/udfs`
     (default `~/.udf-studio/udfs`); `collection_name` looks only in that collection (a folder
     with a collection.json; "default" is the whole workspace). With an engine running, a name or
-    an id is the engine's saved UDF instead (`_saved_udfs.load_saved`). A shared token
+    an id is the engine's saved UDF instead (`udf_from_record`). A shared token
     (`fsh_...`) is the workspace UDF it runs. A GitHub folder or file URL (`/tree/` or `/blob/`)
     is fetched once and kept (see `_github`); other URLs raise `NotSupportedYetError`. With
     `import_globals` the module's top-level names are attributes of the result. `cache_key` is
@@ -106,6 +107,27 @@ async def load_async(
         import_globals=import_globals,
         collection_name=collection_name,
     )
+
+
+def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
+    """The `Udf` to run for the first argument of `fused.run` and `fused.submit`: a `Udf`, a
+    function, a name, a path, code or a shared token."""
+    if isinstance(udf, Udf):
+        return udf
+    if isinstance(udf, FunctionType):
+        return Udf(udf)
+    if not isinstance(udf, str | os.PathLike):
+        raise TypeError(f"fused.run needs a UDF, a name, a path or code, not {type(udf).__name__}")
+    text = os.fspath(udf)
+    if is_token(text):
+        return load_name(udf_name_for_token(text))
+    try:
+        return load(text)
+    except UdfLoadError:
+        # `UDF_<name>` is a UDF's public name: the workspace UDF of that name.
+        if text.startswith("UDF_") and len(text) > 4:
+            return load_name(text[4:])
+        raise
 
 
 def load_folder(directory: str | os.PathLike[str], *, import_globals: bool = True) -> Udf:
@@ -170,11 +192,9 @@ def load_name(name: str, *, import_globals: bool = True, collection: str | None 
     """Load a UDF by name from the workspace folders, then `$UDF_STUDIO_HOME/udfs`; with a
     `collection` (other than "default"), only from the collection folders of that name. With an
     engine running, the name (or an id) is its saved UDF, as the official client loads it."""
-    from ._saved_udfs import load_saved  # here: _saved_udfs loads folders through this module
-
-    saved = load_saved(name, collection=collection, import_globals=import_globals)
-    if saved is not None:
-        return saved
+    record = saved_record(name, collection=collection)
+    if record is not None:
+        return udf_from_record(record, import_globals=import_globals)
     wanted = name.rstrip("/").rsplit("/", 1)[-1]
     candidates = [wanted]
     if wanted.startswith("UDF_"):
@@ -202,16 +222,52 @@ def load_zip(path: str | os.PathLike[str], *, import_globals: bool = True) -> Ud
     return load_folder(unpack_udf_zip(Path(path)), import_globals=import_globals)
 
 
-def search_folders() -> list[Path]:
-    """The folders names are looked up in: `UDF_STUDIO_WORKSPACES`, then the home's `udfs`."""
-    folders = [
-        Path(entry).expanduser()
-        for entry in os.environ.get(WORKSPACES_ENV, "").split(os.pathsep)
-        if entry.strip()
-    ]
-    home = Path(os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser()
-    folders.append(home / "udfs")
-    return folders
+def udf_from_record(record: dict[str, Any], *, import_globals: bool = True) -> Udf:
+    """The `Udf` of an engine's saved-UDF record, with its id and collection. The workspace
+    folder it was read from is loaded when this process sees it with the same code (a worker
+    does), so its files and error lines stay the folder's; otherwise the body's code runs."""
+    body = json.loads(record["udf_body"])
+    name = str(body["name"])
+    collection = str(record.get("collection_name") or DEFAULT_COLLECTION)
+    folder = _workspace_folder(name, collection, str(body["code"]))
+    if folder is not None:
+        udf = load_folder(folder, import_globals=import_globals)
+    else:
+        udf = build_udf(
+            str(body["code"]),
+            filename=inline_filename(name),
+            name=name,
+            headers=[
+                Header(str(header["module_name"]), str(header["source_code"]))
+                for header in body.get("headers") or []
+            ],
+            entrypoint=body.get("entrypoint"),
+            import_globals=import_globals,
+        )
+        # As fused.load sets them for a folder: the body's name, metadata, parameters, readme.
+        udf.name = name
+        udf.metadata = {**udf.metadata, **(body.get("metadata") or {})}
+        udf.parameters = {**udf.parameters, **(body.get("parameters") or {})}
+        udf.readme = body.get("readme")
+    udf.metadata[ID_KEY] = record["id"]
+    udf.collection_name = collection
+    udf.collection_id = str(record.get("collection_id") or collection)
+    return udf
+
+
+def _workspace_folder(name: str, collection: str, code: str) -> Path | None:
+    """This process's copy of a saved UDF's folder (a workspace folder's or a collection's) when
+    its code is the engine's."""
+    for root in search_folders():
+        folder = root / name if collection == DEFAULT_COLLECTION else root / collection / name
+        if not folder.is_dir():
+            continue
+        try:
+            if read_udf_folder(folder.absolute()).code == code:
+                return folder
+        except UdfLoadError:  # a copy this process cannot read: the engine's body is the UDF
+            continue
+    return None
 
 
 def build_udf(

@@ -8,11 +8,13 @@ under that name, so tracebacks show the code that ran even when the file has cha
 from __future__ import annotations
 
 import ast
+import inspect
 import itertools
 import linecache
 import re
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import CodeType, ModuleType
@@ -152,3 +154,11 @@ def compile_source(code: str, filename: str) -> CodeType:
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
     note_udf_file(filename)
     return compiled
+
+
+def function_source(function: Callable[..., Any]) -> str:
+    """A function's own source, dedented; "" when Python cannot find it."""
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        return ""

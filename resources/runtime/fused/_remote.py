@@ -22,26 +22,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from ._cache import sent_max_age
-from ._call import REMOTE_ENGINES
 from ._engine_client import (
     MAX_BODY_BYTES,
     RESULT_FORMATS,
-    EngineEndpoint,
     Origin,
     Response,
     RunHere,
     _named_arguments,
     decode_result,
     echo_output,
-    error_from_data,
-    error_from_response,
     json_object,
     origin_of,
     step_udf,
     udf_code,
 )
 from ._errors import UDF_ERR_NOT_FOUND, EngineUnavailableError, UdfLoadError
-from ._remote_api import lookup_saved, run_code, run_shared
+from ._invoke import REMOTE_ENGINES
+from ._remote_api import NO_ORIGIN, answer_error, lookup_saved, run_code, run_shared
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -49,7 +46,6 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 REMOTE_ENV: Final = "UDF_STUDIO_REMOTE"
-_NO_ORIGIN: Final = Origin(None, 0, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +164,7 @@ def run_saved_on_remote(
             for name, value in plain.items()
         }
         response = run_shared(target, name_or_token, texts, tile, RESULT_FORMATS, max_age_s)
-        return _answer(target, response, _NO_ORIGIN, params)
+        return _answer(target, response, NO_ORIGIN, params)
     record = lookup_saved(target, name_or_token)
     if record is None:
         raise UdfLoadError(
@@ -176,7 +172,7 @@ def run_saved_on_remote(
         )
     step = _checked_step(target, name_or_token, _saved_udf(target, name_or_token, record, plain))
     response = run_code(target, step, tile, RESULT_FORMATS, max_age_s)
-    return _answer(target, response, _NO_ORIGIN, params)
+    return _answer(target, response, NO_ORIGIN, params)
 
 
 def run_remote_call(
@@ -199,36 +195,6 @@ def run_remote_call(
         )
     return run_on_remote(
         udf, (), params or {}, tile, cache=cache, cache_max_age=cache_max_age, remote=remote
-    )
-
-
-def answer_error(remote: Remote, response: Response, origin: Origin | None) -> Exception:
-    """The exception for a remote's non-2xx answer: the token refused, the remote's own error
-    (its error body, else the UDF's error in `x-fused-metadata`, as Fused's API reports one),
-    or the remote failing."""
-    origin = origin or _NO_ORIGIN
-    if response.status in (401, 403) and b"UDF_ERR_TOKEN_DISABLED" not in response.payload:
-        return EngineUnavailableError(
-            f"remote {remote.name!r} ({remote.url}) refused the token ({response.status}); "
-            "add the remote again with the right --token"
-        )
-    endpoint = EngineEndpoint(remote.url, "", 0, 0, "")
-    error = error_from_response(endpoint, response, origin)
-    if not isinstance(error, EngineUnavailableError):
-        return error
-    message = response.metadata.get("errormsg") or response.metadata.get("exception")
-    if isinstance(message, str) and message:
-        metadata = response.metadata
-        return error_from_data(
-            {
-                "message": message,
-                "line": metadata.get("lineno"),
-                "exceptionClass": metadata.get("exception_class"),
-            },
-            origin,
-        )
-    return EngineUnavailableError(
-        str(error).replace("the UDF Studio engine at", f"remote {remote.name!r} at")
     )
 
 

@@ -30,7 +30,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 from urllib.parse import quote, urlencode, urlsplit
 
-from ._engine_client import Response, _metadata
+from ._engine_client import (
+    EngineEndpoint,
+    Origin,
+    Response,
+    _metadata,
+    error_from_data,
+    error_from_response,
+)
 from ._errors import EngineUnavailableError
 from ._nesting import RECURSION_HEADER, recursion_header
 
@@ -38,6 +45,8 @@ if TYPE_CHECKING:
     from ._remote import Remote
     from ._tiles import TileCoord
 
+# The origin of an answer that is not a run of local code (a lookup, a shared token's run).
+NO_ORIGIN: Final = Origin(None, 0, {})
 T = TypeVar("T")
 
 CONNECT_TIMEOUT_S: Final = 5.0
@@ -170,8 +179,6 @@ def run_shared(
 def json_answer(remote: Remote, method: str, path: str, response: Response) -> Any:
     """The JSON of a 2xx answer to a discovery or lookup request; anything else raises."""
     if not 200 <= response.status < 300:
-        from ._remote import answer_error  # here: _remote imports this module
-
         raise answer_error(remote, response, None)
     try:
         return json.loads(response.payload)
@@ -305,3 +312,33 @@ def _segment(text: str) -> str:
 
 def _where(remote: Remote) -> str:
     return f"remote {remote.name!r} ({remote.url})"
+
+
+def answer_error(remote: Remote, response: Response, origin: Origin | None) -> Exception:
+    """The exception for a remote's non-2xx answer: the token refused, the remote's own error
+    (its error body, else the UDF's error in `x-fused-metadata`, as Fused's API reports one),
+    or the remote failing."""
+    origin = origin or NO_ORIGIN
+    if response.status in (401, 403) and b"UDF_ERR_TOKEN_DISABLED" not in response.payload:
+        return EngineUnavailableError(
+            f"remote {remote.name!r} ({remote.url}) refused the token ({response.status}); "
+            "add the remote again with the right --token"
+        )
+    endpoint = EngineEndpoint(remote.url, "", 0, 0, "")
+    error = error_from_response(endpoint, response, origin)
+    if not isinstance(error, EngineUnavailableError):
+        return error
+    message = response.metadata.get("errormsg") or response.metadata.get("exception")
+    if isinstance(message, str) and message:
+        metadata = response.metadata
+        return error_from_data(
+            {
+                "message": message,
+                "line": metadata.get("lineno"),
+                "exceptionClass": metadata.get("exception_class"),
+            },
+            origin,
+        )
+    return EngineUnavailableError(
+        str(error).replace("the UDF Studio engine at", f"remote {remote.name!r} at")
+    )

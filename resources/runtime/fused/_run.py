@@ -14,18 +14,19 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import FunctionType
 from typing import Any, Final, Literal, TypeGuard
 
 from ._async_run import RunHandle
 from ._binding import bind
-from ._call import REMOTE_ENGINES, check_run_options, run_call, tile_from_call
+from ._call import check_run_options, run_call
 from ._errors import UdfLoadError, UdfParameterError, UdfRuntimeError
-from ._load import load, load_name
+from ._invoke import REMOTE_ENGINES, tile_from_call
+from ._load import resolve_udf
 from ._options import default_engine
 from ._remote import goes_remote, run_saved_on_remote
+from ._shared_tokens import is_token
 from ._tiles import make_tile
-from ._token_run import is_token, run_token, udf_name_for_token
+from ._token_run import run_token
 from ._udf import Udf
 from .warnings import FusedDeprecationWarning
 
@@ -241,26 +242,6 @@ def _retrying(call: Callable[[], Any], retries: int) -> Callable[[], Any]:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     return attempts
-
-
-def resolve_udf(udf: Udf | str | os.PathLike[str] | Callable[..., Any]) -> Udf:
-    """The `Udf` to run for `fused.run`'s first argument."""
-    if isinstance(udf, Udf):
-        return udf
-    if isinstance(udf, FunctionType):
-        return Udf(udf)
-    if not isinstance(udf, str | os.PathLike):
-        raise TypeError(f"fused.run needs a UDF, a name, a path or code, not {type(udf).__name__}")
-    text = os.fspath(udf)
-    if is_token(text):
-        return load_name(udf_name_for_token(text))
-    try:
-        return load(text)
-    except UdfLoadError:
-        # `UDF_<name>` is a UDF's public name: the workspace UDF of that name.
-        if text.startswith("UDF_") and len(text) > 4:
-            return load_name(text[4:])
-        raise
 
 
 def _names_a_remote_udf(udf: object) -> TypeGuard[str]:

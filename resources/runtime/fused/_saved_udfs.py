@@ -1,8 +1,8 @@
 """Saved UDFs through the running engine's UDF storage and lookup routes (the official client's):
 `Udf.to_fused` and `Udf.delete_saved` save a UDF into the workspace or remove it, so ids,
-collections, the window and the watcher all follow; `load_saved` is `fused.load` of a name
-(`Name`, `email/Name`, `handle/Name`, `team/Name`) or an id, answered as the engine answers the
-official client.
+collections, the window and the watcher all follow; `saved_record` is the engine's answer to
+`fused.load` of a name (`Name`, `email/Name`, `handle/Name`, `team/Name`) or an id, as it
+answers the official client (`_load` makes the UDF of it).
 
 "Fused" is this machine: a saved UDF is a folder of a workspace folder (of a collection folder
 when one is named; "default" is the workspace itself), with its id as `fused:id`.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 from ._engine_api import EngineRequestError, engine_json
+from ._workspaces import search_folders
 
 if TYPE_CHECKING:
     from ._udf import Udf
@@ -72,11 +73,11 @@ def save_udf(
     return udf
 
 
-def load_saved(name: str, *, collection: str | None, import_globals: bool) -> Udf | None:
-    """The saved UDF `name` names (or its id is), from the running engine; None when no engine
-    runs (the caller then searches the local folders). An unknown UDF, owner or collection is a
-    `UdfLoadError` with the engine's sentence. `UDF_NAME` (a UDF's public name) is also tried as
-    `NAME`."""
+def saved_record(name: str, *, collection: str | None) -> dict[str, Any] | None:
+    """The engine's record of the saved UDF `name` names (or its id is), which
+    `_load.udf_from_record` makes a UDF of; None when no engine runs (the caller then searches
+    the local folders). An unknown UDF, owner or collection is a `UdfLoadError` with the
+    engine's sentence. `UDF_NAME` (a UDF's public name) is also tried as `NAME`."""
     from ._engine_client import find_engine
     from ._errors import UDF_ERR_NOT_FOUND, UdfLoadError
 
@@ -91,48 +92,10 @@ def load_saved(name: str, *, collection: str | None, import_globals: bool) -> Ud
             raise
         if public is None:
             raise UdfLoadError(str(error), code=UDF_ERR_NOT_FOUND) from None
-        return load_saved(public, collection=collection, import_globals=import_globals)
+        return saved_record(public, collection=collection)
     if not isinstance(record, dict) or not isinstance(record.get("udf_body"), str):
         raise UdfLoadError(f"fused.load({name!r}): the engine answered without the UDF's body")
-    return udf_from_record(record, import_globals=import_globals)
-
-
-def udf_from_record(record: dict[str, Any], *, import_globals: bool = True) -> Udf:
-    """The `Udf` of an engine's saved-UDF record, with its id and collection. The workspace
-    folder it was read from is loaded when this process sees it with the same code (a worker
-    does), so its files and error lines stay the folder's; otherwise the body's code runs."""
-    from ._load import build_udf, load_folder
-    from ._module import inline_filename
-
-    body = json.loads(record["udf_body"])
-    name = str(body["name"])
-    collection = str(record.get("collection_name") or DEFAULT_COLLECTION)
-    folder = _workspace_folder(name, collection, str(body["code"]))
-    if folder is not None:
-        udf = load_folder(folder, import_globals=import_globals)
-    else:
-        from ._headers import Header
-
-        udf = build_udf(
-            str(body["code"]),
-            filename=inline_filename(name),
-            name=name,
-            headers=[
-                Header(str(header["module_name"]), str(header["source_code"]))
-                for header in body.get("headers") or []
-            ],
-            entrypoint=body.get("entrypoint"),
-            import_globals=import_globals,
-        )
-        # As fused.load sets them for a folder: the body's name, metadata, parameters, readme.
-        udf.name = name
-        udf.metadata = {**udf.metadata, **(body.get("metadata") or {})}
-        udf.parameters = {**udf.parameters, **(body.get("parameters") or {})}
-        udf.readme = body.get("readme")
-    udf.metadata[ID_KEY] = record["id"]
-    udf.collection_name = collection
-    udf.collection_id = str(record.get("collection_id") or collection)
-    return udf
+    return record
 
 
 def delete_saved_udf(udf: Udf) -> None:
@@ -212,25 +175,6 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def _workspace_folder(name: str, collection: str, code: str) -> Path | None:
-    """This process's copy of a saved UDF's folder (a workspace folder's or a collection's) when
-    its code is the engine's."""
-    from ._errors import UdfLoadError
-    from ._folder import read_udf_folder
-    from ._load import search_folders
-
-    for root in search_folders():
-        folder = root / name if collection == DEFAULT_COLLECTION else root / collection / name
-        if not folder.is_dir():
-            continue
-        try:
-            if read_udf_folder(folder.absolute()).code == code:
-                return folder
-        except UdfLoadError:  # a copy this process cannot read: the engine's body is the UDF
-            continue
-    return None
-
-
 def _ensure_collection(name: str, *, create: bool, purpose: str) -> None:
     try:
         engine_json("GET", f"{COLLECTIONS_PATH}/by-name/{quote(name, safe='')}", purpose=purpose)
@@ -246,8 +190,6 @@ def _ensure_collection(name: str, *, create: bool, purpose: str) -> None:
 
 def _loaded_from_workspace(udf: Udf) -> bool:
     """Whether `udf` was read from a workspace folder (or a collection's) named after it."""
-    from ._load import search_folders
-
     if not udf.directory:
         return False
     folder = Path(udf.directory).resolve()

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from ._call import check_cache_max_age, check_run_options, in_worker
+from ._call import check_run_options
 from ._cluster import client_for, is_cluster, run_direct
 from ._engine_client import (
     RunHere,
@@ -27,8 +27,10 @@ from ._engine_client import (
     step_udf,
     udf_code,
 )
+from ._invoke import check_cache_max_age, in_worker
 from ._job_backends import EngineJobs, LocalJobs, engine_job_body
 from ._job_pool import JobBackend, JobPool
+from ._load import resolve_udf
 from ._options import default_engine, options
 from ._remote import configured_remote, goes_remote, run_remote_call
 
@@ -78,8 +80,6 @@ def submit(
         raise ValueError(
             f"execution_type must be one of {', '.join(EXECUTION_TYPES)}, got {execution_type!r}"
         )
-    from ._run import resolve_udf  # here: _run imports _udf, which imports this module
-
     target = resolve_udf(udf)
     if not cache and cache_max_age is not None:
         raise ValueError("cache=False already means cache_max_age=0; give one or the other")

@@ -8,9 +8,6 @@ this process.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import sqlite3
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -24,17 +21,9 @@ from ._engine_client import (
     request,
     run_query,
 )
-from ._errors import UDF_ERR_NOT_FOUND, UdfLoadError
-from ._shared_disk import studio_home
+from ._invoke import invoke
+from ._shared_tokens import udf_name_for_token
 from ._tiles import TileCoord
-
-DATABASE = "udf-studio.sqlite"
-_HEX_TOKEN = re.compile(r"^[0-9a-f]{64}$")
-
-
-def is_token(text: str) -> bool:
-    """Whether a string is a shared token (`fsh_...` or 64 hex characters)."""
-    return text.startswith("fsh_") or bool(_HEX_TOKEN.match(text))
 
 
 def run_token(
@@ -63,33 +52,7 @@ def run_token(
     raise error_from_response(endpoint, response, Origin(None, 0, {}))
 
 
-def udf_name_for_token(token: str) -> str:
-    """The workspace UDF a token runs, read from the engine's database."""
-    path = studio_home() / DATABASE
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    try:
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
-            row = connection.execute(
-                "SELECT udf_slug, enabled FROM shared_tokens WHERE token_hash = ?", (digest,)
-            ).fetchone()
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        row = None
-    if row is None:
-        raise UdfLoadError(
-            f"no shared token {token[:12]}... in {path} (tokens are made with "
-            "'udf-studio token create NAME')",
-            code=UDF_ERR_NOT_FOUND,
-        )
-    if not row[1]:
-        raise UdfLoadError(f"the shared token {token[:12]}... is disabled", code=UDF_ERR_NOT_FOUND)
-    return str(row[0])
-
-
 def _run_here(token: str, params: Mapping[str, Any], tile: TileCoord | None) -> Any:
-    from ._call import invoke  # here: _call imports the modules this one does
     from ._load import load_name
     from ._nesting import at_depth, child_depth
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import inspect
 import json
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +13,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO, overload
 from urllib.parse import quote
 
 from ._binding import CallPlan, plan_call
-from ._call import check_cache_max_age, check_run_options, run_call, tile_from_call
 from ._errors import UDF_ERR_FETCH, UDF_ERR_NO_ENTRYPOINT, UdfLoadError, public_file
 from ._headers import Header, HeaderSet, headers_from_arguments, restore
-from ._module import CURRENT_SOURCE, UdfModule, load_headers
+from ._invoke import check_cache_max_age, tile_from_call
+from ._module import CURRENT_SOURCE, UdfModule, function_source, load_headers
 from ._not_local import not_local_function
 from ._options import default_engine
 
@@ -27,6 +25,36 @@ if TYPE_CHECKING:
 
 DEFAULT_ENTRYPOINT = "udf"
 UDF_TYPE = "geopandas_v2"
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What a `Udf` does through the layers above the model: check a call's options and run it
+    where it belongs (`_call`), run it over many arguments (`_submit`), load code (`_load`).
+
+    Those layers import this module, so they are passed in once (`fused._wiring`, imported by
+    `fused/__init__`, sets them) instead of imported from here.
+    """
+
+    check_run_options: Callable[[str | None, bool, int | str | None], None]
+    run_call: Callable[..., Any]
+    submit: Callable[..., Any]
+    load_code: Callable[..., Udf]
+
+
+_actions: Actions | None = None
+
+
+def set_actions(actions: Actions) -> None:
+    """Give the `Udf` model the run, submit and load functions of the layers above it."""
+    global _actions
+    _actions = actions
+
+
+def _wired() -> Actions:
+    if _actions is None:
+        raise RuntimeError("fused._udf is used before `import fused` finished (fused._wiring)")
+    return _actions
 
 
 @dataclass(frozen=True)
@@ -110,11 +138,12 @@ class Udf:
         `engine="local"` always runs here. `cache=False` with a `cache_max_age` is a
         `ValueError`; engines other than local raise `EngineUnavailableError` for now.
         """
+        actions = _wired()
         engine = engine or default_engine(self)
-        check_run_options(engine, cache, cache_max_age)
+        actions.check_run_options(engine, cache, cache_max_age)
         x, y, z = params.pop("x", None), params.pop("y", None), params.pop("z", None)
         tile, params = tile_from_call(self.prepared().plan, params, x, y, z)
-        return run_call(
+        return actions.run_call(
             self, args, params, tile, engine=engine, cache=cache, cache_max_age=cache_max_age
         )
 
@@ -135,10 +164,8 @@ class Udf:
         """Run the UDF once per item of `arg_list` in parallel; a JobPool (see `fused.submit`,
         whose options it takes; `collect=True` waits and returns a DataFrame instead).
         `worker_concurrency` and `run_cache_max_age` tune Fused's machines: no effect here."""
-        from ._submit import submit
-
         kwargs.setdefault("collect", False)
-        return submit(
+        return _wired().submit(
             self,
             arg_list,
             engine=engine,
@@ -231,7 +258,6 @@ class Udf:
     def from_gist(cls, gist_id: str) -> Udf:
         """A UDF from a GitHub gist (its `code.py`, and `parameters.json` for its fields)."""
         from ._github import gist_files
-        from ._load import load_code
 
         files = gist_files(gist_id.rstrip("/").rsplit("/", 1)[-1])
         if "code.py" not in files:
@@ -245,7 +271,7 @@ class Udf:
                 f"gist {gist_id}'s parameters.json is not a JSON object", code=UDF_ERR_FETCH
             )
         name = fields.get("name")
-        udf = load_code(files["code.py"], name=name if isinstance(name, str) else None)
+        udf = _wired().load_code(files["code.py"], name=name if isinstance(name, str) else None)
         if isinstance(fields.get("parameters"), dict):
             udf.parameters = {**udf.parameters, **fields["parameters"]}
         if isinstance(fields.get("metadata"), dict):
@@ -506,7 +532,7 @@ def udf(
             code, directory = context.code, context.directory
             recorded: list[Header] = list(context.headers)
         else:
-            code, directory, recorded = _function_source(function), _defining_dir(function), []
+            code, directory, recorded = function_source(function), _defining_dir(function), []
         if headers and not recorded:
             recorded = headers_from_arguments(headers, directory)
         made = Udf(
@@ -554,13 +580,6 @@ def find_entry(module: UdfModule, entrypoint: str | None, filename: str | None =
 
 def _no_entry(message: str, filename: str | None) -> UdfLoadError:
     return UdfLoadError(message, code=UDF_ERR_NO_ENTRYPOINT, file=public_file(filename))
-
-
-def _function_source(function: Callable[..., Any]) -> str:
-    try:
-        return textwrap.dedent(inspect.getsource(function))
-    except (OSError, TypeError):
-        return ""
 
 
 def _defining_dir(function: Callable[..., Any]) -> str | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from ._account import user_email
+from ._engine_api import engine_account
 from ._nesting import current_depth, in_run
 from ._options import REALTIME_CLIENT_ID
 from ._run_context import current_request, current_udf
@@ -74,7 +75,7 @@ def get_session_token() -> str | None:
 
 def get_user_email() -> str | None:
     """The local account's email."""
-    return user_email()
+    return user_email(engine_account())
 
 
 def get_execution_environment_id() -> str | None:

@@ -26,7 +26,6 @@ from typing import Any, Final, NoReturn
 
 import fused
 from fused import _thread_output
-from fused._call import invoke
 from fused._cloud_access import configure_anonymous_access
 from fused._duckdb_extensions import install_hook as install_duckdb_hook
 from fused._errors import (
@@ -37,6 +36,7 @@ from fused._errors import (
     UDF_ERR_RUNTIME,
     UdfRuntimeError,
 )
+from fused._invoke import invoke
 from fused._nesting import at_depth
 from fused._results import EncodedResult, encode_result
 from fused._run_context import RunRequest, serving

@@ -47,12 +47,13 @@ function udfOf(engine: Engine, value: unknown): { udf: UdfFolder; parameters: Re
 async function bindItems(engine: Engine, udf: UdfFolder, raw: unknown): Promise<Record<string, unknown>[]> {
   if (!Array.isArray(raw)) throw udfError('UDF_ERR_BAD_REQUEST', '"argList" must be a JSON array (of values, or of objects of parameters)');
   const isObject = (item: unknown): item is Record<string, unknown> => typeof item === 'object' && item !== null && !Array.isArray(item);
-  if (raw.every(isObject)) return raw;
+  const items: unknown[] = raw;
+  if (items.every(isObject)) return items;
   const described = await engine.describe(udf);
   if (!described.ok) throw new UdfStudioError(described.error);
   const first = described.description.parameters[0]?.name;
   if (!first) throw udfError('UDF_ERR_BAD_REQUEST', `${udf.name} takes no parameters, so "argList" items must be objects`);
-  return raw.map((item) => (isObject(item) ? item : { [first]: item }));
+  return items.map((item) => (isObject(item) ? item : { [first]: item }));
 }
 
 /** A named cluster, connected now: an unknown name or an unreachable scheduler fails the request, not each run. */

@@ -117,7 +117,7 @@ export class UdfSync {
     for (const summary of await listRemote(client)) {
       try {
         const remote = await findById(client, summary.id);
-        if (remote) results.push(await this.pullRecord(client, remote));
+        if (remote) results.push(this.pullRecord(client, remote));
       } catch (error) {
         if ((error as { code?: string }).code?.startsWith('UDF_ERR_REMOTE_')) throw error;
         results.push({ name: summary.slug, error: error as Error });
@@ -126,7 +126,7 @@ export class UdfSync {
     return results;
   }
 
-  private async pullRecord(client: RemoteClient, remote: RemoteRecord, options: SyncOptions = {}): Promise<SyncResult> {
+  private pullRecord(client: RemoteClient, remote: RemoteRecord, options: SyncOptions = {}): SyncResult {
     const locals = this.localUdfs();
     const local = locals.find((entry) => entry.id === remote.id) ?? locals.find((entry) => entry.udf.name === remote.slug) ?? null;
     if (!local) {

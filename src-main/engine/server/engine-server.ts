@@ -296,7 +296,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
           if (seen === settling) return;
         }
       },
-      resetRuntime: runtime.reset,
+      resetRuntime: () => runtime.reset(),
       sessionLink: () => `${localUrl}${SESSION_PATH}/${sessions.issueTicket()}`,
       close: () => owner.close(),
     };

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterStore } from '../../../src-main/engine/cluster/cluster-config.js';
 import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
+import { errorWith, textContaining } from '../../helpers/matchers.js';
 
 let home: TestHome;
 
@@ -61,7 +62,7 @@ describe('cluster settings', () => {
     const path = join(home.root, 'clusters.json');
     for (const content of ['{not json', '{"clusters": 3}', '{"clusters": [{"name": "a"}]}']) {
       writeFileSync(path, content);
-      expect(() => clusters.list()).toThrow(expect.objectContaining({ code: 'UDF_ERR_CLUSTER_CONFIG', message: expect.stringContaining(path) as string }));
+      expect(() => clusters.list()).toThrow(errorWith({ code: 'UDF_ERR_CLUSTER_CONFIG', message: textContaining(path) }));
       expect(() => clusters.add('lab', 'tcp://a:1')).toThrow(/clusters\.json/);
       expect(readFileSync(path, 'utf8')).toBe(content);
     }

@@ -278,7 +278,7 @@ describe('runs from the window', () => {
     expect(Number(ran.headers['x-udf-studio-duration-ms'])).toBeGreaterThan(0);
     expect(ran.headers['x-udf-studio-cache']).toBe('miss');
     expect((ran.json() as unknown[]).length).toBe(3);
-    expect(JSON.parse(String(ran.headers['x-fused-metadata'])).stdout).toContain('greeting Ada');
+    expect((JSON.parse(String(ran.headers['x-fused-metadata'])) as { stdout: string }).stdout).toContain('greeting Ada');
   });
 
   it('bad parameters are clear 400s; a broken UDF is a 422 with its line', async () => {

@@ -4,6 +4,7 @@ import type { EngineServer } from '../../../src-main/engine/server/engine-server
 import { WAIT_MS } from '../../../src-main/engine/server/pending-runs.js';
 import type { TestHome } from '../../helpers/test-home.js';
 import { bearer, request, startEmptyServer, type HttpResult } from '../../helpers/server.js';
+import { textMatching } from '../../helpers/matchers.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -117,7 +118,7 @@ describe('code runs the official client polls for', () => {
   it('says a run id it does not know in a sentence', async () => {
     const result = await get(randomUUID());
     expect(result.status).toBe(404);
-    expect((result.json() as { error: { code: string }; detail: string })).toMatchObject({ error: { code: 'UDF_ERR_RUN_NOT_FOUND' }, detail: expect.stringMatching(/^no run ".*" \(/) });
+    expect((result.json() as { error: { code: string }; detail: string })).toMatchObject({ error: { code: 'UDF_ERR_RUN_NOT_FOUND' }, detail: textMatching(/^no run ".*" \(/) });
   });
 });
 

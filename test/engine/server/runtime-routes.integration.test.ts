@@ -8,6 +8,7 @@ import { CONTENT_SECURITY_POLICY } from '../../../src-shared/content-security-po
 import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
 import { bearer, openWindowSession, request } from '../../helpers/server.js';
 import { SESSION_KEY } from '../../../src-shared/app-api.js';
+import { errorWith, textMatching } from '../../helpers/matchers.js';
 
 // A first run on a machine with no usable Python: the server answers at once, setup fails, and the
 // window can show why, copy diagnostics and ask for a reset. No venv is built here. The "Python" is
@@ -56,7 +57,7 @@ describe('the runtime routes while setup fails', () => {
     for (const path of ['/healthz', '/api/cache', '/server/v1/udf-access-token/self']) {
       const response = await request(server.url, path, { headers: bearer(server) });
       expect(response.status, path).toBe(503);
-      expect(response.json()).toMatchObject({ error: { code: 'UDF_ERR_RUNTIME_NOT_READY', message: expect.stringMatching(/could not be set up: no usable Python.*GET \/api\/runtime/) } });
+      expect(response.json()).toMatchObject({ error: { code: 'UDF_ERR_RUNTIME_NOT_READY', message: textMatching(/could not be set up: no usable Python.*GET \/api\/runtime/) } });
     }
     expect(() => server.engine).toThrow(/could not be set up/);
   });
@@ -100,10 +101,10 @@ describe('the runtime routes while setup fails', () => {
   it('refuses a second reset while one runs', async () => {
     rmSync(gate);
     server.resetRuntime();
-    expect(() => server.resetRuntime()).toThrow(expect.objectContaining({ code: 'UDF_ERR_RUNTIME_BUSY' }));
+    expect(() => server.resetRuntime()).toThrow(errorWith({ code: 'UDF_ERR_RUNTIME_BUSY' }));
     const http = await request(server.url, '/api/runtime/reset', { method: 'POST', headers: bearer(server) });
     expect(http.status).toBe(409);
-    expect(http.json()).toMatchObject({ error: { code: 'UDF_ERR_RUNTIME_BUSY', message: expect.stringMatching(/already being set up \(creating the Python environment\)/) } });
+    expect(http.json()).toMatchObject({ error: { code: 'UDF_ERR_RUNTIME_BUSY', message: textMatching(/already being set up \(creating the Python environment\)/) } });
     expect((await report()).phase).toBe('setting-up');
     writeFileSync(gate, '');
     await server.settled();
@@ -147,11 +148,11 @@ describe('the runtime routes while setup fails', () => {
     expect(foreign.status).toBe(401);
     expect((await install({ packages: ['utm'] }, origin())).status).toBe(401);
     const notList = await install({ packages: 'utm' }, await windowSession());
-    expect([notList.status, notList.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_REQUEST', message: expect.stringMatching(/"packages" must be a list of strings/) } }]);
+    expect([notList.status, notList.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_REQUEST', message: textMatching(/"packages" must be a list of strings/) } }]);
     const badName = await install({ packages: ['../utm'] }, bearer(server));
-    expect([badName.status, badName.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_PACKAGE', message: expect.stringMatching(/"\.\.\/utm" is not a package name/) } }]);
+    expect([badName.status, badName.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_PACKAGE', message: textMatching(/"\.\.\/utm" is not a package name/) } }]);
     const badExtra = await install({ packages: [], extras: ['gpu'] }, await windowSession());
-    expect([badExtra.status, badExtra.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_PACKAGE', message: expect.stringMatching(/no extra "gpu"/) } }]);
+    expect([badExtra.status, badExtra.json()]).toMatchObject([400, { error: { code: 'UDF_ERR_BAD_PACKAGE', message: textMatching(/no extra "gpu"/) } }]);
   });
 
   it('answers wrong methods and unknown page files clearly', async () => {

@@ -113,7 +113,7 @@ describe('saving as the official client does', () => {
     expect(created.status).toBe(201);
     const record = created.json() as SavedRecord;
     const meta = readFileSync(join(home.root, 'ws', 'Client_Saved', 'meta.json'), 'utf8');
-    expect(JSON.parse(meta).job_config.steps[0].udf.metadata).toEqual({ 'fused:id': record.id });
+    expect((JSON.parse(meta) as { job_config: { steps: Array<{ udf: { metadata: unknown } }> } }).job_config.steps[0]?.udf.metadata).toEqual({ 'fused:id': record.id });
     // Where the folder sits says its collection: the client's collection fields are not kept.
     expect(meta).not.toContain('collection_');
     const collected = await post('/server/v1/udf/new', { slug: 'Collected', udf_body: body('Collected'), udf_type: 'auto', collection_id: 'Tools' });

@@ -94,7 +94,7 @@ describe('changing the workspace folders', () => {
     const changed = await api('/api/settings', 'POST', { workspaces: [first, second] });
     expect(changed.status).toBe(200);
     expect((changed.json() as AppSettings).workspaces).toEqual([first, second]);
-    expect(JSON.parse(readFileSync(join(home.root, 'settings.json'), 'utf8')).workspaces).toEqual([first, second]);
+    expect(savedSettings().workspaces).toEqual([first, second]);
     expect(await names()).toEqual(['Caller', 'Helper']);
     const announced = events.find((event) => event.type === 'workspace');
     expect(announced).toMatchObject({ type: 'workspace', changed: [{ name: 'Helper' }] });
@@ -154,7 +154,7 @@ describe('bad settings', () => {
     const changed = (await api('/api/settings', 'POST', { port: next })).json() as AppSettings;
     expect(changed).toMatchObject({ port, nextPort: next });
     expect(server.port).toBe(port);
-    expect(JSON.parse(readFileSync(join(home.root, 'settings.json'), 'utf8')).port).toBe(next);
+    expect(savedSettings().port).toBe(next);
     expect((await api('/api/settings', 'POST', { port })).status).toBe(200);
   });
 
@@ -234,6 +234,11 @@ describe('GitHub clones', () => {
     const refused = await api('/api/settings', 'POST', { githubClones: { udfs: clone } });
     expect(refused.status).toBe(400);
     expect(refused.text).toContain('names repositories as \\"org/repo\\"');
-    expect(JSON.parse(readFileSync(join(home.root, 'settings.json'), 'utf8')).githubClones).toEqual({ 'fusedio/udfs': clone });
+    expect(savedSettings().githubClones).toEqual({ 'fusedio/udfs': clone });
   });
 });
+
+/** settings.json as the server wrote it. */
+function savedSettings(): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(home.root, 'settings.json'), 'utf8')) as Record<string, unknown>;
+}

@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from .._errors import NotSupportedYetError
+from .._invoke import in_worker
 from .._job_pool import JobPool
+from .._load import load_code
 from .._shared_disk import bucket, map_path, shared_disk, studio_home
+from .._submit import submit
 from .layout import BBOX_COLUMNS, SAMPLE_FILE, check_file_id, data_file_name
 from .partition import SplitMethod, Splitting, assign_to_chunks, split_groups, utm_zones
 from .prepare import (
@@ -267,8 +270,6 @@ def ingest(
 
 
 def _run(job: IngestJob, overwrite: bool, name: str | None, engine: str | None) -> IngestResult:
-    from .._call import in_worker  # here: _call is part of the run modules' import cycle
-
     target = output_folder(job.output)
     _check_free(target, job.output, overwrite)
     frame = prepare_rows(load_input(job.input, job.read), job.rows)
@@ -370,10 +371,6 @@ def _schema_chunks(schema: Any) -> pd.DataFrame:
 
 def _write_files(runs: list[dict[str, Any]], name: str, engine: str | None) -> pd.DataFrame:
     """Run the job that writes the data files; their chunk metadata, in file order."""
-    # Here: _load and _submit are part of the run modules' import cycle.
-    from .._load import load_code
-    from .._submit import submit
-
     writer = load_code(_WRITER_CODE)
     writer.name = name
     # A rewrite must really write: never answered from the result cache. A failed write is not

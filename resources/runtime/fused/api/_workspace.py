@@ -115,6 +115,6 @@ def _count(value: object, name: str, what: str) -> int:
 
 def _udf_of(record: Mapping[str, Any]) -> Udf:
     """The UDF a record describes, with its id and collection, as `fused.load` gives it."""
-    from .._saved_udfs import udf_from_record
+    from .._load import udf_from_record
 
     return udf_from_record(dict(record))

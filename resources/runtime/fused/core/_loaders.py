@@ -63,7 +63,7 @@ def load_udf_from_github(
 def load_udf_from_shared_token(token: str, import_globals: bool | None = None) -> Udf:
     """The UDF a shared token of the local server runs."""
     from .._load import load_name
-    from .._token_run import udf_name_for_token
+    from .._shared_tokens import udf_name_for_token
 
     return load_name(udf_name_for_token(token), import_globals=import_globals is not False)
 

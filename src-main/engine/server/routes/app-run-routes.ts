@@ -20,7 +20,7 @@ import type { UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import { abortOnDisconnect } from '../recursion.js';
 import { readJsonBody } from '../request-body.js';
-import type { RouteContext, Router } from '../router.js';
+import type { Router } from '../router.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 

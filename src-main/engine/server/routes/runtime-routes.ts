@@ -70,5 +70,5 @@ function stringList(value: unknown, field: string): string[] {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
     throw udfError('UDF_ERR_BAD_REQUEST', `"${field}" must be a list of strings, such as ["mercantile"]`);
   }
-  return value as string[];
+  return value;
 }

@@ -27,7 +27,7 @@ export function registerUdfLookupRoutes(router: Router, services: ServerServices
     requirePrivateToken(services, ctx.req);
     const owner = ownerOf(ctx);
     if (owner !== null) requireLocalOwner(services, owner);
-    const saved = savedByName(services.engine, ctx.params.slug as string, ctx.params.collection as string);
+    const saved = savedByName(services.engine, ctx.params.slug as string, ctx.params.collection);
     sendJson(ctx.res, 200, udfRecord(saved));
   };
   router.add('GET', `${BASE}/by-user-email/:email/${BY_NAME}`, lookup((ctx) => ctx.params.email as string));
