@@ -28,21 +28,13 @@ const EXCEPTIONS = [
   { rule: '@typescript-eslint/no-unsafe-return', why: BUSY, files: ['src-renderer/src/views/UdfPage.svelte'] },
   {
     rule: '@typescript-eslint/no-unnecessary-type-assertion',
-    why: `the engine's files: ${BUSY}; remotes.svelte.ts: the assertions give $state its type, ` +
-      'which the rule does not see',
-    files: [
-      'src-main/engine/remote/remote-client.ts',
-      'src-main/engine/remote/remote-runs.ts',
-      'src-main/engine/server/routes/remote-routes.ts',
-      'src-renderer/src/state/remotes.svelte.ts',
-    ],
+    why: 'the assertions give $state its type, which the rule does not see',
+    files: ['src-renderer/src/state/remotes.svelte.ts'],
   },
   {
     rule: '@typescript-eslint/no-base-to-string',
-    why: `worker-pool.ts: ${BUSY}; the window's files: String() of an \`unknown\` that is no longer ` +
-      'an object, which TypeScript cannot narrow',
+    why: `the window's files: ${BUSY}`,
     files: [
-      'src-main/engine/runtime/worker-pool.ts',
       'src-renderer/src/components/DataTable.svelte',
       'src-renderer/src/lib/parameters.ts',
     ],

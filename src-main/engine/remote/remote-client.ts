@@ -125,7 +125,7 @@ export class RemoteClient {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
         res.on('aborted', () => fail(udfError('UDF_ERR_REMOTE_UNREACHABLE', `${where} closed the connection during the answer (it may have stopped)`)));
-        res.on('error', (error) => fail(networkError(where, error as NodeJS.ErrnoException)));
+        res.on('error', (error) => fail(networkError(where, error)));
       });
       const { signal } = request;
       if (signal) {

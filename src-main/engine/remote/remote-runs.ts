@@ -251,7 +251,7 @@ function fusedMetadataOf(client: RemoteClient, answer: RemoteAnswer): FusedMetad
     throw udfError('UDF_ERR_REMOTE_BAD_ANSWER', `remote "${client.name}" sent an x-fused-metadata header that is not JSON`);
   }
   const record = asObject(value) ?? {};
-  const text = (key: string): string | null => (typeof record[key] === 'string' && record[key] ? (record[key] as string) : null);
+  const text = (key: string): string | null => (typeof record[key] === 'string' && record[key] ? record[key] : null);
   return {
     stdout: text('stdout') ?? '',
     stderr: text('stderr') ?? '',

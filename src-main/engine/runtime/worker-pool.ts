@@ -548,7 +548,7 @@ export function toWire(udf: UdfSource): Record<string, unknown> {
 
 export function toOutcome(frame: Frame): RunOutcome {
   const h = frame.header;
-  const log = { stdout: String(h.stdout ?? ''), stderr: String(h.stderr ?? ''), durationMs: Number(h.durationMs ?? 0) };
+  const log = { stdout: typeof h.stdout === 'string' ? h.stdout : '', stderr: typeof h.stderr === 'string' ? h.stderr : '', durationMs: Number(h.durationMs ?? 0) };
   if (h.ok === true) {
     return { ok: true, ...log, format: h.format as Format, contentType: String(h.contentType), kind: h.kind as ResultKind, empty: h.empty === true || h.kind === 'empty',
       cacheMaxAge: typeof h.cacheMaxAge === 'string' || typeof h.cacheMaxAge === 'number' ? h.cacheMaxAge : null, body: frame.payload };
@@ -556,7 +556,7 @@ export function toOutcome(frame: Frame): RunOutcome {
   const raw = (h.error ?? {}) as Record<string, unknown>;
   const error: ErrorData = {
     code: isErrorCode(raw.code) ? raw.code : 'UDF_ERR_RUNTIME',
-    message: String(raw.message ?? 'the worker reported an error without a message'),
+    message: typeof raw.message === 'string' ? raw.message : 'the worker reported an error without a message',
   };
   if (typeof raw.exceptionClass === 'string') error.exceptionClass = raw.exceptionClass;
   if (typeof raw.file === 'string') error.file = raw.file;

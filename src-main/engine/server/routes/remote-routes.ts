@@ -72,7 +72,7 @@ export function registerRemoteRoutes(router: Router, services: ServerServices): 
     const name = ctx.params.name as string;
     const body = await readJsonBody(ctx.req);
     if (!('remote' in body) || (body.remote !== null && typeof body.remote !== 'string')) throw udfError('UDF_ERR_BAD_REQUEST', 'the body needs "remote": a remote\'s name, or null for the local engine');
-    services.remotes.bind(name, body.remote as string | null);
+    services.remotes.bind(name, body.remote);
     services.engine.events.emit({ type: 'remote', udf: name, change: 'engine', remote: services.remotes.boundRemote(name) });
     sendJson(ctx.res, 200, { name, remote: services.remotes.boundRemote(name) });
   }));
