@@ -32,7 +32,7 @@ beforeAll(async () => {
   opened.served.home.write({
     'udfs/Scratch/meta.json': metaJson('Scratch'),
     'udfs/Scratch/Scratch.py': SCRATCH,
-    'udfs/Scratch/README.md': '# Scratch\n\nSome **bold** text and `code`.\n\n<script>window.pwned = 1</script>\n\n<img src="x" onerror="window.pwned = 2">\n\n[a bad link](javascript:window.pwned=3) and [a good one](https://example.org/)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n',
+    'udfs/Scratch/README.md': '# Scratch\n\nSome **bold** text and `code`.\n\n<script>window.pwned = 1</script>\n\n<img src="x" onerror="window.pwned = 2">\n\n[a bad link](javascript:window.pwned=3) and [a good one](https://example.org/)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\ndef udf():\n    return "</code><script>window.pwned = 4</script>"\n```\n',
     'udfs/Tile_Raise/meta.json': metaJson('Tile_Raise', { metadata: { 'fused:name': 'Tile_Raise', 'fused:udfType': 'vector_tile' } }),
     'udfs/Tile_Raise/Tile_Raise.py': '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    raise RuntimeError("no tiles today")\n',
   });
@@ -104,8 +104,8 @@ describe('the code editor', () => {
     await page.keyboard.press('Enter');
     await page.keyboard.type('x = fused.lo');
     const popup = page.locator('.cm-tooltip-autocomplete');
-    await popup.waitFor();
-    expect(await popup.innerText()).toContain('load');
+    // The popup follows the typing; Enter takes the selected option.
+    await expect.poll(() => popup.locator('li[aria-selected] .cm-completionLabel').innerText().catch(() => '')).toBe('load');
     await screenshot(page, 'editor-completion');
     await page.keyboard.press('Enter');
     expect(await editorText(page)).toContain('x = fused.load');
@@ -242,6 +242,9 @@ describe('the code editor', () => {
     await article.locator('h1').waitFor();
     expect(await article.locator('strong').innerText()).toBe('bold');
     expect(await article.locator('table td').count()).toBe(2);
+    // Python code blocks are coloured by the editor's parser; their text stays text.
+    expect(await article.locator('pre code .tok-keyword').first().innerText()).toBe('def');
+    expect(await article.locator('pre code').innerText()).toContain('<script>window.pwned = 4</script>');
     expect(await article.locator('script').count()).toBe(0);
     expect(await article.locator('[onerror]').count()).toBe(0);
     expect(await article.locator('a[href^="javascript"]').count()).toBe(0);
@@ -268,5 +271,29 @@ describe('the code editor', () => {
     });
     expect(colours.editor).toEqual(colours.theme);
     await context.close();
+  });
+
+  it("completes the names a header module defines, after its import name", async () => {
+    await openFromLibrary('With_Utils');
+    await focusEditorEnd(page);
+    await page.keyboard.type('\nutils.near');
+    const popup = page.locator('.cm-tooltip-autocomplete');
+    await expect.poll(() => popup.innerText().catch(() => '')).toContain('nearest_cities');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid="library-item"][data-name="Hello_World"]').first().click();
+    await page.getByTestId('unsaved-discard').click();
+    await expect.poll(() => page.locator('.udf-header h1').innerText().catch(() => '')).toContain('Hello_World');
+  });
+
+  it('asks before the window reloads over unsaved edits', async () => {
+    await openFromLibrary('Hello_World');
+    await focusEditorEnd(page);
+    await page.keyboard.type('# not saved');
+    const asked = page.waitForEvent('dialog');
+    void page.evaluate(() => location.reload()).catch(() => undefined);
+    const dialog = await asked;
+    expect(dialog.type()).toBe('beforeunload');
+    await dialog.dismiss();
+    expect(await editorText(page)).toContain('# not saved');
   });
 });

@@ -16,6 +16,7 @@ import { crosshairCursor, drawSelection, dropCursor, EditorView, highlightActive
 import { tags } from '@lezer/highlight';
 import { errorLines } from './diagnostics.js';
 import { fusedCompletions } from './fused-api.js';
+import { moduleCompletions } from './module-completions.js';
 
 export interface EditorHooks {
   /** Ctrl/Cmd+S. */
@@ -28,6 +29,13 @@ export interface EditorHooks {
 export const readOnlyCompartment = new Compartment();
 /** The hooks of the editor showing the state: reconfigured when a kept state is shown again. */
 export const hooksCompartment = new Compartment();
+/** The UDF's header modules the file can import, completed after `name.` (their texts change). */
+export const modulesCompartment = new Compartment();
+
+/** Completion of the header modules' names, by import name (`utils` for utils.py). */
+export function modulesExtension(modules: Readonly<Record<string, string>>): Extension {
+  return pythonLanguage.data.of({ autocomplete: moduleCompletions(modules) });
+}
 
 /**
  * Tab: with a selection, indent its lines (never replace them); without one, insert spaces up to
@@ -95,7 +103,7 @@ const theme = EditorView.theme({
 });
 
 /** A new editor state for a file: Python (or plain text) with every editing aid. */
-export function createEditorState(doc: string, options: { language: 'python' | 'text'; readOnly: boolean; hooks: EditorHooks }): EditorState {
+export function createEditorState(doc: string, options: { language: 'python' | 'text'; readOnly: boolean; hooks: EditorHooks; modules: Readonly<Record<string, string>> }): EditorState {
   const extensions: Extension[] = [
     lineNumbers(),
     highlightActiveLineGutter(),
@@ -122,6 +130,7 @@ export function createEditorState(doc: string, options: { language: 'python' | '
     theme,
     readOnlyCompartment.of(EditorState.readOnly.of(options.readOnly)),
     hooksCompartment.of(hooksExtension(options.hooks)),
+    modulesCompartment.of(modulesExtension(options.modules)),
     keymap.of([
       { key: 'Tab', run: indentOrInsert, shift: indentLess },
       // Ctrl+Enter runs the UDF (the page listens); the editor must not insert a line for it.
