@@ -214,10 +214,17 @@ describe('the code editor', () => {
   it("marks a run's error line with a diagnostic", async () => {
     await openFromLibrary('Hello_World');
     await page.locator('[data-param="n"]').fill('-1');
-    await page.getByTestId('run').click();
+    const code = await editorText(page);
+    // Ctrl+Enter in the editor runs the UDF and leaves the text alone.
+    await page.locator('[data-testid="code-editor"] .cm-content').click();
+    await page.keyboard.press('Control+Enter');
     await page.getByTestId('run-error').waitFor({ timeout: 20_000 });
+    expect(await editorText(page)).toBe(code);
     expect(await errorLineText()).toContain('raise ValueError');
     expect(await page.locator('.cm-lint-marker-error').count()).toBe(1);
+    // The error panel's line link puts the cursor on the line.
+    await page.getByTestId('error-line-link').click();
+    await expect.poll(() => page.locator('.cm-activeLine').innerText().catch(() => '')).toContain('raise ValueError');
     await page.setViewportSize({ width: 1440, height: 900 });
     // The gutter's marker shows the message too (hovering the text could scroll it sideways).
     await page.locator('.cm-lint-marker-error').hover();
