@@ -40,7 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopWindow(opened);
+  await stopWindow(opened ?? {});
 });
 
 describe('the code editor', () => {
@@ -264,6 +264,14 @@ describe('the code editor', () => {
     await dark.emulateMedia({ colorScheme: 'dark' });
     await dark.goto(`${opened.served.url}/#/udf/Hello_World`);
     await dark.locator('[data-testid="code-editor"] .cm-content').waitFor();
+    // The search panel and a completion popup are themed as well.
+    await dark.locator('[data-testid="code-editor"] .cm-content').click();
+    await dark.keyboard.press('Control+f');
+    await dark.locator('.cm-search input[name="search"]').fill('name');
+    await dark.locator('[data-testid="code-editor"] .cm-content').click();
+    await dark.keyboard.press('Control+End');
+    await dark.keyboard.type('fused.');
+    await dark.locator('.cm-tooltip-autocomplete').waitFor();
     await screenshot(dark, 'editor-dark-1440x900');
     // The editor's colours are the theme's variables, whatever the theme makes of them.
     const colours = await dark.locator('.cm-editor').evaluate((editor) => {
