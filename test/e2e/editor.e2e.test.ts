@@ -311,4 +311,26 @@ describe('the code editor', () => {
     await dialog.dismiss();
     expect(await editorText(page)).toContain('# not saved');
   });
+
+  it('checks the disk before saving: a change whose event has not arrived is a conflict, not an overwrite', async () => {
+    // A window that never hears the event stream: only the check at save time can see the change.
+    const { context, page: unaware } = await openWindow(opened.browser, opened.served);
+    await context.route(/\/api\/events/, (route) => route.abort());
+    // A full load (not a hash change), so that the page's event stream starts again and is cut.
+    await unaware.goto(`${opened.served.url}/?unaware#/udf/Scratch`);
+    await focusEditorEnd(unaware);
+    await unaware.keyboard.type('# mine, typed blind');
+    const theirs = `${SCRATCH}# theirs, unannounced\n`;
+    writeFileSync(udfFile('Scratch'), theirs);
+    await unaware.getByTestId('save').click();
+    await unaware.getByTestId('disk-conflict').waitFor();
+    expect(readFileSync(udfFile('Scratch'), 'utf8')).toBe(theirs);
+    expect(await editorText(unaware)).toContain('# mine, typed blind');
+    // Keeping mine writes over the disk's version on the next save.
+    await unaware.getByTestId('conflict-keep').click();
+    await unaware.getByTestId('save').click();
+    await expect.poll(() => readFileSync(udfFile('Scratch'), 'utf8')).toContain('# mine, typed blind');
+    expect(readFileSync(udfFile('Scratch'), 'utf8')).not.toContain('# theirs, unannounced');
+    await context.close();
+  });
 });
