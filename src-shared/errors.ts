@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   UDF_ERR_TOKEN_DISABLED: { status: 403, title: 'The shared token is disabled' },
   UDF_ERR_SIGNED_URL: { status: 403, title: 'The signed URL has expired or its signature is wrong' },
   UDF_ERR_FILE_NOT_FOUND: { status: 404, title: 'No such file' },
+  UDF_ERR_FILE_CHANGED: { status: 409, title: 'The file changed on disk since it was loaded' },
   UDF_ERR_HOST: { status: 403, title: 'Requests must name a loopback host' },
   UDF_ERR_ROUTE: { status: 404, title: 'No such route' },
   UDF_ERR_METHOD: { status: 405, title: 'The route does not take this method' },

@@ -72,6 +72,15 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopAppOp
     const opened = new electron.BrowserWindow(mainWindowOptions(options.preloadPath, join(resources.icons, '512x512.png')));
     window = opened;
     opened.once('ready-to-show', () => opened.show());
+    // The page vetoes closing or reloading while a UDF has unsaved edits (beforeunload), which
+    // Electron would honour without a word: ask, as a browser does.
+    opened.webContents.on('will-prevent-unload', (event) => {
+      const choice = dialog.showMessageBoxSync(opened, {
+        type: 'warning', buttons: ['Leave', 'Stay'], defaultId: 1, cancelId: 1,
+        message: 'Leave with unsaved edits?', detail: 'A UDF has edits that are not saved. They are lost if you leave.',
+      });
+      if (choice === 0) event.preventDefault();
+    });
     opened.on('closed', () => {
       if (window === opened) window = null;
     });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
 import { metaJson } from '../helpers/test-home.js';
+import { editorText } from './editor-support.js';
 import { readTiles } from './map-tiles.js';
 import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
 
@@ -145,7 +146,7 @@ describe('remote engines in the window', () => {
     await expect.poll(() => syncState(), { timeout: 20_000 }).toBe('synced');
     expect(readFileSync(codeFile(a, 'Shared_Layer'), 'utf8')).toContain('# changed on B');
     // The page shows the pulled code (the watcher reloads it).
-    await expect.poll(() => page.getByTestId('code-editor').inputValue(), { timeout: 15_000 }).toContain('# changed on B');
+    await expect.poll(() => editorText(page), { timeout: 15_000 }).toContain('# changed on B');
   });
 
   it('shows a conflict, and keeping mine takes a choice and a confirmation', async () => {

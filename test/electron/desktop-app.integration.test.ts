@@ -6,7 +6,7 @@ import { CONTENT_SECURITY_POLICY } from '../../src-shared/content-security-polic
 import { DESKTOP_CHANNELS } from '../../src-shared/desktop-api.js';
 import { makeTestHome, type TestHome } from '../helpers/test-home.js';
 import { request } from '../helpers/server.js';
-import { click, makeStandIn, menuItem, type StandIn, type StandInFrame, type StandInWindow } from './stand-in-electron.js';
+import { click, makeStandIn, menuItem, StandInEvent, type StandIn, type StandInFrame, type StandInWindow } from './stand-in-electron.js';
 import { textMatching } from '../helpers/matchers.js';
 
 // The desktop app's wiring, driven through a stand-in Electron (the binary cannot be downloaded
@@ -60,6 +60,21 @@ describe('the desktop app (stand-in Electron, real engine)', () => {
     expect(window.loadedUrls[0]).toMatch(new RegExp(`^${origin}/session/[A-Za-z0-9_-]{40,}$`));
     window.emit('ready-to-show');
     expect(window.shown).toBe(true);
+  });
+
+  it('asks before the window closes over unsaved edits, and closes only on Leave', () => {
+    const attempt = (answer: string): boolean => {
+      standIn.messageBoxAnswer = answer;
+      const event = new StandInEvent();
+      window.webContents.emit('will-prevent-unload', event);
+      return event.defaultPrevented;
+    };
+    // preventDefault on will-prevent-unload overrides the page's veto: the window closes.
+    expect(attempt('Stay')).toBe(false);
+    expect(attempt('Leave')).toBe(true);
+    expect(standIn.messageBoxes.map((box) => [box.message, box.buttons])).toEqual([
+      ['Leave with unsaved edits?', ['Leave', 'Stay']], ['Leave with unsaved edits?', ['Leave', 'Stay']],
+    ]);
   });
 
   it('keeps navigation on the app\'s origin and sends web links to the system browser', () => {

@@ -123,6 +123,9 @@ export interface StandIn {
   revealedPaths: string[];
   clipboard: string[];
   errorBoxes: Array<{ title: string; content: string }>;
+  messageBoxes: Array<{ message: string; buttons: string[] }>;
+  /** The button a message box answers with, by its label. */
+  messageBoxAnswer: string;
   openDialogResult: { canceled: boolean; filePaths: string[] };
   permissionRequestHandler: ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void) | null;
   permissionCheckHandler: ((contents: unknown, permission: string) => boolean) | null;
@@ -135,7 +138,7 @@ export function makeStandIn(): StandIn {
   const windows: StandInWindow[] = [];
   const state: Omit<StandIn, 'electron' | 'app' | 'windows'> = {
     ipcHandlers: new Map(), applicationMenu: null, trays: [], externalUrls: [], openedPaths: [], revealedPaths: [], clipboard: [],
-    errorBoxes: [], openDialogResult: { canceled: true, filePaths: [] }, permissionRequestHandler: null, permissionCheckHandler: null, headersHandler: null,
+    errorBoxes: [], messageBoxes: [], messageBoxAnswer: '', openDialogResult: { canceled: true, filePaths: [] }, permissionRequestHandler: null, permissionCheckHandler: null, headersHandler: null,
   };
   const standIn = state as StandIn;
   standIn.app = app;
@@ -178,6 +181,10 @@ export function makeStandIn(): StandIn {
     dialog: {
       showOpenDialog: () => Promise.resolve(standIn.openDialogResult),
       showErrorBox: (title: string, content: string) => standIn.errorBoxes.push({ title, content }),
+      showMessageBoxSync: (_window: unknown, options: { message: string; buttons: string[] }) => {
+        standIn.messageBoxes.push(options);
+        return options.buttons.indexOf(standIn.messageBoxAnswer);
+      },
     },
     shell: {
       openExternal: (url: string) => {

@@ -16,9 +16,10 @@ export const MAX_SAVED_FILE_BYTES = 2 * 1024 * 1024;
 
 /**
  * Writes one of a UDF's own files: its code, a header module or its README. Anything else (a path
- * outside the folder, meta.json, a file the UDF does not name) is refused.
+ * outside the folder, meta.json, a file the UDF does not name) is refused. With `base` (the text
+ * the edits started from), a file that no longer holds it is not overwritten: UDF_ERR_FILE_CHANGED.
  */
-export function saveUdfFile(udf: UdfFolder, fileName: string, content: string): string {
+export function saveUdfFile(udf: UdfFolder, fileName: string, content: string, base?: string): string {
   if (Buffer.byteLength(content) > MAX_SAVED_FILE_BYTES) throw udfError('UDF_ERR_BODY_TOO_LARGE', `the file is larger than ${MAX_SAVED_FILE_BYTES} bytes`);
   const allowed = new Map<string, string>();
   if (udf.source.path) allowed.set(basename(udf.source.path), udf.source.path);
@@ -29,6 +30,9 @@ export function saveUdfFile(udf: UdfFolder, fileName: string, content: string): 
     const names = [...allowed.keys()].join(', ');
     throw udfError('UDF_ERR_BAD_REQUEST', `"${fileName}" is not a file of ${udf.name} the window can save; its files are ${names}`);
   }
+  if (base !== undefined && readOrEmpty(path) !== base) {
+    throw udfError('UDF_ERR_FILE_CHANGED', `${fileName} changed on disk since it was loaded; nothing was saved (reload it, or save without a base to keep your version)`);
+  }
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.saving`);
   writeFileSync(temporary, content);
   try {
@@ -38,6 +42,11 @@ export function saveUdfFile(udf: UdfFolder, fileName: string, content: string): 
     throw error;
   }
   return path;
+}
+
+/** A file's text, or '' when it does not exist (a README not written yet). */
+function readOrEmpty(path: string): string {
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
 /**

@@ -87,7 +87,8 @@ const encode = encodeURIComponent;
 export const api = {
   library: () => call<LibraryListing>('GET', '/api/library'),
   udf: (name: string) => call<UdfDetail>('GET', `/api/udfs/${encode(name)}`),
-  saveFile: (name: string, file: string, content: string) => call<{ saved: string }>('POST', `/api/udfs/${encode(name)}/files/${encode(file)}`, { content }),
+  /** With `base` (the text the edits started from), a file changed on disk since is refused: UDF_ERR_FILE_CHANGED. */
+  saveFile: (name: string, file: string, content: string, base?: string) => call<{ saved: string }>('POST', `/api/udfs/${encode(name)}/files/${encode(file)}`, base === undefined ? { content } : { content, base }),
   create: (name: string, template: 'table' | 'tile') => call<{ name: string }>('POST', '/api/udfs', { name, template }),
   copyExample: (name: string) => call<{ name: string }>('POST', `/api/examples/${encode(name)}/copy`),
   duplicate: (name: string, newName: string) => call<{ name: string }>('POST', `/api/udfs/${encode(name)}/duplicate`, { name: newName }),

@@ -9,6 +9,8 @@
 import L from 'leaflet';
 import { tileUrl } from '../api/client.js';
 import { sessionHeaders } from '../api/session-key.js';
+import { reportTileError } from '../state/tile-errors.svelte.js';
+import type { ErrorData } from '../../../src-shared/errors.js';
 
 export interface TileStatus {
   loading: number;
@@ -88,7 +90,9 @@ export class UdfTileLayer extends L.GridLayer {
         context.clearRect(0, 0, TILE_SIZE, TILE_SIZE);
         this.markOk(el, key);
       } else if (!response.ok) {
-        const message = await errorMessage(response);
+        const error = await errorOf(response);
+        const message = error.line ? `${error.message} (line ${error.line})` : error.message;
+        reportTileError(this.udf, error);
         drawError(context, message);
         el.classList.add('udf-tile-error');
         el.title = message;
@@ -121,7 +125,10 @@ export class UdfTileLayer extends L.GridLayer {
     el.classList.remove('udf-tile-error');
     el.removeAttribute('title');
     this.failedTiles.delete(key);
-    if (this.failedTiles.size === 0) this.lastError = null;
+    if (this.failedTiles.size === 0) {
+      this.lastError = null;
+      reportTileError(this.udf, null);
+    }
   }
 
   private drawFeatures(context: CanvasRenderingContext2D, coords: L.Coords, data: GeoJSON.FeatureCollection | GeoJSON.Feature): void {
@@ -228,12 +235,14 @@ function drawError(context: CanvasRenderingContext2D, message: string): void {
   if (line) context.fillText(line, 10, y);
 }
 
-async function errorMessage(response: Response): Promise<string> {
+/** The engine's error of a failed tile (its JSON body), with the line it names. */
+async function errorOf(response: Response): Promise<ErrorData> {
   try {
-    const body = (await response.json()) as { error?: { message?: string; line?: number } };
-    const message = body.error?.message ?? `HTTP ${response.status}`;
-    return body.error?.line ? `${message} (line ${body.error.line})` : message;
+    const body = (await response.json()) as { error?: Partial<ErrorData> };
+    const error = body.error;
+    if (error && typeof error.message === 'string') return { ...error, code: error.code ?? 'UDF_ERR_RUNTIME', message: error.message };
   } catch {
-    return `HTTP ${response.status}`;
+    // Not JSON: the status is all there is to say.
   }
+  return { code: 'UDF_ERR_PROTOCOL', message: `HTTP ${response.status}` };
 }

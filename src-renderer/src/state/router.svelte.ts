@@ -14,8 +14,29 @@ export type Route =
 
 export const router = $state<{ route: Route }>({ route: parse(location.hash) });
 
-addEventListener('hashchange', () => {
-  router.route = parse(location.hash);
+/**
+ * Asked before the view changes (a link, the back button, `go`): false keeps the current view, and
+ * the guard asks the user (the UDF page with unsaved edits does), then calls `go` itself.
+ */
+export type LeaveGuard = (to: Route) => boolean;
+let leaveGuard: LeaveGuard | null = null;
+
+/** Sets the guard of the current view; the returned function removes it. */
+export function guardLeaving(guard: LeaveGuard): () => void {
+  leaveGuard = guard;
+  return () => {
+    if (leaveGuard === guard) leaveGuard = null;
+  };
+}
+
+addEventListener('hashchange', (event) => {
+  const to = parse(location.hash);
+  if (leaveGuard && hashOf(to) !== hashOf(router.route) && !leaveGuard(to)) {
+    // Stay: put the address back without another hashchange.
+    history.replaceState(history.state, '', event.oldURL);
+    return;
+  }
+  router.route = to;
 });
 
 export function go(route: Route): void {

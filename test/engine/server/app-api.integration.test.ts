@@ -206,6 +206,24 @@ describe('library', () => {
     expect(entry?.key).not.toBe(before);
   });
 
+  it('saves over a base only while the file still holds it', async () => {
+    const file = join(ws, 'Greet', 'Greet.py');
+    const loaded = readFileSync(file, 'utf8');
+    const mine = `${loaded}# mine\n`;
+    expect((await api('/api/udfs/Greet/files/Greet.py', { method: 'POST', body: { content: mine, base: loaded } })).status).toBe(200);
+    expect(readFileSync(file, 'utf8')).toBe(mine);
+    // The file changed on disk since `loaded`: the save is refused and the disk keeps its text.
+    const refused = await api('/api/udfs/Greet/files/Greet.py', { method: 'POST', body: { content: `${loaded}# again\n`, base: loaded } });
+    expect(refused.status).toBe(409);
+    expect(refused.json()).toMatchObject({ error: { code: 'UDF_ERR_FILE_CHANGED' } });
+    expect(readFileSync(file, 'utf8')).toBe(mine);
+    expect((await api('/api/udfs/Greet/files/Greet.py', { method: 'POST', body: { content: 'x', base: 42 } })).status).toBe(400);
+    expect(readFileSync(file, 'utf8')).toBe(mine);
+    // Without a base the save overwrites, as "keep mine" asks.
+    expect((await api('/api/udfs/Greet/files/Greet.py', { method: 'POST', body: { content: loaded } })).status).toBe(200);
+    expect(readFileSync(file, 'utf8')).toBe(loaded);
+  });
+
   it('refuses bad saves clearly and writes nothing', async () => {
     expect((await api('/api/udfs/Greet/files/meta.json', { method: 'POST', body: { content: '{}' } })).status).toBe(400);
     expect((await api('/api/udfs/Greet/files/..%2F..%2Fevil.py', { method: 'POST', body: { content: 'x' } })).status).toBe(400);

@@ -63,7 +63,8 @@ export function registerAppLibraryRoutes(router: Router, services: ServerService
   router.add('POST', '/api/udfs/:name/files/:file', authorised(async (ctx) => {
     const body = await readJsonBody(ctx.req);
     if (typeof body.content !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', 'the body needs "content": the file\'s new text');
-    const path = saveUdfFile(runnable(services, ctx), ctx.params.file as string, body.content);
+    if (body.base !== undefined && typeof body.base !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', '"base" must be the text the edits started from (a string)');
+    const path = saveUdfFile(runnable(services, ctx), ctx.params.file as string, body.content, body.base);
     sendJson(ctx.res, 200, { saved: path });
   }));
 
