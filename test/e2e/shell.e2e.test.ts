@@ -312,3 +312,22 @@ describe('Jobs', () => {
     await screenshot(page, 'shell-job-cancelled');
   });
 });
+
+describe('preferences', () => {
+  it('a malformed or out-of-range stored value reads as the default', async () => {
+    await openUdf('Hello_World');
+    await page.evaluate(() => {
+      localStorage.setItem('udf-studio.ui.theme', '"purple"');
+      localStorage.setItem('udf-studio.ui.udf-split', 'not json');
+      localStorage.setItem('udf-studio.ui.sidebar-width', '99999');
+      localStorage.setItem('udf-studio.ui.sidebar-collapsed', '"yes"');
+    });
+    await page.reload();
+    await page.getByTestId('udf-page').waitFor();
+    expect(await page.getByRole('radio', { name: 'Follow the system theme' }).getAttribute('aria-checked')).toBe('true');
+    expect(await page.getByTestId('sidebar').count()).toBe(1);
+    expect(await page.getByTestId('divider-udf-split').getAttribute('aria-valuenow')).toBe('46');
+    // Too wide is held to the largest width the divider allows.
+    expect(await page.getByTestId('divider-sidebar-width').getAttribute('aria-valuenow')).toBe('440');
+  });
+});
