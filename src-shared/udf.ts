@@ -6,6 +6,9 @@ import type { ErrorData } from './errors.js';
 import type { Format, ResultKind } from './formats.js';
 import type { Tile } from './tiles.js';
 
+/** Names that are safe as a folder, a Python file and a URL segment. */
+export const UDF_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+
 /** Values of `fused:udfType` in meta.json. */
 export const UDF_TYPES = ['auto', 'vector_tile', 'vector_single', 'vector_single_none', 'raster', 'app'] as const;
 export type UdfType = (typeof UDF_TYPES)[number];

@@ -6,11 +6,16 @@ import { request } from '../helpers/server.js';
 import { readTiles } from './map-tiles.js';
 import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
 
-/** Every main view at the design size and in a small window, written under test-output/screenshots. */
+/**
+ * Every view at a large, a middle and a narrow window size, in the light and the dark theme (the OS
+ * setting, which the window follows), written under test-output/screenshots as SIZE-THEME-NN-what.png.
+ */
 const SIZES = [
-  { label: '1280x800', viewport: { width: 1280, height: 800 } },
-  { label: 'small', viewport: { width: 760, height: 560 } },
+  { size: '1440x900', viewport: { width: 1440, height: 900 } },
+  { size: '1024x700', viewport: { width: 1024, height: 700 } },
+  { size: '640x700', viewport: { width: 640, height: 700 } },
 ];
+const SCREENS = SIZES.flatMap((entry) => (['light', 'dark'] as const).map((theme) => ({ ...entry, theme, label: `${entry.size}-${theme}` })));
 
 let served: ServedWindow;
 let browser: Browser;
@@ -38,9 +43,9 @@ async function openUdf(page: Page, name: string): Promise<void> {
   await page.getByTestId('udf-page').waitFor();
 }
 
-describe.each(SIZES)('screens at $label', ({ label, viewport }) => {
+describe.each(SCREENS)('screens at $label', ({ label, viewport, theme }) => {
   it('library, tables, maps, images, HTML and errors', async () => {
-    const { context, page } = await openWindow(browser, served, viewport);
+    const { context, page } = await openWindow(browser, served, viewport, theme);
     try {
       await screenshot(page, `${label}-01-home`);
       await expectNoSidewaysScroll(page);
@@ -92,8 +97,8 @@ describe.each(SIZES)('screens at $label', ({ label, viewport }) => {
     }
   });
 
-  it('tokens, cache, jobs and settings', async () => {
-    const { context, page } = await openWindow(browser, served, viewport);
+  it('tokens, cache, jobs, secrets and settings', async () => {
+    const { context, page } = await openWindow(browser, served, viewport, theme);
     try {
       await page.getByTestId('nav-tokens').click();
       await page.getByTestId('create-token').waitFor();
@@ -120,10 +125,14 @@ describe.each(SIZES)('screens at $label', ({ label, viewport }) => {
       // Earlier screens submitted the same job: find this one by its id.
       const job = page.locator(`[data-job-id="${(submitted.json() as { id: string }).id}"]`);
       await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('failed');
-      await job.locator('.job-name').click();
-      await job.locator('.runs tbody tr').nth(3).waitFor();
-      expect(await job.locator('.runs').innerText()).toContain('n must be zero or more');
+      await job.getByTestId('job-toggle').click();
+      await job.getByTestId('job-run').nth(3).waitFor();
+      expect(await job.getByTestId('job-run').nth(2).innerText()).toContain('n must be zero or more');
       await screenshot(page, `${label}-13-jobs`);
+
+      await page.getByTestId('nav-secrets').click();
+      await page.locator('.page h1').waitFor();
+      await screenshot(page, `${label}-16-secrets`);
 
       await page.getByTestId('nav-settings').click();
       await page.getByTestId('runtime-status').locator('.badge').waitFor({ timeout: 30_000 });
@@ -134,8 +143,40 @@ describe.each(SIZES)('screens at $label', ({ label, viewport }) => {
     }
   });
 
+  it('dialogs, quick-open and the folded sidebar', async () => {
+    const { context, page } = await openWindow(browser, served, viewport, theme);
+    try {
+      await openUdf(page, 'Hello_World');
+      await page.getByTestId('result-table').waitFor();
+      await page.keyboard.press('Control+k');
+      await page.getByTestId('quick-open-input').pressSequentially('t');
+      await screenshot(page, `${label}-17-quick-open`);
+      await page.keyboard.press('Escape');
+
+      await page.getByTestId('share').click();
+      await page.getByTestId('share-create').waitFor();
+      await screenshot(page, `${label}-18-share`);
+      await page.keyboard.press('Escape');
+
+      await page.getByTestId('more-actions').click();
+      await page.getByRole('menuitem', { name: 'Duplicate…' }).click();
+      await page.getByTestId('name-field').fill('Hello World');
+      await page.getByTestId('name-error').waitFor();
+      await screenshot(page, `${label}-19-duplicate-error`);
+      await page.keyboard.press('Escape');
+
+      const fold = page.getByTestId('sidebar-collapse');
+      if (await fold.count()) await fold.click();
+      await page.getByTestId('sidebar-rail').waitFor();
+      await expectNoSidewaysScroll(page);
+      await screenshot(page, `${label}-20-sidebar-folded`);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('the page without a session says how to get one', async () => {
-    const context = await browser.newContext({ viewport });
+    const context = await browser.newContext({ viewport, colorScheme: theme });
     try {
       const page = await context.newPage();
       await page.goto(served.url);

@@ -71,13 +71,14 @@ export async function launchBrowser(): Promise<Browser> {
  * A page signed in through a one-time link, at the given window size: the link `serve` printed the
  * first time, then a new one made with the private token (a link works once).
  */
-export async function openWindow(browser: Browser, served: ServedWindow, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+export async function openWindow(browser: Browser, served: ServedWindow, viewport = { width: 1280, height: 800 }, colorScheme: 'light' | 'dark' = 'light'): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme });
   const page = await context.newPage();
   const link = linksUsed.has(served) ? await newLink(served) : served.link;
   linksUsed.add(served);
   await page.goto(link);
-  await page.getByTestId('library-item').first().waitFor();
+  // A narrow window starts with the sidebar folded to its rail, without the library's list.
+  await page.locator('[data-testid="library-item"], [data-testid="sidebar-rail"]').first().waitFor();
   return { context, page };
 }
 

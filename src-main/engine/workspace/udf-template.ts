@@ -5,9 +5,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { udfError } from '../../../src-shared/errors.js';
+import { UDF_NAME_PATTERN } from '../../../src-shared/udf.js';
 
-/** Names that are safe as a folder, a Python file and a URL segment. */
-export const UDF_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+export { UDF_NAME_PATTERN };
 
 export type TemplateKind = 'table' | 'tile';
 

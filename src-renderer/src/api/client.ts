@@ -125,6 +125,13 @@ export const api = {
   submitJob: (udf: string, argList: unknown[], maxWorkers: number) => call<JobSummary>('POST', '/api/jobs', { udf, argList, maxWorkers }),
   cancelJob: (id: string) => call<JobSummary>('POST', `/api/jobs/${encode(id)}/cancel`, {}),
 
+  /** A finished run's result as the engine stored it (its format's bytes). */
+  async jobResult(id: string, index: number): Promise<Blob> {
+    const response = await fetch(`/api/jobs/${encode(id)}/runs/${index}/result`, { credentials: 'same-origin', headers: sessionHeaders() });
+    if (!response.ok) throw await errorOf(response);
+    return response.blob();
+  },
+
   /** Runs a UDF with string parameters; a UDF error comes back as a failed result, not a throw. */
   async run(name: string, params: Record<string, string>): Promise<RunResult | RunFailed> {
     const response = await fetch(`/api/udfs/${encode(name)}/run`, {

@@ -56,10 +56,20 @@ export async function loadLibrary(): Promise<void> {
 
 export async function loadJobs(): Promise<void> {
   try {
-    app.jobs = (await api.jobs()).jobs;
+    const listed = (await api.jobs()).jobs;
+    // A job event that arrived while the list was on its way is newer than the list's copy.
+    app.jobs = listed.map((job) => {
+      const known = app.jobs.find((other) => other.id === job.id);
+      return known && jobStage(known) > jobStage(job) ? known : job;
+    });
   } catch {
     // An engine without jobs leaves the list empty; the Jobs view says so.
   }
+}
+
+/** Grows as a job moves on: runs that ended, then the job's own end. */
+function jobStage(job: JobSummary): number {
+  return 2 * (job.counts.succeeded + job.counts.failed + job.counts.cancelled) + (job.finishedAt ? 1 : 0);
 }
 
 /** Shows a short message at the bottom of the window. */
@@ -85,7 +95,10 @@ export function startEvents(): () => void {
       everConnected ||= connected;
       app.connected = connected;
       // Whatever happened while the stream was down is picked up by reloading once.
-      if (reconnected) void loadLibrary();
+      if (reconnected) {
+        void loadLibrary();
+        void loadJobs();
+      }
       if (closed) {
         // The engine refused the stream: a lost session shows the sign-in page; otherwise retry.
         setTimeout(() => {
