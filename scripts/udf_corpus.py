@@ -512,7 +512,12 @@ class Checker:
         outcome = self._run(label, name, detail)
         if outcome.kind is Kind.NEEDS_SECRET:
             outcome = self._with_placeholder_secrets(label, name, detail, outcome)
-        return self._explained(label, detail, outcome)
+        outcome = self._explained(label, detail, outcome)
+        given = self.given.get(name, {})
+        if given and outcome.kind is not Kind.OK:  # an ok line starts with them already
+            values = ", ".join(f"{key}={value}" for key, value in sorted(given.items()))
+            return Outcome(label, outcome.kind, outcome.which, f"(given {values}) {outcome.detail}")
+        return outcome
 
     def _run(self, label: str, name: str, detail: dict[str, Any]) -> Outcome:
         """One run over HTTP with the default parameters, but those `--param` gives (a tile UDF

@@ -208,6 +208,13 @@ def test_given_parameters_replace_the_defaults(tmp_path: Path) -> None:
         result.stdout, re.MULTILINE,
     ), result.stdout
     assert "--param names No_Such_Udf, which no folder has" in result.stderr
+    missing = tmp_path / "missing.csv"
+    failed = run_script(str(tmp_path / "udfs"), "--param", f"File_Opener:path={missing}")
+    assert re.search(
+        rf"^UDF error +udfs/File_Opener  FileNotFoundError: "
+        rf"\(given path={re.escape(str(missing))}\) ",
+        failed.stdout, re.MULTILINE,
+    ), failed.stdout
 
 
 @pytest.mark.parametrize("value", ["File_Opener", "File_Opener:path", ":path=x", "U:1x=2", "U:=2"])
