@@ -1,7 +1,7 @@
 """Runs every Python UDF of some folders of UDFs through a real engine and says which fail and why.
 
     udf-studio python scripts/udf_corpus.py FOLDER... [--jobs N] [--timeout SECONDS] [--seed DIR]
-        [--github-clone ORG/REPO=PATH]...
+        [--github-clone ORG/REPO=PATH]... [--param UDF:NAME=VALUE]...
 
 Each FOLDER is served as a workspace folder (UDF folders and collection folders in it, as
 `udf-studio serve --workspace` reads them) by an engine of its own: `udf-studio serve` of this
@@ -24,11 +24,18 @@ docs/http-api.md) whose traceback holds only frames of UDF code (its own files a
 class and message, and the host of a network error, when the message does not name it, from the
 source lines in the traceback, else from the UDF's code (marked `?`: a likely guess).
 
-A UDF that failed only because a network host was out of reach ("needs network") is not
-offline-capable and is left out of the share that ran. The engine stops a run past `--timeout`
-(its worker is replaced) and runs at most `--jobs` UDFs at once, so a hung UDF costs one slot
-for that long and never stalls the rest. Exit status 0 once every UDF has been tried, 2 for bad
-arguments, 1 when the engine cannot start.
+A UDF that "needs network" is not offline-capable and is left out of the share that ran. Its line
+states the evidence: a host out of reach in its error; a run that answered, but with nothing or a
+one-row table of errors, and printed or returned such an error (UDFs that catch it); a run again
+with a placeholder for the secret it lacked (in the temporary home) that then reached for a host;
+a `fused.api.*_connect` integration of Fused's cloud; a failure after loading, by name, a UDF of
+the folders that needs network. A file opener (README `<!--fused:filePreview-->`: Fused's file
+browser runs it on the file a user opens, as `path`) run without a file "needs parameter" `path`;
+`--param UDF:NAME=VALUE` gives a UDF a value (a sample file, say) in place of its default.
+
+The engine stops a run past `--timeout` (its worker is replaced) and runs at most `--jobs` UDFs
+at once, so a hung UDF costs one slot for that long and never stalls the rest. Exit status 0 once
+every UDF has been tried, 2 for bad arguments, 1 when the engine cannot start.
 """
 
 from __future__ import annotations
@@ -51,7 +58,8 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -72,6 +80,21 @@ MAX_ZOOM = 22
 MAX_LATITUDE = 85.05112878
 TOP_NAMES = 8
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_GIVEN = re.compile(r"([^:=\s]+):([A-Za-z_]\w*)=(.*)", re.DOTALL)
+# A UDF waits this many run limits for the outcome of one it loads before going on without it.
+DEPENDENCY_WAITS = 3
+# The value a missing secret gets when its UDF runs again, and how many secrets in a row.
+PLACEHOLDER_SECRET = "udf-corpus-placeholder"
+MAX_SECRET_ROUNDS = 3
+_SECRETS_LOCK = threading.Lock()
+FILE_PREVIEW_MARK = "<!--fused:filePreview-->"
+KIND_HEADER = "x-udf-studio-kind"
+CACHE_HEADER = "x-udf-studio-cache"
+METADATA_HEADER = "x-fused-metadata"
+# `fused.load("name")` / `fused.run("name")` of a UDF by its bare name (not a path or URL).
+_LOADS_BY_NAME = re.compile(r"""fused\.(?:load|run)\(\s*["']([A-Za-z0-9_-]+)["']""")
+# The integrations of Fused's cloud (`fused.api.airtable_connect`, ...): the service they reach.
+_CLOUD_CONNECT = re.compile(r"fused\.api\.(\w+)_connect")
 
 
 class Kind(Enum):
@@ -152,15 +175,25 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """An HTTP answer: its status, body and headers (names in lower case)."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Engine:
-    """A running `udf-studio serve`: its base URL and private token."""
+    """A running `udf-studio serve`: its base URL, private token and (temporary) home."""
 
     url: str
     token: str
+    home: Path
 
     def request(
         self, method: str, path: str, body: dict[str, Any] | None, timeout: float
-    ) -> tuple[int, bytes]:
+    ) -> Answer:
         """One request with the private token; HTTP errors come back as a status, not a raise."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method)
@@ -169,16 +202,32 @@ class Engine:
             request.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                return int(response.status), bytes(response.read())
+                headers = {name.lower(): value for name, value in response.headers.items()}
+                return Answer(int(response.status), bytes(response.read()), headers)
         except urllib.error.HTTPError as error:
-            return error.code, error.read()
+            headers = {name.lower(): value for name, value in error.headers.items()}
+            return Answer(error.code, error.read(), headers)
 
     def json(self, path: str, timeout: float) -> Any:
         """GET a JSON answer; a refusal is an error naming the route."""
-        status, body = self.request("GET", path, None, timeout)
-        if status != 200:
-            raise RuntimeError(f"GET {path} answered {status}: {body[:300]!r}")
-        return json.loads(body)
+        answer = self.request("GET", path, None, timeout)
+        if answer.status != 200:
+            raise RuntimeError(f"GET {path} answered {answer.status}: {answer.body[:300]!r}")
+        return json.loads(answer.body)
+
+    def add_placeholder_secrets(self, names: set[str]) -> None:
+        """Gives each secret name a placeholder value in the engine's home, which is this
+        script's own temporary one (workers read the file afresh when it changes)."""
+        with _SECRETS_LOCK:
+            path = self.home / "secrets.json"
+            stored = json.loads(path.read_text()) if path.exists() else {}
+            secrets = stored.setdefault("secrets", {})
+            for name in names:
+                secrets.setdefault(name, PLACEHOLDER_SECRET)
+            scratch = path.with_suffix(".tmp")
+            scratch.write_text(json.dumps(stored))
+            scratch.chmod(0o600)
+            scratch.replace(path)
 
 
 def main(argv: list[str]) -> int:
@@ -205,9 +254,16 @@ def main(argv: list[str]) -> int:
             print(f"udf_corpus: {usage}, got {entry}", file=sys.stderr)
             return 2
         clones[repo] = str(clone)
+    given: dict[str, dict[str, str]] = {}
+    for entry in args.param:
+        match = _GIVEN.fullmatch(entry)
+        if match is None:
+            print(f"udf_corpus: --param takes UDF:NAME=VALUE, got {entry}", file=sys.stderr)
+            return 2
+        given.setdefault(match.group(1), {})[match.group(2)] = match.group(3)
     try:
         with serving(folders, runtime, args.jobs, args.timeout, seed, clones) as engine:
-            outcomes = check_all(engine, folders, args.jobs, args.timeout)
+            outcomes = check_all(engine, folders, args.jobs, args.timeout, given)
     except RuntimeError as error:
         print(f"udf_corpus: {error}", file=sys.stderr)
         return 1
@@ -241,6 +297,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ORG/REPO=PATH",
         help="a local git clone fused.load reads that repository's GitHub URLs from (repeatable)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="UDF:NAME=VALUE",
+        help="a parameter value for the UDF named UDF, instead of its default (repeatable)",
     )
     return parser
 
@@ -294,7 +357,7 @@ def serving(
     try:
         url = _listening_url(process)
         token = json.loads((home / "credentials").read_text())["access_token"]
-        yield Engine(url, str(token))
+        yield Engine(url, str(token), home)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -330,22 +393,26 @@ def _listening_url(process: subprocess.Popen[str]) -> str:
             return line.removeprefix("listening on ").strip()
 
 
-def check_all(engine: Engine, folders: list[Path], jobs: int, timeout: float) -> list[Outcome]:
-    """Every UDF of the folders, checked `jobs` at a time; each line printed as soon as it and
-    every line before it are known, in the listing's order."""
+def check_all(
+    engine: Engine,
+    folders: list[Path],
+    jobs: int,
+    timeout: float,
+    given: dict[str, dict[str, str]] | None = None,
+) -> list[Outcome]:
+    """Every UDF of the folders, checked `jobs` at a time (with the parameters `given` by UDF
+    name); each line printed as soon as it and every line before it are known, in the listing's
+    order."""
     listed = [entry for entry in engine.json("/api/library", LIST_TIMEOUT_S)["udfs"]
               if not entry.get("example")]
-    # The engine finds a UDF by its folder's name, taking the first in its listing's order.
-    first_dir: dict[str, str] = {}
-    for entry in listed:
-        first_dir.setdefault(entry["name"], entry["dir"])
+    given = given or {}
+    for name in sorted(set(given) - {str(entry["name"]) for entry in listed}):
+        print(f"udf_corpus: --param names {name}, which no folder has", file=sys.stderr)
+    checker = Checker(engine, listed, folders, timeout, given)
     entries = sorted(listed, key=lambda entry: _label(entry, folders))
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for outcome in pool.map(
-            lambda entry: check(engine, entry, _label(entry, folders), first_dir, timeout),
-            entries,
-        ):
+        for outcome in pool.map(checker.check, entries):
             print(outcome.line(), flush=True)
             outcomes.append(outcome)
     return outcomes
@@ -360,47 +427,241 @@ def _label(entry: dict[str, Any], folders: list[Path]) -> str:
     return directory.as_posix()
 
 
-def check(
-    engine: Engine, entry: dict[str, Any], label: str, first_dir: dict[str, str], timeout: float
-) -> Outcome:
-    """Runs one UDF (or says why it is skipped) and sorts its first error into a cause."""
-    name = str(entry["name"])
-    if entry.get("state") == "node-template":
-        return Outcome(label, Kind.SKIPPED, "node template", "")
-    if first_dir[name] != entry["dir"]:
-        return Outcome(label, Kind.SKIPPED, "shadowed", f"{first_dir[name]} has its name")
-    quoted = urllib.parse.quote(name, safe="")
+class Checker:
+    """Checks each UDF once, from any thread. A UDF that fails after loading another UDF of the
+    folders by name asks for that one's outcome, which is then checked in its thread or awaited:
+    when the other needs network, so does the UDF that loads it."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        listed: list[dict[str, Any]],
+        folders: list[Path],
+        timeout: float,
+        given: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.folders = folders
+        self.timeout = timeout
+        self.given = given or {}
+        # The engine finds a UDF by its folder's name, taking the first in its listing's order.
+        self.first: dict[str, dict[str, Any]] = {}
+        for entry in listed:
+            self.first.setdefault(str(entry["name"]), entry)
+        self._lock = threading.Lock()
+        self._outcomes: dict[str, Future[Outcome]] = {}
+        self._checking = threading.local()
+
+    def check(self, entry: dict[str, Any]) -> Outcome:
+        """The UDF's outcome, checked now unless another thread has it under way."""
+        outcome = self._outcome(entry, None)
+        assert outcome is not None  # no time limit: None only comes back for a wait that ends
+        return outcome
+
+    def outcome_of(self, name: str) -> Outcome | None:
+        """The outcome of the UDF the engine finds by `name`; None when there is none, or it is
+        being checked in this thread (UDFs that load each other) or not known in time."""
+        entry = self.first.get(name)
+        if entry is None or entry["dir"] in getattr(self._checking, "dirs", set()):
+            return None
+        return self._outcome(entry, DEPENDENCY_WAITS * (self.timeout + ANSWER_GRACE_S))
+
+    def _outcome(self, entry: dict[str, Any], wait: float | None) -> Outcome | None:
+        key = str(entry["dir"])
+        with self._lock:
+            future = self._outcomes.get(key)
+            mine = future is None
+            if future is None:
+                future = self._outcomes[key] = Future()
+        if not mine:
+            try:
+                return future.result(timeout=wait)
+            except FuturesTimeout:
+                return None
+        checking: set[str] = getattr(self._checking, "dirs", set())
+        self._checking.dirs = checking | {key}
+        try:
+            outcome = self._check(entry)
+        except BaseException as error:
+            future.set_exception(error)
+            raise
+        finally:
+            self._checking.dirs = checking
+        future.set_result(outcome)
+        return outcome
+
+    def _check(self, entry: dict[str, Any]) -> Outcome:
+        """Runs one UDF (or says why it is skipped) and sorts its first error into a cause."""
+        label = _label(entry, self.folders)
+        name = str(entry["name"])
+        if entry.get("state") == "node-template":
+            return Outcome(label, Kind.SKIPPED, "node template", "")
+        if self.first[name]["dir"] != entry["dir"]:
+            shadow = self.first[name]["dir"]
+            return Outcome(label, Kind.SKIPPED, "shadowed", f"{shadow} has its name")
+        try:
+            detail = self.engine.json(f"/api/udfs/{_quoted_name(name)}", LIST_TIMEOUT_S)
+        except RuntimeError as error:  # one UDF the engine cannot describe must not end the run
+            return Outcome(label, Kind.ENGINE_ERROR, "", str(error))
+        code_file = detail.get("codeFile")
+        if isinstance(code_file, str) and not code_file.endswith(".py"):
+            return Outcome(label, Kind.SKIPPED, "not Python", code_file)
+        code = str(detail.get("code") or "")
+        if detail.get("state") == "broken":
+            return _failed(label, RunError.from_body(detail.get("error") or {}), code)
+        outcome = self._run(label, name, detail)
+        if outcome.kind is Kind.NEEDS_SECRET:
+            outcome = self._with_placeholder_secrets(label, name, detail, outcome)
+        outcome = self._explained(label, detail, outcome)
+        given = self.given.get(name, {})
+        if given and outcome.kind is not Kind.OK:  # an ok line starts with them already
+            values = ", ".join(f"{key}={value}" for key, value in sorted(given.items()))
+            return Outcome(label, outcome.kind, outcome.which, f"(given {values}) {outcome.detail}")
+        return outcome
+
+    def _run(self, label: str, name: str, detail: dict[str, Any]) -> Outcome:
+        """One run over HTTP with the default parameters, but those `--param` gives (a tile UDF
+        for one tile)."""
+        quoted = _quoted_name(name)
+        code = str(detail.get("code") or "")
+        params = self.given.get(name, {})
+        where = "".join(f"{key}={value}, " for key, value in sorted(params.items()))
+        started = time.monotonic()
+        try:
+            if detail.get("tile"):
+                z, x, y = tile_for(detail.get("viewState"))
+                where += f"tile {z}/{x}/{y}, "
+                query = urllib.parse.urlencode({**params, "cache": "false"})
+                answer = self.engine.request(
+                    "GET", f"/api/udfs/{quoted}/tiles/{z}/{x}/{y}?{query}", None,
+                    self.timeout + ANSWER_GRACE_S,
+                )
+            else:
+                answer = self.engine.request(
+                    "POST", f"/api/udfs/{quoted}/run", {"params": params},
+                    self.timeout + ANSWER_GRACE_S,
+                )
+        except (TimeoutError, urllib.error.URLError) as error:
+            reason = error.reason if isinstance(error, urllib.error.URLError) else error
+            if isinstance(reason, TimeoutError):
+                waited = self.timeout + ANSWER_GRACE_S
+                return Outcome(label, Kind.TIMEOUT, "", f"no answer in {waited:g} s")
+            return Outcome(label, Kind.ENGINE_ERROR, "", f"the engine did not answer: {reason}")
+        seconds = time.monotonic() - started
+        if answer.status not in (200, 204):
+            return _failed(label, _error_of(answer.status, answer.body), code)
+        quiet = quiet_failure(answer)
+        if quiet is not None:
+            cause = classify(quiet, code)
+            if cause.kind in (Kind.NEEDS_NETWORK, Kind.NEEDS_SECRET):
+                what = "nothing" if not answer.body else "a table of errors"
+                return Outcome(label, cause.kind, cause.which,
+                               f"it returned {what}, saying {cause.error}")
+        cached = " (from the result cache)" if answer.headers.get(CACHE_HEADER) == "hit" else ""
+        return Outcome(label, Kind.OK, "", f"{where}{seconds:.1f} s{cached}")
+
+    def _with_placeholder_secrets(
+        self, label: str, name: str, detail: dict[str, Any], outcome: Outcome
+    ) -> Outcome:
+        """Runs a UDF that stopped at a missing secret again with a placeholder for it (and for
+        the next ones it asks for): when it then fails reaching a host, it needs network."""
+        names = {outcome.which}
+        for _ in range(MAX_SECRET_ROUNDS):
+            self.engine.add_placeholder_secrets(names)
+            again = self._run(label, name, detail)
+            if again.kind is Kind.NEEDS_SECRET and again.which not in names:
+                names.add(again.which)
+                continue
+            if again.kind is Kind.NEEDS_NETWORK:
+                listed = ", ".join(sorted(names))
+                return Outcome(label, Kind.NEEDS_NETWORK, again.which,
+                               f"{again.detail} (run again with a placeholder for the secret "
+                               f"{listed}: {outcome.detail})")
+            break
+        return outcome
+
+    def _explained(self, label: str, detail: dict[str, Any], outcome: Outcome) -> Outcome:
+        """What a failure means beyond its own error: a connection to a cloud service, a file
+        opener run without a file, a UDF that fails because one it loads needs network."""
+        service = _CLOUD_CONNECT.fullmatch(outcome.which)
+        if outcome.kind is Kind.NOT_LOCAL and service:
+            return Outcome(label, Kind.NEEDS_NETWORK, service.group(1),
+                           f"{outcome.which} reaches the {service.group(1)} service through a "
+                           f"Fused account: {outcome.detail}")
+        nested = _NESTED_NAME.search(outcome.detail)
+        if outcome.kind is Kind.NEEDS_NETWORK and outcome.which == UNKNOWN_HOST and nested:
+            inner = self.outcome_of(nested.group(1))
+            if inner is not None and inner.kind is Kind.NEEDS_NETWORK:
+                return Outcome(label, Kind.NEEDS_NETWORK, inner.which,
+                               f"through {nested.group(1)}: {outcome.detail}")
+        if outcome.kind not in (Kind.UDF_ERROR, Kind.NEEDS_PARAMETER):
+            return outcome
+        given = self.given.get(str(detail["name"]), {})
+        path = None if "path" in given else file_opener_path(detail)
+        if path is not None:
+            return Outcome(label, Kind.NEEDS_PARAMETER, "path",
+                           f"a file opener (README: fused:filePreview) that Fused runs on the file "
+                           f"a user opens; {path}: {_error_text(outcome)}")
+        if outcome.kind is not Kind.UDF_ERROR:
+            return outcome
+        for loaded in _LOADS_BY_NAME.findall(str(detail.get("code") or "")):
+            inner = self.outcome_of(loaded)
+            if inner is not None and inner.kind in (Kind.NEEDS_NETWORK, Kind.NEEDS_SECRET):
+                return Outcome(label, inner.kind, inner.which,
+                               f"it loads {loaded}, whose outcome is {inner.kind.value} "
+                               f"({inner.which}); its own error: {_error_text(outcome)}")
+        return outcome
+
+
+def _error_text(outcome: Outcome) -> str:
+    """A failure's error with its exception's class (a UDF error's line gives it apart)."""
+    if outcome.kind is Kind.UDF_ERROR and outcome.which:
+        return f"{outcome.which}: {outcome.detail}"
+    return outcome.detail
+
+
+def _quoted_name(name: str) -> str:
+    return urllib.parse.quote(name, safe="")
+
+
+def file_opener_path(detail: dict[str, Any]) -> str | None:
+    """What a file opener's `path` lacks (no default, or an empty one), or None when the UDF is
+    not a file opener without a file: Fused's file browser marks its openers with
+    `<!--fused:filePreview-->` in their README and passes the file opened as `path`."""
+    if FILE_PREVIEW_MARK not in str(detail.get("readme") or ""):
+        return None
+    description = detail.get("description") or {}
+    for parameter in description.get("parameters") or []:
+        if parameter.get("name") != "path":
+            continue
+        if parameter.get("required"):
+            return "`path` has no default"
+        if not parameter.get("default"):
+            return f"its default path {parameter.get('default')!r} names no file"
+    return None
+
+
+def quiet_failure(answer: Answer) -> RunError | None:
+    """What a run that answered without an error said of a failure, when it returned nothing or
+    a table of errors (UDFs that catch their exception and go on): the table's error, else what
+    it printed. None when it returned data."""
+    if answer.body:
+        try:
+            rows = json.loads(answer.body)
+        except ValueError:
+            return None
+        if (answer.headers.get(KIND_HEADER) != "table" or not isinstance(rows, list)
+                or len(rows) != 1 or not isinstance(rows[0], dict) or "error" not in rows[0]):
+            return None
+        return RunError("UDF_ERR_RUNTIME", str(rows[0]["error"]))
     try:
-        detail = engine.json(f"/api/udfs/{quoted}", LIST_TIMEOUT_S)
-    except RuntimeError as error:  # one UDF the engine cannot describe must not end the run
-        return Outcome(label, Kind.ENGINE_ERROR, "", str(error))
-    code_file = detail.get("codeFile")
-    if isinstance(code_file, str) and not code_file.endswith(".py"):
-        return Outcome(label, Kind.SKIPPED, "not Python", code_file)
-    if detail.get("state") == "broken":
-        return _failed(label, RunError.from_body(detail.get("error") or {}), str(detail["code"]))
-    started = time.monotonic()
-    try:
-        if detail.get("tile"):
-            z, x, y = tile_for(detail.get("viewState"))
-            where = f"tile {z}/{x}/{y}, "
-            status, body = engine.request(
-                "GET", f"/api/udfs/{quoted}/tiles/{z}/{x}/{y}", None, timeout + ANSWER_GRACE_S
-            )
-        else:
-            where = ""
-            status, body = engine.request(
-                "POST", f"/api/udfs/{quoted}/run", {"params": {}}, timeout + ANSWER_GRACE_S
-            )
-    except (TimeoutError, urllib.error.URLError) as error:
-        reason = error.reason if isinstance(error, urllib.error.URLError) else error
-        if isinstance(reason, TimeoutError):
-            return Outcome(label, Kind.TIMEOUT, "", f"no answer in {timeout + ANSWER_GRACE_S:g} s")
-        return Outcome(label, Kind.ENGINE_ERROR, "", f"the engine did not answer: {reason}")
-    seconds = time.monotonic() - started
-    if status in (200, 204):
-        return Outcome(label, Kind.OK, "", f"{where}{seconds:.1f} s")
-    return _failed(label, _error_of(status, body), str(detail["code"]))
+        metadata = json.loads(answer.headers.get(METADATA_HEADER) or "{}")
+    except ValueError:
+        return None
+    if not isinstance(metadata, dict):
+        return None
+    printed = " ".join(str(metadata.get(stream) or "") for stream in ("stdout", "stderr"))
+    return RunError("UDF_ERR_RUNTIME", printed.strip()) if printed.strip() else None
 
 
 def _failed(label: str, error: RunError, code: str) -> Outcome:
@@ -483,6 +744,8 @@ _LOAD_CODES = {"UDF_ERR_SYNTAX", "UDF_ERR_IMPORT", "UDF_ERR_NO_ENTRYPOINT", "UDF
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 # How an enclosing run's error names the nested UDF that raised (fused/_errors.py).
 _NESTED = re.compile(r" \(in the UDF '[^']*'\)$")
+_NESTED_NAME = re.compile(r"\(in the UDF '([^']+)'\)")
+UNKNOWN_HOST = "unknown host"
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '(fused(?:\.[\w.]+)?)' has no attribute '(\w+)'")
 # Objects the SDK hands to UDF code, whose missing methods are SDK gaps too.
@@ -508,10 +771,13 @@ _NETWORK_SIGNS = re.compile(
     r"|getaddrinfo failed|No address associated with hostname|Failed to resolve"
     r"|Could not resolve host|NameResolutionError|Could not connect to the endpoint URL"
     r"|Network is unreachable|Could not establish connection|Max retries exceeded with url"
-    r"|Failed to establish a new connection|ClientConnectorError|ConnectTimeout",
+    r"|Failed to establish a new connection|ClientConnectorError|ConnectTimeout"
+    # The runtime's own sentence (fused/_network_hint.py) for clients whose error names no cause.
+    r"|could not be reached: is this machine offline",
     re.IGNORECASE,
 )
 _HOST_PATTERNS = (
+    re.compile(r"the host ([\w.-]+) could not be reached"),
     re.compile(r"host='([^']+)'"),
     re.compile(r"Failed to resolve '([^']+)'"),
     re.compile(r"Could not resolve host:? '?([\w.-]+)"),
@@ -593,7 +859,7 @@ def network_host(message: str, traceback: str = "", code: str = "") -> str:
         if host:
             return host
     guess = _first_host(code)
-    return f"{guess}?" if guess else "unknown host"
+    return f"{guess}?" if guess else UNKNOWN_HOST
 
 
 def _first_host(text: str) -> str | None:

@@ -21,7 +21,16 @@ SCRIPT = ROOT / "scripts" / "udf_corpus.py"
 CORPUS = Path(__file__).resolve().parent / "corpus_udfs"
 sys.path.insert(0, str(SCRIPT.parent))
 
-from udf_corpus import Kind, RunError, classify, network_host, tile_for  # noqa: E402
+from udf_corpus import (  # noqa: E402
+    Answer,
+    Kind,
+    RunError,
+    classify,
+    file_opener_path,
+    network_host,
+    quiet_failure,
+    tile_for,
+)
 
 KINDS = "|".join(re.escape(kind.value) for kind in Kind)
 LINE = re.compile(rf"^(?P<kind>{KINDS}) +(?P<label>\S+)  ?(?P<text>.*)$")
@@ -57,16 +66,21 @@ def test_prints_one_line_per_udf_with_its_cause(
             lines[match["label"]] = (match["kind"], match["text"])
     demo = "corpus_udfs/Demo_Collection"
     assert lines == {
+        "corpus_udfs/File_Opener": ("needs parameter", lines["corpus_udfs/File_Opener"][1]),
         "corpus_udfs/Hangs": ("timeout", lines["corpus_udfs/Hangs"][1]),
         "corpus_udfs/Needs_Network": ("needs network", lines["corpus_udfs/Needs_Network"][1]),
         "corpus_udfs/Ok_Table": ("ok", lines["corpus_udfs/Ok_Table"][1]),
         "corpus_udfs/Raises": ("UDF error", lines["corpus_udfs/Raises"][1]),
         "corpus_udfs/Sql_Query": ("skipped", "not Python: query.sql"),
+        f"{demo}/Cloud_Connect": ("needs network", lines[f"{demo}/Cloud_Connect"][1]),
+        f"{demo}/Loads_Network": ("needs network", lines[f"{demo}/Loads_Network"][1]),
         f"{demo}/Missing_Package": ("missing package", lines[f"{demo}/Missing_Package"][1]),
         f"{demo}/Missing_Sdk_Name": ("missing SDK name", lines[f"{demo}/Missing_Sdk_Name"][1]),
         f"{demo}/Needs_Parameter": ("needs parameter", lines[f"{demo}/Needs_Parameter"][1]),
         f"{demo}/Needs_Secret": ("needs secret", lines[f"{demo}/Needs_Secret"][1]),
         f"{demo}/Note": ("skipped", "node template"),
+        f"{demo}/Quiet_Network": ("needs network", lines[f"{demo}/Quiet_Network"][1]),
+        f"{demo}/Secret_Then_Network": ("needs network", lines[f"{demo}/Secret_Then_Network"][1]),
         f"{demo}/Tile_View": ("ok", lines[f"{demo}/Tile_View"][1]),
         f"{demo}/Top_Level_Import": ("missing package", lines[f"{demo}/Top_Level_Import"][1]),
     }
@@ -81,6 +95,32 @@ def test_prints_one_line_per_udf_with_its_cause(
     )
     assert lines[f"{demo}/Needs_Parameter"][1].startswith("count: ")
     assert lines[f"{demo}/Needs_Secret"][1].startswith("CORPUS_TEST_SECRET: ")
+    # A UDF that runs with a placeholder for its secret keeps needing the secret itself.
+    assert "placeholder" not in lines[f"{demo}/Needs_Secret"][1]
+    # What each line gives as the evidence of the network it needs.
+    assert re.match(
+        r"api-host\.invalid: .*\(run again with a placeholder for the secret CORPUS_API_TOKEN: "
+        r"SecretNotFoundError: no secret named 'CORPUS_API_TOKEN'",
+        lines[f"{demo}/Secret_Then_Network"][1],
+    )
+    assert re.match(
+        # Its error names no host: the one its code names is the likely guess (`?`).
+        r"quiet-host\.invalid\?: it returned a table of errors, saying URLError: .*Name or "
+        r"service not known",
+        lines[f"{demo}/Quiet_Network"][1],
+    )
+    assert re.match(
+        r"no-such-host\.invalid: it loads Needs_Network, whose outcome is needs network "
+        r"\(no-such-host\.invalid\); its own error: ValueError: No objects to concatenate",
+        lines[f"{demo}/Loads_Network"][1],
+    )
+    assert lines[f"{demo}/Cloud_Connect"][1].startswith(
+        "airtable: fused.api.airtable_connect reaches the airtable service through a Fused account"
+    )
+    assert lines["corpus_udfs/File_Opener"][1].startswith(
+        "path: a file opener (README: fused:filePreview) that Fused runs on the file a user opens; "
+        "its default path '' names no file: FileNotFoundError"
+    )
     # The view is New York at zoom 10.4: the tile under its centre at z10.
     assert re.fullmatch(r"tile 10/301/385, \d+\.\d s", lines[f"{demo}/Tile_View"][1])
     assert re.fullmatch(r"\d+\.\d s", lines["corpus_udfs/Ok_Table"][1])
@@ -90,15 +130,15 @@ def test_prints_the_totals(corpus_run: tuple[subprocess.CompletedProcess[str], f
     result, _ = corpus_run
     tail = result.stdout.split("\n\n", 1)[1].splitlines()
     assert tail[:4] == [
-        "total: 10 Python UDFs run, 2 skipped (node template: 1, not Python: 1)",
-        "needs network: 1",
-        "offline-capable: 9, ok: 2 (22.2%)",
+        "total: 15 Python UDFs run, 2 skipped (node template: 1, not Python: 1)",
+        "needs network: 5",
+        "offline-capable: 10, ok: 2 (20.0%)",
         "offline-capable with a default for every parameter: 8, ok: 2 (25.0%)",
     ]
     causes = {line.split()[0] + " " + line.split()[1]: line for line in tail[4:]}
     assert re.search(r"missing package +2 +(another_missing|no_such)", causes["missing package"])
     assert re.search(r" 1 +fused.no_such_sdk_name_for_corpus_test 1$", causes["missing SDK"])
-    assert re.search(r"needs network +1 +no-such-host.invalid 1$", causes["needs network"])
+    assert re.search(r"needs network +5 +no-such-host.invalid 2, ", causes["needs network"])
 
 
 def test_a_hung_udf_is_stopped_at_the_limit_and_does_not_stall_the_rest(
@@ -150,6 +190,38 @@ def test_github_loads_are_answered_by_a_clone(tmp_path: Path) -> None:
     result = run_script(str(tmp_path / "udfs"), "--github-clone", f"o/r={clone}")
     assert result.returncode == 0, result.stderr
     assert re.search(r"^ok +udfs/Loads_Github  ", result.stdout, re.MULTILINE), result.stdout
+
+
+def test_given_parameters_replace_the_defaults(tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH, so no engine can be started")
+    shutil.copytree(CORPUS / "File_Opener", tmp_path / "udfs" / "File_Opener")
+    sample = tmp_path / "sample.csv"
+    sample.write_text("a,b\n1,x\n2,y\n")
+    result = run_script(
+        str(tmp_path / "udfs"), "--param", f"File_Opener:path={sample}",
+        "--param", "No_Such_Udf:n=1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(
+        rf"^ok +udfs/File_Opener  path={re.escape(str(sample))}, \d+\.\d s$",
+        result.stdout, re.MULTILINE,
+    ), result.stdout
+    assert "--param names No_Such_Udf, which no folder has" in result.stderr
+    missing = tmp_path / "missing.csv"
+    failed = run_script(str(tmp_path / "udfs"), "--param", f"File_Opener:path={missing}")
+    assert re.search(
+        rf"^UDF error +udfs/File_Opener  FileNotFoundError: "
+        rf"\(given path={re.escape(str(missing))}\) ",
+        failed.stdout, re.MULTILINE,
+    ), failed.stdout
+
+
+@pytest.mark.parametrize("value", ["File_Opener", "File_Opener:path", ":path=x", "U:1x=2", "U:=2"])
+def test_refuses_a_malformed_param(value: str) -> None:
+    result = run_script(str(CORPUS), "--param", value)
+    assert result.returncode == 2
+    assert f"--param takes UDF:NAME=VALUE, got {value}" in result.stderr
 
 
 @pytest.mark.parametrize("value", ["o/r", "o=/tmp", "o/r/x=/tmp", "o/r=/nonexistent/clone"])
@@ -226,6 +298,11 @@ def test_refuses_bad_arguments(args: list[str]) -> None:
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "EndpointConnectionError",
           "message": 'Could not connect to the endpoint URL: "https://b.s3.amazonaws.com/k"'},
          Kind.NEEDS_NETWORK, "b.s3.amazonaws.com"),
+        ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "OperationalError",
+          "message": "250001: Could not connect to Snowflake backend after 2 attempt(s).Aborting "
+                     "(the host abc-123.snowflakecomputing.com could not be reached: is this "
+                     "machine offline, or is the name wrong?)"},
+         Kind.NEEDS_NETWORK, "abc-123.snowflakecomputing.com"),
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "KeyError",
           "message": "no secret named 'SLACK_TOKEN'; set it with: udf-studio secret set ..."},
          Kind.NEEDS_SECRET, "SLACK_TOKEN"),
@@ -282,3 +359,58 @@ def test_does_not_guess_a_nested_udf_error_host_from_the_calling_udf_code() -> N
 )
 def test_picks_the_tile_under_the_default_view(view: object, tile: tuple[int, int, int]) -> None:
     assert tile_for(view) == tile
+
+
+def _answer(body: bytes, kind: str | None = "table", printed: str | None = None) -> Answer:
+    headers = {"x-udf-studio-kind": kind} if kind else {}
+    if printed is not None:
+        headers["x-fused-metadata"] = printed
+    return Answer(200, body, headers)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (_answer(b'[{"error": "ConnectionError: host=\'a.example\'"}]'),
+         "ConnectionError: host='a.example'"),
+        (_answer(b"", None, json.dumps({"stdout": "Could not read: Name or service not known\n",
+                                        "stderr": "warn"})),
+         "Could not read: Name or service not known\n warn"),
+        (_answer(b'[{"error": "x"}, {"error": "y"}]'), None),  # data that has an error column
+        (_answer(b'[{"hello": "world"}]'), None),
+        (_answer(b'{"error": "x"}', "json"), None),
+        (_answer(b"<html>Error</html>", "html"), None),
+        (_answer(b"[{not json"), None),
+        (_answer(b"", None, "{not json"), None),
+        (_answer(b"", None, "[1]"), None),
+        (_answer(b"", None, json.dumps({"stdout": "", "stderr": ""})), None),
+        (_answer(b""), None),
+    ],
+)
+def test_reads_a_quiet_failure_from_an_error_table_or_what_an_empty_run_printed(
+    answer: Answer, message: str | None
+) -> None:
+    found = quiet_failure(answer)
+    assert (found.message if found else None) == message
+
+
+MARK = "<!--fused:filePreview-->\n"
+
+
+@pytest.mark.parametrize(
+    ("readme", "parameters", "lacks"),
+    [
+        (MARK, [{"name": "path", "required": True}], "`path` has no default"),
+        (MARK, [{"name": "path", "required": False, "default": ""}],
+         "its default path '' names no file"),
+        (MARK, [{"name": "path", "required": False, "default": "s3://b/k.csv"}], None),
+        (MARK, [{"name": "file", "required": True}], None),
+        ("A CSV reader.", [{"name": "path", "required": True}], None),
+        (None, None, None),
+    ],
+)
+def test_tells_a_file_opener_run_without_a_file(
+    readme: str | None, parameters: list[dict[str, object]] | None, lacks: str | None
+) -> None:
+    detail = {"readme": readme, "description": {"parameters": parameters}}
+    assert file_opener_path(detail) == lacks

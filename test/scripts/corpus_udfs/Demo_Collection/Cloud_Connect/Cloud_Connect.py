@@ -1,0 +1,7 @@
+import fused
+
+
+@fused.udf
+def udf():
+    base = fused.api.airtable_connect()
+    return base.list_bases()
