@@ -26,7 +26,7 @@ import { runtimeFingerprint } from './runtime/runtime-fingerprint.js';
 import { existingWorkspaces, SettingsStore } from './settings.js';
 import { ResourceOwner } from './resource-owner.js';
 import { SharedRuns } from './shared-runs.js';
-import { isNested, WorkerPool } from './runtime/worker-pool.js';
+import { DEFAULT_TIMEOUT_MS, isNested, WorkerPool } from './runtime/worker-pool.js';
 import { corruptDatabase, isCorruption, openDatabase, SERVING_BUSY_TIMEOUT_MS, type Db } from './store/database.js';
 import { UdfIds } from './workspace/udf-ids.js';
 import { seedWorkspace, Workspace } from './workspace/workspace.js';
@@ -136,6 +136,8 @@ export class Engine {
       PYTHONDONTWRITEBYTECODE: '1',
       // Tells the fused package it runs inside a worker, so fused.run does not call back over HTTP.
       UDF_STUDIO_WORKER: '1',
+      // A nested run's wait for the engine follows the engine's own limit (`serve --timeout`).
+      UDF_STUDIO_TIME_LIMIT_S: String((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000),
     };
     const pool = owner.own('workers', new WorkerPool({
       python,

@@ -545,10 +545,26 @@ def test_a_run_that_outlasts_the_timeout_names_the_engine(
     stand_in: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
 ):
     stand_in.mode = "hang"  # type: ignore[attr-defined]
-    monkeypatch.setattr(_engine_client, "RUN_TIMEOUT_S", 0.3)
+    monkeypatch.setenv("UDF_STUDIO_TIME_LIMIT_S", "0.2")
+    monkeypatch.setattr(_engine_client, "QUEUE_MARGIN_S", 0.1)
     url = f"http://127.0.0.1:{stand_in.server_address[1]}"
-    with pytest.raises(EngineUnavailableError, match=f"engine at {url} did not answer within"):
+    with pytest.raises(
+        EngineUnavailableError,
+        match=rf"engine at {url} did not answer within 0\.3 s \(the UDF time limit is 0\.2 s\)",
+    ):
         where(n=1)
+
+
+@pytest.mark.parametrize(("given", "limit"), [(None, 120.0), ("300", 300.0), ("soon", 120.0),
+                                              ("-1", 120.0), ("nan", 120.0), ("inf", 120.0)])
+def test_the_time_limit_is_the_engines_and_falls_back_to_fuseds(
+    monkeypatch: pytest.MonkeyPatch, given: str | None, limit: float
+):
+    if given is None:
+        monkeypatch.delenv("UDF_STUDIO_TIME_LIMIT_S", raising=False)
+    else:
+        monkeypatch.setenv("UDF_STUDIO_TIME_LIMIT_S", given)
+    assert _engine_client.time_limit_s() == limit
 
 
 # --- decoding ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -54,9 +55,9 @@ CODE_RUN_PATH: Final = "/server/v1/realtime/local/api/v1/run/udf"
 # tables and geotables (and None) as parquet, arrays as npy, then JSON, text, HTML and bytes.
 RESULT_FORMATS: Final = "parquet,npy,json,text,html,bytes"
 CONNECT_TIMEOUT_S: Final = 1.0
-UDF_TIME_LIMIT_S: Final = 120.0
+DEFAULT_TIME_LIMIT_S: Final = 120.0
 # The engine answers a run that passes its time limit itself; the margin covers queueing.
-RUN_TIMEOUT_S: Final = UDF_TIME_LIMIT_S + 30.0
+QUEUE_MARGIN_S: Final = 30.0
 # The engine's request body limit (src-main/engine/server/request-body.ts).
 MAX_BODY_BYTES: Final = 5 * 1024 * 1024
 # How long "no engine answers at that URL" is believed before engine.json is checked again.
@@ -490,6 +491,15 @@ def _post(endpoint: EngineEndpoint, target: str, body: bytes) -> Response:
     return request(endpoint, "POST", target, body)
 
 
+def time_limit_s() -> float:
+    """The run time limit the engine gave its workers (`serve --timeout`), else Fused's 120 s."""
+    try:
+        limit = float(os.environ.get("UDF_STUDIO_TIME_LIMIT_S", ""))
+    except ValueError:
+        return DEFAULT_TIME_LIMIT_S
+    return limit if math.isfinite(limit) and limit > 0 else DEFAULT_TIME_LIMIT_S
+
+
 def request(
     endpoint: EngineEndpoint,
     method: str,
@@ -504,7 +514,8 @@ def request(
     """
     import http.client
 
-    timeout = RUN_TIMEOUT_S if timeout is None else timeout
+    limit = time_limit_s()
+    timeout = limit + QUEUE_MARGIN_S if timeout is None else timeout
     connection = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=CONNECT_TIMEOUT_S)
     try:
         try:
@@ -534,7 +545,7 @@ def request(
         except TimeoutError as exc:
             raise EngineUnavailableError(
                 f"the UDF Studio engine at {endpoint.url} did not answer within "
-                f"{timeout:g} s (the UDF time limit is {UDF_TIME_LIMIT_S:g} s)"
+                f"{timeout:g} s (the UDF time limit is {limit:g} s)"
             ) from exc
         except (OSError, http.client.HTTPException) as exc:
             raise EngineUnavailableError(

@@ -17,6 +17,7 @@ import { bearer, request, startTestServer } from '../../helpers/server.js';
 const UDFS: Record<string, string> = {
   Echo: '@fused.udf\ndef udf(i: int = 0):\n    import os\n    return {"i": i, "pid": os.getpid()}\n',
   Pipe_Breaker: '@fused.udf\ndef udf():\n    import os\n    os.close(3)\n    return {"broke": 3}\n',
+  Time_Limit: '@fused.udf\ndef udf():\n    from fused._engine_client import time_limit_s\n    return {"limit": time_limit_s()}\n',
   Sleepy: '@fused.udf\ndef udf(i: int = 0):\n    import time\n    time.sleep(600)\n    return i\n',
   // Counts its starts in `log`, then waits for the file `gate`.
   Gate: `@fused.udf
@@ -156,4 +157,9 @@ describe('fault injection: workers (issue 16)', () => {
     await until(() => forks.every((pid) => !isRunning(pid)), 'the forks to end');
     await expectHealthyAfter();
   }, 60_000);
+
+  it('a nested run waits for the engine as long as the engine\'s own time limit (serve --timeout), not Fused\'s 120 s', async () => {
+    const answer = await request(server.url, saved('Time_Limit'), { headers: bearer(server) });
+    expect([answer.status, answer.json()]).toEqual([200, { limit: 30 }]);
+  });
 });
