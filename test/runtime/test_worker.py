@@ -306,6 +306,9 @@ def test_import_errors_and_missing_entry_points(worker: WorkerProcess):
     assert (header["error"]["code"], header["error"]["line"]) == ("UDF_ERR_MISSING_PACKAGE", 2)
     assert header["error"]["exceptionClass"] == "ModuleNotFoundError"
     assert header["error"]["missingPackage"]["module"] == "not_a_module_anywhere"
+    # Not in Fused's published list is not proof Fused lacks it: its servers have private modules.
+    assert "published package list does not name it" in header["error"]["message"]
+    assert "only on Fused's own servers" in header["error"]["message"]
     header, _ = worker.request(
         {"op": "describe", "id": 3, "udf": udf_request("x = 1\nraise ImportError('no luck')\n")}
     )

@@ -37,8 +37,9 @@ class MissingPackage:
             )
         return (
             f"No module named '{self.module}': the runtime has no package {self.package}, and "
-            f"neither has Fused's image, so this UDF would fail on Fused too. If a package "
-            f"provides it, install that with `udf-studio install PACKAGE`."
+            f"Fused's published package list does not name it either. If a package provides it, "
+            f"install that with `udf-studio install PACKAGE`; some modules (such as job2) exist "
+            f"only on Fused's own servers."
         )
 
     def to_data(self) -> dict[str, Any]:
