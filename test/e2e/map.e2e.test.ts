@@ -139,6 +139,10 @@ describe('the map', () => {
     await page.getByTestId('opacity-tiles').fill('40');
     await expect.poll(() => page.locator('.udf-tile').first().evaluate((tile) => getComputedStyle(tile.parentElement?.parentElement as HTMLElement).opacity)).toBe('0.4');
     await page.getByTestId('opacity-tiles').fill('100');
+    // Tile_Grid's vizConfig colours by value; one colour first, then the user's pick.
+    await expect.poll(() => page.getByTestId('style-column').inputValue()).toBe('value');
+    await page.getByTestId('style-column').selectOption('');
+    await expect.poll(() => page.getByTestId('legend-tiles').innerText()).toContain('features');
     const single = await tileColours();
     await page.getByTestId('style-column').selectOption('value');
     await expect.poll(() => page.getByTestId('legend-tiles').locator('.ramp').count()).toBe(1);
