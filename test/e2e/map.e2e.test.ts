@@ -115,9 +115,17 @@ describe('the map', () => {
     await new Promise<void>((resolve) => tiles.listen(0, '127.0.0.1', resolve));
     try {
       const port = (tiles.address() as AddressInfo).port;
-      await page.evaluate((url) => localStorage.setItem('udf-studio.basemap.url', url), `https://127.0.0.1:${port}/{z}/{x}/{y}.png`);
       await page.getByTestId('basemap-choice').selectOption('offline');
-      await page.getByTestId('basemap-choice').selectOption('auto');
+      await page.locator('details.url summary').click();
+      // A template without {z}/{x}/{y} is refused where it was typed.
+      await page.getByTestId('basemap-url').fill(`https://127.0.0.1:${port}/tiles.png`);
+      await page.getByTestId('basemap-url').press('Enter');
+      await expect.poll(() => page.getByTestId('basemap-url-problem').innerText()).toContain('{z}, {x} and {y}');
+      expect(await page.getByTestId('basemap-shown').innerText()).toBe('bundled offline map');
+      await page.getByTestId('basemap-url').fill(`https://127.0.0.1:${port}/{z}/{x}/{y}.png`);
+      await page.getByTestId('basemap-url').press('Enter');
+      await expect.poll(() => page.getByTestId('basemap-url-problem').count()).toBe(0);
+      expect(await page.getByTestId('basemap-choice').inputValue()).toBe('auto');
       await expect.poll(() => page.getByTestId('basemap-shown').innerText(), { timeout: 20_000 }).toBe('online tiles');
       await expect.poll(() => page.locator('.online-basemap img.leaflet-tile-loaded').count(), { timeout: 20_000 }).toBeGreaterThan(2);
       expect(asked.some((url) => /^\/\d+\/\d+\/\d+\.png$/.test(url))).toBe(true);
@@ -128,6 +136,7 @@ describe('the map', () => {
       await expect.poll(() => page.getByTestId('basemap-shown').innerText()).toBe('bundled offline map');
     } finally {
       await page.evaluate(() => localStorage.removeItem('udf-studio.basemap.url'));
+      await page.evaluate(() => localStorage.removeItem('udf-studio.basemap.choice'));
       tiles.closeAllConnections();
       await new Promise((resolve) => tiles.close(resolve));
       rmSync(certDir, { recursive: true, force: true });
@@ -179,6 +188,20 @@ describe('the map', () => {
     expect(text).toMatch(/col\s+0/);
     expect(text).toMatch(/value\s+\d/);
     await screenshot(page, 'map-tile-feature-popup');
+  });
+
+  it('shows a raster tile\'s pixel on click', async () => {
+    await page.goto(`${served.url}/#/udf/Raster_Gradient`);
+    await page.reload();
+    await expect.poll(() => page.locator('.udf-tile[data-version]').count(), { timeout: 30_000 }).toBeGreaterThan(2);
+    await expect.poll(() => page.locator('.udf-tile-loading').count(), { timeout: 30_000 }).toBe(0);
+    const box = await page.getByTestId('map').boundingBox();
+    if (!box) throw new Error('no map');
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.6);
+    const text = await page.getByTestId('feature-popup').innerText();
+    expect(text).toContain('raster pixel');
+    expect(text).toMatch(/r, g, b\s+\d+, \d+, \d+/);
+    expect(text).toMatch(/alpha\s+255/);
   });
 
   it('colours by what fused:vizConfig says', async () => {

@@ -51,6 +51,8 @@ export class UdfTileLayer extends L.GridLayer {
   private style: FeatureStyle;
   /** Each painted vector tile's features, by tile key. */
   private readonly features = new Map<string, GeoJSON.Feature[]>();
+  /** The tiles painted from an image, by key. */
+  private readonly rasterTiles = new Set<string>();
   /** The latest paint asked of each tile: an answer to an older one is dropped. */
   private readonly latestPaint = new WeakMap<HTMLElement, number>();
   private paints = 0;
@@ -65,6 +67,7 @@ export class UdfTileLayer extends L.GridLayer {
     this.on('tileunload', (event: L.TileEvent) => {
       this.failedTiles.delete(this.keyOf(event.coords));
       this.features.delete(this.keyOf(event.coords));
+      this.rasterTiles.delete(this.keyOf(event.coords));
       this.report();
     });
   }
@@ -93,17 +96,37 @@ export class UdfTileLayer extends L.GridLayer {
     return [...this.features.values()].flat();
   }
 
-  /** The topmost feature under a point of the map, if a vector tile has one there. */
-  featureAt(latlng: L.LatLng): GeoJSON.Feature | null {
+  /** The tile under a point of the map, and the point's pixel in it. */
+  private tileAt(latlng: L.LatLng): { coords: L.Coords; pixel: Pixel } | null {
     const map = this._map;
     if (!map) return null;
     const zoom = Math.round(map.getZoom());
     const point = map.project(latlng, zoom);
     const coords = { x: Math.floor(point.x / TILE_SIZE), y: Math.floor(point.y / TILE_SIZE), z: zoom } as L.Coords;
+    return { coords, pixel: [point.x - coords.x * TILE_SIZE, point.y - coords.y * TILE_SIZE] };
+  }
+
+  /** A raster tile's colour under a point of the map: [r, g, b, a], or null off a raster tile. */
+  pixelAt(latlng: L.LatLng): [number, number, number, number] | null {
+    const at = this.tileAt(latlng);
+    if (!at) return null;
+    const key = this.keyOf(at.coords);
+    if (!this.rasterTiles.has(key)) return null;
+    const tile = this.liveTiles().find((candidate) => this.keyOf(candidate.coords) === key);
+    const canvas = tile?.el.querySelector('canvas');
+    if (!canvas) return null;
+    const data = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(Math.floor(at.pixel[0]), Math.floor(at.pixel[1]), 1, 1).data;
+    return [data[0] as number, data[1] as number, data[2] as number, data[3] as number];
+  }
+
+  /** The topmost feature under a point of the map, if a vector tile has one there. */
+  featureAt(latlng: L.LatLng): GeoJSON.Feature | null {
+    const at = this.tileAt(latlng);
+    if (!at) return null;
+    const { coords, pixel } = at;
     const features = this.features.get(this.keyOf(coords));
     if (!features) return null;
     const toPixel = this.projector(coords);
-    const pixel: Pixel = [point.x - coords.x * TILE_SIZE, point.y - coords.y * TILE_SIZE];
     for (let index = features.length - 1; index >= 0; index--) {
       const feature = features[index] as GeoJSON.Feature;
       if (feature.geometry && hits(feature.geometry, pixel, toPixel)) return feature;
@@ -137,6 +160,7 @@ export class UdfTileLayer extends L.GridLayer {
       const canvas = el.querySelector('canvas') as HTMLCanvasElement;
       const context = canvas.getContext('2d') as CanvasRenderingContext2D;
       this.features.delete(key);
+      this.rasterTiles.delete(key);
       if (response.status === 204) {
         context.clearRect(0, 0, TILE_SIZE, TILE_SIZE);
         this.markOk(el, key);
@@ -152,6 +176,7 @@ export class UdfTileLayer extends L.GridLayer {
         if (this.latestPaint.get(el) !== paint) return;
         context.clearRect(0, 0, TILE_SIZE, TILE_SIZE);
         context.drawImage(image, 0, 0, TILE_SIZE, TILE_SIZE);
+        this.rasterTiles.add(key);
         this.markOk(el, key);
       } else {
         const data = (await response.json()) as GeoJSON.FeatureCollection | GeoJSON.Feature;
