@@ -42,9 +42,9 @@ async function basemapPixels(): Promise<{ tiles: number; land: number; water: nu
   });
 }
 
-/** The vector tiles' features as the layer keeps them, by tile. */
-function tileFeatureCounts(): Promise<number[]> {
-  return page.evaluate(() => [...document.querySelectorAll<HTMLElement>('.udf-tile[data-version]')].map((tile) => Number(tile.dataset.features ?? `-1 ${tile.title}`)));
+/** How many features each painted vector tile keeps (a failed tile: its error). */
+function tileFeatureCounts(): Promise<string[]> {
+  return page.evaluate(() => [...document.querySelectorAll<HTMLElement>('.udf-tile[data-version]')].map((tile) => tile.dataset.features ?? `failed: ${tile.title}`));
 }
 
 /** The distinct opaque colours of the painted vector tiles. */
@@ -233,7 +233,7 @@ describe('the map', () => {
     expect(before).toBe(32);
     await expect.poll(() => page.getByTestId('result-stale').count()).toBe(0);
     // The tiles refetched with cells=2: 8 features a tile.
-    await expect.poll(async () => new Set(await tileFeatureCounts()), { timeout: 30_000 }).toEqual(new Set([8]));
+    await expect.poll(async () => new Set(await tileFeatureCounts()), { timeout: 30_000 }).toEqual(new Set(['8']));
   });
 
   it('follows the file\'s new default for a parameter the user left alone', async () => {
@@ -244,12 +244,27 @@ describe('the map', () => {
     const meta = readFileSync(metaFile, 'utf8');
     writeFileSync(metaFile, meta.replace(/"value": 4,/, '"value": 3,'));
     await expect.poll(() => page.locator('[data-param="cells"]').inputValue(), { timeout: 15_000 }).toBe('3');
-    await expect.poll(async () => new Set(await tileFeatureCounts()), { timeout: 30_000 }).toEqual(new Set([18]));
+    await expect.poll(async () => new Set(await tileFeatureCounts()), { timeout: 30_000 }).toEqual(new Set(['18']));
     // An edited value stays when the file changes again.
     await page.locator('[data-param="cells"]').fill('5');
-    await expect.poll(async () => new Set(await tileFeatureCounts()), { timeout: 30_000 }).toEqual(new Set([50]));
+    await expect.poll(async () => new Set(await tileFeatureCounts()), { timeout: 30_000 }).toEqual(new Set(['50']));
     writeFileSync(tileGrid(), readFileSync(tileGrid(), 'utf8').replace('inset_x, inset_y = dx * 0.04', 'inset_x, inset_y = dx * 0.05'));
     await expect.poll(() => page.locator('.udf-tile[data-version]').evaluateAll((tiles) => new Set(tiles.map((tile) => (tile as HTMLElement).dataset.version)).size), { timeout: 15_000 }).toBe(1);
     expect(await page.locator('[data-param="cells"]').inputValue()).toBe('5');
+  });
+
+  it('keeps the layer panel inside the map in a narrow window', async () => {
+    await page.setViewportSize({ width: 640, height: 700 });
+    const map = await page.getByTestId('map').boundingBox();
+    const panel = await page.getByTestId('layer-panel').boundingBox();
+    if (!map || !panel) throw new Error('the map or its layer panel is not shown');
+    expect(panel.x).toBeGreaterThanOrEqual(map.x);
+    expect(panel.x + panel.width).toBeLessThanOrEqual(map.x + map.width);
+    expect(panel.y + panel.height).toBeLessThanOrEqual(map.y + map.height);
+    await screenshot(page, 'map-tile-grid-640');
+    // Folded, it leaves the map free.
+    await page.getByTestId('layer-panel').getByRole('button', { name: /Layers/ }).click();
+    expect((await page.getByTestId('layer-panel').boundingBox())?.height).toBeLessThan(40);
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 });
