@@ -65,6 +65,8 @@ export interface UdfDetail extends LibraryUdf {
   readme: string | null;
   defaultParameters: DefaultParameter[];
   viewState: ViewState | null;
+  /** `fused:vizConfig` as the metadata has it (the map reads how to colour vector tiles from it). */
+  vizConfig: Record<string, unknown> | null;
   /** From loading the code in a worker; null when it does not load (see `error`). */
   description: UdfDescription | null;
 }

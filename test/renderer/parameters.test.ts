@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { UdfDetail } from '../../src-shared/app-api.js';
-import { fieldsOf, paramsOf, problemOf } from '../../src-renderer/src/lib/parameters.js';
+import { fieldsOf, followDefaults, paramsOf, problemOf } from '../../src-renderer/src/lib/parameters.js';
 
 function detailWith(parameters: Array<{ name: string; annotation: string | null; default: unknown; required?: boolean }>, presets: UdfDetail['defaultParameters'] = [], tileParam: string | null = null): UdfDetail {
   return {
@@ -36,5 +36,16 @@ describe('the parameter form', () => {
     expect(problemOf(json!, '{"a": 1}')).toBeNull();
     expect(problemOf(required!, '')).toBe('required');
     expect(paramsOf([int!, json!, required!], { n: '4', d: '', name: 'Ada' })).toEqual({ n: '4', name: 'Ada' });
+  });
+
+  it('follows a changed default for a value left alone, and keeps an edited one', () => {
+    const before = fieldsOf(detailWith([{ name: 'a', annotation: 'int', default: 1 }, { name: 'b', annotation: 'str', default: 'x' }]));
+    const after = fieldsOf(detailWith([
+      { name: 'a', annotation: 'int', default: 2 }, { name: 'b', annotation: 'str', default: 'y' }, { name: 'c', annotation: 'float', default: 0.5 },
+    ]));
+    expect(followDefaults(before, after, { a: '1', b: 'edited' })).toEqual({ a: '2', b: 'edited', c: '0.5' });
+    // A parameter whose type changed starts again from its default; a removed one goes.
+    const retyped = fieldsOf(detailWith([{ name: 'b', annotation: 'int', default: 7 }]));
+    expect(followDefaults(before, retyped, { a: '1', b: 'edited' })).toEqual({ b: '7' });
   });
 });

@@ -71,7 +71,7 @@ export class Library {
     const entry = this.entry(name);
     const listed = await this.listed(entry, this.isExample(entry));
     if (entry.kind !== 'udf') {
-      return { ...listed, codeFile: null, code: '', headers: [], readme: null, defaultParameters: [], viewState: null, description: null };
+      return { ...listed, codeFile: null, code: '', headers: [], readme: null, defaultParameters: [], viewState: null, vizConfig: null, description: null };
     }
     const described = await this.describe(entry);
     const metadata = entry.source.metadata;
@@ -83,6 +83,7 @@ export class Library {
       readme: entry.readme ?? (typeof metadata['fused:description'] === 'string' ? metadata['fused:description'] : null),
       defaultParameters: defaultParameters(metadata['fused:defaultParameters']),
       viewState: viewState(metadata['fused:defaultViewState']),
+      vizConfig: isRecord(metadata['fused:vizConfig']) ? metadata['fused:vizConfig'] : null,
       description: described.ok ? described.description : null,
     };
   }
@@ -203,6 +204,10 @@ function defaultParameters(raw: unknown): DefaultParameter[] {
       suggestedValues: Array.isArray(entry.suggestedValues) ? entry.suggestedValues : [],
     }];
   });
+}
+
+function isRecord(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 }
 
 function viewState(raw: unknown): ViewState | null {

@@ -88,3 +88,16 @@ function textOf(value: unknown, kind: FieldKind): string {
   if (kind === 'json' || typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
+
+/**
+ * The form's values after the UDF's fields changed (a save on disk): a value the user left at the
+ * old default follows the new default; one they edited is kept; a new field starts at its default.
+ */
+export function followDefaults(before: ParameterField[], after: ParameterField[], values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(after.map((field) => {
+    const old = before.find((candidate) => candidate.name === field.name);
+    const value = values[field.name];
+    const edited = old !== undefined && value !== undefined && value !== old.initial && old.kind === field.kind;
+    return [field.name, edited ? value : field.initial];
+  }));
+}

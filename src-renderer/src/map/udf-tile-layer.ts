@@ -4,6 +4,8 @@
  *
  * A tile that fails shows its error message; a tile in flight is marked as loading; a new code
  * version repaints the visible tiles in place (no blank flash), which is how a save shows.
+ * A vector tile's features are kept with it, so a new style repaints without fetching and a click
+ * finds the feature under the pointer.
  */
 
 import L from 'leaflet';
@@ -11,6 +13,7 @@ import { tileUrl } from '../api/client.js';
 import { sessionHeaders } from '../api/session-key.js';
 import { reportTileError } from '../state/tile-errors.svelte.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
+import { colorOf, css, singleStyle, type FeatureStyle } from './feature-style.js';
 
 export interface TileStatus {
   loading: number;
@@ -24,11 +27,15 @@ export interface UdfTileLayerOptions extends L.GridLayerOptions {
   version: string;
   params: Record<string, string>;
   onStatus?: (status: TileStatus) => void;
+  style?: FeatureStyle;
 }
 
 const TILE_SIZE = 256;
-const FILL = 'rgba(37, 99, 235, 0.22)';
-const STROKE = '#1d4ed8';
+/** How near (in pixels) a click must be to a point or line to pick it. */
+const PICK_DISTANCE = 5;
+
+type Pixel = [number, number];
+type ToPixel = (position: GeoJSON.Position) => Pixel;
 
 interface LiveTile {
   el: HTMLElement;
@@ -43,6 +50,14 @@ export class UdfTileLayer extends L.GridLayer {
   private loading = 0;
   private readonly failedTiles = new Set<string>();
   private lastError: string | null = null;
+  private style: FeatureStyle;
+  /** Each painted vector tile's features, by tile key. */
+  private readonly features = new Map<string, GeoJSON.Feature[]>();
+  /** The tiles painted from an image, by key. */
+  private readonly rasterTiles = new Set<string>();
+  /** The latest paint asked of each tile: an answer to an older one is dropped. */
+  private readonly latestPaint = new WeakMap<HTMLElement, number>();
+  private paints = 0;
 
   constructor(options: UdfTileLayerOptions) {
     super({ tileSize: TILE_SIZE, updateWhenZooming: false, keepBuffer: 1, ...options });
@@ -50,8 +65,11 @@ export class UdfTileLayer extends L.GridLayer {
     this.version = options.version;
     this.params = options.params;
     this.onStatus = options.onStatus;
+    this.style = options.style ?? singleStyle();
     this.on('tileunload', (event: L.TileEvent) => {
       this.failedTiles.delete(this.keyOf(event.coords));
+      this.features.delete(this.keyOf(event.coords));
+      this.rasterTiles.delete(this.keyOf(event.coords));
       this.report();
     });
   }
@@ -61,6 +79,61 @@ export class UdfTileLayer extends L.GridLayer {
     this.version = version;
     this.params = params;
     for (const tile of this.liveTiles()) void this.paint(tile.el, tile.coords);
+  }
+
+  /** Repaints the vector tiles with a new style from their kept features (no fetch). */
+  setStyle(style: FeatureStyle): void {
+    this.style = style;
+    for (const tile of this.liveTiles()) {
+      const features = this.features.get(this.keyOf(tile.coords));
+      if (!features) continue;
+      const context = (tile.el.querySelector('canvas') as HTMLCanvasElement).getContext('2d') as CanvasRenderingContext2D;
+      context.clearRect(0, 0, TILE_SIZE, TILE_SIZE);
+      this.drawFeatures(context, tile.coords, features);
+    }
+  }
+
+  /** Every feature of the vector tiles on the map now. */
+  loadedFeatures(): GeoJSON.Feature[] {
+    return [...this.features.values()].flat();
+  }
+
+  /** The tile under a point of the map, and the point's pixel in it. */
+  private tileAt(latlng: L.LatLng): { coords: L.Coords; pixel: Pixel } | null {
+    const map = this._map;
+    if (!map) return null;
+    const zoom = Math.round(map.getZoom());
+    const point = map.project(latlng, zoom);
+    const coords = { x: Math.floor(point.x / TILE_SIZE), y: Math.floor(point.y / TILE_SIZE), z: zoom } as L.Coords;
+    return { coords, pixel: [point.x - coords.x * TILE_SIZE, point.y - coords.y * TILE_SIZE] };
+  }
+
+  /** A raster tile's colour under a point of the map: [r, g, b, a], or null off a raster tile. */
+  pixelAt(latlng: L.LatLng): [number, number, number, number] | null {
+    const at = this.tileAt(latlng);
+    if (!at) return null;
+    const key = this.keyOf(at.coords);
+    if (!this.rasterTiles.has(key)) return null;
+    const tile = this.liveTiles().find((candidate) => this.keyOf(candidate.coords) === key);
+    const canvas = tile?.el.querySelector('canvas');
+    if (!canvas) return null;
+    const data = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(Math.floor(at.pixel[0]), Math.floor(at.pixel[1]), 1, 1).data;
+    return [data[0] as number, data[1] as number, data[2] as number, data[3] as number];
+  }
+
+  /** The topmost feature under a point of the map, if a vector tile has one there. */
+  featureAt(latlng: L.LatLng): GeoJSON.Feature | null {
+    const at = this.tileAt(latlng);
+    if (!at) return null;
+    const { coords, pixel } = at;
+    const features = this.features.get(this.keyOf(coords));
+    if (!features) return null;
+    const toPixel = this.projector(coords);
+    for (let index = features.length - 1; index >= 0; index--) {
+      const feature = features[index] as GeoJSON.Feature;
+      if (feature.geometry && hits(feature.geometry, pixel, toPixel)) return feature;
+    }
+    return null;
   }
 
   override createTile(coords: L.Coords, done: L.DoneCallback): HTMLElement {
@@ -76,16 +149,20 @@ export class UdfTileLayer extends L.GridLayer {
 
   private async paint(el: HTMLElement, coords: L.Coords): Promise<void> {
     const version = this.version;
+    const paint = ++this.paints;
+    this.latestPaint.set(el, paint);
     const key = this.keyOf(coords);
     el.classList.add('udf-tile-loading');
     this.loading++;
     this.report();
     try {
       const response = await fetch(tileUrl(this.udf, coords.z, coords.x, coords.y, version, this.params), { credentials: 'same-origin', headers: sessionHeaders() });
-      // A newer version started painting this tile meanwhile: its answer wins.
-      if (version !== this.version && el.dataset.version === this.version) return;
+      // A newer paint of this tile (new code or parameters) started meanwhile: its answer wins.
+      if (this.latestPaint.get(el) !== paint) return;
       const canvas = el.querySelector('canvas') as HTMLCanvasElement;
       const context = canvas.getContext('2d') as CanvasRenderingContext2D;
+      this.features.delete(key);
+      this.rasterTiles.delete(key);
       if (response.status === 204) {
         context.clearRect(0, 0, TILE_SIZE, TILE_SIZE);
         this.markOk(el, key);
@@ -100,13 +177,19 @@ export class UdfTileLayer extends L.GridLayer {
         this.lastError = message;
       } else if ((response.headers.get('content-type') ?? '').startsWith('image/')) {
         const image = await createImageBitmap(await response.blob());
+        if (this.latestPaint.get(el) !== paint) return;
         context.clearRect(0, 0, TILE_SIZE, TILE_SIZE);
         context.drawImage(image, 0, 0, TILE_SIZE, TILE_SIZE);
+        this.rasterTiles.add(key);
         this.markOk(el, key);
       } else {
         const data = (await response.json()) as GeoJSON.FeatureCollection | GeoJSON.Feature;
+        if (this.latestPaint.get(el) !== paint) return;
+        const features = data.type === 'FeatureCollection' ? data.features : [data];
+        this.features.set(key, features);
+        el.dataset.features = String(features.length);
         context.clearRect(0, 0, TILE_SIZE, TILE_SIZE);
-        this.drawFeatures(context, coords, data);
+        this.drawFeatures(context, coords, features);
         this.markOk(el, key);
       }
       el.dataset.version = version;
@@ -131,19 +214,26 @@ export class UdfTileLayer extends L.GridLayer {
     }
   }
 
-  private drawFeatures(context: CanvasRenderingContext2D, coords: L.Coords, data: GeoJSON.FeatureCollection | GeoJSON.Feature): void {
+  private projector(coords: L.Coords): ToPixel {
     const map = this._map;
-    if (!map) return;
     const origin = L.point(coords.x * TILE_SIZE, coords.y * TILE_SIZE);
-    const toPixel = (position: GeoJSON.Position): [number, number] => {
+    return (position) => {
       const point = map.project(L.latLng(position[1] as number, position[0] as number), coords.z).subtract(origin);
       return [point.x, point.y];
     };
-    context.fillStyle = FILL;
-    context.strokeStyle = STROKE;
+  }
+
+  private drawFeatures(context: CanvasRenderingContext2D, coords: L.Coords, features: GeoJSON.Feature[]): void {
+    if (!this._map) return;
+    const toPixel = this.projector(coords);
     context.lineWidth = 1.2;
-    const features = data.type === 'FeatureCollection' ? data.features : [data];
-    for (const feature of features) if (feature.geometry) drawGeometry(context, feature.geometry, toPixel);
+    for (const feature of features) {
+      if (!feature.geometry) continue;
+      const color = colorOf(this.style, feature.properties);
+      const fill = this.style.filled ? css(color, this.style.fillAlpha) : null;
+      context.strokeStyle = css(color);
+      drawGeometry(context, feature.geometry, toPixel, fill, css(color));
+    }
   }
 
   private liveTiles(): LiveTile[] {
@@ -161,7 +251,7 @@ export class UdfTileLayer extends L.GridLayer {
   }
 }
 
-function drawGeometry(context: CanvasRenderingContext2D, geometry: GeoJSON.Geometry, toPixel: (p: GeoJSON.Position) => [number, number]): void {
+function drawGeometry(context: CanvasRenderingContext2D, geometry: GeoJSON.Geometry, toPixel: ToPixel, fill: string | null, stroke: string): void {
   const ring = (positions: GeoJSON.Position[]): void => {
     positions.forEach((position, index) => {
       const [x, y] = toPixel(position);
@@ -176,9 +266,8 @@ function drawGeometry(context: CanvasRenderingContext2D, geometry: GeoJSON.Geome
         const [x, y] = toPixel(position);
         context.beginPath();
         context.arc(x, y, 3, 0, Math.PI * 2);
-        context.fillStyle = STROKE;
+        context.fillStyle = stroke;
         context.fill();
-        context.fillStyle = FILL;
       }
       break;
     case 'LineString':
@@ -196,13 +285,64 @@ function drawGeometry(context: CanvasRenderingContext2D, geometry: GeoJSON.Geome
           context.closePath();
         }
       }
-      context.fill('evenodd');
+      if (fill) {
+        context.fillStyle = fill;
+        context.fill('evenodd');
+      }
       context.stroke();
       break;
     case 'GeometryCollection':
-      for (const part of geometry.geometries) drawGeometry(context, part, toPixel);
+      for (const part of geometry.geometries) drawGeometry(context, part, toPixel, fill, stroke);
       break;
   }
+}
+
+/** Whether a geometry drawn on a tile covers a pixel (inside a polygon, or near a point or line). */
+function hits(geometry: GeoJSON.Geometry, pixel: Pixel, toPixel: ToPixel): boolean {
+  switch (geometry.type) {
+    case 'Point':
+    case 'MultiPoint':
+      return (geometry.type === 'Point' ? [geometry.coordinates] : geometry.coordinates)
+        .some((position) => distance(toPixel(position), pixel) <= PICK_DISTANCE);
+    case 'LineString':
+    case 'MultiLineString':
+      return (geometry.type === 'LineString' ? [geometry.coordinates] : geometry.coordinates)
+        .some((line) => nearLine(line.map(toPixel), pixel));
+    case 'Polygon':
+    case 'MultiPolygon':
+      return (geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates).some((polygon) => {
+        // Even-odd over the rings, as the tile is filled: a hole's pixel is outside.
+        let inside = false;
+        for (const ring of polygon) if (insideRing(ring.map(toPixel), pixel)) inside = !inside;
+        return inside || polygon.some((ring) => nearLine(ring.map(toPixel), pixel));
+      });
+    case 'GeometryCollection':
+      return geometry.geometries.some((part) => hits(part, pixel, toPixel));
+  }
+}
+
+function distance(a: Pixel, b: Pixel): number {
+  return Math.hypot(a[0] - b[0], a[1] - b[1]);
+}
+
+function nearLine(points: Pixel[], pixel: Pixel): boolean {
+  for (let index = 1; index < points.length; index++) {
+    const [a, b] = [points[index - 1] as Pixel, points[index] as Pixel];
+    const length = (b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2;
+    const t = length === 0 ? 0 : Math.max(0, Math.min(1, ((pixel[0] - a[0]) * (b[0] - a[0]) + (pixel[1] - a[1]) * (b[1] - a[1])) / length));
+    if (distance([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])], pixel) <= PICK_DISTANCE) return true;
+  }
+  return false;
+}
+
+function insideRing(points: Pixel[], [x, y]: Pixel): boolean {
+  let inside = false;
+  for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+    const [xi, yi] = points[i] as Pixel;
+    const [xj, yj] = points[j] as Pixel;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
 }
 
 /** A failed tile: a tinted square with the error's message, wrapped. */

@@ -1,0 +1,231 @@
+/**
+ * The offline basemap: land, coastlines, borders and place names drawn on canvas tiles from
+ * world-basemap.json (built by scripts/build-basemap.js). The data is a static asset fetched on
+ * first use, so the window starts without it.
+ *
+ * Labels are placed once per zoom for the whole world (largest places first, skipping any that
+ * would overlap one already placed), so a label across a tile edge is drawn the same in both tiles.
+ */
+
+import L from 'leaflet';
+import basemapUrl from './world-basemap.json?url';
+
+interface BasemapFile {
+  scale: number;
+  attribution: string;
+  land: number[][][];
+  borders: number[][];
+  places: Array<[number, number, number, string]>;
+}
+
+/** A line or ring in Web Mercator units of the world's width (0..1), with its box. */
+interface Path {
+  xy: Float64Array;
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+interface Place {
+  x: number;
+  y: number;
+  population: number;
+  name: string;
+}
+
+interface PlacedLabel {
+  place: Place;
+  /** The label's box in world pixels at that zoom. */
+  box: [number, number, number, number];
+}
+
+interface Basemap {
+  attribution: string;
+  land: Path[][];
+  borders: Path[];
+  places: Place[];
+}
+
+const TILE = 256;
+export const WATER = '#cfdfeb';
+const LAND = '#f4f2ec';
+const COAST = '#8ea6b8';
+const BORDER = '#9d8fb3';
+const LABEL_FONT = '12px system-ui, sans-serif';
+const CAPITAL_FONT = '600 12.5px system-ui, sans-serif';
+/** How far beyond a tile a place's label can reach and still show in it. */
+const LABEL_REACH = 160;
+
+let loading: Promise<Basemap> | null = null;
+
+/** The decoded basemap, loaded once. */
+export function loadBasemap(): Promise<Basemap> {
+  loading ??= fetch(basemapUrl).then(async (response) => {
+    if (!response.ok) throw new Error(`the offline basemap did not load: HTTP ${response.status}`);
+    return decode((await response.json()) as BasemapFile);
+  });
+  // A failed load is tried again by the next tile.
+  loading.catch(() => (loading = null));
+  return loading;
+}
+
+function decode(file: BasemapFile): Basemap {
+  const path = (encoded: number[]): Path => {
+    const xy = new Float64Array(encoded.length);
+    let lon = 0;
+    let lat = 0;
+    let minX = Infinity; let minY = Infinity; let maxX = -Infinity; let maxY = -Infinity;
+    for (let index = 0; index < encoded.length; index += 2) {
+      lon += encoded[index] as number;
+      lat += encoded[index + 1] as number;
+      const [x, y] = mercator(lon / file.scale, lat / file.scale);
+      xy[index] = x;
+      xy[index + 1] = y;
+      minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+    }
+    return { xy, minX, minY, maxX, maxY };
+  };
+  return {
+    attribution: file.attribution,
+    land: file.land.map((polygon) => polygon.map(path)),
+    borders: file.borders.map(path),
+    places: file.places.map(([lon, lat, population, name]) => {
+      const [x, y] = mercator(lon, lat);
+      return { x, y, population, name };
+    }),
+  };
+}
+
+/** Web Mercator, as fractions of the world's width from the top-left corner. */
+function mercator(lon: number, lat: number): [number, number] {
+  const clamped = Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI / 180;
+  return [(lon + 180) / 360, (1 - Math.log(Math.tan(clamped) + 1 / Math.cos(clamped)) / Math.PI) / 2];
+}
+
+/** The smallest population labelled at a zoom: the world's big cities first, every town near. */
+function minPopulation(zoom: number): number {
+  if (zoom <= 2) return 5_000_000;
+  if (zoom <= 3) return 2_000_000;
+  if (zoom <= 4) return 800_000;
+  if (zoom <= 5) return 300_000;
+  if (zoom <= 6) return 120_000;
+  if (zoom <= 7) return 60_000;
+  return 0;
+}
+
+export class BundledBasemap extends L.GridLayer {
+  private data: Basemap | null = null;
+  private readonly labels = new Map<number, PlacedLabel[]>();
+  private readonly measure = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
+
+  constructor(options: L.GridLayerOptions = {}) {
+    super({ tileSize: TILE, className: 'bundled-basemap', ...options });
+  }
+
+  override createTile(coords: L.Coords, done: L.DoneCallback): HTMLElement {
+    const canvas = document.createElement('canvas');
+    canvas.width = TILE;
+    canvas.height = TILE;
+    void loadBasemap().then((data) => {
+      this.data = data;
+      this.draw(canvas, coords);
+      done(undefined, canvas);
+    }, (error: unknown) => done(error as Error, canvas));
+    return canvas;
+  }
+
+  private draw(canvas: HTMLCanvasElement, coords: L.Coords): void {
+    const data = this.data as Basemap;
+    const context = canvas.getContext('2d') as CanvasRenderingContext2D;
+    const world = TILE * 2 ** coords.z;
+    // Tiles repeat across the antimeridian: wrap x into the world.
+    const wrappedX = ((coords.x % 2 ** coords.z) + 2 ** coords.z) % 2 ** coords.z;
+    const left = wrappedX * TILE;
+    const top = coords.y * TILE;
+    const inTile = (path: Path, margin: number): boolean =>
+      path.maxX * world >= left - margin && path.minX * world <= left + TILE + margin && path.maxY * world >= top - margin && path.minY * world <= top + TILE + margin;
+    const trace = (path: Path, close: boolean): void => {
+      const xy = path.xy;
+      let lastX = NaN;
+      let lastY = NaN;
+      for (let index = 0; index < xy.length; index += 2) {
+        const x = (xy[index] as number) * world - left;
+        const y = (xy[index + 1] as number) * world - top;
+        // Skip vertices within half a pixel of the last drawn: the world at low zooms stays cheap.
+        if (index > 0 && index < xy.length - 2 && Math.abs(x - lastX) < 0.5 && Math.abs(y - lastY) < 0.5) continue;
+        if (index === 0) context.moveTo(x, y);
+        else context.lineTo(x, y);
+        lastX = x;
+        lastY = y;
+      }
+      if (close) context.closePath();
+    };
+
+    context.fillStyle = WATER;
+    context.fillRect(0, 0, TILE, TILE);
+    context.fillStyle = LAND;
+    context.strokeStyle = COAST;
+    context.lineWidth = coords.z >= 8 ? 1.2 : 0.8;
+    for (const polygon of data.land) {
+      if (!polygon[0] || !inTile(polygon[0], 2)) continue;
+      context.beginPath();
+      for (const ring of polygon) trace(ring, true);
+      context.fill('evenodd');
+      context.stroke();
+    }
+    context.strokeStyle = BORDER;
+    context.lineWidth = coords.z >= 6 ? 1.4 : 0.9;
+    context.setLineDash([5, 3]);
+    context.beginPath();
+    for (const border of data.borders) if (inTile(border, 2)) trace(border, false);
+    context.stroke();
+    context.setLineDash([]);
+
+    for (const { place, box } of this.labelsAt(coords.z)) {
+      if (box[2] < left || box[0] > left + TILE || box[3] < top || box[1] > top + TILE) continue;
+      const x = place.x * world - left;
+      const y = place.y * world - top;
+      context.fillStyle = '#374151';
+      context.beginPath();
+      context.arc(x, y, place.population >= 1_000_000 ? 3 : 2.2, 0, Math.PI * 2);
+      context.fill();
+      context.font = place.population >= 1_000_000 ? CAPITAL_FONT : LABEL_FONT;
+      context.lineWidth = 3;
+      context.strokeStyle = 'rgba(255, 255, 255, 0.9)';
+      context.strokeText(place.name, x + 5, y + 4);
+      context.fillStyle = '#1f2937';
+      context.fillText(place.name, x + 5, y + 4);
+    }
+  }
+
+  /** The labels placed at a zoom: biggest places first, none overlapping another. */
+  private labelsAt(zoom: number): PlacedLabel[] {
+    const known = this.labels.get(zoom);
+    if (known) return known;
+    const data = this.data as Basemap;
+    const world = TILE * 2 ** zoom;
+    const floor = minPopulation(zoom);
+    const cell = 128;
+    const grid = new Map<string, Array<[number, number, number, number]>>();
+    const placed: PlacedLabel[] = [];
+    for (const place of data.places) {
+      if (place.population < floor) break;
+      this.measure.font = place.population >= 1_000_000 ? CAPITAL_FONT : LABEL_FONT;
+      const width = Math.min(LABEL_REACH - 10, this.measure.measureText(place.name).width);
+      const x = place.x * world;
+      const y = place.y * world;
+      const box: [number, number, number, number] = [x - 4, y - 9, x + 8 + width, y + 8];
+      const keys: string[] = [];
+      for (let cx = Math.floor(box[0] / cell); cx <= Math.floor(box[2] / cell); cx++) {
+        for (let cy = Math.floor(box[1] / cell); cy <= Math.floor(box[3] / cell); cy++) keys.push(`${cx}:${cy}`);
+      }
+      const overlaps = keys.some((key) => (grid.get(key) ?? []).some((other) => box[0] < other[2] && box[2] > other[0] && box[1] < other[3] && box[3] > other[1]));
+      if (overlaps) continue;
+      for (const key of keys) grid.set(key, [...(grid.get(key) ?? []), box]);
+      placed.push({ place, box });
+    }
+    this.labels.set(zoom, placed);
+    return placed;
+  }
+}

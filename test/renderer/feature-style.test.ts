@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { colorOf, columnsOf, legendOf, rampAt, singleStyle, styleForColumn, styleFromVizConfig, MAX_CATEGORIES, type ColumnInfo } from '../../src-renderer/src/map/feature-style.js';
+
+describe('vector feature styles', () => {
+  const features = [
+    { properties: { value: 2, kind: 'cell', flag: true } },
+    { properties: { value: 10, kind: 'centre', flag: null } },
+    { properties: { value: 6, kind: 'cell', nested: { a: 1 } } },
+  ];
+
+  it('tells numeric columns from categorical ones, with their range and values', () => {
+    const columns = columnsOf(features);
+    expect(columns.map((column) => [column.name, column.kind])).toEqual([['value', 'numeric'], ['kind', 'categorical'], ['flag', 'categorical']]);
+    expect(columns[0]).toMatchObject({ min: 2, max: 10 });
+    expect(columns[1]?.values).toEqual(['cell', 'centre']);
+    // A column with a number and a string is categorical.
+    expect(columnsOf([{ properties: { x: 1 } }, { properties: { x: 'one' } }])[0]?.kind).toBe('categorical');
+  });
+
+  it('colours a numeric column along the ramp across its domain, and missing values grey', () => {
+    const [value] = columnsOf(features);
+    const style = styleForColumn(value as ColumnInfo, singleStyle());
+    expect(colorOf(style, { value: 2 })).toEqual(rampAt(0));
+    expect(colorOf(style, { value: 10 })).toEqual(rampAt(1));
+    expect(colorOf(style, { value: 6 })).toEqual(rampAt(0.5));
+    expect(colorOf(style, { value: 99 })).toEqual(rampAt(1));
+    expect(colorOf(style, { value: null })).toEqual([170, 170, 170]);
+    expect(colorOf(style, { value: 'n/a' })).toEqual([170, 170, 170]);
+    expect(legendOf(style)).toMatchObject({ low: '2', high: '10' });
+  });
+
+  it('gives each category its own colour, and the rest one "other" colour', () => {
+    const kind = columnsOf(features)[1];
+    const style = styleForColumn(kind as ColumnInfo, singleStyle());
+    expect(colorOf(style, { kind: 'cell' })).not.toEqual(colorOf(style, { kind: 'centre' }));
+    const many = columnsOf(Array.from({ length: 15 }, (_, index) => ({ properties: { name: `n${index}` } })))[0];
+    const manyStyle = styleForColumn(many as ColumnInfo, singleStyle());
+    const legend = legendOf(manyStyle);
+    expect('swatches' in legend && legend.swatches.length).toBe(MAX_CATEGORIES + 1);
+    expect('swatches' in legend && legend.swatches.at(-1)?.label).toBe('other');
+  });
+
+  it('reads colorContinuous, colorCategories and a fixed colour from fused:vizConfig', () => {
+    expect(styleFromVizConfig({ vectorLayer: { filled: false, getLineColor: { '@@function': 'colorContinuous', attr: 'value', domain: [0, 10], colors: 'BurgYl' }, getFillColor: [208, 208, 208, 40] } }))
+      .toEqual({ kind: 'numeric', column: 'value', domain: [0, 10], fillAlpha: 0, filled: false });
+    expect(styleFromVizConfig({ vectorLayer: { getFillColor: { '@@function': 'colorCategories', attr: 'kind', domain: ['a', 'b'] } } }))
+      .toMatchObject({ kind: 'categorical', column: 'kind', categories: ['a', 'b'], filled: true });
+    expect(styleFromVizConfig({ vectorLayer: { getFillColor: [255, 0, 0, 51] } })).toEqual({ kind: 'single', color: [255, 0, 0], fillAlpha: 0.2, filled: true });
+  });
+
+  it('ignores vizConfig it cannot follow: expressions, missing parts, malformed domains', () => {
+    expect(styleFromVizConfig(null)).toBeNull();
+    expect(styleFromVizConfig({ tileLayer: {} })).toBeNull();
+    expect(styleFromVizConfig({ vectorLayer: { getFillColor: '@@=[properties.cnt/3, 0, 0]' } })).toBeNull();
+    expect(styleFromVizConfig({ vectorLayer: { getFillColor: { '@@function': 'hasProp', property: 'r' } } })).toBeNull();
+    expect(styleFromVizConfig({ vectorLayer: { getFillColor: { '@@function': 'colorContinuous', attr: 'v', domain: ['low', 'high'] } } })).toBeNull();
+    expect(styleFromVizConfig({ vectorLayer: { getFillColor: [1, 'two', 3] } })).toBeNull();
+  });
+});
