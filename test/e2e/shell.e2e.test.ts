@@ -184,7 +184,8 @@ describe('keyboard', () => {
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('skip-to-editor');
     await page.keyboard.press('Enter');
-    expect(await focused()).toBe('code-editor');
+    // The editor's own text area (CodeMirror's content element) takes the keys.
+    expect(await page.evaluate(() => document.activeElement?.matches('[data-testid="code-editor"] .cm-content') ?? false)).toBe(true);
 
     await fromTheTop();
     await page.keyboard.press('Tab');

@@ -31,7 +31,7 @@ import { asObject, defaultEntrypoint } from '../workspace/udf-folder.js';
 import { answerError, parseJson, RUN_TIMEOUT_MS, type RemoteAnswer, type RemoteClient, type RemoteRequest } from './remote-client.js';
 import { lookupRaw } from './remote-lookup.js';
 import { accountHeaders, remoteAccount, remoteClientId } from './remote-session.js';
-import { HOPS_HEADER, RECURSION_HEADER } from '../server/recursion.js';
+import { HOPS_HEADER, RECURSION_HEADER } from '../../../src-shared/nesting.js';
 
 /**
  * The formats asked for when the caller names none: the HTTP defaults (parquet for tables, png for

@@ -8,15 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { udfError } from '../../../src-shared/errors.js';
-
-export const MAX_DEPTH = 5;
-export const RECURSION_HEADER = 'fused-recursion';
-/**
- * How many of the levels `Fused-Recursion` counts are engines that proxied a top-level request
- * (a UDF switched to a remote engine): each hop adds one to both. Such a run is not nested: no run
- * waits on it here, so it queues and shares identical runs as a top-level run does.
- */
-export const HOPS_HEADER = 'x-udf-studio-hops';
+import { HOPS_HEADER, MAX_DEPTH, RECURSION_HEADER } from '../../../src-shared/nesting.js';
 
 /**
  * The request's depth: 0 without the header or with 0 or 1 (a top-level call); a malformed header

@@ -85,8 +85,8 @@ function kindOf(annotation: string | null): FieldKind {
 function textOf(value: unknown, kind: FieldKind): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
-  if (kind === 'json' || typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (kind !== 'json' && (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')) return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 /**

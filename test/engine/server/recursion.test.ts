@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
-import { HOPS_HEADER, MAX_DEPTH, proxyHops, recursionDepth } from '../../../src-main/engine/server/recursion.js';
+import { HOPS_HEADER, MAX_DEPTH } from '../../../src-shared/nesting.js';
+import { proxyHops, recursionDepth } from '../../../src-main/engine/server/recursion.js';
 import { isNested } from '../../../src-main/engine/runtime/worker-pool.js';
 import { errorWith, textMatching } from '../../helpers/matchers.js';
 
