@@ -2,8 +2,8 @@
  * ESLint for every TypeScript tree (`npm run lint`): typescript-eslint's type-checked rules, with
  * floating and misused promises among them, and Svelte's rules for the window's components.
  *
- * A rule that the tree does not meet yet is switched off for the files that break it, in the
- * "exceptions to shrink" block below (with why), never by comments spread through the code.
+ * A rule is switched off only for named files, in the EXCEPTIONS block below (with why), never by
+ * comments spread through the code.
  */
 
 import js from '@eslint/js';
