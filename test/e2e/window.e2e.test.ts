@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { request } from '../helpers/server.js';
 import { metaJson } from '../helpers/test-home.js';
 import { editorText, focusEditorEnd, replaceEditorText } from './editor-support.js';
@@ -131,6 +131,39 @@ describe('the window', () => {
     await page.getByTestId('save').click();
     await expect.poll(() => readFileSync(udfFile('Hello_World'), 'utf8')).toContain('Howdy, {name}!');
     await expect.poll(() => page.getByTestId('result-table').innerText().catch(() => ''), { timeout: 15_000 }).toContain('Howdy, world! (1 of 2)');
+  });
+
+  it('a new or duplicated UDF opens at once, even while the engine is slow to list it', async () => {
+    // A busy engine: the library list, which used to be the page's way to find a new UDF, lags 1.5 s.
+    const slowList = async (route: Route): Promise<void> => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await route.continue();
+    };
+    await page.route('**/api/library', slowList);
+    try {
+      const opens = async (name: string): Promise<void> => {
+        await expect.poll(() => page.locator('.udf-header h1').innerText()).toContain(name);
+        expect(await page.getByText(`Cannot open ${name}`).count()).toBe(0);
+        expect(await editorText(page)).toContain('@fused.udf');
+      };
+      await page.getByTestId('new-udf').click();
+      await page.getByTestId('name-field').fill('Made_Here');
+      await page.getByTestId('create-udf').click();
+      await opens('Made_Here');
+      expect(existsSync(udfFile('Made_Here'))).toBe(true);
+
+      await page.getByTestId('more-actions').click();
+      await page.getByRole('menuitem', { name: 'Duplicate…' }).click();
+      await page.getByTestId('name-field').fill('Made_Here_Copy');
+      await page.getByRole('button', { name: 'Duplicate', exact: true }).click();
+      await opens('Made_Here_Copy');
+      expect(readFileSync(udfFile('Made_Here_Copy'), 'utf8')).toBe(readFileSync(udfFile('Made_Here'), 'utf8'));
+    } finally {
+      // Lets the lists still held back go through before the route goes.
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    // Once the list catches up, both are in the library.
+    await expect.poll(() => page.locator('[data-testid="library-item"][data-name="Made_Here_Copy"]').count()).toBe(1);
   });
 
   it('deletes a UDF to the trash; the bundled example shows again and can be added back', async () => {
