@@ -131,3 +131,54 @@ def test_load_counts_threads_that_compute(worker: WorkerProcess, tmp_path: Path)
     header, _ = worker.request({"op": "load", "id": 2})
     assert header["runnableThreads"] == 1
     assert worker.receive()[0]["ok"] is True
+
+
+def test_a_cancel_during_an_import_waits_for_the_import_so_later_runs_find_whole_modules(
+    worker: WorkerProcess, tmp_path: Path
+):
+    # A package whose submodule keeps its parent, and whose import blocks until the test says so:
+    # cut short, it would leave `slow_pkg.part` holding a parent that never got WHOLE.
+    package = tmp_path / "slow_pkg"
+    package.mkdir()
+    (package / "part.py").write_text(
+        "import slow_pkg as parent\n\ndef whole():\n    return parent.WHOLE\n"
+    )
+    (package / "__init__.py").write_text(
+        "import os, time\n"
+        "from slow_pkg import part\n"
+        f"open({str(tmp_path / 'importing')!r}, 'w').close()\n"
+        f"while not os.path.exists({str(tmp_path / 'go')!r}):\n"
+        "    time.sleep(0.01)\n"
+        "WHOLE = True\n"
+    )
+    importer = udf_request(
+        "@fused.udf\ndef udf(path: str):\n    import sys, time\n    sys.path.insert(0, path)\n"
+        "    import slow_pkg\n    while True:\n        time.sleep(0.01)\n"
+    )
+    for request_id, main_busy in ((1, False), (3, True)):
+        if main_busy:  # the second round runs on another thread: the main one is taken
+            worker.send(run_request(udf_request(WAITER), 2, params={"seconds": 30}))
+        for stale in ("importing", "go"):
+            (tmp_path / stale).unlink(missing_ok=True)
+        sys_modules_clean = udf_request(
+            "@fused.udf\ndef udf():\n    import sys\n"
+            "    for name in [n for n in sys.modules if n.startswith('slow_pkg')]:\n"
+            "        del sys.modules[name]\n    return 0\n"
+        )
+        header, _ = worker.request(run_request(sys_modules_clean, 10 + request_id))
+        assert header["ok"] is True
+        worker.send(run_request(importer, request_id, params={"path": str(tmp_path)}))
+        wait_until((tmp_path / "importing").exists, "the run is inside the import")
+        worker.send({"op": "cancel", "target": request_id})
+        (tmp_path / "go").touch()
+        header, _ = worker.receive()
+        assert (header["id"], header["error"]["code"]) == (request_id, "UDF_ERR_CANCELLED")
+        whole = udf_request(
+            f"@fused.udf\ndef udf():\n    import sys\n    sys.path.insert(0, {str(tmp_path)!r})\n"
+            "    import slow_pkg.part\n    return slow_pkg.part.whole()\n"
+        )
+        header, payload = worker.request(run_request(whole, 20 + request_id, formats=["json"]))
+        assert header["ok"] is True, header.get("error")
+        assert json.loads(payload) is True
+    worker.send({"op": "cancel", "target": 2})
+    assert worker.receive()[0]["id"] == 2

@@ -4,17 +4,29 @@ The run's thread gets `RunCancelled` raised inside it: the main thread through a
 also cuts short a `time.sleep` or a blocking read; other threads through the interpreter's
 asynchronous exception, which lands at the thread's next Python instruction. A run stuck in C
 code past the engine's grace period is ended by the engine killing the worker.
+
+A run that is importing a module is interrupted only once the import is over: cut short, an
+import leaves half a module behind (a package's submodules holding a parent that never finished,
+or a module still marked as initialising), and every later run in the worker fails on it.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
-from typing import Any, Final
+from types import FrameType
+from typing import Final
 
 from fused._interrupt import RunCancelled, interrupt_thread
 
 _SIGNAL: Final = getattr(signal, "SIGUSR1", None)
+# The frames of Python's import machinery, under every module's code while it is imported.
+_IMPORT_MACHINERY: Final = frozenset(
+    {"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"}
+)
+# How often a cancel waiting for an import to end looks again.
+_IMPORT_RECHECK_S: Final = 0.02
 __all__ = ["Cancellation", "RunCancelled"]
 
 
@@ -47,16 +59,35 @@ class Cancellation:
             ident = self._threads.get(request_id)
             if ident is None:
                 return False
+            if importing(sys._current_frames().get(ident)):
+                self._after_import(request_id)
+                return True
             if ident == self._main and _SIGNAL is not None:
                 self._main_target = request_id
                 signal.pthread_kill(ident, _SIGNAL)
                 return True
         return interrupt_thread(ident)
 
-    def _on_signal(self, _signum: int, _frame: Any) -> None:
+    def _after_import(self, request_id: object) -> None:
+        timer = threading.Timer(_IMPORT_RECHECK_S, self.cancel, args=(request_id,))
+        timer.daemon = True
+        timer.start()
+
+    def _on_signal(self, _signum: int, frame: FrameType | None) -> None:
         with self._lock:
             target = self._main_target
             still_running = target is not None and self._threads.get(target) == self._main
             self._main_target = None
-        if still_running:
+        if still_running and importing(frame):
+            self._after_import(target)
+        elif still_running:
             raise RunCancelled()
+
+
+def importing(frame: FrameType | None) -> bool:
+    """Whether the thread at `frame` is inside an import (its module's code included)."""
+    while frame is not None:
+        if frame.f_code.co_filename in _IMPORT_MACHINERY:
+            return True
+        frame = frame.f_back
+    return False
