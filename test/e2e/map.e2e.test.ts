@@ -25,21 +25,24 @@ const udfDir = (name: string): string => join(served.home.root, 'udfs', name);
 const tileGrid = (): string => join(udfDir('Tile_Grid'), 'Tile_Grid.py');
 
 /** Counts a canvas's pixels by colour class: the bundled basemap's land, water and other. */
-async function basemapPixels(): Promise<{ tiles: number; land: number; water: number; ink: number }> {
-  return page.evaluate(() => {
+async function basemapPixels(theme: 'light' | 'dark' = 'light'): Promise<{ tiles: number; land: number; water: number; ink: number }> {
+  // The bundled basemap's land and sea colours in each theme (bundled-basemap.ts).
+  const [land, water] = theme === 'light' ? [[0xf4, 0xf2, 0xec], [0xcf, 0xdf, 0xeb]] : [[0x1e, 0x23, 0x2b], [0x0e, 0x1a, 0x26]];
+  return page.evaluate(({ land, water }) => {
     const counts = { tiles: 0, land: 0, water: 0, ink: 0 };
+    const is = (r: number, g: number, b: number, colour: number[]): boolean => r === colour[0] && g === colour[1] && b === colour[2];
     for (const canvas of document.querySelectorAll<HTMLCanvasElement>('.bundled-basemap canvas')) {
       counts.tiles++;
       const data = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, canvas.width, canvas.height).data;
       for (let i = 0; i < data.length; i += 4) {
         const [r, g, b] = [data[i] as number, data[i + 1] as number, data[i + 2] as number];
-        if (r === 0xf4 && g === 0xf2 && b === 0xec) counts.land++;
-        else if (r === 0xcf && g === 0xdf && b === 0xeb) counts.water++;
+        if (is(r, g, b, land)) counts.land++;
+        else if (is(r, g, b, water)) counts.water++;
         else if (r + g + b < 300) counts.ink++;
       }
     }
     return counts;
-  });
+  }, { land, water });
 }
 
 /** How many features each painted vector tile keeps (a failed tile: its error). */
@@ -99,6 +102,16 @@ describe('the map', () => {
     for (let step = 0; step < 6; step++) await page.locator('.leaflet-control-zoom-out').click();
     await expect.poll(async () => (await basemapPixels()).water, { timeout: 20_000 }).toBeGreaterThan(10_000);
     await screenshot(page, 'map-tile-grid-europe-offline');
+    // The dark theme draws the same basemap in its dark colours, at once.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      await expect.poll(async () => (await basemapPixels()).water).toBe(0);
+      await expect.poll(async () => (await basemapPixels('dark')).water).toBeGreaterThan(10_000);
+      expect((await basemapPixels('dark')).land).toBeGreaterThan(0);
+      await screenshot(page, 'map-tile-grid-europe-offline-dark');
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
   });
 
   it('shows online tiles when they load, from the URL set for them', async () => {

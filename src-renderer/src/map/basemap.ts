@@ -6,7 +6,7 @@
  */
 
 import L from 'leaflet';
-import { BundledBasemap } from './bundled-basemap.js';
+import { BundledBasemap, type BasemapTheme } from './bundled-basemap.js';
 
 export type BasemapChoice = 'auto' | 'offline';
 export type BasemapShown = 'online' | 'offline';
@@ -48,10 +48,11 @@ export class BasemapSwitch {
   private opacity = 1;
   private state: BasemapState;
 
-  constructor(private readonly map: L.Map, private readonly pane: string, private readonly onState: (state: BasemapState) => void) {
+  constructor(private readonly map: L.Map, private readonly pane: string, private readonly onState: (state: BasemapState) => void, private theme: BasemapTheme = 'light') {
     const choice: BasemapChoice = localStorage.getItem(CHOICE_KEY) === 'offline' ? 'offline' : 'auto';
     this.state = { choice, shown: 'offline', note: null };
     this.choose(choice);
+    this.setTheme(theme);
   }
 
   choose(choice: BasemapChoice): void {
@@ -59,6 +60,13 @@ export class BasemapSwitch {
     if (choice === 'offline') this.showOffline(choice, null);
     else if (!navigator.onLine) this.showOffline(choice, 'This machine is offline: showing the bundled basemap.');
     else this.showOnline();
+  }
+
+  /** Dark: the bundled basemap in its dark colours, online tiles inverted (the pane's class). */
+  setTheme(theme: BasemapTheme): void {
+    this.theme = theme;
+    this.map.getPane(this.pane)?.classList.toggle('dark-basemap', theme === 'dark');
+    if (this.layer instanceof BundledBasemap) this.layer.setTheme(theme);
   }
 
   setOpacity(opacity: number): void {
@@ -85,7 +93,7 @@ export class BasemapSwitch {
   }
 
   private showOffline(choice: BasemapChoice, note: string | null): void {
-    this.swap(new BundledBasemap({ pane: this.pane, opacity: this.opacity, attribution: OFFLINE_ATTRIBUTION }), { choice, shown: 'offline', note });
+    this.swap(new BundledBasemap({ pane: this.pane, opacity: this.opacity, attribution: OFFLINE_ATTRIBUTION }, this.theme), { choice, shown: 'offline', note });
   }
 
   private swap(layer: L.Layer, state: BasemapState): void {

@@ -48,10 +48,18 @@ interface Basemap {
 }
 
 const TILE = 256;
-export const WATER = '#cfdfeb';
-const LAND = '#f4f2ec';
-const COAST = '#8ea6b8';
-const BORDER = '#9d8fb3';
+export type BasemapTheme = 'light' | 'dark';
+
+/** The colours the bundled basemap is drawn in, for the window's light and dark themes. */
+const PALETTES: Record<BasemapTheme, { water: string; land: string; coast: string; border: string; dot: string; halo: string; label: string }> = {
+  light: { water: '#cfdfeb', land: '#f4f2ec', coast: '#8ea6b8', border: '#9d8fb3', dot: '#374151', halo: 'rgba(255, 255, 255, 0.9)', label: '#1f2937' },
+  dark: { water: '#0e1a26', land: '#1e232b', coast: '#3f5668', border: '#7a6c96', dot: '#cbd5e1', halo: 'rgba(14, 26, 38, 0.9)', label: '#e2e8f0' },
+};
+
+/** The sea's colour, which also fills the map before any tile has drawn. */
+export function waterColour(theme: BasemapTheme): string {
+  return PALETTES[theme].water;
+}
 const LABEL_FONT = '12px system-ui, sans-serif';
 const CAPITAL_FONT = '600 12.5px system-ui, sans-serif';
 /** How far beyond a tile a place's label can reach and still show in it. */
@@ -119,8 +127,15 @@ export class BundledBasemap extends L.GridLayer {
   private readonly labels = new Map<number, PlacedLabel[]>();
   private readonly measure = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
 
-  constructor(options: L.GridLayerOptions = {}) {
+  constructor(options: L.GridLayerOptions = {}, private theme: BasemapTheme = 'light') {
     super({ tileSize: TILE, className: 'bundled-basemap', ...options });
+  }
+
+  /** Draws the tiles again in the theme's colours. */
+  setTheme(theme: BasemapTheme): void {
+    if (theme === this.theme) return;
+    this.theme = theme;
+    this.redraw();
   }
 
   override createTile(coords: L.Coords, done: L.DoneCallback): HTMLElement {
@@ -162,10 +177,11 @@ export class BundledBasemap extends L.GridLayer {
       if (close) context.closePath();
     };
 
-    context.fillStyle = WATER;
+    const colours = PALETTES[this.theme];
+    context.fillStyle = colours.water;
     context.fillRect(0, 0, TILE, TILE);
-    context.fillStyle = LAND;
-    context.strokeStyle = COAST;
+    context.fillStyle = colours.land;
+    context.strokeStyle = colours.coast;
     context.lineWidth = coords.z >= 8 ? 1.2 : 0.8;
     for (const polygon of data.land) {
       if (!polygon[0] || !inTile(polygon[0], 2)) continue;
@@ -174,7 +190,7 @@ export class BundledBasemap extends L.GridLayer {
       context.fill('evenodd');
       context.stroke();
     }
-    context.strokeStyle = BORDER;
+    context.strokeStyle = colours.border;
     context.lineWidth = coords.z >= 6 ? 1.4 : 0.9;
     context.setLineDash([5, 3]);
     context.beginPath();
@@ -186,15 +202,15 @@ export class BundledBasemap extends L.GridLayer {
       if (box[2] < left || box[0] > left + TILE || box[3] < top || box[1] > top + TILE) continue;
       const x = place.x * world - left;
       const y = place.y * world - top;
-      context.fillStyle = '#374151';
+      context.fillStyle = colours.dot;
       context.beginPath();
       context.arc(x, y, place.population >= 1_000_000 ? 3 : 2.2, 0, Math.PI * 2);
       context.fill();
       context.font = place.population >= 1_000_000 ? CAPITAL_FONT : LABEL_FONT;
       context.lineWidth = 3;
-      context.strokeStyle = 'rgba(255, 255, 255, 0.9)';
+      context.strokeStyle = colours.halo;
       context.strokeText(place.name, x + 5, y + 4);
-      context.fillStyle = '#1f2937';
+      context.fillStyle = colours.label;
       context.fillText(place.name, x + 5, y + 4);
     }
   }
