@@ -15,14 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from numbers import Number
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import UDF_ERR_FORMAT, UDF_ERR_RESULT, UdfResultError
+from ._result_kinds import Classified, Kind
 
 if TYPE_CHECKING:
     from ._tiles import TileCoord
 
-Kind = Literal["table", "geotable", "raster", "json", "text", "html", "bytes", "empty"]
 
 # The closed table of format names and their content types (those of Fused's hosted API).
 FORMATS: Final[Mapping[str, str]] = {
@@ -77,20 +77,6 @@ DEFAULT_FORMATS: Final[Mapping[Kind, str]] = {
     "bytes": "bytes",
     "empty": "json",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Classified:
-    """A result sorted into its kind; `value` is normalised for the kind's encoder.
-
-    `bounds` are a raster's `[xmin, ymin, xmax, ymax]` when the UDF returned them;
-    `content_type` is set when the value says its own (web responses).
-    """
-
-    kind: Kind
-    value: Any
-    bounds: list[float] | None = None
-    content_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

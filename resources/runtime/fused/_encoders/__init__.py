@@ -17,7 +17,7 @@ from .raster import encode_raster
 from .tabular import encode_geotable, encode_table
 
 if TYPE_CHECKING:
-    from .._results import Classified, Kind
+    from .._result_kinds import Classified, Kind
     from .._tiles import TileCoord
 
 Encoder = Callable[["Classified", str, "TileCoord | None"], bytes]

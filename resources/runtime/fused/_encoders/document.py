@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from .._results import Classified
+    from .._result_kinds import Classified
     from .._tiles import TileCoord
 
 # Magic numbers of the byte formats UDFs return most; anything else is octet-stream.

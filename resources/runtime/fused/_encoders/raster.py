@@ -19,7 +19,7 @@ from .._errors import UDF_ERR_RESULT, UdfResultError
 from .web_mercator import place_in_tile, tile_box
 
 if TYPE_CHECKING:
-    from .._results import Classified
+    from .._result_kinds import Classified
     from .._tiles import TileCoord
 
 MAX_BANDS: Final = 4

@@ -19,7 +19,7 @@ from .office import excel, html_table, xml_document
 from .vector_tile import encode_mvt
 
 if TYPE_CHECKING:
-    from .._results import Classified
+    from .._result_kinds import Classified
     from .._tiles import TileCoord
 
 WGS84: Final = 4326
