@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from ._cache import sent_max_age
@@ -38,7 +37,7 @@ from ._engine_client import (
 )
 from ._errors import UDF_ERR_NOT_FOUND, EngineUnavailableError, UdfLoadError
 from ._invoke import REMOTE_ENGINES
-from ._remote_api import NO_ORIGIN, answer_error, lookup_saved, run_code, run_shared
+from ._remote_api import NO_ORIGIN, Remote, answer_error, lookup_saved, run_code, run_shared
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -46,18 +45,6 @@ if TYPE_CHECKING:
     from ._udf import Udf
 
 REMOTE_ENV: Final = "UDF_STUDIO_REMOTE"
-
-
-@dataclass(frozen=True, slots=True)
-class Remote:
-    """A configured remote engine. The token is never shown (`repr` leaves it out)."""
-
-    name: str
-    url: str
-    token: str
-
-    def __repr__(self) -> str:
-        return f"Remote(name={self.name!r}, url={self.url!r})"
 
 
 def goes_remote(engine: str | None) -> bool:

@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -42,12 +43,23 @@ from ._errors import EngineUnavailableError
 from ._nesting import RECURSION_HEADER, recursion_header
 
 if TYPE_CHECKING:
-    from ._remote import Remote
     from ._tiles import TileCoord
 
 # The origin of an answer that is not a run of local code (a lookup, a shared token's run).
 NO_ORIGIN: Final = Origin(None, 0, {})
 T = TypeVar("T")
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """A configured remote engine. The token is never shown (`repr` leaves it out)."""
+
+    name: str
+    url: str
+    token: str
+
+    def __repr__(self) -> str:
+        return f"Remote(name={self.name!r}, url={self.url!r})"
+
 
 CONNECT_TIMEOUT_S: Final = 5.0
 # The remote's own 120 s limit, plus queueing and transfer; the polls are within it.
