@@ -14,5 +14,16 @@ export default defineConfig({
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 1_000,
     reportCompressedSize: false,
+    rollupOptions: {
+      output: {
+        // The editor's and the map's libraries in chunks of their own: they load in parallel with
+        // the window's code, and a change to the window leaves them cached.
+        manualChunks(id: string): string | undefined {
+          if (/node_modules\/(@codemirror|@lezer|crelt|style-mod|w3c-keyname)\//.test(id)) return 'editor';
+          if (/node_modules\/leaflet\//.test(id)) return 'map';
+          return undefined;
+        },
+      },
+    },
   },
 });
