@@ -240,6 +240,13 @@ describe('the code editor', () => {
     expect(await errorLineText()).toContain('raise RuntimeError("no tiles today")');
     await page.locator('.cm-lintRange-error').first().hover();
     await expect.poll(() => page.locator('.cm-tooltip-lint').innerText().catch(() => '')).toContain('from a map tile');
+    // The map's status line opens the tiles' error with its traceback.
+    await page.getByTestId('tile-error-toggle').click();
+    const panel = page.getByTestId('tile-error');
+    expect(await panel.locator('strong').innerText()).toBe('RuntimeError');
+    expect(await panel.locator('p').innerText()).toContain('no tiles today');
+    expect(await panel.locator('pre').innerText()).toMatch(/Traceback[\s\S]*Tile_Raise\.py", line \d+[\s\S]*raise RuntimeError/);
+    await screenshot(page, 'editor-tile-error-traceback');
   });
 
   it('renders the README with Markdown and strips scripts, handlers and javascript: links', async () => {
