@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorOf, columnsOf, legendOf, rampAt, singleStyle, styleForColumn, styleFromVizConfig, MAX_CATEGORIES, type ColumnInfo } from '../../src-renderer/src/map/feature-style.js';
+import { colorOf, columnsOf, legendOf, namedPalette, rampAt, singleStyle, styleForColumn, styleFromVizConfig, MAX_CATEGORIES, type ColumnInfo } from '../../src-renderer/src/map/feature-style.js';
 
 describe('vector feature styles', () => {
   const features = [
@@ -42,7 +42,7 @@ describe('vector feature styles', () => {
 
   it('reads colorContinuous, colorCategories and a fixed colour from fused:vizConfig', () => {
     expect(styleFromVizConfig({ vectorLayer: { filled: false, getLineColor: { '@@function': 'colorContinuous', attr: 'value', domain: [0, 10], colors: 'BurgYl' }, getFillColor: [208, 208, 208, 40] } }))
-      .toEqual({ kind: 'numeric', column: 'value', domain: [0, 10], fillAlpha: 0, filled: false });
+      .toEqual({ kind: 'numeric', column: 'value', domain: [0, 10], fillAlpha: 0, filled: false, colors: [[0xfb, 0xe6, 0xc5], [0x70, 0x28, 0x4a]] });
     expect(styleFromVizConfig({ vectorLayer: { getFillColor: { '@@function': 'colorCategories', attr: 'kind', domain: ['a', 'b'] } } }))
       .toMatchObject({ kind: 'categorical', column: 'kind', categories: ['a', 'b'], filled: true });
     expect(styleFromVizConfig({ vectorLayer: { getFillColor: [255, 0, 0, 51] } })).toEqual({ kind: 'single', color: [255, 0, 0], fillAlpha: 0.2, filled: true });
@@ -55,5 +55,23 @@ describe('vector feature styles', () => {
     expect(styleFromVizConfig({ vectorLayer: { getFillColor: { '@@function': 'hasProp', property: 'r' } } })).toBeNull();
     expect(styleFromVizConfig({ vectorLayer: { getFillColor: { '@@function': 'colorContinuous', attr: 'v', domain: ['low', 'high'] } } })).toBeNull();
     expect(styleFromVizConfig({ vectorLayer: { getFillColor: [1, 'two', 3] } })).toBeNull();
+  });
+
+  it('colours with the CARTO palette vizConfig names, as deck.gl does: one colour per domain entry', () => {
+    // TealGrn, the catalogue's most used palette: its 2- and 7-colour forms.
+    expect(namedPalette('TealGrn', 2)).toEqual([[0xb0, 0xf2, 0xbc], [0x25, 0x7d, 0x98]]);
+    expect(namedPalette('TealGrn', 30)).toHaveLength(7);
+    expect(namedPalette('TealGrn', 0)).toHaveLength(2);
+    const numeric = styleFromVizConfig({ vectorLayer: { getFillColor: { '@@function': 'colorContinuous', attr: 'v', domain: [0, 5, 10], colors: 'TealGrn' } } });
+    expect(numeric && colorOf(numeric, { v: 0 })).toEqual([0xb0, 0xf2, 0xbc]);
+    expect(numeric && colorOf(numeric, { v: 10 })).toEqual([0x25, 0x7d, 0x98]);
+    const legend = numeric && legendOf(numeric);
+    expect(legend && 'gradient' in legend && legend.gradient).toContain('rgb(176, 242, 188)');
+    const categories = styleFromVizConfig({ vectorLayer: { getFillColor: { '@@function': 'colorCategories', attr: 'k', domain: ['a', 'b', 'c'], colors: 'Bold' } } });
+    // Bold is qualitative: its 3-colour form; a value outside the domain is grey.
+    expect(categories && [colorOf(categories, { k: 'a' }), colorOf(categories, { k: 'c' })]).toEqual([[0x7f, 0x3c, 0x8d], [0x39, 0x69, 0xac]]);
+    expect(categories && colorOf(categories, { k: 'zzz' })).toEqual([127, 127, 127]);
+    // Names that are not palettes, and what is not a name, leave the default ramp.
+    for (const name of ['NoSuchPalette', 'toString', '__proto__', 42, null]) expect(namedPalette(name, 3)).toBeUndefined();
   });
 });

@@ -1,16 +1,18 @@
 /**
  * How vector features are coloured: one colour, a column's numbers on a colour ramp, or a
  * column's categories from a palette; read from the UDF's `fused:vizConfig` where it says how
- * (deck.gl's `colorContinuous` / `colorCategories` accessors or a fixed [r, g, b, a]), else picked
- * by the user from the columns the tiles carry.
+ * (deck.gl's `colorContinuous` / `colorCategories` accessors with their CARTO palette, or a fixed
+ * [r, g, b, a]), else picked by the user from the columns the tiles carry.
  */
+
+import * as cartoPalettes from 'cartocolor';
 
 export type Rgb = [number, number, number];
 
 export type FeatureStyle =
   | { kind: 'single'; color: Rgb; fillAlpha: number; filled: boolean }
-  | { kind: 'numeric'; column: string; domain: [number, number]; fillAlpha: number; filled: boolean }
-  | { kind: 'categorical'; column: string; categories: string[]; fillAlpha: number; filled: boolean };
+  | { kind: 'numeric'; column: string; domain: [number, number]; fillAlpha: number; filled: boolean; colors?: Rgb[] }
+  | { kind: 'categorical'; column: string; categories: string[]; fillAlpha: number; filled: boolean; colors?: Rgb[] };
 
 export interface ColumnInfo {
   name: string;
@@ -46,19 +48,24 @@ export function colorOf(style: FeatureStyle, properties: Record<string, unknown>
     const number = Number(value);
     if (!Number.isFinite(number)) return NULL_COLOR;
     const [low, high] = style.domain;
-    return rampAt(high === low ? 0.5 : (number - low) / (high - low));
+    return rampAt(high === low ? 0.5 : (number - low) / (high - low), style.colors);
   }
   const index = style.categories.indexOf(textOf(value));
-  return PALETTE[index >= 0 && index < MAX_CATEGORIES ? index : MAX_CATEGORIES] as Rgb;
+  return categoryColor(index, style.colors);
 }
 
-/** The ramp's colour at t in [0, 1] (clamped). */
-export function rampAt(t: number): Rgb {
+/** A category's colour: the palette's index-th, or "other" past the palette or for an unknown value. */
+function categoryColor(index: number, colors: Rgb[] = PALETTE.slice(0, MAX_CATEGORIES)): Rgb {
+  return (index >= 0 && index < colors.length ? colors[index] : PALETTE[MAX_CATEGORIES]) as Rgb;
+}
+
+/** The ramp's colour at t in [0, 1] (clamped), between its evenly spaced stops. */
+export function rampAt(t: number, ramp: Rgb[] = RAMP): Rgb {
   const clamped = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
-  const position = clamped * (RAMP.length - 1);
-  const index = Math.min(RAMP.length - 2, Math.floor(position));
+  const position = clamped * (ramp.length - 1);
+  const index = Math.min(ramp.length - 2, Math.floor(position));
   const local = position - index;
-  const [a, b] = [RAMP[index] as Rgb, RAMP[index + 1] as Rgb];
+  const [a, b] = [ramp[index] as Rgb, ramp[index + 1] as Rgb];
   return [0, 1, 2].map((channel) => Math.round((a[channel] as number) + ((b[channel] as number) - (a[channel] as number)) * local)) as Rgb;
 }
 
@@ -69,12 +76,13 @@ export function css([r, g, b]: Rgb, alpha = 1): string {
 /** What the legend shows: a gradient with its ends, or one swatch per category. */
 export function legendOf(style: FeatureStyle): { gradient: string; low: string; high: string } | { swatches: Array<{ label: string; color: string }> } {
   if (style.kind === 'numeric') {
-    const stops = Array.from({ length: 6 }, (_, index) => css(rampAt(index / 5)));
+    const stops = Array.from({ length: 6 }, (_, index) => css(rampAt(index / 5, style.colors)));
     return { gradient: `linear-gradient(to right, ${stops.join(', ')})`, low: formatNumber(style.domain[0]), high: formatNumber(style.domain[1]) };
   }
   if (style.kind === 'categorical') {
-    const shown = style.categories.slice(0, MAX_CATEGORIES).map((label, index) => ({ label, color: css(PALETTE[index] as Rgb) }));
-    if (style.categories.length > MAX_CATEGORIES) shown.push({ label: 'other', color: css(PALETTE[MAX_CATEGORIES] as Rgb) });
+    const named = Math.min(style.categories.length, style.colors?.length ?? MAX_CATEGORIES);
+    const shown = style.categories.slice(0, named).map((label, index) => ({ label, color: css(categoryColor(index, style.colors)) }));
+    if (style.categories.length > named) shown.push({ label: 'other', color: css(PALETTE[MAX_CATEGORIES] as Rgb) });
     return { swatches: shown };
   }
   return { swatches: [{ label: 'features', color: css(style.color) }] };
@@ -134,13 +142,31 @@ export function styleFromVizConfig(vizConfig: Record<string, unknown> | null): F
   if (typeof spec.attr !== 'string') return null;
   if (spec['@@function'] === 'colorContinuous') {
     const domain = Array.isArray(spec.domain) && spec.domain.length >= 2 && spec.domain.every((bound) => typeof bound === 'number') ? spec.domain : null;
-    return domain ? { kind: 'numeric', column: spec.attr, domain: [domain[0] as number, domain[domain.length - 1] as number], fillAlpha, filled: isFilled } : null;
+    if (!domain) return null;
+    const colors = namedPalette(spec.colors, domain.length);
+    return { kind: 'numeric', column: spec.attr, domain: [domain[0] as number, domain[domain.length - 1] as number], fillAlpha, filled: isFilled, ...(colors ? { colors } : {}) };
   }
   if (spec['@@function'] === 'colorCategories') {
     const categories = Array.isArray(spec.domain) ? spec.domain.map(String) : [];
-    return { kind: 'categorical', column: spec.attr, categories, fillAlpha, filled: isFilled };
+    const colors = namedPalette(spec.colors, categories.length);
+    return { kind: 'categorical', column: spec.attr, categories, fillAlpha, filled: isFilled, ...(colors ? { colors } : {}) };
   }
   return null;
+}
+
+/**
+ * A CARTO palette by name (`colors: "TealGrn"`), in the size deck.gl's accessors take: one colour
+ * per domain entry, from 2 up to the largest size the palette has. Undefined for any other name.
+ */
+export function namedPalette(name: unknown, entries: number): Rgb[] | undefined {
+  if (typeof name !== 'string' || !Object.hasOwn(cartoPalettes, name)) return undefined;
+  const sizes = cartoPalettes[name] as Record<string, unknown>;
+  const available = Object.keys(sizes).map(Number).filter((size) => Number.isInteger(size) && size >= 2);
+  if (available.length === 0) return undefined;
+  const size = Math.min(Math.max(2, entries), Math.max(...available));
+  const hexes = sizes[String(available.includes(size) ? size : Math.max(...available))];
+  if (!Array.isArray(hexes) || !hexes.every((hex) => typeof hex === 'string' && /^#[0-9a-f]{6}$/i.test(hex))) return undefined;
+  return hexes.map((hex: string) => [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16)) as Rgb);
 }
 
 /** A property value as a category's label. */
