@@ -143,6 +143,8 @@ describe('hostile HTML in a result', () => {
     await frame.waitFor({ timeout: 15_000 });
     expect(await frame.getAttribute('sandbox')).toBe('');
     await expect.poll(() => page.frameLocator('[data-testid="result-html"]').locator('#shown').innerText(), { timeout: 15_000 }).toBe('weather report');
+    // The page itself, not its JSON string: no quotes or escaped newlines around it.
+    expect(await page.frameLocator('[data-testid="result-html"]').locator('body').innerText()).not.toMatch(/^"|\\n/);
     // Every private request that succeeded came from the window itself: its key, its origin.
     const run = await answeredRequest((answer) => answer.url === '/api/udfs/Echo_Html/run' && answered.indexOf(answer) >= before);
     expect(run.status).toBe(200);

@@ -29,7 +29,7 @@ export async function showResult(result: RunResult): Promise<ShownResult> {
     case 'raster':
       return { kind: 'image', url: URL.createObjectURL(result.body), size: result.body.size };
     case 'html':
-      return { kind: 'html', html: await result.body.text() };
+      return { kind: 'html', html: await stringOf(result) };
     case 'json': {
       const text = await result.body.text();
       try {
@@ -39,11 +39,26 @@ export async function showResult(result: RunResult): Promise<ShownResult> {
       }
     }
     case 'text':
-      return { kind: 'text', text: await result.body.text() };
+      return { kind: 'text', text: await stringOf(result) };
     case 'empty':
       return { kind: 'empty' };
     default:
       return { kind: 'bytes', size: result.body.size, url: URL.createObjectURL(result.body) };
+  }
+}
+
+/**
+ * A string result's text. The window's format list has json before html and text (tables must come
+ * as JSON rows), and Fused's protocol lets a string answer as JSON, so it may arrive as a JSON string.
+ */
+async function stringOf(result: RunResult): Promise<string> {
+  const text = await result.body.text();
+  if (!result.contentType.startsWith('application/json')) return text;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'string' ? value : text;
+  } catch {
+    return text;
   }
 }
 
