@@ -44,4 +44,7 @@ export interface EngineResult {
   etag: string | null;
   /** Why a result that should have been cached was not (the run is answered all the same). */
   cacheError?: ErrorData;
+  /** For a hit: its cache key and the call's max age (seconds), to look it up again. */
+  key?: string;
+  callMaxAge?: number | null;
 }

@@ -192,7 +192,7 @@ export class Engine {
     }
     const key = resultCacheKey({ codeKey: runRequest.udf.key, runtimeFingerprint: this.fingerprint, params: runRequest.params, tile: runRequest.tile, formats: runRequest.formats, defaults: runRequest.defaults });
     const hit = this.cache.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS);
-    if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256 };
+    if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256, key, callMaxAge };
 
     const run = (signal: AbortSignal | undefined): Promise<RunOutcome> => execute(signal).then((outcome) => {
       // store() never throws: a cache that cannot write answers the run uncached.
@@ -205,6 +205,11 @@ export class Engine {
     const outcome = isNested(request) ? await run(request.signal) : await this.inFlight.join(key, run, request.signal);
     const write = this.writes.get(outcome);
     return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null, ...(write && !write.stored ? { cacheError: write.error } : {}) };
+  }
+
+  /** The cache entry a key names if it is fresh enough for a call's max age (the answer memo's check). */
+  cachedEntry(key: string, callMaxAge: number | null): CacheEntry | null {
+    return this.cache?.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS) ?? null;
   }
 
   /** Why results are not being cached (disk full, the index locked...), while they are not. */

@@ -182,3 +182,40 @@ def test_a_cancel_during_an_import_waits_for_the_import_so_later_runs_find_whole
         assert json.loads(payload) is True
     worker.send({"op": "cancel", "target": 2})
     assert worker.receive()[0]["id"] == 2
+
+
+ON_MAIN = """\
+import threading
+
+@fused.udf
+def udf(n: int = 0):
+    return {"main": threading.current_thread() is threading.main_thread()}
+"""
+
+
+def test_runs_sent_one_after_another_all_run_on_the_main_thread(worker: WorkerProcess):
+    # The engine sends the next run as soon as an answer arrives: it must find the main thread
+    # free, not start a thread of its own (which cost each run a thread start).
+    udf = udf_request(ON_MAIN)
+    on_main = []
+    for index in range(1, 41):
+        header, payload = worker.request(run_request(udf, index, params={"n": index}))
+        assert header["ok"] is True
+        on_main.append(json.loads(payload)["main"])
+    assert on_main == [True] * 40
+
+
+def test_a_run_sent_right_after_an_answer_never_queues_behind_a_long_run_on_the_main_thread(
+    worker: WorkerProcess,
+):
+    # The main thread is freed before its answer is written; freeing it again afterwards would
+    # give it away twice, and the next run would wait in its queue behind the long one.
+    quick = udf_request(ON_MAIN)
+    for round_ in range(10):
+        base = 100 * (round_ + 1)
+        assert worker.request(run_request(quick, base))[0]["ok"] is True
+        worker.send(run_request(udf_request(WAITER), base + 1, params={"seconds": 20}))
+        header, _ = worker.request(run_request(quick, base + 2))
+        assert header["id"] == base + 2
+        worker.send({"op": "cancel", "target": base + 1})
+        assert worker.receive()[0]["id"] == base + 1

@@ -32,6 +32,7 @@ ENV_FILE: Final = ".env"
 
 _home_memo: tuple[str | None, Path] | None = None
 _env_signature: tuple[str, int, int, int] | None = None
+_env_file_memo: tuple[Path, Path] | None = None
 
 
 def studio_home() -> Path:
@@ -256,13 +257,23 @@ class _PathLiterals(ast.NodeTransformer):
         return node
 
 
+def _env_file() -> Path:
+    """The shared disk's `.env`, built once per home: this runs before every request."""
+    global _env_file_memo
+    home = studio_home()
+    memo = _env_file_memo
+    if memo is None or memo[0] is not home:
+        memo = _env_file_memo = (home, shared_disk() / ENV_FILE)
+    return memo[1]
+
+
 def load_env_file() -> bool:
     """Load the shared disk's `.env` into `os.environ` (override=True) when it has changed.
 
     Called before each run by the worker: one `stat` when nothing changed. True when it was read.
     """
     global _env_signature
-    path = shared_disk() / ENV_FILE
+    path = _env_file()
     try:
         stat = path.stat()
     except OSError:

@@ -56,6 +56,8 @@ RESPONSE_FD: Final = 4
 PRELOAD_ENV: Final = "UDF_STUDIO_PRELOAD"
 # The exit status of a worker whose pipes a UDF closed or replaced (docs/worker-protocol.md).
 PIPES_BROKEN_STATUS: Final = 86
+# A request's answer: its header (with the id) and its payload.
+Answer = tuple[dict[str, Any], bytes]
 _ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(-?\d+)')
 
 
@@ -160,8 +162,21 @@ class Dispatcher:
 
     def serve(self, request: dict[str, Any], *, on_main: bool) -> None:
         """Answer one run or describe request (in the thread it was given to)."""
+
+        freed = not on_main
+
+        def free_main() -> None:
+            # Before the answer is written: the engine's next request may arrive as soon as it is,
+            # and must find the main thread free rather than start a thread of its own. Once only:
+            # by the second call the main thread may already be promised to that next request.
+            nonlocal freed
+            if not freed:
+                freed = True
+                with self._lock:
+                    self._main_busy = False
+
         try:
-            self._worker.handle(request)
+            self._worker.handle(request, free_main)
         except RunCancelled:
             pass  # a cancel that arrived as the run ended: its answer is already written
         except OSError as exc:  # the answer could not be written: no later one could either
@@ -170,9 +185,8 @@ class Dispatcher:
                 end_worker(PIPES_BROKEN_STATUS, f"{damage} by a UDF: exiting")
             end_worker(1, f"cannot answer the engine: {exc}")
         finally:
+            free_main()
             with self._lock:
-                if on_main:
-                    self._main_busy = False
                 self._serving -= 1
                 if self._serving == 0 and self._reap:
                     reap_adopted()
@@ -198,7 +212,7 @@ class Worker:
         self.pipes = pipes
         self._cache = WarmCache()
         self._cancellation = Cancellation()
-        self._handlers: dict[str, Callable[[object, dict[str, Any]], None]] = {
+        self._handlers: dict[str, Callable[[object, dict[str, Any]], Answer]] = {
             "run": self._run,
             "describe": self._describe,
         }
@@ -215,8 +229,8 @@ class Worker:
             return None
         return request
 
-    def handle(self, request: dict[str, Any]) -> None:
-        """Answer one request."""
+    def handle(self, request: dict[str, Any], before_answer: Callable[[], None]) -> None:
+        """Answer one request, calling `before_answer` once its answer is ready to write."""
         op = request.get("op")
         request_id = request.get("id")
         handler = self._handlers.get(op) if isinstance(op, str) else None
@@ -227,7 +241,9 @@ class Worker:
         else:
             try:
                 refresh_environment()
-                handler(request_id, request)
+                header, payload = handler(request_id, request)
+                before_answer()
+                self._answer(header, payload)
             except ProtocolError as exc:
                 self._protocol_error(request_id, str(exc))
 
@@ -251,18 +267,18 @@ class Worker:
         if _is_id(target):
             self._cancellation.cancel(target)
 
-    def _run(self, request_id: object, request: dict[str, Any]) -> None:
+    def _run(self, request_id: object, request: dict[str, Any]) -> Answer:
         header, payload = execute_run(self._cache, request, self._cancellation, request_id)
-        self._answer({"id": request_id, **header}, payload)
+        return {"id": request_id, **header}, payload
 
-    def _describe(self, request_id: object, request: dict[str, Any]) -> None:
+    def _describe(self, request_id: object, request: dict[str, Any]) -> Answer:
         with _thread_output.captured():
             try:
                 udf = self._cache.udf_for(request.get("udf"))
                 response = describe(udf)
             except UdfRuntimeError as exc:
                 response = {"ok": False, "error": _masked(exc.to_data())}
-        self._answer({"id": request_id, **response})
+        return {"id": request_id, **response}, b""
 
     def _answer(self, header: dict[str, Any], payload: bytes = b"") -> None:
         """Write a run's or describe's answer, unless its UDF broke the pipes: then no answer

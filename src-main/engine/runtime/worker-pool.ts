@@ -300,8 +300,8 @@ export class WorkerPool {
     task.slot = slot;
     task.killedFor = null;
     task.innocent = false;
-    // A worker that just became busy gets its CPU baseline now, so the first verdict comes one sample later.
-    if (slot.tasks.size === 1) this.checkCpu(slot, worker);
+    // No CPU probe here: a worker that just became busy gets its baseline at the next sample, so
+    // runs shorter than a sample (most of them) never cost a second round trip.
     this.sampleBusyWorkers();
     task.timers.push(setTimeout(() => {
       this.kill(slot, task, { code: 'UDF_ERR_TIMEOUT', message: `the run took longer than ${formatSeconds(task.timeoutMs)} and was stopped` });

@@ -10,6 +10,7 @@ import { ERROR_CODES, UdfStudioError, type ErrorData } from '../../../src-shared
 import type { RunOutcome } from '../../../src-shared/udf.js';
 import type { EngineResult } from '../engine-run.js';
 import { busyDatabase } from '../store/database.js';
+import { acceptsGzip, matchesEtag, type HitAnswer } from './answer-memo.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -120,15 +121,23 @@ function headerText(text: string): string {
   return flat.length > HEADER_TEXT_LIMIT ? `${flat.slice(0, HEADER_TEXT_LIMIT - 3)}...` : flat;
 }
 
+export interface SendOptions {
+  tile: boolean;
+  headers: Readonly<Record<string, string>>;
+  /** Told a cache hit's answer as it is sent (and whether its body is the cache entry's own bytes). */
+  remember?: (answer: HitAnswer, bodyIsShared: boolean) => void;
+}
+
 /**
  * Sends a run's result (or its failure) with the metadata and cache headers. The ETag lets clients
  * revalidate (304); `cache-control: no-cache` makes them do so, so an edited UDF shows at once.
  * `X-Fused-Cache-Disable: true` (the official client sends it with every run) turns off caching
  * between the server and the client, as the hosted API's edge cache does: no ETag, no 304,
  * `no-store`. The result cache behind the server still answers; `cache_max_age` governs that.
- * Headers go to writeHead as one flat list: this is the hot path of a cached tile.
+ * Headers go to writeHead as one flat list: this is the hot path of a cached tile. A hit's answer
+ * is handed to `remember` (the answer memo) as it is sent.
  */
-export async function sendRunResult(req: IncomingMessage, res: ServerResponse, result: EngineResult, options: { tile: boolean; headers: Readonly<Record<string, string>> }): Promise<void> {
+export async function sendRunResult(req: IncomingMessage, res: ServerResponse, result: EngineResult, options: SendOptions): Promise<void> {
   const { outcome } = result;
   const headers: string[] = ['x-fused-metadata', fusedMetadata(outcome), 'x-udf-studio-cache', result.cache];
   if (result.cacheError) headers.push(CACHE_ERROR_HEADER, headerText(`${result.cacheError.code}: ${result.cacheError.message}`));
@@ -139,30 +148,38 @@ export async function sendRunResult(req: IncomingMessage, res: ServerResponse, r
     sendError(res, new UdfStudioError(outcome.error), pairsToObject(headers));
     return;
   }
+  const remember = result.cache === 'hit' ? options.remember : undefined;
+  const empty = options.tile && (outcome.kind === 'empty' || outcome.empty);
+  const plain = Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength);
+  const compress = !empty && plain.length >= GZIP_MIN_BYTES && COMPRESSIBLE.test(outcome.contentType) && acceptsGzip(req);
+  const plainAnswer = (etag: string | null): HitAnswer => (empty
+    ? { status: 204, headers, bodyHeaders: [], body: Buffer.alloc(0), etag }
+    : { status: 200, headers, bodyHeaders: ['content-type', outcome.contentType, 'content-length', String(plain.length)], body: plain, etag });
+  let etag: string | null = null;
   if (isHttpCacheDisabled(req)) {
     headers.push('cache-control', 'no-store');
   } else if (result.etag) {
-    const etag = `"${result.etag.slice(0, 32)}"`;
+    etag = `"${result.etag.slice(0, 32)}"`;
     headers.push('etag', etag, 'cache-control', 'no-cache');
     if (matchesEtag(req.headers['if-none-match'], etag)) {
+      // A client that only ever revalidates is remembered too, unless its answer needs compressing.
+      if (!compress) remember?.(plainAnswer(etag), true);
       res.writeHead(304, headers);
       res.end();
       return;
     }
   }
-  if (options.tile && (outcome.kind === 'empty' || outcome.empty)) {
-    res.writeHead(204, headers);
-    res.end();
+  if (!compress) {
+    const answer = plainAnswer(etag);
+    remember?.(answer, true);
+    res.writeHead(answer.status, [...headers, ...answer.bodyHeaders]);
+    res.end(empty ? undefined : plain);
     return;
   }
-  let body = Buffer.from(outcome.body.buffer, outcome.body.byteOffset, outcome.body.byteLength);
-  headers.push('content-type', outcome.contentType);
-  if (body.length >= GZIP_MIN_BYTES && COMPRESSIBLE.test(outcome.contentType) && acceptsGzip(req)) {
-    body = await gzipAsync(body);
-    headers.push('content-encoding', 'gzip', 'vary', 'accept-encoding');
-  }
-  headers.push('content-length', String(body.length));
-  res.writeHead(200, headers);
+  const body = await gzipAsync(plain);
+  const bodyHeaders = ['content-type', outcome.contentType, 'content-encoding', 'gzip', 'vary', 'accept-encoding', 'content-length', String(body.length)];
+  remember?.({ status: 200, headers, bodyHeaders, body, etag }, false);
+  res.writeHead(200, [...headers, ...bodyHeaders]);
   res.end(body);
 }
 
@@ -177,15 +194,6 @@ function pairsToObject(pairs: string[]): Record<string, string> {
   return object;
 }
 
-function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
-}
-
-function acceptsGzip(req: IncomingMessage): boolean {
-  const accept = req.headers['accept-encoding'];
-  return typeof accept === 'string' && /\bgzip\b/.test(accept);
-}
 
 function clip(text: string, limit: number): string {
   if (text.length <= limit) return text;

@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { udfError } from '../../../src-shared/errors.js';
+import { AnswerMemo } from './answer-memo.js';
 import { sendError, sendJson } from './http-response.js';
 import { Router } from './router.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
@@ -46,7 +47,7 @@ const CORS_HEADERS = {
 };
 
 /** Builds the router with every route; exported so tests can list the routes. */
-export function buildRouter(services: ServerServices): Router {
+export function buildRouter(services: ServerServices, memo = new AnswerMemo(services)): Router {
   const router = new Router();
   router.add('GET', '/healthz', (ctx) => {
     // A team server answers nothing without a token, its health included.
@@ -69,7 +70,7 @@ export function buildRouter(services: ServerServices): Router {
   registerRemoteRoutes(router, services);
   registerClusterRoutes(router, services);
   registerSecretRoutes(router, services);
-  registerRunRoutes(router, services);
+  registerRunRoutes(router, services, memo);
   registerCodeRunRoutes(router, services);
   registerWindowRoutes(router, services);
   registerAppLibraryRoutes(router, services);
@@ -77,22 +78,25 @@ export function buildRouter(services: ServerServices): Router {
   registerAppStatusRoutes(router, services);
   registerAppTokenRoutes(router, services);
   registerAppEventsRoute(router, services);
-  registerTokenFileRoute(router, services);
+  registerTokenFileRoute(router, services, memo);
   return router;
 }
 
 /** The request handler, separate from listening so tests can drive it without a socket too. */
 export function createRequestHandler(services: ServerServices): (req: IncomingMessage, res: ServerResponse) => void {
-  const router = buildRouter(services);
+  const memo = new AnswerMemo(services);
+  const router = buildRouter(services, memo);
   return (req, res) => {
-    void handle(router, services, req, res).catch((error: unknown) => sendError(res, error, {}, services.log));
+    void handle(router, memo, services, req, res).catch((error: unknown) => sendError(res, error, {}, services.log));
   };
 }
 
-async function handle(router: Router, services: ServerServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(router: Router, memo: AnswerMemo, services: ServerServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const rawUrl = req.url ?? '/';
   if (rawUrl.length > MAX_URL_LENGTH) throw udfError('UDF_ERR_URI_TOO_LONG', `the URL is ${rawUrl.length} characters; the limit is ${MAX_URL_LENGTH}`);
   checkHost(services, req);
+  // A repeated cache hit on a shared-token URL: answered without routing (answer-memo.ts).
+  if ((req.method === 'GET' || req.method === 'HEAD') && memo.serve(req, res, rawUrl)) return;
   let url: URL;
   try {
     url = new URL(rawUrl, 'http://localhost');

@@ -25,6 +25,8 @@ export type WorkspaceUdf = UdfFolder & { workspace: string; collection: string |
 export class Workspace {
   private current: readonly string[];
   private snapshot: { entries: WorkspaceEntry[]; byName: Map<string, WorkspaceEntry> } | null = null;
+  /** Grows whenever the folders or the snapshot change: what was looked up before may differ now. */
+  generation = 0;
 
   constructor(folders: readonly string[]) {
     this.current = uniqueFolders(folders);
@@ -39,6 +41,7 @@ export class Workspace {
   setFolders(folders: readonly string[]): void {
     if (folders.length === 0) throw udfError('UDF_ERR_USAGE', 'the workspace needs at least one folder');
     this.current = uniqueFolders(folders);
+    this.generation += 1;
     if (this.snapshot) this.refresh();
   }
 
@@ -55,6 +58,7 @@ export class Workspace {
     for (const entry of entries) if (!byName.has(basename(entry.dir))) byName.set(basename(entry.dir), entry);
     for (const entry of entries) if (!byName.has(entry.name)) byName.set(entry.name, entry);
     this.snapshot = { entries, byName };
+    this.generation += 1;
     return entries;
   }
 

@@ -7,11 +7,12 @@
 import { udfError } from '../../../../src-shared/errors.js';
 import { HTTP_DEFAULTS, parseFormat, type Format } from '../../../../src-shared/formats.js';
 import type { Tile } from '../../../../src-shared/tiles.js';
-import type { EngineRun } from '../../engine-run.js';
+import type { EngineResult, EngineRun } from '../../engine-run.js';
 import { remoteCacheId } from '../../remote/remote-engines.js';
 import type { SharedToken } from '../../tokens/token-store.js';
 import { makeSource, type UdfFolder } from '../../workspace/udf-folder.js';
-import { sendRunResult } from '../http-response.js';
+import type { AnswerMemo, HitAnswer } from '../answer-memo.js';
+import { sendRunResult, type SendOptions } from '../http-response.js';
 import type { RouteContext, Router } from '../router.js';
 import { abortOnDisconnect, proxyHops, recursionDepth } from '../recursion.js';
 import { runHeaders } from '../run-headers.js';
@@ -23,13 +24,13 @@ const SHARED_BASES = ['/server/v1/realtime-shared/:token', '/:token'];
 /** The private runs' base: saved UDFs here, code runs in code-run-routes.ts. */
 export const PRIVATE_BASE = '/server/v1/realtime/:client/api/v1/run/udf';
 
-export function registerRunRoutes(router: Router, services: ServerServices): void {
+export function registerRunRoutes(router: Router, services: ServerServices, memo: AnswerMemo): void {
   const cors = { cors: true };
   for (const base of SHARED_BASES) {
-    router.add('GET', `${base}/run`, (ctx) => runShared(services, ctx, null), cors);
-    router.add('GET', `${base}/run/file`, (ctx) => runShared(services, ctx, null), cors);
+    router.add('GET', `${base}/run`, (ctx) => runShared(services, memo, ctx, null), cors);
+    router.add('GET', `${base}/run/file`, (ctx) => runShared(services, memo, ctx, null), cors);
     router.add('GET', `${base}/run/tiles/tilejson.json`, (ctx) => sendTileJson(ctx, sharedUdf(services, ctx.params.token as string)), cors);
-    router.add('GET', `${base}/run/tiles/:z/:x/:y`, (ctx) => runShared(services, ctx, tileOf(ctx)), cors);
+    router.add('GET', `${base}/run/tiles/:z/:x/:y`, (ctx) => runShared(services, memo, ctx, tileOf(ctx)), cors);
   }
 
   const saved = `${PRIVATE_BASE}/saved/:owner/:name`;
@@ -42,13 +43,13 @@ export function registerRunRoutes(router: Router, services: ServerServices): voi
 }
 
 /** `/{token}.{ext}`: registered last, since it matches any single segment. */
-export function registerTokenFileRoute(router: Router, services: ServerServices): void {
+export function registerTokenFileRoute(router: Router, services: ServerServices, memo: AnswerMemo): void {
   router.add('GET', '/:tokenFile', (ctx) => {
     const name = ctx.params.tokenFile as string;
     const dot = name.lastIndexOf('.');
     if (dot <= 0) throw udfError('UDF_ERR_ROUTE', `no route for /${name}`);
     const format = parseFormat(name.slice(dot + 1));
-    return runShared(services, { ...ctx, params: { token: name.slice(0, dot) } }, null, format);
+    return runShared(services, memo, { ...ctx, params: { token: name.slice(0, dot) } }, null, format);
   }, { cors: true });
 }
 
@@ -100,7 +101,7 @@ function udfForTileJson(services: ServerServices, name: string): UdfFolder {
   }
 }
 
-async function runShared(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null, pathFormat: Format | null = null): Promise<void> {
+async function runShared(services: ServerServices, memo: AnswerMemo, ctx: RouteContext, tile: TileAndFormat | null, pathFormat: Format | null = null): Promise<void> {
   const token = usableToken(services, ctx.params.token as string);
   // A token made with cache off always runs its UDF.
   const cacheOverride = token.cache ? null : '0';
@@ -110,7 +111,12 @@ async function runShared(services: ServerServices, ctx: RouteContext, tile: Tile
     return;
   }
   const { udf } = sharedTokenUdf(services, token.token);
-  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], cacheOverride, token.token);
+  const remember = (result: EngineResult) => (answer: HitAnswer, bodyIsShared: boolean): void => {
+    if (result.key === undefined || result.etag === null) return;
+    const source = { token: token.token, udfSlug: token.udf_slug, cacheKey: result.key, callMaxAge: result.callMaxAge ?? null, sha256: result.etag };
+    memo.remember(ctx.req, source, answer, bodyIsShared);
+  };
+  await runAndSend(services, ctx, udf, tile, pathFormat ? [pathFormat] : [], cacheOverride, token.token, remember);
 }
 
 async function runSaved(services: ServerServices, ctx: RouteContext, tile: TileAndFormat | null): Promise<void> {
@@ -147,12 +153,12 @@ async function proxyAndSend(
 /** Runs a UDF for a request and answers its result. */
 async function runAndSend(
   services: ServerServices, ctx: RouteContext, udf: UdfFolder, tile: TileAndFormat | null, requestFormats: Format[], cacheOverride: string | null = null,
-  sharedToken: string | null = null,
+  sharedToken: string | null = null, remember: ((result: EngineResult) => NonNullable<SendOptions['remember']>) | null = null,
 ): Promise<void> {
   const run = engineRunFor(ctx, udf, tile, requestFormats, {}, cacheOverride, sharedToken);
   // A client that goes away (a map panning on) cancels the run, unless another request shares it.
   const result = await services.engine.run({ ...run, signal: abortOnDisconnect(ctx.res) });
-  await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers });
+  await sendRunResult(ctx.req, ctx.res, result, { tile: tile !== null, headers: ctx.headers, ...(remember ? { remember: remember(result) } : {}) });
 }
 
 /**
