@@ -204,7 +204,9 @@ export class Engine {
     // that calls itself back through a remote engine), which would wait for itself until the limit.
     const outcome = isNested(request) ? await run(request.signal) : await this.inFlight.join(key, run, request.signal);
     const write = this.writes.get(outcome);
-    return { outcome, cache: 'miss', etag: outcome.ok ? digest(outcome.body) : null, ...(write && !write.stored ? { cacheError: write.error } : {}) };
+    // A stored result's digest is its ETag: no second pass over the bytes.
+    const etag = write?.stored ? write.entry.sha256 : outcome.ok ? digest(outcome.body) : null;
+    return { outcome, cache: 'miss', etag, ...(write && !write.stored ? { cacheError: write.error } : {}) };
   }
 
   /** The cache entry a key names if it is fresh enough for a call's max age (the answer memo's check). */

@@ -31,6 +31,8 @@ export interface Route {
 
 interface CompiledRoute extends Route {
   segments: string[];
+  /** The pattern ends in `*param`. */
+  rest: boolean;
 }
 
 export type RouteMatch = { route: Route; params: Record<string, string> };
@@ -39,7 +41,8 @@ export class Router {
   private readonly routes: CompiledRoute[] = [];
 
   add(method: Method, pattern: string, handler: Handler, options: { cors?: boolean } = {}): this {
-    this.routes.push({ method, pattern, handler, cors: options.cors === true, segments: pattern.split('/').filter(Boolean) });
+    const segments = pattern.split('/').filter(Boolean);
+    this.routes.push({ method, pattern, handler, cors: options.cors === true, segments, rest: segments.at(-1)?.startsWith('*') === true });
     return this;
   }
 
@@ -48,10 +51,11 @@ export class Router {
    * no match at all is a 404. Segments are percent-decoded; a bad escape is a 400.
    */
   match(method: string, pathname: string): RouteMatch {
-    const segments = pathname.split('/').filter(Boolean).map(decodeSegment);
+    const split = pathname.split('/').filter(Boolean);
+    const segments = pathname.includes('%') ? split.map(decodeSegment) : split;
     let pathMatched = false;
     for (const route of this.routes) {
-      const params = matchSegments(route.segments, segments);
+      const params = matchSegments(route, segments);
       if (!params) continue;
       if (route.method === method) return { route, params };
       pathMatched = true;
@@ -68,20 +72,23 @@ export class Router {
   /** The routes a path matches whatever the method (for CORS preflight). */
   routesFor(pathname: string): Route[] {
     const segments = pathname.split('/').filter(Boolean);
-    return this.routes.filter((route) => matchSegments(route.segments, segments));
+    return this.routes.filter((route) => matchSegments(route, segments));
   }
 }
 
-function matchSegments(pattern: string[], path: string[]): Record<string, string> | null {
-  const rest = pattern.at(-1)?.startsWith('*') === true;
-  if (rest ? path.length < pattern.length : pattern.length !== path.length) return null;
+/** The route's parameters for a path, or null; literals are compared before anything is built. */
+function matchSegments(route: CompiledRoute, path: string[]): Record<string, string> | null {
+  const pattern = route.segments;
+  if (route.rest ? path.length < pattern.length : pattern.length !== path.length) return null;
+  for (let i = 0; i < pattern.length; i++) {
+    const expected = pattern[i] as string;
+    if (expected[0] !== ':' && expected[0] !== '*' && expected !== path[i]) return null;
+  }
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const expected = pattern[i] as string;
-    const actual = path[i] as string;
-    if (expected.startsWith('*')) params[expected.slice(1)] = path.slice(i).join('/');
-    else if (expected.startsWith(':')) params[expected.slice(1)] = actual;
-    else if (expected !== actual) return null;
+    if (expected[0] === '*') params[expected.slice(1)] = path.slice(i).join('/');
+    else if (expected[0] === ':') params[expected.slice(1)] = path[i] as string;
   }
   return params;
 }
