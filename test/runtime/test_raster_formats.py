@@ -237,3 +237,18 @@ def test_a_raster_does_not_take_table_formats(fmt: str):
         encode_result(np.zeros((2, 2), np.uint8), [fmt], tile=TILE)
     assert caught.value.code == "UDF_ERR_FORMAT"
     assert "png, gif, jpeg, webp, tiff, npy" in caught.value.message
+
+
+def zlib_level(png: bytes) -> int:
+    """The FLEVEL field of the first IDAT chunk's zlib header (0 fastest ... 3 maximum)."""
+    start = png.index(b"IDAT") + 4
+    return png[start + 1] >> 6
+
+
+def test_tile_pngs_take_zlibs_fastest_level_and_other_pngs_its_default():
+    noise = np.random.default_rng(3).integers(0, 255, (3, 256, 256), dtype=np.uint8)
+    tile_png = encode_result(noise, ["png"], {}, TILE).payload
+    file_png = encode_result(noise, ["png"], {}).payload
+    assert (zlib_level(tile_png), zlib_level(file_png)) == (0, 2)
+    assert np.array_equal(np.moveaxis(np.asarray(image_of(tile_png)), -1, 0), noise)
+    assert np.array_equal(np.moveaxis(np.asarray(image_of(file_png)), -1, 0), noise)

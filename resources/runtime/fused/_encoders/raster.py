@@ -41,6 +41,12 @@ _SAVE_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {
     "jpeg": {"quality": 90},
     "webp": {"quality": 90},
 }
+# Tiles go to map clients over loopback, where encoding, not bytes, is what a pan waits for:
+# zlib's fastest level writes a 256 px PNG about a third faster for some 10% more bytes.
+_TILE_SAVE_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {
+    **_SAVE_OPTIONS,
+    "png": {"compress_level": 1},
+}
 # Modes whose array is not bands of intensities: converted before drawing.
 _CONVERT_MODES: Final[Mapping[str, str]] = {
     "1": "L",
@@ -72,7 +78,7 @@ def encode_raster(classified: Classified, fmt: str, tile: TileCoord | None = Non
         and not placed
         and value.mode in _DIRECT_MODES.get(fmt, ())
     ):
-        return _save_image(value, fmt)
+        return _save_image(value, fmt, tile is not None)
     bands = raster_bands(value)
     if tile is not None and bounds is not None:
         bands = place_in_tile(_with_alpha(bands, None), bounds, tile)
@@ -80,7 +86,7 @@ def encode_raster(classified: Classified, fmt: str, tile: TileCoord | None = Non
         return _geotiff(bands, _georeference(bounds, tile))
     if fmt == "jpeg":
         bands = _flatten_alpha(bands)
-    return _save_image(_image(bands), fmt)
+    return _save_image(_image(bands), fmt, tile is not None)
 
 
 def raster_bands(value: Any) -> Any:
@@ -188,11 +194,12 @@ def _image(bands: Any) -> Any:
     return Image.fromarray(pixels)
 
 
-def _save_image(image: Any, fmt: str) -> bytes:
+def _save_image(image: Any, fmt: str, for_tile: bool = False) -> bytes:
     if fmt == "gif" and image.mode == "LA":
         image = image.convert("RGBA")  # GIF keeps transparency only when converting from RGBA
     buffer = io.BytesIO()
-    image.save(buffer, format=_PIL_FORMATS[fmt], **_SAVE_OPTIONS.get(fmt, {}))
+    options = _TILE_SAVE_OPTIONS if for_tile else _SAVE_OPTIONS
+    image.save(buffer, format=_PIL_FORMATS[fmt], **options.get(fmt, {}))
     return buffer.getvalue()
 
 
