@@ -268,3 +268,43 @@ def test_every_kind_lists_only_formats_with_a_content_type():
 
     for formats in KIND_FORMATS.values():
         assert set(formats) <= set(FORMATS)
+
+
+def test_geojson_has_the_features_geopandas_writes_for_every_kind_of_column():
+    # The encoder writes features itself (GEOS for geometries); geopandas' to_json is the reference.
+    from shapely.geometry import LineString, MultiPolygon, Point
+
+    from fused._encoders.document import json_default
+
+    frame = gpd.GeoDataFrame(
+        {
+            "count": np.array([1, 2, 3, 4], dtype=np.int64),
+            "ratio": [0.1 + 0.2, math.nan, 1 / 3, -2.5e-12],
+            "label": ["é", None, 'a"b', "x"],
+            "flag": [True, False, True, False],
+            "when": pd.to_datetime(
+                ["2024-01-02", None, "2024-03-04 05:06:07", "2025-12-31"], format="ISO8601"
+            ),
+            "tags": [[1, 2], [], ["a"], [math.pi]],
+            "nullable": pd.array([1, None, 3, None], dtype="Int64"),
+        },
+        geometry=[
+            Point(2.1234567890123456, 48.8),
+            LineString([(0, 0), (1e-9, 1e9)]),
+            MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)]),
+            None,
+        ],
+        index=pd.Index(["a", "b", 7, "d"], name=None),
+        crs="EPSG:4326",
+    )
+    encoded = json.loads(encode_result(frame, ["geojson"]).payload)
+    reference = json.loads(frame.to_json(default=json_default, ensure_ascii=False))
+    assert encoded == reference
+
+
+def test_geojson_keeps_z_coordinates():
+    from shapely.geometry import Point
+
+    with_z = gpd.GeoDataFrame({"v": [1]}, geometry=[Point(1, 2, 3)], crs="EPSG:4326")
+    encoded = json.loads(encode_result(with_z, ["geojson"]).payload)
+    assert encoded["features"][0]["geometry"]["coordinates"] == [1.0, 2.0, 3.0]

@@ -9,6 +9,7 @@ information (it has a name), since a default row number in every export is noise
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Final
@@ -57,12 +58,45 @@ def encode_geotable(classified: Classified, fmt: str, tile: TileCoord | None = N
 
 
 def geojson(frame: Any) -> bytes:
-    """A GeoDataFrame as a GeoJSON FeatureCollection in EPSG:4326."""
+    """A GeoDataFrame as a GeoJSON FeatureCollection in EPSG:4326, with the features geopandas
+    writes (`id` from the index, missing values as null)."""
     crs = frame.crs
     if crs is not None and crs.to_epsg() != WGS84:
         frame = frame.to_crs(WGS84)
-    text: str = frame.to_json(default=json_default, ensure_ascii=False)
-    return text.encode("utf-8")
+    if frame.geometry.has_z.any():
+        # GEOS's GeoJSON writer (3.11) drops Z: geopandas' own way.
+        text: str = frame.to_json(default=json_default, ensure_ascii=False)
+        return text.encode("utf-8")
+    return _features_json(frame).encode("utf-8")
+
+
+def _features_json(frame: Any) -> str:
+    """GeoJSON built from GEOS's geometry writer and one dict per row: a map tile's features
+    in a fraction of the time of geopandas' feature-by-feature Python (`to_json`)."""
+    import pandas as pd
+    import shapely
+
+    geometries = shapely.to_geojson(frame.geometry.values)
+    names = [name for name in frame.columns if name != frame.geometry.name]
+    # Column by column: `tolist` gives Python values, with no frame built per row or per drop.
+    columns = [frame[name].tolist() for name in names]
+    features = []
+    for position, (index, geometry) in enumerate(zip(frame.index, geometries, strict=True)):
+        properties = {
+            name: None if _is_missing_scalar(pd, value) else value
+            for name, value in zip(names, (column[position] for column in columns), strict=True)
+        }
+        encoded = json.dumps(properties, default=json_default, ensure_ascii=False)
+        features.append(
+            f'{{"id":{json.dumps(str(index), ensure_ascii=False)},"type":"Feature",'
+            f'"properties":{encoded},"geometry":{"null" if geometry is None else geometry}}}'
+        )
+    return f'{{"type":"FeatureCollection","features":[{",".join(features)}]}}'
+
+
+def _is_missing_scalar(pd: Any, value: object) -> bool:
+    """None, NaN, NaT or NA: written as null, as geopandas does; lists and the like are values."""
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def _parquet(frame: Any) -> bytes:
