@@ -29,6 +29,8 @@ interface Watch {
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
   private readonly watches = new Map<string, Watch>();
+  /** The jobs each run in progress started (see {@link JobManager.runEnded}), by the engine's run id. */
+  private readonly byRun = new Map<string, Set<Job>>();
 
   private readonly folder: string;
 
@@ -38,13 +40,17 @@ export class JobManager {
     removeStaleFolders(jobsRoot);
   }
 
-  /** Starts a job and returns it. */
-  submit(spec: JobSpec): Job {
+  /**
+   * Starts a job and returns it. `startedBy` is the id of the run whose UDF asked for it (a
+   * `udf.map` inside a UDF): when that run is still in progress, the job belongs to it.
+   */
+  submit(spec: JobSpec, startedBy?: string): Job {
     if (spec.argList.length === 0) throw udfError('UDF_ERR_BAD_REQUEST', 'the argument list is empty: nothing to run');
     const id = `job_${randomBytes(8).toString('hex')}`;
     const job = new Job(id, spec, join(this.folder, id), this.runUdf, (changed) => this.publish(changed));
     this.jobs.set(id, job);
     this.watches.set(id, { timer: null, waiters: new Set() });
+    if (startedBy !== undefined) this.byRun.get(startedBy)?.add(job);
     job.start();
     this.forgetOldJobs();
     return job;
@@ -59,6 +65,23 @@ export class JobManager {
     const job = this.jobs.get(id);
     if (!job) throw udfError('UDF_ERR_JOB_NOT_FOUND', `no job "${id}" (jobs last until the engine stops; the ${KEPT_FINISHED_JOBS} latest finished ones are kept)`);
     return job;
+  }
+
+  /** A run has started: jobs its UDF submits naming `runId` belong to it until it ends. */
+  runStarted(runId: string): void {
+    this.byRun.set(runId, new Set());
+  }
+
+  /**
+   * A run has ended. When it failed (its UDF raised, or it was cancelled, timed out or killed),
+   * the jobs it started stop too: nobody is left to collect their results, and their runs, which
+   * start at once as nested runs, would keep the workers from the runs that come next. A run that
+   * succeeded leaves its jobs running (a UDF may hand work off on purpose).
+   */
+  runEnded(runId: string, ok: boolean): void {
+    const started = this.byRun.get(runId);
+    this.byRun.delete(runId);
+    if (!ok) for (const job of started ?? []) job.cancel();
   }
 
   /** Resolves once the job has moved past `version`, or after `timeoutMs`. */
