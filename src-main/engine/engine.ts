@@ -213,7 +213,7 @@ export class Engine {
    */
   private async inPool(runRequest: RunRequest, signal: AbortSignal | undefined): Promise<RunOutcome> {
     const runId = randomUUID();
-    this.jobs.runStarted(runId);
+    this.jobs.runStarted(runId, runRequest.udf.name);
     let ok = false;
     try {
       const outcome = await this.pool.run({ ...runRequest, runId }, signal ? { signal } : {});

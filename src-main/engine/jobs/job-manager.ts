@@ -29,8 +29,8 @@ interface Watch {
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
   private readonly watches = new Map<string, Watch>();
-  /** The jobs each run in progress started (see {@link JobManager.runEnded}), by the engine's run id. */
-  private readonly byRun = new Map<string, Set<Job>>();
+  /** Each run in progress (see {@link JobManager.runEnded}) by the engine's run id: its UDF and the jobs it started. */
+  private readonly byRun = new Map<string, { udf: string; jobs: Set<Job> }>();
 
   private readonly folder: string;
 
@@ -50,7 +50,11 @@ export class JobManager {
     const job = new Job(id, spec, join(this.folder, id), this.runUdf, (changed) => this.publish(changed));
     this.jobs.set(id, job);
     this.watches.set(id, { timer: null, waiters: new Set() });
-    if (startedBy !== undefined) this.byRun.get(startedBy)?.add(job);
+    const parent = startedBy === undefined ? undefined : this.byRun.get(startedBy);
+    if (parent) {
+      parent.jobs.add(job);
+      job.startedBy = parent.udf;
+    }
     job.start();
     this.forgetOldJobs();
     return job;
@@ -67,9 +71,9 @@ export class JobManager {
     return job;
   }
 
-  /** A run has started: jobs its UDF submits naming `runId` belong to it until it ends. */
-  runStarted(runId: string): void {
-    this.byRun.set(runId, new Set());
+  /** A run of the UDF `udf` has started: jobs it submits naming `runId` belong to it until it ends. */
+  runStarted(runId: string, udf: string): void {
+    this.byRun.set(runId, { udf, jobs: new Set() });
   }
 
   /**
@@ -81,7 +85,7 @@ export class JobManager {
   runEnded(runId: string, ok: boolean): void {
     const started = this.byRun.get(runId);
     this.byRun.delete(runId);
-    if (!ok) for (const job of started ?? []) job.cancel();
+    if (!ok) for (const job of started?.jobs ?? []) job.cancel();
   }
 
   /** Resolves once the job has moved past `version`, or after `timeoutMs`. */

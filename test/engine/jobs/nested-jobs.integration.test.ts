@@ -69,7 +69,7 @@ describe('jobs started by a run end with it when it fails', () => {
     expect(answer.status).toBe(504);
     expect(await answer.text()).toContain('UDF_ERR_TIMEOUT');
     const job = await latestNapJob(known);
-    expect(job).toBeDefined();
+    expect(job?.startedBy).toBe('Waits');
     const done = await waitForEnd(job?.id ?? '');
     // Before, the job went on: each run to the limit, twice retried, then "failed".
     expect(done.status).toBe('cancelled');
@@ -103,6 +103,20 @@ describe('jobs started by a run end with it when it fails', () => {
     const done = await waitForEnd(kept?.id ?? '');
     expect(done.status).toBe('succeeded');
     expect(done.counts.succeeded).toBe(ITEMS);
+  });
+
+  it('names no starter for a job not started by a run, nor for one naming a run that ended', async () => {
+    const direct = (await request(server.url, '/api/jobs', {
+      method: 'POST', headers: { ...bearer(server), 'content-type': 'application/json' }, body: JSON.stringify({ udf: 'Nap', argList: [{ seconds: 0 }] }),
+    })).json() as JobDetail;
+    expect(direct.startedBy).toBeUndefined();
+    const late = (await request(server.url, '/api/jobs', {
+      method: 'POST',
+      headers: { ...bearer(server), 'content-type': 'application/json', [PARENT_RUN_HEADER]: '0b6f8a52-3c1d-4e8f-9a7b-2d5e6f708192' },
+      body: JSON.stringify({ udf: 'Nap', argList: [{ seconds: 0 }] }),
+    })).json() as JobDetail;
+    expect(late.startedBy).toBeUndefined();
+    expect((await waitForEnd(late.id)).status).toBe('succeeded');
   });
 
   it('refuses a parent run header that is not a run id', async () => {
