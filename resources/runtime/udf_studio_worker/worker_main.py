@@ -419,7 +419,7 @@ def _field(request: Mapping[str, Any], name: str, kind: type, default: Any) -> A
     if value is None:
         return default
     if not isinstance(value, kind):
-        json_kind = {dict: "object", list: "array", str: "string"}[kind]
+        json_kind = "object" if kind is dict else "array" if kind is list else "string"
         raise ProtocolError(f"{name} must be a JSON {json_kind}")
     return value
 
