@@ -42,7 +42,9 @@ of its type it "needs parameter" `path`. `--param UDF:NAME=VALUE` gives a UDF a 
 its default (or of the sample).
 
 The engine stops a run past `--timeout` (its worker is replaced) and runs at most `--jobs` UDFs
-at once, so a hung UDF costs one slot for that long and never stalls the rest. Exit status 0 once
+at once, so a hung UDF costs one slot for that long and never stalls the rest. A run that timed
+out while jobs of other UDFs ran (their runs start at once, as nested runs, and can take every
+core) runs once more after those jobs have ended, and its line says so. Exit status 0 once
 every UDF has been tried, 2 for bad arguments, 1 when the engine cannot start.
 """
 
@@ -98,6 +100,8 @@ DEPENDENCY_WAITS = 3
 PLACEHOLDER_SECRET = "udf-corpus-placeholder"
 MAX_SECRET_ROUNDS = 3
 _SECRETS_LOCK = threading.Lock()
+# How long one question to the engine waits for a job to change (its longest long-poll).
+JOB_POLL_MS = 30_000
 # A job counts as started by a run when the engine made it between the run's start and end, give
 # or take this much (the script's clock and the engine's are the same machine's).
 JOB_TIME_SLACK_S = 1.0
@@ -540,6 +544,8 @@ class Checker:
         if outcome.kind is Kind.NEEDS_SECRET:
             outcome = self._with_placeholder_secrets(label, name, detail, outcome, given, opened)
         outcome = self._explained(label, detail, outcome, opened, started)
+        if outcome.kind is Kind.TIMEOUT:
+            outcome = self._again_after_jobs(label, detail, outcome, given, opened, started)
         if outcome.kind is Kind.OK:  # an ok line starts with what it was given already
             return outcome
         if opened is not None:
@@ -549,6 +555,64 @@ class Checker:
             values = ", ".join(f"{key}={value}" for key, value in sorted(given.items()))
             return Outcome(label, outcome.kind, outcome.which, f"(given {values}) {outcome.detail}")
         return outcome
+
+    def _again_after_jobs(
+        self,
+        label: str,
+        detail: dict[str, Any],
+        outcome: Outcome,
+        given: dict[str, str],
+        opened: Path | None,
+        started: float,
+    ) -> Outcome:
+        """A run that timed out while jobs of other UDFs ran, once more after they have ended:
+        a job's runs start at once (nested runs never wait for a worker) and can take every core,
+        which a user running one UDF does not have to share. Its line keeps the first outcome."""
+        name = str(detail["name"])
+        busy = self._jobs_beside({name, *self._loaded_names(detail)}, started, time.time())
+        if not busy:
+            return outcome
+        for job in busy:
+            self._wait_for_end(str(job["id"]))
+        again_started = time.time()
+        again = self._run(label, name, detail, given, opened)
+        again = self._explained(label, detail, again, opened, again_started)
+        jobs = ", ".join(f"{job['udf']} (started by {job.get('startedBy') or 'a client'})"
+                         for job in busy)
+        first = (f"run again: it timed out while {len(busy)} job(s) of other UDFs ran, {jobs}: "
+                 f"{outcome.detail}")
+        return Outcome(label, again.kind, again.which, f"{again.detail} ({first})")
+
+    def _jobs_beside(
+        self, starters: set[str], since: float, until: float
+    ) -> list[dict[str, Any]]:
+        """Jobs the engine ran between `since` and `until` that no run of `starters` started."""
+        try:
+            jobs = self.engine.json("/api/jobs", LIST_TIMEOUT_S)["jobs"]
+        except RuntimeError:
+            return []
+        beside = []
+        for job in jobs:
+            created = _epoch(job.get("createdAt"))
+            finished = _epoch(job.get("finishedAt"))
+            if (job.get("startedBy") not in starters and created is not None
+                    and created <= until and (finished is None or finished >= since)):
+                beside.append(job)
+        return beside
+
+    def _wait_for_end(self, job_id: str) -> None:
+        """Waits (long-polling the engine) until the job has ended, or for as long as a UDF
+        waits for another."""
+        deadline = time.monotonic() + DEPENDENCY_WAITS * (self.timeout + ANSWER_GRACE_S)
+        query = ""
+        while time.monotonic() < deadline:
+            try:
+                job = self.engine.json(f"/api/jobs/{job_id}{query}", LIST_TIMEOUT_S)
+            except RuntimeError:  # a job the engine no longer keeps has ended
+                return
+            if job.get("finishedAt") is not None:
+                return
+            query = f"?since={int(job.get('version', 0))}&wait={JOB_POLL_MS}"
 
     def _detail(self, name: str) -> dict[str, Any]:
         """The engine's page of the UDF found by `name` (asked once)."""

@@ -239,6 +239,47 @@ def test_given_parameters_replace_the_defaults(tmp_path: Path) -> None:
     ), failed.stdout
 
 
+def test_a_timeout_beside_another_udfs_job_runs_again_once_the_job_has_ended(
+    tmp_path: Path,
+) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH, so no engine can be started")
+    udfs = {
+        # Starts a job of C_Nap whose runs outlast the limit (retried twice), and returns.
+        "A_Hands_Off": 'fused.load("C_Nap").map([{"seconds": 600}, {"seconds": 600}])\n'
+                       '    return {"started": True}',
+        # Hangs the first time only: the marker file remembers it ran.
+        "B_Slow": "import os, time\n"
+                  "    if not os.path.exists(marker):\n"
+                  "        open(marker, 'w').close()\n"
+                  "        time.sleep(600)\n"
+                  "    return {'ok': True}",
+        "C_Nap": "import time\n    time.sleep(seconds)\n    return {'slept': seconds}",
+    }
+    signatures = {"A_Hands_Off": "", "B_Slow": 'marker: str = ""', "C_Nap": "seconds: float = 0"}
+    for name, body in udfs.items():
+        folder = tmp_path / "udfs" / name
+        folder.mkdir(parents=True)
+        (folder / f"{name}.py").write_text(
+            f"@fused.udf\ndef udf({signatures[name]}):\n    {body}\n"
+        )
+    marker = tmp_path / "marker"
+    result = run_script(
+        str(tmp_path / "udfs"), "--jobs", "1", "--timeout", "3",
+        "--param", f"B_Slow:marker={marker}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(
+        rf"^ok +udfs/B_Slow  marker={re.escape(str(marker))}, \d+\.\d s \(run again: it timed "
+        r"out while 1 job\(s\) of other UDFs ran, C_Nap \(started by A_Hands_Off\): the run "
+        r"took longer than 3 s and was stopped\)$",
+        result.stdout, re.MULTILINE,
+    ), result.stdout
+    # The UDF that handed its job off is ok, and its job went on.
+    assert re.search(r"^ok +udfs/A_Hands_Off  \d+\.\d s$", result.stdout, re.MULTILINE)
+    assert "offline-capable: 3, ok: 3 (100.0%)" in result.stdout
+
+
 @pytest.mark.parametrize("value", ["File_Opener", "File_Opener:path", ":path=x", "U:1x=2", "U:=2"])
 def test_refuses_a_malformed_param(value: str) -> None:
     result = run_script(str(CORPUS), "--param", value)
