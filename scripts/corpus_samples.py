@@ -1,15 +1,15 @@
-"""Writes small sample files for the file openers of Fused's public catalogue and prints the
-`--param` arguments that hand them to scripts/udf_corpus.py.
+"""Small sample files of the types file openers read, for scripts/udf_corpus.py.
+
+A file opener (its README has `<!--fused:filePreview-->`) is what Fused's file browser runs on the
+file a user opens, passing it as `path`; its README names the files it opens (`Extensions:` with
+extensions in backquotes, or `File name:` such as a geopartitioned table's `_sample`). Without a
+file it has nothing to run on, so udf_corpus.py runs it on a sample of the first type it names
+that this module can write (made here with the runtime's own packages: no download), written the
+first time it is needed.
 
     udf-studio python scripts/corpus_samples.py DIR
 
-A file opener (its README has `<!--fused:filePreview-->`) is what Fused's file browser runs on the
-file a user opens, passing it as `path`; without a file it has nothing to run on. This writes one
-small file of each format the catalogue's `files/` openers read (made here, with the runtime's own
-packages: no download) into DIR, then prints one `--param NAME:path=FILE` a line, e.g.
-
-    udf_corpus.py CATALOGUE/public CATALOGUE/files $(corpus_samples.py /tmp/samples)
-
+writes every sample into DIR and prints one line per sample: its path and the types it stands for.
 Exit status 0 when written, 2 when DIR cannot be a folder.
 """
 
@@ -17,36 +17,40 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Which sample each file opener of the catalogue's files/ folder reads (by the format its code
-# reads: pandas, DuckDB, GeoPandas/OGR, rasterio, imageio, rioxarray, python-docx, ...).
-OPENERS = {
-    "DOCX_File": "sample.docx",
-    "DuckDB_CSV": "sample.csv",
-    "DuckDB_JSON": "sample.json",
-    "DuckDB_Parquet": "sample.parquet",
-    "Empty_Extension_File": "sample_without_extension",
-    "Fused_Geopartitioned_Table": "table",
-    "GeoPandas_File": "sample.geojson",
-    "GeoPandas_GPX": "sample.gpx",
-    "GeoPandas_KML": "sample.kml",
-    "GeoPandas_ZIP": "sample.zip",
-    "GeoTIFF_File": "sample.tif",
-    "ImageIO_File": "sample.png",
-    "Metadata_Parquet": "sample.parquet",
-    "NetCDF_File": "sample.nc",
-    "Pandas_CSV": "sample.csv",
-    "Pandas_Excel": "sample.xlsx",
-    "Pandas_Parquet": "sample.parquet",
-    "Preview_Parquet": "sample.parquet",
-    "Text_File": "sample.txt",
-    "Video_File": "sample.mp4",
+FILE_PREVIEW_MARK = "<!--fused:filePreview-->"
+# The sample (a path under the samples folder) for each extension a README names, in lower case;
+# "" is a file without one.
+BY_EXTENSION = {
+    "": "sample_without_extension",
+    "csv": "sample.csv",
+    "docx": "sample.docx",
+    "geojson": "sample.geojson",
+    "geotiff": "sample.tif",
+    "gpx": "sample.gpx",
+    "json": "sample.json",
+    "kml": "sample.kml",
+    "mp4": "sample.mp4",
+    "nc": "sample.nc",
+    "parquet": "sample.parquet",
+    "png": "sample.png",
+    "tif": "sample.tif",
+    "tiff": "sample.tif",
+    "txt": "sample.txt",
+    "xlsx": "sample.xlsx",
+    "zip": "sample.zip",
 }
+# A geopartitioned table is opened on its `_sample` file (fused.ingest's metadata file).
+BY_FILE_NAME = {"_sample": "table/_sample"}
+_NAMED = re.compile(r"^(Extensions|File name):(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"`([^`]*)`")
 # Central Paris, under the tile udf_corpus.py runs tile UDFs without a default view on.
 WEST, SOUTH, EAST, NORTH = 2.25, 48.82, 2.40, 48.89
 GPX = """<?xml version="1.0"?>
@@ -72,38 +76,51 @@ def main(argv: list[str]) -> int:
     except OSError as error:
         print(f"corpus_samples: {folder} cannot be a folder: {error}", file=sys.stderr)
         return 2
-    written = write_samples(folder.resolve())
-    for name, sample in sorted(OPENERS.items()):
-        print(f"--param {name}:path={written[sample]}")
+    samples = Samples(folder.resolve())
+    kinds: dict[str, list[str]] = {}
+    for extension, sample in sorted(BY_EXTENSION.items()):
+        kinds.setdefault(sample, []).append(f".{extension}" if extension else "(no extension)")
+    for name, sample in sorted(BY_FILE_NAME.items()):
+        kinds.setdefault(sample, []).append(name)
+    for sample, named in sorted(kinds.items()):
+        print(f"{samples.path(sample)}  {' '.join(named)}")
     return 0
 
 
-def write_samples(folder: Path) -> dict[str, Path]:
-    """Every sample OPENERS names, written into `folder`; their paths by name."""
-    writers: dict[str, Callable[[Path], object]] = {
-        "sample.csv": lambda path: _table().to_csv(path, index=False),
-        "sample.json": lambda path: _table().to_json(path, orient="records"),
-        "sample.parquet": lambda path: _table().to_parquet(path),
-        "sample.xlsx": lambda path: _table().to_excel(path, index=False),
-        "sample.txt": lambda path: path.write_text("A sample text file.\n"),
-        "sample_without_extension": lambda path: path.write_text("Plain text, no extension.\n"),
-        "sample.geojson": lambda path: _points().to_file(path, driver="GeoJSON"),
-        "sample.gpx": lambda path: path.write_text(GPX),
-        "sample.kml": lambda path: path.write_text(KML),
-        "sample.zip": _write_zipped_shapefile,
-        "sample.tif": _write_geotiff,
-        "sample.png": _write_rgb_png,
-        "sample.nc": _write_netcdf,
-        "sample.docx": _write_docx,
-        "sample.mp4": lambda path: path.write_bytes(MP4_HEADER),
-        "table": _write_table,
-    }
-    written = {}
-    for name in sorted(set(OPENERS.values())):
-        path = folder / name
-        writers[name](path)
-        written[name] = path
-    return written
+def sample_for(readme: str) -> str | None:
+    """The sample (a path under the samples folder) for a file opener's README: the first type
+    it names that has one; None when it is not a file opener or names none of them."""
+    _, mark, preview = readme.partition(FILE_PREVIEW_MARK)
+    if not mark:
+        return None
+    for match in _NAMED.finditer(preview):
+        for named in _QUOTED.findall(match.group(2)):
+            if match.group(1) == "Extensions":
+                sample = BY_EXTENSION.get(named.strip().lstrip(".").lower())
+            else:
+                sample = BY_FILE_NAME.get(named.strip())
+            if sample is not None:
+                return sample
+    return None
+
+
+class Samples:
+    """A samples folder: each sample written the first time it is asked for (from any thread)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._written: set[str] = set()
+
+    def path(self, sample: str) -> Path:
+        """The sample's path, written first if it is not yet."""
+        top = sample.split("/")[0]
+        with self._lock:
+            if top not in self._written:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                WRITERS[top](self.folder / top)
+                self._written.add(top)
+        return self.folder / sample
 
 
 def _table() -> Any:
@@ -193,7 +210,7 @@ def _write_table(path: Path) -> None:
     import fused
 
     # A home of its own, so the ingest runs here rather than on an engine that may be running,
-    # and its progress goes to stderr: stdout is the --param lines.
+    # and what it prints goes to stderr: stdout is the caller's report.
     before = os.environ.get("UDF_STUDIO_HOME")
     os.environ["UDF_STUDIO_HOME"] = str(path.parent / ".ingest-home")
     try:
@@ -205,6 +222,27 @@ def _write_table(path: Path) -> None:
             os.environ.pop("UDF_STUDIO_HOME", None)
         else:
             os.environ["UDF_STUDIO_HOME"] = before
+
+
+# How each sample is written, by its name (the table's folder for the table).
+WRITERS: dict[str, Callable[[Path], object]] = {
+    "sample.csv": lambda path: _table().to_csv(path, index=False),
+    "sample.json": lambda path: _table().to_json(path, orient="records"),
+    "sample.parquet": lambda path: _table().to_parquet(path),
+    "sample.xlsx": lambda path: _table().to_excel(path, index=False),
+    "sample.txt": lambda path: path.write_text("A sample text file.\n"),
+    "sample_without_extension": lambda path: path.write_text("Plain text, no extension.\n"),
+    "sample.geojson": lambda path: _points().to_file(path, driver="GeoJSON"),
+    "sample.gpx": lambda path: path.write_text(GPX),
+    "sample.kml": lambda path: path.write_text(KML),
+    "sample.zip": _write_zipped_shapefile,
+    "sample.tif": _write_geotiff,
+    "sample.png": _write_rgb_png,
+    "sample.nc": _write_netcdf,
+    "sample.docx": _write_docx,
+    "sample.mp4": lambda path: path.write_bytes(MP4_HEADER),
+    "table": _write_table,
+}
 
 
 if __name__ == "__main__":

@@ -29,12 +29,22 @@ states the evidence: a host out of reach in its error; a run that answered, but 
 one-row table of errors, and printed or returned such an error (UDFs that catch it); a run again
 with a placeholder for the secret it lacked (in the temporary home) that then reached for a host;
 a `fused.api.*_connect` integration of Fused's cloud; a failure after loading, by name, a UDF of
-the folders that needs network. A file opener (README `<!--fused:filePreview-->`: Fused's file
-browser runs it on the file a user opens, as `path`) run without a file "needs parameter" `path`;
-`--param UDF:NAME=VALUE` gives a UDF a value (a sample file, say) in place of its default.
+the folders that needs network; a run that failed or timed out while a job it started (its
+`udf.map`, read from the engine's job records) had runs that failed reaching a host. A UDF that
+imports a module of Fused's own servers (`job2`) "needs Fused's servers" and is not
+offline-capable either.
+
+A file opener (README `<!--fused:filePreview-->`) is what Fused's file browser runs on the file a
+user opens, as `path`; Fused never runs it without one. So, as Fused does, one whose `path` has no
+usable default runs on a sample file of the first type its README names (scripts/corpus_samples.py
+writes it in the temporary home), and its line says so ("opened on sample.csv"); without a sample
+of its type it "needs parameter" `path`. `--param UDF:NAME=VALUE` gives a UDF a value in place of
+its default (or of the sample).
 
 The engine stops a run past `--timeout` (its worker is replaced) and runs at most `--jobs` UDFs
-at once, so a hung UDF costs one slot for that long and never stalls the rest. Exit status 0 once
+at once, so a hung UDF costs one slot for that long and never stalls the rest. A run that timed
+out while jobs of other UDFs ran (their runs start at once, as nested runs, and can take every
+core) runs once more after those jobs have ended, and its line says so. Exit status 0 once
 every UDF has been tried, 2 for bad arguments, 1 when the engine cannot start.
 """
 
@@ -62,9 +72,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from corpus_samples import FILE_PREVIEW_MARK, Samples, sample_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / "bin" / "udf-studio.js"
@@ -87,7 +100,11 @@ DEPENDENCY_WAITS = 3
 PLACEHOLDER_SECRET = "udf-corpus-placeholder"
 MAX_SECRET_ROUNDS = 3
 _SECRETS_LOCK = threading.Lock()
-FILE_PREVIEW_MARK = "<!--fused:filePreview-->"
+# How long one question to the engine waits for a job to change (its longest long-poll).
+JOB_POLL_MS = 30_000
+# A job counts as started by a run when the engine made it between the run's start and end, give
+# or take this much (the script's clock and the engine's are the same machine's).
+JOB_TIME_SLACK_S = 1.0
 KIND_HEADER = "x-udf-studio-kind"
 CACHE_HEADER = "x-udf-studio-cache"
 METADATA_HEADER = "x-fused-metadata"
@@ -106,6 +123,7 @@ class Kind(Enum):
     MISSING_SDK_NAME = "missing SDK name"
     NOT_LOCAL = "no local meaning"
     NEEDS_NETWORK = "needs network"
+    NEEDS_FUSED = "needs Fused's servers"
     NEEDS_SECRET = "needs secret"
     NEEDS_PARAMETER = "needs parameter"
     DOES_NOT_LOAD = "does not load"
@@ -113,6 +131,10 @@ class Kind(Enum):
     CRASHED = "crashed"
     UDF_ERROR = "UDF error"
     ENGINE_ERROR = "engine error"
+
+
+# The longest kind's label: lines pad their kind to it, so the labels line up.
+KIND_WIDTH = max(len(kind.value) for kind in Kind)
 
 
 @dataclass(frozen=True)
@@ -171,7 +193,7 @@ class Outcome:
     def line(self) -> str:
         """`KIND  LABEL  WHICH: DETAIL`, the kind padded so the labels line up."""
         text = ": ".join(part for part in (self.which, self.detail) if part)
-        return f"{self.kind.value:<17} {self.label}  {text}".rstrip()
+        return f"{self.kind.value:<{KIND_WIDTH}} {self.label}  {text}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -408,12 +430,14 @@ def check_all(
     given = given or {}
     for name in sorted(set(given) - {str(entry["name"]) for entry in listed}):
         print(f"udf_corpus: --param names {name}, which no folder has", file=sys.stderr)
-    checker = Checker(engine, listed, folders, timeout, given)
+    checker = Checker(engine, listed, folders, timeout, given, Samples(engine.home / "samples"))
     entries = sorted(listed, key=lambda entry: _label(entry, folders))
     outcomes: list[Outcome] = []
+    # Writing a sample redirects sys.stdout for a moment, in another thread: the lines go here.
+    report = sys.stdout
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for outcome in pool.map(checker.check, entries):
-            print(outcome.line(), flush=True)
+            print(outcome.line(), file=report, flush=True)
             outcomes.append(outcome)
     return outcomes
 
@@ -430,7 +454,8 @@ def _label(entry: dict[str, Any], folders: list[Path]) -> str:
 class Checker:
     """Checks each UDF once, from any thread. A UDF that fails after loading another UDF of the
     folders by name asks for that one's outcome, which is then checked in its thread or awaited:
-    when the other needs network, so does the UDF that loads it."""
+    when the other needs network, so does the UDF that loads it. File openers without a file get
+    a sample from `samples` (None: they get none)."""
 
     def __init__(
         self,
@@ -439,11 +464,14 @@ class Checker:
         folders: list[Path],
         timeout: float,
         given: dict[str, dict[str, str]] | None = None,
+        samples: Samples | None = None,
     ) -> None:
         self.engine = engine
         self.folders = folders
         self.timeout = timeout
         self.given = given or {}
+        self.samples = samples
+        self._details: dict[str, dict[str, Any]] = {}
         # The engine finds a UDF by its folder's name, taking the first in its listing's order.
         self.first: dict[str, dict[str, Any]] = {}
         for entry in listed:
@@ -500,7 +528,7 @@ class Checker:
             shadow = self.first[name]["dir"]
             return Outcome(label, Kind.SKIPPED, "shadowed", f"{shadow} has its name")
         try:
-            detail = self.engine.json(f"/api/udfs/{_quoted_name(name)}", LIST_TIMEOUT_S)
+            detail = self._detail(name)
         except RuntimeError as error:  # one UDF the engine cannot describe must not end the run
             return Outcome(label, Kind.ENGINE_ERROR, "", str(error))
         code_file = detail.get("codeFile")
@@ -509,23 +537,124 @@ class Checker:
         code = str(detail.get("code") or "")
         if detail.get("state") == "broken":
             return _failed(label, RunError.from_body(detail.get("error") or {}), code)
-        outcome = self._run(label, name, detail)
+        given = dict(self.given.get(name, {}))
+        opened = self._sample_path(detail) if "path" not in given else None
+        started = time.time()
+        outcome = self._run(label, name, detail, given, opened)
         if outcome.kind is Kind.NEEDS_SECRET:
-            outcome = self._with_placeholder_secrets(label, name, detail, outcome)
-        outcome = self._explained(label, detail, outcome)
-        given = self.given.get(name, {})
-        if given and outcome.kind is not Kind.OK:  # an ok line starts with them already
+            outcome = self._with_placeholder_secrets(label, name, detail, outcome, given, opened)
+        outcome = self._explained(label, detail, outcome, opened, started)
+        if outcome.kind is Kind.TIMEOUT:
+            outcome = self._again_after_jobs(label, detail, outcome, given, opened, started)
+        if outcome.kind is Kind.OK:  # an ok line starts with what it was given already
+            return outcome
+        if opened is not None:
+            outcome = Outcome(label, outcome.kind, outcome.which,
+                              f"(opened on {self._shown(opened)}) {outcome.detail}")
+        if given:
             values = ", ".join(f"{key}={value}" for key, value in sorted(given.items()))
             return Outcome(label, outcome.kind, outcome.which, f"(given {values}) {outcome.detail}")
         return outcome
 
-    def _run(self, label: str, name: str, detail: dict[str, Any]) -> Outcome:
-        """One run over HTTP with the default parameters, but those `--param` gives (a tile UDF
-        for one tile)."""
+    def _again_after_jobs(
+        self,
+        label: str,
+        detail: dict[str, Any],
+        outcome: Outcome,
+        given: dict[str, str],
+        opened: Path | None,
+        started: float,
+    ) -> Outcome:
+        """A run that timed out while jobs of other UDFs ran, once more after they have ended:
+        a job's runs start at once (nested runs never wait for a worker) and can take every core,
+        which a user running one UDF does not have to share. Its line keeps the first outcome."""
+        name = str(detail["name"])
+        busy = self._jobs_beside({name, *self._loaded_names(detail)}, started, time.time())
+        if not busy:
+            return outcome
+        for job in busy:
+            self._wait_for_end(str(job["id"]))
+        again_started = time.time()
+        again = self._run(label, name, detail, given, opened)
+        again = self._explained(label, detail, again, opened, again_started)
+        jobs = ", ".join(f"{job['udf']} (started by {job.get('startedBy') or 'a client'})"
+                         for job in busy)
+        first = (f"run again: it timed out while {len(busy)} job(s) of other UDFs ran, {jobs}: "
+                 f"{outcome.detail}")
+        return Outcome(label, again.kind, again.which, f"{again.detail} ({first})")
+
+    def _jobs_beside(
+        self, starters: set[str], since: float, until: float
+    ) -> list[dict[str, Any]]:
+        """Jobs the engine ran between `since` and `until` that no run of `starters` started."""
+        try:
+            jobs = self.engine.json("/api/jobs", LIST_TIMEOUT_S)["jobs"]
+        except RuntimeError:
+            return []
+        beside = []
+        for job in jobs:
+            created = _epoch(job.get("createdAt"))
+            finished = _epoch(job.get("finishedAt"))
+            if (job.get("startedBy") not in starters and created is not None
+                    and created <= until and (finished is None or finished >= since)):
+                beside.append(job)
+        return beside
+
+    def _wait_for_end(self, job_id: str) -> None:
+        """Waits (long-polling the engine) until the job has ended, or for as long as a UDF
+        waits for another."""
+        deadline = time.monotonic() + DEPENDENCY_WAITS * (self.timeout + ANSWER_GRACE_S)
+        query = ""
+        while time.monotonic() < deadline:
+            try:
+                job = self.engine.json(f"/api/jobs/{job_id}{query}", LIST_TIMEOUT_S)
+            except RuntimeError:  # a job the engine no longer keeps has ended
+                return
+            if job.get("finishedAt") is not None:
+                return
+            query = f"?since={int(job.get('version', 0))}&wait={JOB_POLL_MS}"
+
+    def _detail(self, name: str) -> dict[str, Any]:
+        """The engine's page of the UDF found by `name` (asked once)."""
+        with self._lock:
+            known = self._details.get(name)
+        if known is None:
+            known = self.engine.json(f"/api/udfs/{_quoted_name(name)}", LIST_TIMEOUT_S)
+            with self._lock:
+                self._details[name] = known
+        return known
+
+    def _sample_path(self, detail: dict[str, Any]) -> Path | None:
+        """The sample a file opener without a usable default `path` is opened on, as Fused's file
+        browser opens it on a user's file; None for other UDFs, or without a sample of its type."""
+        if self.samples is None or file_opener_path(detail) is None:
+            return None
+        sample = sample_for(str(detail.get("readme") or ""))
+        return self.samples.path(sample) if sample is not None else None
+
+    def _shown(self, opened: Path) -> str:
+        """A sample's path as a line shows it: under the samples folder."""
+        folder = self.samples.folder if self.samples is not None else opened.parent
+        if not opened.is_relative_to(folder):
+            return str(opened)
+        return opened.relative_to(folder).as_posix()
+
+    def _run(
+        self,
+        label: str,
+        name: str,
+        detail: dict[str, Any],
+        given: dict[str, str],
+        opened: Path | None,
+    ) -> Outcome:
+        """One run over HTTP with the default parameters, but those `--param` gives and the
+        sample file a file opener is opened on (a tile UDF for one tile)."""
         quoted = _quoted_name(name)
         code = str(detail.get("code") or "")
-        params = self.given.get(name, {})
-        where = "".join(f"{key}={value}, " for key, value in sorted(params.items()))
+        params = {**given, **({"path": str(opened)} if opened is not None else {})}
+        where = "".join(f"{key}={value}, " for key, value in sorted(given.items()))
+        if opened is not None:
+            where = f"opened on {self._shown(opened)}, {where}"
         started = time.monotonic()
         try:
             if detail.get("tile"):
@@ -561,14 +690,20 @@ class Checker:
         return Outcome(label, Kind.OK, "", f"{where}{seconds:.1f} s{cached}")
 
     def _with_placeholder_secrets(
-        self, label: str, name: str, detail: dict[str, Any], outcome: Outcome
+        self,
+        label: str,
+        name: str,
+        detail: dict[str, Any],
+        outcome: Outcome,
+        given: dict[str, str],
+        opened: Path | None,
     ) -> Outcome:
         """Runs a UDF that stopped at a missing secret again with a placeholder for it (and for
         the next ones it asks for): when it then fails reaching a host, it needs network."""
         names = {outcome.which}
         for _ in range(MAX_SECRET_ROUNDS):
             self.engine.add_placeholder_secrets(names)
-            again = self._run(label, name, detail)
+            again = self._run(label, name, detail, given, opened)
             if again.kind is Kind.NEEDS_SECRET and again.which not in names:
                 names.add(again.which)
                 continue
@@ -580,9 +715,24 @@ class Checker:
             break
         return outcome
 
-    def _explained(self, label: str, detail: dict[str, Any], outcome: Outcome) -> Outcome:
+    def _explained(
+        self,
+        label: str,
+        detail: dict[str, Any],
+        outcome: Outcome,
+        opened: Path | None = None,
+        started: float | None = None,
+    ) -> Outcome:
         """What a failure means beyond its own error: a connection to a cloud service, a file
-        opener run without a file, a UDF that fails because one it loads needs network."""
+        opener run without a file, a UDF that fails because one it loads needs network, or
+        whose job (its `udf.map`) had runs that could not reach a host."""
+        if outcome.kind in _MAY_HIDE_NETWORK and started is not None:
+            found = self._job_network_failure(detail, started, time.time())
+            if found is not None:
+                host, evidence = found
+                return Outcome(label, Kind.NEEDS_NETWORK, host,
+                               f"{evidence}; its own run: {outcome.kind.value}: "
+                               f"{_error_text(outcome)}")
         service = _CLOUD_CONNECT.fullmatch(outcome.which)
         if outcome.kind is Kind.NOT_LOCAL and service:
             return Outcome(label, Kind.NEEDS_NETWORK, service.group(1),
@@ -597,11 +747,12 @@ class Checker:
         if outcome.kind not in (Kind.UDF_ERROR, Kind.NEEDS_PARAMETER):
             return outcome
         given = self.given.get(str(detail["name"]), {})
-        path = None if "path" in given else file_opener_path(detail)
+        path = None if "path" in given or opened is not None else file_opener_path(detail)
         if path is not None:
             return Outcome(label, Kind.NEEDS_PARAMETER, "path",
                            f"a file opener (README: fused:filePreview) that Fused runs on the file "
-                           f"a user opens; {path}: {_error_text(outcome)}")
+                           f"a user opens, of a type no sample is written for; {path}: "
+                           f"{_error_text(outcome)}")
         if outcome.kind is not Kind.UDF_ERROR:
             return outcome
         for loaded in _LOADS_BY_NAME.findall(str(detail.get("code") or "")):
@@ -611,6 +762,69 @@ class Checker:
                                f"it loads {loaded}, whose outcome is {inner.kind.value} "
                                f"({inner.which}); its own error: {_error_text(outcome)}")
         return outcome
+
+
+    def _job_network_failure(
+        self, detail: dict[str, Any], since: float, until: float
+    ) -> tuple[str, str] | None:
+        """The host runs of a job this UDF started failed to reach, and the evidence: jobs the
+        engine made while the UDF ran, started (`startedBy`) by a run of this UDF or of one its
+        code loads by name (or one those load)."""
+        starters = {str(detail["name"]), *self._loaded_names(detail)}
+        try:
+            jobs = self.engine.json("/api/jobs", LIST_TIMEOUT_S)["jobs"]
+        except RuntimeError:
+            return None
+        for job in jobs:
+            created = _epoch(job.get("createdAt"))
+            if (job.get("startedBy") not in starters or created is None
+                    or not since - JOB_TIME_SLACK_S <= created <= until + JOB_TIME_SLACK_S):
+                continue
+            try:
+                runs = self.engine.json(f"/api/jobs/{job['id']}", LIST_TIMEOUT_S)["runs"]
+            except RuntimeError:
+                continue
+            reached = [classify(RunError.from_body(run["error"])) for run in runs
+                       if isinstance(run.get("error"), dict)]
+            network = [cause for cause in reached
+                       if cause.kind is Kind.NEEDS_NETWORK and cause.which != UNKNOWN_HOST]
+            if not network:
+                continue
+            host, count = Counter(cause.which for cause in network).most_common(1)[0]
+            example = next(cause for cause in network if cause.which == host)
+            return host, (f"{count} of {len(runs)} runs of the job of {job['udf']} that "
+                          f"{job['startedBy']} started failed reaching {host}: {example.error}")
+        return None
+
+    def _loaded_names(self, detail: dict[str, Any]) -> set[str]:
+        """UDFs of the folders this UDF's code loads by name, and those their code loads."""
+        found: set[str] = set()
+        pending = _LOADS_BY_NAME.findall(str(detail.get("code") or ""))
+        while pending:
+            name = pending.pop()
+            if name in found or name not in self.first:
+                continue
+            found.add(name)
+            try:
+                pending += _LOADS_BY_NAME.findall(str(self._detail(name).get("code") or ""))
+            except RuntimeError:
+                continue
+        return found
+
+
+# Failures that can be a network failure the UDF's own error does not show: a job of its runs
+# that kept failing to reach a host until the UDF's time was up.
+_MAY_HIDE_NETWORK = {Kind.TIMEOUT, Kind.CRASHED, Kind.UDF_ERROR, Kind.ENGINE_ERROR}
+
+
+def _epoch(stamp: object) -> float | None:
+    """Seconds since the epoch of the engine's ISO time (`2026-12-06T15:43:56.703Z`), or None."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _error_text(outcome: Outcome) -> str:
@@ -703,6 +917,10 @@ def tile_for(view_state: Any) -> tuple[int, int, int]:
     return z, min(max(x, 0), count - 1), min(max(y, 0), count - 1)
 
 
+# How a file opener's line starts when it ran on a sample (ok, or failed with what it was given).
+_OPENED = re.compile(r"\(?opened on ")
+
+
 def _share(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.1f}%" if whole else "n/a"
 
@@ -713,25 +931,29 @@ def summary(outcomes: list[Outcome]) -> list[str]:
     kinds = Counter(outcome.kind for outcome in outcomes)
     skipped = Counter(outcome.which for outcome in outcomes if outcome.kind is Kind.SKIPPED)
     ran = len(outcomes) - kinds[Kind.SKIPPED]
-    offline = ran - kinds[Kind.NEEDS_NETWORK]
+    offline = ran - kinds[Kind.NEEDS_NETWORK] - kinds[Kind.NEEDS_FUSED]
     # Some UDFs take a parameter with no default (a file's path): they never run as they are.
     with_defaults = offline - kinds[Kind.NEEDS_PARAMETER]
     skipped_text = ", ".join(f"{why}: {count}" for why, count in sorted(skipped.items()))
+    opened = [outcome for outcome in outcomes if _OPENED.match(outcome.detail)]
     lines = [
         "",
         f"total: {ran} Python UDFs run, {kinds[Kind.SKIPPED]} skipped"
         + (f" ({skipped_text})" if skipped_text else ""),
         f"needs network: {kinds[Kind.NEEDS_NETWORK]}",
+        f"needs Fused's servers: {kinds[Kind.NEEDS_FUSED]}",
         f"offline-capable: {offline}, ok: {kinds[Kind.OK]} ({_share(kinds[Kind.OK], offline)})",
         f"offline-capable with a default for every parameter: {with_defaults}, ok: "
         f"{kinds[Kind.OK]} ({_share(kinds[Kind.OK], with_defaults)})",
+        f"file openers opened on a sample file: {len(opened)}, ok: "
+        f"{sum(outcome.kind is Kind.OK for outcome in opened)}",
     ]
     for kind in Kind:
         if kind in (Kind.OK, Kind.SKIPPED) or not kinds[kind]:
             continue
         names = Counter(o.which for o in outcomes if o.kind is kind and o.which)
         top = ", ".join(f"{which} {count}" for which, count in names.most_common(TOP_NAMES))
-        lines.append(f"  {kind.value:<17} {kinds[kind]:>4}" + (f"  {top}" if top else ""))
+        lines.append(f"  {kind.value:<{KIND_WIDTH}} {kinds[kind]:>4}" + (f"  {top}" if top else ""))
     return lines
 
 
@@ -742,6 +964,8 @@ _PARAMETER_CODES = {"UDF_ERR_MISSING_PARAM", "UDF_ERR_PARAM"}
 _LOAD_CODES = {"UDF_ERR_SYNTAX", "UDF_ERR_IMPORT", "UDF_ERR_NO_ENTRYPOINT", "UDF_ERR_BAD_FOLDER"}
 
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+# The runtime's words for a module only Fused's servers have (fused/_missing_module.py).
+_FUSED_SERVER_MODULE = re.compile(r"No module named '[\w.]+': ([\w.]+) is a module of Fused's own")
 # How an enclosing run's error names the nested UDF that raised (fused/_errors.py).
 _NESTED = re.compile(r" \(in the UDF '[^']*'\)$")
 _NESTED_NAME = re.compile(r"\(in the UDF '([^']+)'\)")
@@ -811,6 +1035,9 @@ def classify(error: RunError, code: str = "") -> Cause:
 
 def _from_message(error: RunError, code: str) -> tuple[Kind, str] | None:
     message = error.message
+    server_module = _FUSED_SERVER_MODULE.search(message)
+    if server_module:
+        return Kind.NEEDS_FUSED, server_module.group(1)
     module = _NO_MODULE.search(message)
     if module:
         name = module.group(1)

@@ -19,6 +19,8 @@ export interface JobSummary {
   status: JobStatus;
   /** The Dask cluster the runs go to; absent for this engine's workers. */
   cluster?: string;
+  /** The UDF whose run started the job (its `udf.map`), which ends it if it fails; absent otherwise. */
+  startedBy?: string;
   total: number;
   counts: Record<JobRunStatus, number>;
   /** ISO 8601 times. */

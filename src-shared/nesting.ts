@@ -12,3 +12,10 @@ export const RECURSION_HEADER = 'fused-recursion';
  * waits on it here, so it queues and shares identical runs as a top-level run does.
  */
 export const HOPS_HEADER = 'x-udf-studio-hops';
+
+/**
+ * The engine's id of the run a request comes from (a UDF calling back into the engine): a job it
+ * starts belongs to that run and is cancelled when the run fails or is stopped, so a timed-out
+ * UDF's `udf.map` does not keep the workers busy for nobody.
+ */
+export const PARENT_RUN_HEADER = 'x-udf-studio-parent-run';

@@ -70,6 +70,8 @@ export interface RunRequest {
   hops?: number;
   /** What `fused.context` tells the UDF about the request it serves; absent: no request's. */
   context?: RunContext;
+  /** The engine's id for this run, which the UDF's calls back to the engine name (`PARENT_RUN_HEADER`). */
+  runId?: string;
 }
 
 /** The request a run serves, as the UDF sees it through `fused.context`. */

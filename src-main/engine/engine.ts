@@ -5,7 +5,7 @@
  * imports Electron, so it runs the same headless and in the app.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { udfError, type MissingPackage } from '../../src-shared/errors.js';
@@ -179,7 +179,7 @@ export class Engine {
     };
     const once = (signal: AbortSignal | undefined): Promise<RunOutcome> => (request.cluster
       ? this.clusters.run(request.cluster, runRequest, signal)
-      : this.pool.run(runRequest, signal ? { signal } : {}));
+      : this.inPool(runRequest, signal));
     const execute = async (signal: AbortSignal | undefined): Promise<RunOutcome> => {
       const outcome = await once(signal);
       const missing = outcome.ok || request.cluster ? undefined : outcome.error.missingPackage;
@@ -212,6 +212,23 @@ export class Engine {
   /** The cache entry a key names if it is fresh enough for a call's max age (the answer memo's check). */
   cachedEntry(key: string, callMaxAge: number | null): CacheEntry | null {
     return this.cache?.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS) ?? null;
+  }
+
+  /**
+   * One run in the worker pool under an id of its own, which its UDF's calls back to the engine
+   * name: the jobs it starts end with it if it fails (JobManager.runEnded).
+   */
+  private async inPool(runRequest: RunRequest, signal: AbortSignal | undefined): Promise<RunOutcome> {
+    const runId = randomUUID();
+    this.jobs.runStarted(runId, runRequest.udf.name);
+    let ok = false;
+    try {
+      const outcome = await this.pool.run({ ...runRequest, runId }, signal ? { signal } : {});
+      ok = outcome.ok;
+      return outcome;
+    } finally {
+      this.jobs.runEnded(runId, ok);
+    }
   }
 
   /** Why results are not being cached (disk full, the index locked...), while they are not. */

@@ -96,6 +96,29 @@ def test_a_malformed_context_is_a_protocol_error(
     assert answer["error"]["code"] == "UDF_ERR_PROTOCOL" and message in answer["error"]["message"]
 
 
+RUN_ID_REPORT = """
+@fused.udf
+def udf():
+    from fused._nesting import engine_run_id
+    return {"run": engine_run_id()}
+"""
+
+
+def test_a_worker_run_knows_the_engine_run_id_its_calls_name(worker: WorkerProcess):
+    run_id = "0b6f8a52-3c1d-4e8f-9a7b-2d5e6f708192"
+    worker.send(run(RUN_ID_REPORT, runId=run_id))
+    answer, payload = worker.receive()
+    assert answer["ok"], answer
+    assert json.loads(payload) == {"run": run_id}
+    # Without one (a cluster task, an old engine), calls name no run.
+    worker.send(run(RUN_ID_REPORT, request_id=2))
+    assert json.loads(worker.receive()[1]) == {"run": None}
+    worker.send(run(RUN_ID_REPORT, request_id=3, runId=7))
+    answer, _ = worker.receive()
+    assert answer["error"]["code"] == "UDF_ERR_PROTOCOL"
+    assert "runId must be a JSON string" in answer["error"]["message"]
+
+
 def test_the_user_email_comes_from_the_settings_without_an_engine(monkeypatch: pytest.MonkeyPatch):
     home = Path(__import__("os").environ["UDF_STUDIO_HOME"])
     home.mkdir(parents=True, exist_ok=True)

@@ -309,6 +309,14 @@ def test_import_errors_and_missing_entry_points(worker: WorkerProcess):
     # Not in Fused's published list is not proof Fused lacks it: its servers have private modules.
     assert "published package list does not name it" in header["error"]["message"]
     assert "only on Fused's own servers" in header["error"]["message"]
+    # job2 is Fused's server module: said so, with no package to install.
+    header, _ = worker.request(
+        {"op": "describe", "id": 2, "udf": udf_request("x = 1\nfrom job2.ai import AiModel\n")}
+    )
+    error = header["error"]
+    assert (error["code"], error["line"]) == ("UDF_ERR_MISSING_PACKAGE", 2)
+    assert "job2 is a module of Fused's own servers" in error["message"]
+    assert "missingPackage" not in error
     header, _ = worker.request(
         {"op": "describe", "id": 3, "udf": udf_request("x = 1\nraise ImportError('no luck')\n")}
     )

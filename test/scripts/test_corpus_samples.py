@@ -1,18 +1,19 @@
-"""scripts/corpus_samples.py: sample files the catalogue's file openers read, and their --param."""
+"""scripts/corpus_samples.py: sample files of the types file openers read, picked from a README."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "corpus_samples.py"
 sys.path.insert(0, str(SCRIPT.parent))
 
-from corpus_samples import OPENERS  # noqa: E402
+from corpus_samples import BY_EXTENSION, BY_FILE_NAME, Samples, sample_for  # noqa: E402
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess[str]:
@@ -22,7 +23,9 @@ def run_script(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_writes_a_readable_sample_for_every_opener_and_prints_its_param(tmp_path: Path) -> None:
+def test_writes_a_readable_sample_of_every_type_and_prints_what_it_stands_for(
+    tmp_path: Path,
+) -> None:
     import geopandas as gpd
     import pandas as pd
     import rasterio
@@ -31,30 +34,66 @@ def test_writes_a_readable_sample_for_every_opener_and_prints_its_param(tmp_path
 
     result = run_script(str(tmp_path / "samples"))
     assert result.returncode == 0, result.stderr
-    params = dict(
-        re.fullmatch(r"--param (\w+):path=(.+)", line).groups()  # type: ignore[union-attr]
-        for line in result.stdout.splitlines()
-    )
-    assert sorted(params) == sorted(OPENERS)
-    files = {name: Path(path) for name, path in params.items()}
-    assert all(path.exists() for path in files.values())
-    assert len(pd.read_csv(files["Pandas_CSV"])) == 3
-    assert len(pd.read_parquet(files["Pandas_Parquet"])) == 3
-    assert len(pd.read_excel(files["Pandas_Excel"])) == 3
-    assert len(pd.read_json(files["DuckDB_JSON"])) == 3
-    assert len(gpd.read_file(files["GeoPandas_File"])) == 3
-    assert len(gpd.read_file(files["GeoPandas_KML"])) == 1
-    assert len(gpd.read_file(files["GeoPandas_GPX"], layer="tracks")) == 1
-    assert len(gpd.read_file(files["GeoPandas_ZIP"])) == 3
-    assert "points.shp" in zipfile.ZipFile(files["GeoPandas_ZIP"]).namelist()
-    with rasterio.open(files["GeoTIFF_File"]) as raster:
+    printed = dict(line.split("  ", 1) for line in result.stdout.splitlines())
+    folder = tmp_path / "samples"
+    expected = {str(folder / sample) for sample in (*BY_EXTENSION.values(), *BY_FILE_NAME.values())}
+    assert set(printed) == expected
+    assert printed[str(folder / "sample.tif")] == ".geotiff .tif .tiff"
+    assert printed[str(folder / "sample_without_extension")] == "(no extension)"
+    assert printed[str(folder / "table" / "_sample")] == "_sample"
+    assert len(pd.read_csv(folder / "sample.csv")) == 3
+    assert len(pd.read_parquet(folder / "sample.parquet")) == 3
+    assert len(pd.read_excel(folder / "sample.xlsx")) == 3
+    assert len(pd.read_json(folder / "sample.json")) == 3
+    assert len(gpd.read_file(folder / "sample.geojson")) == 3
+    assert len(gpd.read_file(folder / "sample.kml")) == 1
+    assert len(gpd.read_file(folder / "sample.gpx", layer="tracks")) == 1
+    assert len(gpd.read_file(folder / "sample.zip")) == 3
+    assert "points.shp" in zipfile.ZipFile(folder / "sample.zip").namelist()
+    with rasterio.open(folder / "sample.tif") as raster:
         assert (raster.width, raster.height, raster.crs.to_epsg()) == (64, 64, 4326)
-    assert Image.open(files["ImageIO_File"]).mode == "RGB"
-    assert sorted(xr.open_dataset(files["NetCDF_File"]).data_vars) == ["sp", "t2m"]
+    assert Image.open(folder / "sample.png").mode == "RGB"
+    assert sorted(xr.open_dataset(folder / "sample.nc").data_vars) == ["sp", "t2m"]
     # The geopartitioned table as fused.ingest writes it: its metadata file and the parts.
-    table = files["Fused_Geopartitioned_Table"]
+    table = folder / "table"
     assert (table / "_sample").exists() and list(table.glob("*.parquet"))
     assert sum(len(pd.read_parquet(part)) for part in table.glob("*.parquet")) == 400
+
+
+@pytest.mark.parametrize(
+    ("readme", "sample"),
+    [
+        ("<!--fused:filePreview-->\nExtensions: `csv` `tsv`\nMenu order: 1\n", "sample.csv"),
+        # The first type named that has a sample: no `md` sample, so the text one.
+        ("<!--fused:filePreview-->\nExtensions: `md` `txt` `json`\n", "sample.txt"),
+        ("<!--fused:filePreview-->\nExtensions: `JPEG` `jpg` `png`\n", "sample.png"),
+        ("<!--fused:filePreview-->\n\nExtensions: ``\nMenu order: 0\n", "sample_without_extension"),
+        ("<!--fused:filePreview-->\nFile name: `_sample`\nMenu order: 1\n", "table/_sample"),
+        ("<!--fused:preview-->\n<!--fused:filePreview-->\nExtensions: `geotiff`\n", "sample.tif"),
+        # Types no sample is written for, no list, or not a file opener at all.
+        ("<!--fused:filePreview-->\nExtensions: `las` `laz`\n", None),
+        ("<!--fused:filePreview-->\nReads a file.\n", None),
+        ("<!--fused:filePreview-->\nExtensions: csv tsv\n", None),
+        ("Extensions: `csv`\n", None),
+        ("", None),
+    ],
+)
+def test_picks_the_sample_of_the_first_type_a_file_opener_names(
+    readme: str, sample: str | None
+) -> None:
+    assert sample_for(readme) == sample
+
+
+def test_writes_each_sample_once_when_first_asked_for(tmp_path: Path) -> None:
+    samples = Samples(tmp_path / "samples")
+    assert not (tmp_path / "samples").exists()
+    path = samples.path("sample.csv")
+    assert path == tmp_path / "samples" / "sample.csv"
+    path.write_text("changed\n")
+    assert samples.path("sample.csv").read_text() == "changed\n"  # not written again
+    assert sorted(child.name for child in (tmp_path / "samples").iterdir()) == ["sample.csv"]
+    with pytest.raises(KeyError):
+        samples.path("sample.unknown")
 
 
 def test_refuses_a_folder_it_cannot_make(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from udf_corpus import (  # noqa: E402
     Answer,
     Kind,
     RunError,
+    _epoch,
     classify,
     file_opener_path,
     network_host,
@@ -66,19 +67,24 @@ def test_prints_one_line_per_udf_with_its_cause(
             lines[match["label"]] = (match["kind"], match["text"])
     demo = "corpus_udfs/Demo_Collection"
     assert lines == {
-        "corpus_udfs/File_Opener": ("needs parameter", lines["corpus_udfs/File_Opener"][1]),
+        "corpus_udfs/File_Opener": ("ok", lines["corpus_udfs/File_Opener"][1]),
         "corpus_udfs/Hangs": ("timeout", lines["corpus_udfs/Hangs"][1]),
         "corpus_udfs/Needs_Network": ("needs network", lines["corpus_udfs/Needs_Network"][1]),
         "corpus_udfs/Ok_Table": ("ok", lines["corpus_udfs/Ok_Table"][1]),
         "corpus_udfs/Raises": ("UDF error", lines["corpus_udfs/Raises"][1]),
         "corpus_udfs/Sql_Query": ("skipped", "not Python: query.sql"),
         f"{demo}/Cloud_Connect": ("needs network", lines[f"{demo}/Cloud_Connect"][1]),
+        f"{demo}/Fused_Server_Module": (
+            "needs Fused's servers", lines[f"{demo}/Fused_Server_Module"][1]
+        ),
         f"{demo}/Loads_Network": ("needs network", lines[f"{demo}/Loads_Network"][1]),
+        f"{demo}/Maps_Network": ("needs network", lines[f"{demo}/Maps_Network"][1]),
         f"{demo}/Missing_Package": ("missing package", lines[f"{demo}/Missing_Package"][1]),
         f"{demo}/Missing_Sdk_Name": ("missing SDK name", lines[f"{demo}/Missing_Sdk_Name"][1]),
         f"{demo}/Needs_Parameter": ("needs parameter", lines[f"{demo}/Needs_Parameter"][1]),
         f"{demo}/Needs_Secret": ("needs secret", lines[f"{demo}/Needs_Secret"][1]),
         f"{demo}/Note": ("skipped", "node template"),
+        f"{demo}/Opens_Unknown": ("needs parameter", lines[f"{demo}/Opens_Unknown"][1]),
         f"{demo}/Quiet_Network": ("needs network", lines[f"{demo}/Quiet_Network"][1]),
         f"{demo}/Secret_Then_Network": ("needs network", lines[f"{demo}/Secret_Then_Network"][1]),
         f"{demo}/Tile_View": ("ok", lines[f"{demo}/Tile_View"][1]),
@@ -117,9 +123,22 @@ def test_prints_one_line_per_udf_with_its_cause(
     assert lines[f"{demo}/Cloud_Connect"][1].startswith(
         "airtable: fused.api.airtable_connect reaches the airtable service through a Fused account"
     )
-    assert lines["corpus_udfs/File_Opener"][1].startswith(
-        "path: a file opener (README: fused:filePreview) that Fused runs on the file a user opens; "
-        "its default path '' names no file: FileNotFoundError"
+    # A file opener runs on a sample of the first type its README names, as Fused opens it on
+    # a user's file; one of a type no sample is written for needs its path.
+    assert re.fullmatch(r"opened on sample\.csv, \d+\.\d s", lines["corpus_udfs/File_Opener"][1])
+    assert lines[f"{demo}/Opens_Unknown"][1].startswith(
+        "path: a file opener (README: fused:filePreview) that Fused runs on the file a user opens, "
+        "of a type no sample is written for; its default path '' names no file: FileNotFoundError"
+    )
+    # Its own error names no host; the runs of the job it started, which the engine keeps, do.
+    assert re.match(
+        r"no-such-host\.invalid: 3 of 3 runs of the job of Needs_Network that Maps_Network "
+        r"started failed reaching no-such-host\.invalid: URLError: .*; its own run: UDF error: "
+        r"RuntimeError: 3 of 3 runs failed",
+        lines[f"{demo}/Maps_Network"][1],
+    )
+    assert lines[f"{demo}/Fused_Server_Module"][1].startswith(
+        "job2: ModuleNotFoundError: No module named 'job2': job2 is a module of Fused's own servers"
     )
     # The view is New York at zoom 10.4: the tile under its centre at z10.
     assert re.fullmatch(r"tile 10/301/385, \d+\.\d s", lines[f"{demo}/Tile_View"][1])
@@ -129,16 +148,19 @@ def test_prints_one_line_per_udf_with_its_cause(
 def test_prints_the_totals(corpus_run: tuple[subprocess.CompletedProcess[str], float]) -> None:
     result, _ = corpus_run
     tail = result.stdout.split("\n\n", 1)[1].splitlines()
-    assert tail[:4] == [
-        "total: 15 Python UDFs run, 2 skipped (node template: 1, not Python: 1)",
-        "needs network: 5",
-        "offline-capable: 10, ok: 2 (20.0%)",
-        "offline-capable with a default for every parameter: 8, ok: 2 (25.0%)",
+    assert tail[:6] == [
+        "total: 18 Python UDFs run, 2 skipped (node template: 1, not Python: 1)",
+        "needs network: 6",
+        "needs Fused's servers: 1",
+        "offline-capable: 11, ok: 3 (27.3%)",
+        "offline-capable with a default for every parameter: 9, ok: 3 (33.3%)",
+        "file openers opened on a sample file: 1, ok: 1",
     ]
-    causes = {line.split()[0] + " " + line.split()[1]: line for line in tail[4:]}
+    causes = {line.split()[0] + " " + line.split()[1]: line for line in tail[6:]}
     assert re.search(r"missing package +2 +(another_missing|no_such)", causes["missing package"])
     assert re.search(r" 1 +fused.no_such_sdk_name_for_corpus_test 1$", causes["missing SDK"])
-    assert re.search(r"needs network +5 +no-such-host.invalid 2, ", causes["needs network"])
+    assert re.search(r"needs network +6 +no-such-host.invalid 3, ", causes["needs network"])
+    assert re.search(r"needs Fused's servers +1 +job2 1$", causes["needs Fused's"])
 
 
 def test_a_hung_udf_is_stopped_at_the_limit_and_does_not_stall_the_rest(
@@ -217,6 +239,47 @@ def test_given_parameters_replace_the_defaults(tmp_path: Path) -> None:
     ), failed.stdout
 
 
+def test_a_timeout_beside_another_udfs_job_runs_again_once_the_job_has_ended(
+    tmp_path: Path,
+) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH, so no engine can be started")
+    udfs = {
+        # Starts a job of C_Nap whose runs outlast the limit (retried twice), and returns.
+        "A_Hands_Off": 'fused.load("C_Nap").map([{"seconds": 600}, {"seconds": 600}])\n'
+                       '    return {"started": True}',
+        # Hangs the first time only: the marker file remembers it ran.
+        "B_Slow": "import os, time\n"
+                  "    if not os.path.exists(marker):\n"
+                  "        open(marker, 'w').close()\n"
+                  "        time.sleep(600)\n"
+                  "    return {'ok': True}",
+        "C_Nap": "import time\n    time.sleep(seconds)\n    return {'slept': seconds}",
+    }
+    signatures = {"A_Hands_Off": "", "B_Slow": 'marker: str = ""', "C_Nap": "seconds: float = 0"}
+    for name, body in udfs.items():
+        folder = tmp_path / "udfs" / name
+        folder.mkdir(parents=True)
+        (folder / f"{name}.py").write_text(
+            f"@fused.udf\ndef udf({signatures[name]}):\n    {body}\n"
+        )
+    marker = tmp_path / "marker"
+    result = run_script(
+        str(tmp_path / "udfs"), "--jobs", "1", "--timeout", "3",
+        "--param", f"B_Slow:marker={marker}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(
+        rf"^ok +udfs/B_Slow  marker={re.escape(str(marker))}, \d+\.\d s \(run again: it timed "
+        r"out while 1 job\(s\) of other UDFs ran, C_Nap \(started by A_Hands_Off\): the run "
+        r"took longer than 3 s and was stopped\)$",
+        result.stdout, re.MULTILINE,
+    ), result.stdout
+    # The UDF that handed its job off is ok, and its job went on.
+    assert re.search(r"^ok +udfs/A_Hands_Off  \d+\.\d s$", result.stdout, re.MULTILINE)
+    assert "offline-capable: 3, ok: 3 (100.0%)" in result.stdout
+
+
 @pytest.mark.parametrize("value", ["File_Opener", "File_Opener:path", ":path=x", "U:1x=2", "U:=2"])
 def test_refuses_a_malformed_param(value: str) -> None:
     result = run_script(str(CORPUS), "--param", value)
@@ -278,6 +341,15 @@ def test_refuses_bad_arguments(args: list[str]) -> None:
          Kind.UDF_ERROR, "TypeError"),
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ModuleNotFoundError",
           "message": "No module named 'duckdb.typing'"}, Kind.MISSING_PACKAGE, "duckdb"),
+        ({"code": "UDF_ERR_MISSING_PACKAGE", "exceptionClass": "ModuleNotFoundError",
+          "message": "No module named 'job2': job2 is a module of Fused's own servers, not a "
+                     "package that can be installed"}, Kind.NEEDS_FUSED, "job2"),
+        # The runtime's sentence for any unknown module mentions job2 too: still a package.
+        ({"code": "UDF_ERR_MISSING_PACKAGE", "exceptionClass": "ModuleNotFoundError",
+          "message": "No module named 'zzz': the runtime has no package zzz, and Fused's "
+                     "published package list does not name it either. If a package provides "
+                     "it, install that; some modules (such as job2) exist only on Fused's own "
+                     "servers."}, Kind.MISSING_PACKAGE, "zzz"),
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "ImportError",
           "message": "Install s3fs to access S3"}, Kind.MISSING_PACKAGE, "s3fs"),
         ({"code": "UDF_ERR_RUNTIME", "exceptionClass": "UdfRuntimeError",
@@ -414,3 +486,18 @@ def test_tells_a_file_opener_run_without_a_file(
 ) -> None:
     detail = {"readme": readme, "description": {"parameters": parameters}}
     assert file_opener_path(detail) == lacks
+
+
+@pytest.mark.parametrize(
+    ("stamp", "seconds"),
+    [
+        ("2026-12-06T15:43:56.703Z", 1796571836.703),
+        ("2026-12-06T15:43:56+00:00", 1796571836.0),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+        (42, None),
+    ],
+)
+def test_reads_the_engine_job_times(stamp: object, seconds: float | None) -> None:
+    assert _epoch(stamp) == (pytest.approx(seconds) if seconds is not None else None)

@@ -42,7 +42,13 @@ from ._errors import (
     UdfTileError,
 )
 from ._module import function_source
-from ._nesting import RECURSION_HEADER, in_run, recursion_header
+from ._nesting import (
+    PARENT_RUN_HEADER,
+    RECURSION_HEADER,
+    engine_run_id,
+    in_run,
+    recursion_header,
+)
 from ._shared_disk import studio_home
 
 if TYPE_CHECKING:
@@ -538,6 +544,9 @@ def request(
             headers["Content-Type"] = "application/json"
         if in_run():
             headers[RECURSION_HEADER] = recursion_header()
+        run_id = engine_run_id()
+        if run_id is not None:
+            headers[PARENT_RUN_HEADER] = run_id
         try:
             connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()

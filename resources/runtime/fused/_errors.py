@@ -20,7 +20,7 @@ from collections.abc import Collection
 from typing import Any, Final
 
 from . import types
-from ._missing_module import missing_package
+from ._missing_module import fused_server_message, fused_server_module, missing_package
 from ._network_hint import network_hint
 from ._shared_disk import studio_home
 
@@ -269,6 +269,17 @@ def error_from_exception(
         return _enclosing(exc, frames, file, line)
     lines = [_TRACEBACK_HEADER, *_format_frames(frames)] if frames else []
     lines.extend(traceback.format_exception_only(type(exc), exc))
+    server_module = fused_server_module(exc)
+    if server_module is not None:
+        # No package to install: the error carries no missingPackage, so nothing offers one.
+        return UdfMissingPackageError(
+            fused_server_message(server_module),
+            code=UDF_ERR_MISSING_PACKAGE,
+            exception_class=type(exc).__name__,
+            file=public_file(file),
+            line=line,
+            traceback_text="".join(lines),
+        )
     missing = missing_package(exc)
     if missing is not None:
         return UdfMissingPackageError(

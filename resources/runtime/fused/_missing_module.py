@@ -8,9 +8,14 @@ Fused's version). The facts come from the lists beside the runtime (`_package_li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from ._package_lists import PackageListError, fused_image, module_map
+
+# Modules of Fused's own servers, which no package provides: the official client (fused 2.9.5)
+# imports `job2` only in code meant to run there, and its error says the module is typically
+# available only in Fused's execution environment.
+FUSED_SERVER_MODULES: Final = frozenset({"job2"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,22 @@ class MissingPackage:
             "inFusedImage": self.in_fused_image,
             "requirement": self.requirement,
         }
+
+
+def fused_server_module(exc: BaseException) -> str | None:
+    """The module of Fused's own servers a ModuleNotFoundError names, or None."""
+    found = _module_not_found(exc)
+    name = (found.name or "").split(".")[0] if found is not None else ""
+    return name if name in FUSED_SERVER_MODULES else None
+
+
+def fused_server_message(module: str) -> str:
+    """Why a UDF that imports a module of Fused's own servers cannot run here."""
+    return (
+        f"No module named '{module}': {module} is a module of Fused's own servers, not a package "
+        f"that can be installed (the official client imports it only in code meant for Fused's "
+        f"execution environment), so this UDF runs only on Fused."
+    )
 
 
 def missing_package(exc: BaseException) -> MissingPackage | None:

@@ -4,6 +4,9 @@ The engine sends each run's depth to the worker, which sets it for the thread ru
 calls the UDF makes (to the engine, or in this process) carry one more, and a call past
 `MAX_DEPTH` fails at once instead of recursing without end. Over HTTP the depth travels in the
 `Fused-Recursion` header counted as Fused counts it, from 1 for a top-level call.
+
+The worker also sets the engine's id for the run, which calls back to the engine name
+(`PARENT_RUN_HEADER`): a job the UDF starts then ends with its run when that run fails.
 """
 
 from __future__ import annotations
@@ -17,8 +20,12 @@ from ._errors import UDF_ERR_RECURSION, UdfRuntimeError
 
 MAX_DEPTH: Final = 5
 RECURSION_HEADER: Final = "Fused-Recursion"
+PARENT_RUN_HEADER: Final = "x-udf-studio-parent-run"
 # None outside any UDF run: a run started there is a top-level run (depth 0).
 _depth: ContextVar[int | None] = ContextVar("udf_studio_run_depth", default=None)
+# The engine's id of the worker run this code is part of; None outside one (or in a thread it
+# started: context variables do not follow new threads).
+_engine_run: ContextVar[str | None] = ContextVar("udf_studio_engine_run", default=None)
 
 
 def current_depth() -> int:
@@ -58,3 +65,18 @@ def at_depth(depth: int) -> Iterator[None]:
         yield
     finally:
         _depth.reset(token)
+
+
+def engine_run_id() -> str | None:
+    """The engine's id of the worker run this code is part of, or None."""
+    return _engine_run.get()
+
+
+@contextmanager
+def in_engine_run(run_id: str | None) -> Iterator[None]:
+    """Run the enclosed code as part of the engine's run `run_id` (None: no engine run)."""
+    token = _engine_run.set(run_id)
+    try:
+        yield
+    finally:
+        _engine_run.reset(token)

@@ -37,7 +37,7 @@ from fused._errors import (
     UdfRuntimeError,
 )
 from fused._invoke import invoke
-from fused._nesting import at_depth
+from fused._nesting import at_depth, in_engine_run
 from fused._results import EncodedResult, encode_result
 from fused._run_context import RunRequest, serving
 from fused._secret_store import mask
@@ -312,6 +312,7 @@ def execute_run(
     formats = _field(request, "formats", list, [])
     defaults = _field(request, "defaults", dict, {})
     depth = request.get("depth", 0)
+    run_id = _field(request, "runId", str, None)
     served = _run_request(_field(request, "context", dict, {}))
     if not all(isinstance(name, str) for name in formats):
         raise ProtocolError("formats must be a list of strings")
@@ -330,7 +331,7 @@ def execute_run(
                 coordinates = make_tile(tile.get("x"), tile.get("y"), tile.get("z"))
             # durationMs is the call plus encoding, not executing new code.
             started = time.perf_counter()
-            with at_depth(depth), serving(served):
+            with at_depth(depth), in_engine_run(run_id), serving(served):
                 result = invoke(udf, (), params, coordinates)
             encoded = encode_result(result, formats, defaults, coordinates)
             if len(encoded.payload) > MAX_PAYLOAD_BYTES:
@@ -434,7 +435,8 @@ def _field(request: Mapping[str, Any], name: str, kind: type, default: Any) -> A
     if value is None:
         return default
     if not isinstance(value, kind):
-        raise ProtocolError(f"{name} must be a JSON {'object' if kind is dict else 'array'}")
+        json_kind = "object" if kind is dict else "array" if kind is list else "string"
+        raise ProtocolError(f"{name} must be a JSON {json_kind}")
     return value
 
 

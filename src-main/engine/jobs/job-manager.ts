@@ -29,6 +29,8 @@ interface Watch {
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
   private readonly watches = new Map<string, Watch>();
+  /** Each run in progress (see {@link JobManager.runEnded}) by the engine's run id: its UDF and the jobs it started. */
+  private readonly byRun = new Map<string, { udf: string; jobs: Set<Job> }>();
 
   private readonly folder: string;
 
@@ -38,13 +40,21 @@ export class JobManager {
     removeStaleFolders(jobsRoot);
   }
 
-  /** Starts a job and returns it. */
-  submit(spec: JobSpec): Job {
+  /**
+   * Starts a job and returns it. `startedBy` is the id of the run whose UDF asked for it (a
+   * `udf.map` inside a UDF): when that run is still in progress, the job belongs to it.
+   */
+  submit(spec: JobSpec, startedBy?: string): Job {
     if (spec.argList.length === 0) throw udfError('UDF_ERR_BAD_REQUEST', 'the argument list is empty: nothing to run');
     const id = `job_${randomBytes(8).toString('hex')}`;
     const job = new Job(id, spec, join(this.folder, id), this.runUdf, (changed) => this.publish(changed));
     this.jobs.set(id, job);
     this.watches.set(id, { timer: null, waiters: new Set() });
+    const parent = startedBy === undefined ? undefined : this.byRun.get(startedBy);
+    if (parent) {
+      parent.jobs.add(job);
+      job.startedBy = parent.udf;
+    }
     job.start();
     this.forgetOldJobs();
     return job;
@@ -59,6 +69,23 @@ export class JobManager {
     const job = this.jobs.get(id);
     if (!job) throw udfError('UDF_ERR_JOB_NOT_FOUND', `no job "${id}" (jobs last until the engine stops; the ${KEPT_FINISHED_JOBS} latest finished ones are kept)`);
     return job;
+  }
+
+  /** A run of the UDF `udf` has started: jobs it submits naming `runId` belong to it until it ends. */
+  runStarted(runId: string, udf: string): void {
+    this.byRun.set(runId, { udf, jobs: new Set() });
+  }
+
+  /**
+   * A run has ended. When it failed (its UDF raised, or it was cancelled, timed out or killed),
+   * the jobs it started stop too: nobody is left to collect their results, and their runs, which
+   * start at once as nested runs, would keep the workers from the runs that come next. A run that
+   * succeeded leaves its jobs running (a UDF may hand work off on purpose).
+   */
+  runEnded(runId: string, ok: boolean): void {
+    const started = this.byRun.get(runId);
+    this.byRun.delete(runId);
+    if (!ok) for (const job of started?.jobs ?? []) job.cancel();
   }
 
   /** Resolves once the job has moved past `version`, or after `timeoutMs`. */

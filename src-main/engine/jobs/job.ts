@@ -75,6 +75,8 @@ export class Job {
   private running = 0;
   private cancelled = false;
   private readonly retries = new Map<RunState, NodeJS.Timeout>();
+  /** The UDF whose run started this job (see JobManager.runEnded), when one did. */
+  startedBy: string | null = null;
 
   constructor(
     readonly id: string,
@@ -127,7 +129,7 @@ export class Job {
     for (const run of this.runs) counts[run.status] += 1;
     const cluster = this.spec.base.cluster;
     return {
-      id: this.id, udf: this.udfName, status: this.status(counts), ...(cluster ? { cluster } : {}), total: this.runs.length, counts,
+      id: this.id, udf: this.udfName, status: this.status(counts), ...(cluster ? { cluster } : {}), ...(this.startedBy ? { startedBy: this.startedBy } : {}), total: this.runs.length, counts,
       createdAt: this.createdAt.toISOString(), finishedAt: this.finishedAt?.toISOString() ?? null,
     };
   }

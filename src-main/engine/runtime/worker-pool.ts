@@ -168,6 +168,7 @@ export class WorkerPool {
       defaults: request.defaults,
       ...(depth > 0 ? { depth } : {}),
       ...(request.context ? { context: request.context } : {}),
+      ...(request.runId ? { runId: request.runId } : {}),
     };
     const started = performance.now();
     try {

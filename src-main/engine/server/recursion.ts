@@ -8,7 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { udfError } from '../../../src-shared/errors.js';
-import { HOPS_HEADER, MAX_DEPTH, RECURSION_HEADER } from '../../../src-shared/nesting.js';
+import { HOPS_HEADER, MAX_DEPTH, PARENT_RUN_HEADER, RECURSION_HEADER } from '../../../src-shared/nesting.js';
 
 /**
  * The request's depth: 0 without the header or with 0 or 1 (a top-level call); a malformed header
@@ -33,6 +33,20 @@ export function proxyHops(req: IncomingMessage, depth: number): number {
     throw udfError('UDF_ERR_BAD_REQUEST', `the ${HOPS_HEADER} header must be a whole number no greater than the depth of Fused-Recursion (${depth}), got "${text.slice(0, 20)}"`);
   }
   return Number(text);
+}
+
+/**
+ * The engine's id of the run the request comes from ({@link PARENT_RUN_HEADER}: a UDF calling
+ * back), or undefined without the header; a value that is not such an id is a 400.
+ */
+export function parentRun(req: IncomingMessage): string | undefined {
+  const header = req.headers[PARENT_RUN_HEADER];
+  if (header === undefined) return undefined;
+  const text = (Array.isArray(header) ? header[0] ?? '' : header).trim();
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text)) {
+    throw udfError('UDF_ERR_BAD_REQUEST', `the ${PARENT_RUN_HEADER} header must be a run id the engine gave, got "${text.slice(0, 40)}"`);
+  }
+  return text;
 }
 
 /**

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signedUrl } from '../../../src-main/engine/files/signed-files.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { loadOrCreateSigner } from '../../../src-main/engine/tokens/url-signature.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import { makeTestHome, metaJson, RUNTIME_DIR, type TestHome } from '../../helpers/test-home.js';
 import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
 
 let home: TestHome;
@@ -29,6 +30,11 @@ beforeAll(async () => {
   outside = mkdtempSync(join(tmpdir(), 'udf-studio-outside-'));
   writeFileSync(join(outside, 'clip.mp4'), Buffer.from('0123456789'));
   symlinkSync(join(home.root, 'credentials-copy.txt'), join(home.root, 'fd', 'notes', 'escape.txt'));
+  // A real Parquet file, written by the runtime's pandas.
+  execFileSync(join(RUNTIME_DIR, 'bin', 'python'), ['-c', [
+    'import pandas as pd, sys',
+    'pd.DataFrame({"city": ["Paris", "<b>Lyon</b>", "Nice"], "people": [2100000, 520000, 340000]}).to_parquet(sys.argv[1])',
+  ].join('\n'), join(home.root, 'fd', 'notes', 'cities.parquet')]);
   server = await startTestServer(home, [join(home.root, 'ws')], 1);
   base = server.url;
 }, 120_000);
@@ -201,6 +207,40 @@ describe('nothing else is served', () => {
     expect(escape.text).not.toContain('not for token holders');
     const folder = await open(await signed('fd://notes'));
     expect([folder.status, errorCode(folder)]).toEqual([404, 'UDF_ERR_FILE_NOT_FOUND']);
+  });
+
+  it('shows a signed Parquet file as its schema and first rows at Fused\'s parquet-viewer URL', async () => {
+    const url = await signed('fd://notes/cities.parquet');
+    const answer = await request(base, `/parquet-viewer?key=${encodeURIComponent(url)}`);
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(answer.headers['content-security-policy']).toBe("sandbox; default-src 'none'; style-src 'unsafe-inline'");
+    expect(answer.text).toContain('3 rows, 2 columns');
+    expect(answer.text).toContain('<td>people</td><td>int64</td>');
+    expect(answer.text).toContain('<td>Paris</td><td>2100000</td>');
+    // Values are text, never markup.
+    expect(answer.text).toContain('&lt;b&gt;Lyon&lt;/b&gt;');
+    expect(answer.text).not.toContain('<b>Lyon');
+  });
+
+  it('refuses a parquet-viewer key that is not a signed Parquet file of this engine', async () => {
+    const url = new URL(await signed('fd://notes/cities.parquet'));
+    const flipped = new URL(url);
+    flipped.searchParams.set('signature', '0'.repeat(64));
+    const cases: [string, number, string][] = [
+      ['', 400, 'name the file with ?key='],
+      ['not a url', 400, '?key= must be a signed file URL'],
+      [`${base}/api/udfs`, 400, 'a signed file URL of this engine'],
+      [`${base}/files/signed/fd/notes/%E0%A4%A${url.search}`, 400, 'malformed escape'],
+      [flipped.href, 403, 'does not match'],
+      [await signed('fd://notes/deeper/table.parquet'), 400, 'could not be read as Parquet'],
+      [await signed('fd://notes/not-there.parquet'), 404, 'not-there.parquet'],
+    ];
+    for (const [key, status, words] of cases) {
+      const answer = await request(base, `/parquet-viewer?key=${encodeURIComponent(key)}`);
+      expect(answer.status, key).toBe(status);
+      expect(answer.text, key).toContain(words);
+    }
   });
 
   it('answers 405 for another method', async () => {

@@ -19,7 +19,7 @@ import type { Job } from '../../jobs/job.js';
 import { wholeNumber } from '../../jobs/job-request.js';
 import { fusedMetadata, sendJson, sendRunResult, UDF_OUTPUT_HEADERS } from '../http-response.js';
 import { ephemeralSigner } from '../../tokens/url-signature.js';
-import { recursionDepth } from '../recursion.js';
+import { parentRun, recursionDepth } from '../recursion.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
@@ -40,7 +40,7 @@ export function registerBatchJobRoutes(router: Router, services: ServerServices)
     const depth = recursionDepth(ctx.req);
     const body = await readJsonBody(ctx.req);
     const instanceType = ctx.query.get('instance_type') || null;
-    const started = services.engine.jobs.submit(await batchJobSpec(services.engine, body, instanceType, depth));
+    const started = services.engine.jobs.submit(await batchJobSpec(services.engine, body, instanceType, depth), parentRun(ctx.req));
     const deadline = Date.now() + START_WAIT_MS;
     while (!started.finishedAt && Date.now() < deadline) await services.engine.jobs.waitForChange(started.id, started.version, deadline - Date.now());
     sendJson(ctx.res, 200, runResponse(started));

@@ -8,11 +8,16 @@
  * - `GET /files/signed/{kind}/{path...}?expires=...&signature=...`: the file, with byte ranges
  *   (video players and DuckDB read parts), readable from any origin like a bucket's URLs, and
  *   sandboxed so an HTML or SVG file runs nothing with this server's origin.
+ * - `GET /parquet-viewer?key=SIGNED_URL`: the Parquet file a signed URL of this engine names, as a
+ *   page of its schema and first rows. Fused's web app has this page at `{base_web_url}`, which is
+ *   this engine here; file openers (Preview_Parquet) put it in an iframe. The signed URL is the
+ *   credential, as for the file itself; the page is made by a UDF of the runtime
+ *   (`udf_studio_viewers/parquet_viewer.py`) and runs no script.
  */
 
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { udfError } from '../../../../src-shared/errors.js';
 import {
@@ -21,6 +26,7 @@ import {
 } from '../../files/signed-files.js';
 import { wholeNumber } from '../../jobs/job-request.js';
 import { loadOrCreateSigner, type UrlSigner } from '../../tokens/url-signature.js';
+import { readUdfFile } from '../../workspace/udf-folder.js';
 import { sendJson } from '../http-response.js';
 import type { RouteContext, Router } from '../router.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
@@ -40,6 +46,14 @@ const FILE_HEADERS = {
   'content-security-policy': 'sandbox',
   'referrer-policy': 'no-referrer',
   'access-control-expose-headers': 'content-range, content-length, accept-ranges, last-modified',
+};
+/** The viewer page loads nothing and runs nothing: its own inline styles only. */
+const VIEWER_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "sandbox; default-src 'none'; style-src 'unsafe-inline'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'private, no-cache',
 };
 const EXPIRES = /^\d{1,12}$/;
 const SIGNATURE = /^[0-9a-f]{1,64}$/;
@@ -65,9 +79,42 @@ export function registerFileRoutes(router: Router, services: ServerServices): vo
   });
   router.add('GET', `${SIGNED_FILES_BASE}/:kind/*path`, async (ctx) => {
     const file = fileFromUrl(ctx.params.kind as string, ctx.params.path as string);
-    checkSignature(ctx, signerOf(), file);
+    checkSignature(ctx.query, signerOf(), file);
     await sendFile(ctx, realPathOf(services.engine.paths, file), file);
   }, { cors: true });
+  router.add('GET', '/parquet-viewer', async (ctx) => {
+    const { file, query } = signedFileOf(ctx.query.get('key'));
+    checkSignature(query, signerOf(), file);
+    const path = realPathOf(services.engine.paths, file);
+    const viewer = readUdfFile(join(services.engine.resources.runtime, 'udf_studio_viewers', 'parquet_viewer.py'));
+    const { outcome } = await services.engine.run({ udf: viewer, params: { path, name: displayName(file) }, formats: ['html'], cacheMaxAge: 0 });
+    if (!outcome.ok) {
+      throw udfError('UDF_ERR_BAD_REQUEST', `${displayName(file)} could not be read as Parquet: ${outcome.error.message}`);
+    }
+    ctx.res.writeHead(200, { ...ctx.headers, ...VIEWER_HEADERS, 'content-length': String(outcome.body.length) });
+    ctx.res.end(outcome.body);
+  });
+}
+
+/** The file a viewer's `key` names: a signed file URL of this engine (any origin: only its path and query count). */
+function signedFileOf(key: string | null): { file: SignedFile; query: URLSearchParams } {
+  if (!key) throw udfError('UDF_ERR_BAD_REQUEST', 'name the file with ?key= and its signed URL (fused.api.sign_url makes one)');
+  let url: URL;
+  try {
+    url = new URL(key);
+  } catch {
+    throw udfError('UDF_ERR_BAD_REQUEST', `?key= must be a signed file URL, got "${key.slice(0, 80)}"`);
+  }
+  const prefix = `${SIGNED_FILES_BASE}/`;
+  const [kind = '', ...rest] = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).split('/') : [];
+  if (rest.length === 0) throw udfError('UDF_ERR_BAD_REQUEST', `?key= must be a signed file URL of this engine (${prefix}...), got "${key.slice(0, 80)}"`);
+  let path: string;
+  try {
+    path = rest.map((segment) => decodeURIComponent(segment)).join('/');
+  } catch {
+    throw udfError('UDF_ERR_BAD_REQUEST', `?key= has a malformed escape: "${key.slice(0, 80)}"`);
+  }
+  return { file: fileFromUrl(kind, path), query: url.searchParams };
 }
 
 function requiredPath(ctx: RouteContext): string {
@@ -88,9 +135,9 @@ function originOf(req: IncomingMessage): string {
 }
 
 /** 403 for a URL this home's key did not sign, or one past its expiry (checked in that order). */
-function checkSignature(ctx: RouteContext, signer: UrlSigner, file: SignedFile): void {
-  const expiresText = ctx.query.get('expires') ?? '';
-  const signature = ctx.query.get('signature') ?? '';
+function checkSignature(query: URLSearchParams, signer: UrlSigner, file: SignedFile): void {
+  const expiresText = query.get('expires') ?? '';
+  const signature = query.get('signature') ?? '';
   if (!EXPIRES.test(expiresText) || !SIGNATURE.test(signature)) {
     throw udfError('UDF_ERR_SIGNED_URL', 'a signed file URL needs the expires and signature it was given (fused.api.sign_url makes them)');
   }

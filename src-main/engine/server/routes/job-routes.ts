@@ -10,7 +10,7 @@
 import { udfError } from '../../../../src-shared/errors.js';
 import { jobSpecFromBody, wholeNumber } from '../../jobs/job-request.js';
 import { sendJson, sendRunResult } from '../http-response.js';
-import { recursionDepth } from '../recursion.js';
+import { parentRun, recursionDepth } from '../recursion.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
@@ -30,7 +30,7 @@ export function registerJobRoutes(router: Router, services: ServerServices): voi
     requirePrivateToken(services, ctx.req);
     const depth = recursionDepth(ctx.req);
     const body = await readJsonBody(ctx.req);
-    const job = jobs().submit(await jobSpecFromBody(services.engine, body, depth));
+    const job = jobs().submit(await jobSpecFromBody(services.engine, body, depth), parentRun(ctx.req));
     sendJson(ctx.res, 201, job.detail());
   });
 

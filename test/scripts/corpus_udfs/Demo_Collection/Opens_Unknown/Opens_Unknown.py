@@ -1,0 +1,7 @@
+import fused
+
+
+@fused.udf
+def udf(path: str = ""):
+    with open(path, "rb") as file:
+        return {"size": len(file.read())}
