@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { singleStyle, type FeatureStyle } from '../../../src-shared/feature-style.js';
 import { vectorTileRenderer } from './vector-tile-style.js';
-import { xmlAttribute } from './xml.js';
+import { xmlText } from './xml.js';
 
 export type TileLayerKind = 'raster' | 'vector';
 
@@ -42,9 +42,9 @@ function encodeUriParameter(url: string): string {
 
 export function layerDefinition(spec: LayerFileSpec): string {
   const id = `${spec.name.replace(/[^A-Za-z0-9_]/g, '_')}_${randomUUID().replace(/-/g, '_')}`;
-  const source = xmlAttribute(qgisDataSource(spec.tileUrl, spec.minZoom, spec.maxZoom));
+  const source = xmlText(qgisDataSource(spec.tileUrl, spec.minZoom, spec.maxZoom));
   const provider = spec.kind === 'raster' ? 'wms' : 'vectortile';
-  const name = xmlAttribute(spec.name);
+  const name = xmlText(spec.name);
   return `<!DOCTYPE qgis-layer-definition>
 <qlr>
   <layer-tree-group name="" expanded="1" checked="Qt::Checked">
@@ -68,7 +68,7 @@ export function layerDefinition(spec: LayerFileSpec): string {
       </srs>
       <resourceMetadata>
         <title>${name}</title>
-        <abstract>${xmlAttribute(spec.abstract)}</abstract>
+        <abstract>${xmlText(spec.abstract)}</abstract>
       </resourceMetadata>
       <provider>${provider}</provider>
       ${spec.kind === 'raster' ? RASTER_PIPE : vectorTileRenderer(spec.style ?? singleStyle())}

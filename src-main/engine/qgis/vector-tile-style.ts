@@ -6,7 +6,7 @@
  */
 
 import { categoryColor, MAX_CATEGORIES, NULL_COLOR, RAMP, rampAt, type FeatureStyle, type Rgb } from '../../../src-shared/feature-style.js';
-import { xmlAttribute } from './xml.js';
+import { xmlText } from './xml.js';
 
 /** The window draws lines 1.2 px wide and points as discs of radius 3 px. */
 const LINE_WIDTH_PX = 1.2;
@@ -62,8 +62,9 @@ function colorOf(style: FeatureStyle, alpha: number): { fixed: string; expressio
   const missing = colorExpression(NULL_COLOR, alpha);
   if (style.kind === 'numeric') {
     const [low, high] = style.domain;
-    // As colorOf: the place on the ramp, 0.5 when the domain is one value, clamped to [0, 1].
-    const place = high === low ? '0.5' : `(to_real(${field}) - (${low})) / (${high - low})`;
+    // As colorOf: the value as a number (text that is none has the missing colour), its place on
+    // the ramp (0.5 when the domain is one value), clamped to [0, 1].
+    const place = high === low ? '0.5' : `(@v - (${low})) / (${high - low})`;
     // The ramp's evenly spaced stops, each segment interpolated as rampAt does.
     const stops = style.colors ?? RAMP;
     const segments = stops.length - 1;
@@ -73,7 +74,7 @@ function colorOf(style: FeatureStyle, alpha: number): { fixed: string; expressio
       const channels = [0, 1, 2].map((channel) => `round(${from[channel] as number} + ${(to[channel] as number) - (from[channel] as number)} * ${local})`);
       return `WHEN @t <= ${(index + 1) / segments} THEN color_rgba(${channels.join(',')},${alpha})`;
     });
-    const expression = `with_variable('t', clamp(0, ${place}, 1), CASE WHEN ${field} IS NULL OR @t IS NULL THEN ${missing} ${cases.join(' ')} END)`;
+    const expression = `with_variable('v', try(to_real(${field})), with_variable('t', clamp(0, ${place}, 1), CASE WHEN @v IS NULL THEN ${missing} ${cases.join(' ')} END))`;
     return { fixed: rgba(rampAt(0.5, style.colors), alpha), expression };
   }
   const named = Math.min(style.categories.length, style.colors?.length ?? MAX_CATEGORIES);
@@ -85,9 +86,9 @@ function colorOf(style: FeatureStyle, alpha: number): { fixed: string; expressio
 
 /** A symbol with its options and, where an expression is given, that property data-defined. */
 function symbol(type: string, layerClass: string, options: Record<string, string>, defined: Record<string, string | null>): string {
-  const option = (name: string, value: string): string => `<Option name="${xmlAttribute(name)}" value="${xmlAttribute(value)}" type="QString"/>`;
+  const option = (name: string, value: string): string => `<Option name="${xmlText(name)}" value="${xmlText(value)}" type="QString"/>`;
   const properties = Object.entries(defined).flatMap(([name, expression]) => (expression === null ? [] : [
-    `<Option name="${name}" type="Map"><Option name="active" value="true" type="bool"/><Option name="expression" value="${xmlAttribute(expression)}" type="QString"/><Option name="type" value="3" type="int"/></Option>`,
+    `<Option name="${name}" type="Map"><Option name="active" value="true" type="bool"/><Option name="expression" value="${xmlText(expression)}" type="QString"/><Option name="type" value="3" type="int"/></Option>`,
   ]));
   return `              <symbol name="0" type="${type}" alpha="1" clip_to_extent="1" force_rhr="0">
                 <layer class="${layerClass}" enabled="1" locked="0" pass="0">

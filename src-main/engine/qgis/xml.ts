@@ -1,4 +1,6 @@
-/** Text as an XML attribute value or element content (QGIS reads both through Qt's XML parser). */
-export function xmlAttribute(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/** Text as an XML attribute value or element content, escaped as QGIS writes it. */
+export function xmlText(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ENTITIES[char] as string);
 }
