@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from qgis.core import (  # type: ignore[import-not-found]
@@ -64,8 +65,12 @@ def describe(layer: Any) -> dict[str, Any]:
         "url": uri.param("url"),
         "zmin": uri.param("zmin"),
         "zmax": uri.param("zmax"),
-        "extent": [layer.extent().xMinimum(), layer.extent().yMinimum(),
-                   layer.extent().xMaximum(), layer.extent().yMaximum()],
+        "extent": [
+            layer.extent().xMinimum(),
+            layer.extent().yMinimum(),
+            layer.extent().xMaximum(),
+            layer.extent().yMaximum(),
+        ],
         "crs": layer.crs().authid(),
         "abstract": layer.metadata().abstract(),
     }
@@ -75,7 +80,9 @@ def render(layer_file: str, image_file: str) -> dict[str, Any]:
     messages: list[str] = []
     loaded, error, layers = load(layer_file, messages)
     report: dict[str, Any] = {
-        "loaded": loaded, "error": error, "layers": [describe(layer) for layer in layers],
+        "loaded": loaded,
+        "error": error,
+        "layers": [describe(layer) for layer in layers],
         "messages": messages,
     }
     if not layers:
@@ -91,9 +98,7 @@ def render(layer_file: str, image_file: str) -> dict[str, Any]:
     job.waitForFinished()
     image = job.renderedImage()
     image.save(image_file)
-    pixels = Counter(
-        image.pixel(x, y) for y in range(image.height()) for x in range(image.width())
-    )
+    pixels = Counter(image.pixel(x, y) for y in range(image.height()) for x in range(image.width()))
     report["render_errors"] = [f"{e.layerID}: {e.message}" for e in job.errors()]
     report["differing_pixels"] = sum(
         count for pixel, count in pixels.items() if pixel != BACKGROUND.rgb()
@@ -113,18 +118,19 @@ def colors(layer_file: str, properties_file: str) -> dict[str, Any]:
     styles = {style.geometryType(): style for style in layers[0].renderer().styles()}
     polygon = styles[QgsWkbTypes.PolygonGeometry].symbol().symbolLayer(0)
     point = styles[QgsWkbTypes.PointGeometry].symbol().symbolLayer(0)
-    with open(properties_file, encoding="utf-8") as handle:
-        features: list[dict[str, Any]] = json.load(handle)
+    features: list[dict[str, Any]] = json.loads(Path(properties_file).read_text(encoding="utf-8"))
     answers = []
     for properties in features:
         context = feature_context(properties)
-        answers.append({
-            "fill": colour(polygon, QgsSymbolLayer.PropertyFillColor, polygon.color(), context),
-            "stroke": colour(
-                polygon, QgsSymbolLayer.PropertyStrokeColor, polygon.strokeColor(), context
-            ),
-            "point": colour(point, QgsSymbolLayer.PropertyFillColor, point.color(), context),
-        })
+        answers.append(
+            {
+                "fill": colour(polygon, QgsSymbolLayer.PropertyFillColor, polygon.color(), context),
+                "stroke": colour(
+                    polygon, QgsSymbolLayer.PropertyStrokeColor, polygon.strokeColor(), context
+                ),
+                "point": colour(point, QgsSymbolLayer.PropertyFillColor, point.color(), context),
+            }
+        )
     return {"loaded": loaded, "messages": messages, "colors": answers}
 
 
