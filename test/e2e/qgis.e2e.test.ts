@@ -78,6 +78,23 @@ describe('Open in QGIS', () => {
     await expect.poll(() => tileStatus(tileUrl)).toBe(404);
   });
 
+  it('colours the QGIS layer by the column picked in the map\'s layer panel', async () => {
+    await openUdf('Tile_Grid');
+    await expect.poll(() => page.locator('[data-testid="style-column"] option').count(), { timeout: 30_000 }).toBeGreaterThan(1);
+    await page.getByTestId('style-column').selectOption('kind');
+    await page.getByTestId('open-in-qgis').click();
+    const file = await page.getByTestId('qgis-file').inputValue();
+    // The map's categories of `kind` (sorted, as the panel takes them from the tiles), filled at
+    // vizConfig's alpha, in QGIS's expression.
+    await expect.poll(() => readFileSync(file, 'utf8')).toContain('CASE WHEN &quot;kind&quot; IS NULL THEN color_rgba(170,170,170,115) WHEN to_string(&quot;kind&quot;) = &apos;cell&apos; THEN color_rgba(31,119,180,115)');
+    await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+    await page.getByTestId('style-column').selectOption('');
+    await page.getByTestId('open-in-qgis').click();
+    await expect.poll(() => readFileSync(file, 'utf8')).not.toContain('&quot;kind&quot;');
+    expect(readFileSync(file, 'utf8')).toContain('<Option name="color" value="29,78,216,56" type="QString"/>');
+    await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+  });
+
   it('says where the file is and how to open it when QGIS cannot start', async () => {
     chmodSync(fakeQgis, 0o644);
     await openUdf('Raster_Gradient');

@@ -119,7 +119,7 @@ export const api = {
   createToken: (udf: string, cache: boolean) => call<SharedTokenInfo>('POST', '/server/v1/udf-access-token/new', { udf_slug: udf, cache }),
   setToken: (prefix: string, changes: { enabled?: boolean }) => call<SharedTokenInfo>('POST', `/api/tokens/${encode(prefix)}`, changes),
   deleteToken: (prefix: string) => call<unknown>('DELETE', `/api/tokens/${encode(prefix)}`),
-  openInQgis: (udf: string, params: Record<string, string>) => call<QgisLayerAnswer>('POST', `/api/udfs/${encode(udf)}/qgis`, { params }),
+  openInQgis: (udf: string, params: Record<string, string>, colorBy: string | null) => call<QgisLayerAnswer>('POST', `/api/udfs/${encode(udf)}/qgis`, { params, colorBy }),
   cache: () => call<CacheStats>('GET', '/api/cache'),
   clearCache: (udf: string | null) => call<{ deleted: number }>('DELETE', udf ? `/api/cache?udf=${encode(udf)}` : '/api/cache'),
   jobs: () => call<{ jobs: JobSummary[] }>('GET', '/api/jobs'),

@@ -110,6 +110,12 @@ describe('POST /api/udfs/{name}/qgis', () => {
       const layer = answer.json() as QgisLayerAnswer;
       expect(layer).toMatchObject({ opened: true, notOpened: null });
       await expect.poll(() => (existsSync(opened) ? readFileSync(opened, 'utf8') : '')).toBe(layer.file);
+      // A team server's clients are elsewhere: it never starts QGIS on its own desktop.
+      server.services.teamMode = true;
+      const team = (await post('Squares', {})).json() as QgisLayerAnswer;
+      server.services.teamMode = false;
+      expect(team).toMatchObject({ opened: false, notOpened: expect.stringContaining('a team server does not start programs') as unknown });
+      expect(readFileSync(opened, 'utf8')).toBe(layer.file);
       setQgis(join(home.root, 'bin', 'no-such-qgis'));
       const failed = (await post('Ramp', {})).json() as QgisLayerAnswer;
       expect(failed.opened).toBe(false);

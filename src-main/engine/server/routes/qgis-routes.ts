@@ -3,7 +3,7 @@
  *
  * - `POST /api/udfs/{name}/qgis` with `{"params"?: {NAME: "value"}, "colorBy"?: "column"}`: writes
  *   a layer file for the UDF's tiles (the home's `qgis/NAME.qlr`) through a new shared token, and
- *   opens it in QGIS when QGIS is installed. Answers a QgisLayerAnswer.
+ *   opens it in QGIS when QGIS is installed (not on a team server). Answers a QgisLayerAnswer.
  */
 
 import { udfError } from '../../../../src-shared/errors.js';
@@ -16,6 +16,7 @@ import type { Router } from '../router.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 
 const BODY_FIELDS = new Set(['params', 'colorBy']);
+const TEAM_SERVER = 'a team server does not start programs on its own machine for its clients; the file is on the server';
 
 export function registerQgisRoutes(router: Router, services: ServerServices): void {
   router.add('POST', '/api/udfs/:name/qgis', async (ctx) => {
@@ -33,7 +34,9 @@ export function registerQgisRoutes(router: Router, services: ServerServices): vo
       udf, params, colorBy: body.colorBy ?? null, out: file, owner: services.account().email,
       serverUrl: `http://${ctx.req.headers.host ?? ctx.url.host}`,
     });
-    const answer: QgisLayerAnswer = { file: layer.file, kind: layer.kind, token: layer.token, tileUrl: layer.tileUrl, ...(await openInQgis(layer.file, services.app?.env ?? process.env)) };
+    // A team server's windows are on other machines: QGIS would start on the server's desktop.
+    const opened = services.teamMode ? { opened: false, notOpened: TEAM_SERVER } : await openInQgis(layer.file, services.app?.env ?? process.env);
+    const answer: QgisLayerAnswer = { file: layer.file, kind: layer.kind, token: layer.token, tileUrl: layer.tileUrl, ...opened };
     sendJson(ctx.res, 201, answer);
   });
 }
