@@ -1,23 +1,23 @@
 /**
  * Which QGIS opens layer files: `UDF_STUDIO_QGIS` when set (a program; empty: never open one),
- * else `qgis` on PATH (Debian's, the official Linux packages, OSGeo4W's shell).
+ * else `qgis` on PATH (Debian's, the official Linux packages, OSGeo4W's shell), else on macOS the
+ * app bundles of the official installers.
  */
 
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { launch } from '../desktop/open-external.js';
 
-export function qgisProgram(env: NodeJS.ProcessEnv): string | null {
+/** Where the official macOS installers put QGIS (the latest release, the long-term one). */
+const MACOS_APPS = ['/Applications/QGIS.app', '/Applications/QGIS-LTR.app'];
+
+export function qgisProgram(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, macosApps: readonly string[] = MACOS_APPS): string | null {
   const chosen = env.UDF_STUDIO_QGIS;
   if (chosen !== undefined) return chosen.trim() === '' ? null : chosen;
-  const names = process.platform === 'win32' ? ['qgis.bat', 'qgis-bin.exe', 'qgis.exe'] : ['qgis'];
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    for (const name of names) {
-      const candidate = join(dir, name);
-      if (isExecutable(candidate)) return candidate;
-    }
-  }
-  return null;
+  const names = platform === 'win32' ? ['qgis.bat', 'qgis-bin.exe', 'qgis.exe'] : ['qgis'];
+  const candidates = (env.PATH ?? '').split(delimiter).filter(Boolean).flatMap((dir) => names.map((name) => join(dir, name)));
+  if (platform === 'darwin') candidates.push(...macosApps.map((app) => join(app, 'Contents', 'MacOS', 'QGIS')));
+  return candidates.find(isExecutable) ?? null;
 }
 
 /** Starts QGIS with the layer file, detached from the engine, when there is one; says why not otherwise. */
