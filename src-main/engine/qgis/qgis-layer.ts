@@ -14,6 +14,7 @@ import { dirname, extname, join } from 'node:path';
 import { udfError, UdfStudioError } from '../../../src-shared/errors.js';
 import { columnsOf, layerStyle, styleFromVizConfig, type ColumnInfo, type FeatureStyle } from '../../../src-shared/feature-style.js';
 import { HTTP_DEFAULTS } from '../../../src-shared/formats.js';
+import { RESERVED_QUERY } from '../../../src-shared/query-names.js';
 import { MAX_ZOOM, pointToTile, type Tile } from '../../../src-shared/tiles.js';
 import type { RunFailure, RunSuccess, UdfDescription } from '../../../src-shared/udf.js';
 import type { EngineResult, EngineRun } from '../engine-run.js';
@@ -58,18 +59,16 @@ export interface QgisLayer {
 const DEFAULT_ZOOMS = { minZoom: 0, maxZoom: 22 };
 /** The view the window's map opens at when the UDF names none. */
 const WORLD_VIEW = { latitude: 20, longitude: 0, zoom: 2 };
-/** Query parameters that are not UDF arguments on the token's tile URL (see run-query.ts). */
-const RESERVED_PARAMETERS = new Set(['format', 'dtype_out_vector', 'dtype_out_raster', 'cache_max_age', 'cache', 'profile', 'fused_cache_disable_stream']);
 
 /** Where the engine keeps the layer files it writes when no path is given. */
 export function defaultLayerFile(home: string, udfName: string): string {
-  return join(home, 'qgis', `${udfName}.qlr`);
+  return join(home, 'qgis', `${udfName.replace(/[^A-Za-z0-9_-]/g, '_')}.qlr`);
 }
 
 export async function writeQgisLayer(engine: QgisEngine, tokens: TokenStore, request: QgisLayerRequest): Promise<QgisLayer> {
   const { udf, params } = request;
   if (extname(request.out).toLowerCase() !== '.qlr') throw udfError('UDF_ERR_USAGE', `a QGIS layer file must end in .qlr (QGIS opens it by its name), got ${request.out}`);
-  const reserved = Object.keys(params).filter((name) => RESERVED_PARAMETERS.has(name));
+  const reserved = Object.keys(params).filter((name) => RESERVED_QUERY.has(name));
   if (reserved.length > 0) throw udfError('UDF_ERR_USAGE', `${reserved.join(', ')} cannot be a parameter of a tile URL (the URL's own settings use the name)`);
   const described = await engine.describe(udf);
   if (!described.ok) throw new UdfStudioError({ ...described.error, message: `${udf.name} does not load: ${described.error.message}` });
