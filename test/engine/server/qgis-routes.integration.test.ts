@@ -33,6 +33,11 @@ def udf(bounds: fused.types.Bounds = None):
     import numpy as np
     return np.tile(np.arange(256, dtype="uint8"), (256, 1))
 `,
+    'ws/Nothing/meta.json': metaJson('Nothing', { metadata: { 'fused:udfType': 'raster' } }),
+    'ws/Nothing/Nothing.py': `@fused.udf
+def udf(bounds: fused.types.Bounds = None):
+    return None
+`,
     'ws/Table/meta.json': metaJson('Table'),
     'ws/Table/Table.py': `@fused.udf
 def udf(n: int = 1):
@@ -72,6 +77,7 @@ describe('POST /api/udfs/{name}/qgis', () => {
     expect(layer.tileUrl).toBe(`${server.url}/${layer.token}/run/tiles/{z}/{x}/{y}.mvt?n=3`);
     // Owner-only: the file holds a token.
     expect(statSync(layer.file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home.root, 'qgis')).mode & 0o777).toBe(0o700);
     const xml = readFileSync(layer.file, 'utf8');
     expect(xml).toContain(`<datasource>type=xyz&amp;url=${server.url}/${layer.token}/run/tiles/%7Bz%7D/%7Bx%7D/%7By%7D.mvt?n%3D3&amp;zmax=22&amp;zmin=0</datasource>`);
     expect(xml).toContain('<provider>vectortile</provider>');
@@ -92,6 +98,12 @@ describe('POST /api/udfs/{name}/qgis', () => {
     expect(layer.kind).toBe('raster');
     expect(layer.tileUrl).toBe(`${server.url}/${layer.token}/run/tiles/{z}/{x}/{y}.png`);
     expect(readFileSync(layer.file, 'utf8')).toContain('<provider>wms</provider>');
+  });
+
+  it('takes the kind from the UDF\'s type when the tile at its default view is empty', async () => {
+    const answer = await post('Nothing', {});
+    expect(answer.status, answer.text).toBe(201);
+    expect((answer.json() as QgisLayerAnswer).kind).toBe('raster');
   });
 
   it('colours vector features by the column asked for, and refuses a column the tiles lack', async () => {
