@@ -5,8 +5,8 @@
  * (src-main/cli, src-main/electron, bench); the window (src-renderer) sees only src-shared.
  * Inside the engine, from the bottom up:
  *   base       home, resources, settings, account, resource-owner, store/, events/, desktop/, secrets/
- *   parts      runtime/, cache/, workspace/, tokens/, files/, cluster/, remote/, engine-run.ts,
- *              shared-runs.ts
+ *   parts      runtime/, cache/, workspace/, tokens/, files/, cluster/, remote/, qgis/,
+ *              engine-run.ts, shared-runs.ts
  *   engine     engine.ts, jobs/ (jobs get the run function injected; they name runs by engine-run.ts)
  *   server     server/ (routes are registered by http-server.ts and never import each other)
  * A module imports its own layer or lower ones. Type-only imports count: a cycle of types is still
@@ -15,7 +15,7 @@
 
 const ENGINE = '^src-main/engine/';
 const BASE = `${ENGINE}(home|resources|settings|account|resource-owner)\\.ts$|${ENGINE}(store|events|desktop|secrets)/`;
-const PARTS = `${ENGINE}(runtime|cache|workspace|tokens|files|cluster|remote)/|${ENGINE}(engine-run|shared-runs)\\.ts$`;
+const PARTS = `${ENGINE}(runtime|cache|workspace|tokens|files|cluster|remote|qgis)/|${ENGINE}(engine-run|shared-runs)\\.ts$`;
 const ENGINE_CORE = `${ENGINE}engine\\.ts$|${ENGINE}jobs/`;
 const SERVER = `${ENGINE}server/`;
 const FRONT_ENDS = '^src-main/(cli|electron)/|^src-main/cli\\.ts$|^bench/|^bin/';

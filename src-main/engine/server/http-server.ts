@@ -24,6 +24,7 @@ import { registerClusterRoutes } from './routes/cluster-routes.js';
 import { registerCodeRunRoutes } from './routes/code-run-routes.js';
 import { registerFileRoutes } from './routes/file-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
+import { registerQgisRoutes } from './routes/qgis-routes.js';
 import { registerRemoteRoutes } from './routes/remote-routes.js';
 import { registerRunRoutes, registerTokenFileRoute } from './routes/run-routes.js';
 import { registerRuntimeRoutes } from './routes/runtime-routes.js';
@@ -77,6 +78,7 @@ export function buildRouter(services: ServerServices, memo = new AnswerMemo(serv
   registerAppRunRoutes(router, services);
   registerAppStatusRoutes(router, services);
   registerAppTokenRoutes(router, services);
+  registerQgisRoutes(router, services);
   registerAppEventsRoute(router, services);
   registerTokenFileRoute(router, services, memo);
   return router;

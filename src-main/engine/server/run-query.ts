@@ -5,16 +5,8 @@
 
 import { udfError } from '../../../src-shared/errors.js';
 import { parseFormat, parseFormatList, type Format } from '../../../src-shared/formats.js';
+import { RESERVED_QUERY } from '../../../src-shared/query-names.js';
 import { parseTile, type Tile } from '../../../src-shared/tiles.js';
-
-/**
- * Query names the server reads itself; every other name is a UDF parameter. The official client
- * sends `profile` and `fused_cache_disable_stream` with every run: options of the hosted API
- * (profiling, streaming from its cache) that have no local effect.
- */
-export const RESERVED_QUERY = new Set([
-  'format', 'dtype_out_vector', 'dtype_out_raster', 'cache_max_age', 'cache', 'profile', 'fused_cache_disable_stream',
-]);
 
 export interface RunQuery {
   params: Record<string, string>;

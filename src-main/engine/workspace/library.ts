@@ -10,7 +10,7 @@ import { cpSync, existsSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { DefaultParameter, LibraryListing, LibraryUdf, UdfDetail, ViewState } from '../../../src-shared/app-api.js';
 import { udfError, type ErrorData } from '../../../src-shared/errors.js';
-import type { RunFailure, UdfDescription } from '../../../src-shared/udf.js';
+import type { RunFailure, UdfDescription, UdfType } from '../../../src-shared/udf.js';
 import type { ResourcePaths } from '../resources.js';
 import type { UdfFolder } from './udf-folder.js';
 import { Workspace, type WorkspaceEntry } from './workspace.js';
@@ -82,7 +82,7 @@ export class Library {
       headers: entry.source.headers.flatMap((header) => (header.path && dirname(header.path) === entry.dir ? [{ name: relativeName(entry.dir, header.path), code: header.code }] : [])),
       readme: entry.readme ?? (typeof metadata['fused:description'] === 'string' ? metadata['fused:description'] : null),
       defaultParameters: defaultParameters(metadata['fused:defaultParameters']),
-      viewState: viewState(metadata['fused:defaultViewState']),
+      viewState: viewStateOf(metadata['fused:defaultViewState']),
       vizConfig: isRecord(metadata['fused:vizConfig']) ? metadata['fused:vizConfig'] : null,
       description: described.ok ? described.description : null,
     };
@@ -148,7 +148,7 @@ export class Library {
       ...base,
       state: described.ok ? 'ok' : 'broken',
       udfType: entry.udfType,
-      tile: TILE_TYPES.has(entry.udfType) || (described.ok && described.description.tileParam !== null),
+      tile: described.ok ? isTileUdf(entry.udfType, described.description) : TILE_TYPES.has(entry.udfType),
       key: entry.source.key,
       error: described.ok ? null : described.error,
       summary: summaryOf(entry.description ?? entry.readme),
@@ -210,7 +210,13 @@ function isRecord(raw: unknown): raw is Record<string, unknown> {
   return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 }
 
-function viewState(raw: unknown): ViewState | null {
+/** Whether a UDF runs per map tile: its type says so, or its function takes a tile (`bounds`, ...). */
+export function isTileUdf(udfType: UdfType, description: UdfDescription): boolean {
+  return TILE_TYPES.has(udfType) || description.tileParam !== null;
+}
+
+/** `fused:defaultViewState` as the map reads it, or null when it does not give a place and zoom. */
+export function viewStateOf(raw: unknown): ViewState | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const { latitude, longitude, zoom } = raw as Record<string, unknown>;
   if (typeof latitude !== 'number' || typeof longitude !== 'number' || typeof zoom !== 'number') return null;

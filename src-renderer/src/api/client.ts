@@ -12,6 +12,7 @@ import { RUN_HEADERS } from '../../../src-shared/app-api.js';
 import type { ClusterConfig } from '../../../src-shared/clusters.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
+import type { QgisLayerAnswer } from '../../../src-shared/qgis.js';
 import { sessionHeaders } from './session-key.js';
 
 /** An error answer from the engine, with its code, message and (for UDF errors) line. */
@@ -118,6 +119,7 @@ export const api = {
   createToken: (udf: string, cache: boolean) => call<SharedTokenInfo>('POST', '/server/v1/udf-access-token/new', { udf_slug: udf, cache }),
   setToken: (prefix: string, changes: { enabled?: boolean }) => call<SharedTokenInfo>('POST', `/api/tokens/${encode(prefix)}`, changes),
   deleteToken: (prefix: string) => call<unknown>('DELETE', `/api/tokens/${encode(prefix)}`),
+  openInQgis: (udf: string, params: Record<string, string>, colorBy: string | null) => call<QgisLayerAnswer>('POST', `/api/udfs/${encode(udf)}/qgis`, { params, colorBy }),
   cache: () => call<CacheStats>('GET', '/api/cache'),
   clearCache: (udf: string | null) => call<{ deleted: number }>('DELETE', udf ? `/api/cache?udf=${encode(udf)}` : '/api/cache'),
   jobs: () => call<{ jobs: JobSummary[] }>('GET', '/api/jobs'),

@@ -14,12 +14,11 @@
 
 import { HTTP_DEFAULTS, parseFormatList } from '../../../../src-shared/formats.js';
 import { RUN_HEADERS, WINDOW_FORMATS } from '../../../../src-shared/app-api.js';
-import { udfError } from '../../../../src-shared/errors.js';
 import type { EngineResult, EngineRun } from '../../engine-run.js';
 import type { UdfFolder } from '../../workspace/udf-folder.js';
 import { sendRunResult } from '../http-response.js';
 import { abortOnDisconnect } from '../recursion.js';
-import { readJsonBody } from '../request-body.js';
+import { readJsonBody, stringParams } from '../request-body.js';
 import type { Router } from '../router.js';
 import { parseRunQuery, parseTilePath } from '../run-query.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
@@ -91,17 +90,4 @@ function remoteKind(kind: string, body: Uint8Array): string {
   } catch {
     return kind;
   }
-}
-
-/** `params` must map names to strings (converted by the UDF's annotations, as query values are). */
-function stringParams(raw: unknown): Record<string, string> {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw udfError('UDF_ERR_BAD_REQUEST', '"params" must be an object of parameter names to values');
-  // No prototype, so a parameter named `__proto__` is kept as one.
-  const params = Object.create(null) as Record<string, string>;
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof value !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', `parameter "${name}" must be given as a string (it is converted by the UDF's annotation)`);
-    params[name] = value;
-  }
-  return params;
 }
