@@ -1,7 +1,8 @@
 """The `fused` package keeps its import layers (resources/runtime/pyproject.toml, import-linter).
 
-A module imports only from the layers below its own, lazy imports inside functions included, so
-the package has no import cycle; every module has its layer. The check runs on this checkout's
+A module imports only from the layers below its own, lazy imports inside functions and type-only
+imports (under `if TYPE_CHECKING:`) included, so the package has no import cycle, not even one of
+type names; every module has its layer. The check runs on this checkout's
 `fused` (PYTHONPATH), and a copy of the package with a cycle or an unplaced module fails it.
 """
 
@@ -73,6 +74,19 @@ def test_a_lazy_import_against_the_layers_breaks_a_contract(
     assert any(line.startswith(contract) for line in broken), done.stdout
     importer = "fused." + module.replace("/", ".")
     assert f"{importer} -> " in done.stdout, done.stdout
+
+
+def test_a_type_only_import_against_the_layers_breaks_them(tmp_path: Path) -> None:
+    # Below the model, a UDF is a `UdfLike` (fused._udf_like): naming the `Udf` class there, even
+    # only for the type checker, is an import of `_udf` from below it.
+    runtime = copy_of_fused(tmp_path)
+    with (runtime / "fused" / "_invoke.py").open("a") as source:
+        source.write("\n\nif TYPE_CHECKING:\n    from ._udf import Udf\n")
+    done = lint_imports(runtime)
+    assert done.returncode == 1, done.stdout + done.stderr
+    broken = [line for line in done.stdout.splitlines() if line.endswith("BROKEN")]
+    assert any(line.startswith("fused: public namespace > runs > loading") for line in broken)
+    assert "fused._invoke -> fused._udf" in done.stdout, done.stdout
 
 
 def test_a_module_without_a_layer_breaks_the_layers(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from ._engine_api import engine_json
 
 if TYPE_CHECKING:
-    from ._udf import Udf
+    from ._udf_like import UdfLike
 
 TOKENS_PATH: Final = "/server/v1/udf-access-token"
 
@@ -70,7 +70,7 @@ class AccessToken:
 
 
 def create_access_token(
-    udf: Udf,
+    udf: UdfLike,
     *,
     client_id: str | None,
     public_read: bool | None,
@@ -99,7 +99,7 @@ def create_access_token(
     return AccessToken.from_record(record)
 
 
-def access_tokens(udf: Udf) -> list[AccessToken]:
+def access_tokens(udf: UdfLike) -> list[AccessToken]:
     """Every shared token of `udf`, newest first."""
     records = engine_json(
         "GET", f"{TOKENS_PATH}/self", purpose=f"the shared tokens of {udf.name!r}"

@@ -17,7 +17,7 @@ from ._engine_api import error_detail
 from ._errors import EngineUnavailableError
 
 if TYPE_CHECKING:
-    from ._udf import Udf
+    from ._udf_like import UdfLike
 
 CLIENT_ID: Final = "local"
 REQUEST_TIMEOUT_S: Final = 10.0
@@ -52,14 +52,14 @@ def check_tile(z: object, x: object, y: object) -> tuple[int, int, int] | None:
     return tile[0], tile[1], tile[2]
 
 
-def udf_cache_id(udf: Udf) -> str:
+def udf_cache_id(udf: UdfLike) -> str:
     """The id the engine caches a UDF under: `metadata["fused:id"]` when set, else its name."""
     given = udf.metadata.get("fused:id")
     return str(given) if given else udf.name
 
 
 def invalidate_udf_cache(
-    udf: Udf, z: object = None, x: object = None, y: object = None
+    udf: UdfLike, z: object = None, x: object = None, y: object = None
 ) -> dict[str, Any] | None:
     """Drop a UDF's cached results (one tile's with z, x, y); the engine's answer, or None
     when no engine is running (or it does not know the UDF: then nothing of it is cached)."""

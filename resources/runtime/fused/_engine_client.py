@@ -54,7 +54,7 @@ from ._shared_disk import studio_home
 if TYPE_CHECKING:
     from ._binding import CallPlan
     from ._tiles import TileCoord
-    from ._udf import Udf
+    from ._udf_like import UdfLike
 
 CODE_RUN_PATH: Final = "/server/v1/realtime/local/api/v1/run/udf"
 # One format for every result kind, each decodable back into the value a local run returns:
@@ -190,7 +190,7 @@ def forget_engine() -> None:
 
 
 def run_on_engine(
-    udf: Udf,
+    udf: UdfLike,
     args: Sequence[object],
     params: Mapping[str, object],
     tile: TileCoord | None,
@@ -324,7 +324,7 @@ def _healthy(host: str, port: int, token: str) -> bool:
 
 
 def _code_run_body(
-    udf: Udf,
+    udf: UdfLike,
     args: Sequence[object],
     params: Mapping[str, object],
     tile: TileCoord | None,
@@ -367,7 +367,7 @@ def run_query(
     return query
 
 
-def udf_code(udf: Udf) -> str:
+def udf_code(udf: UdfLike) -> str:
     """The UDF's source to send: its code, or its function's source; `RunHere` when neither."""
     code = udf.code
     if not code.strip():
@@ -377,7 +377,7 @@ def udf_code(udf: Udf) -> str:
     return code
 
 
-def step_udf(udf: Udf, code: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+def step_udf(udf: UdfLike, code: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The `udf` object of a `step_config`: what the engine needs to run this UDF's code."""
     try:
         metadata = json.loads(json.dumps(udf.metadata, allow_nan=False))
@@ -397,7 +397,7 @@ def step_udf(udf: Udf, code: str, parameters: Mapping[str, Any]) -> dict[str, An
     }
 
 
-def origin_of(udf: Udf, code: str) -> Origin:
+def origin_of(udf: UdfLike, code: str) -> Origin:
     """Where the code sent lives here, to report errors in this process's files."""
     return _origin(udf, code)
 
@@ -472,7 +472,7 @@ def json_value(value: object, name: str, what: str) -> Any:
     raise RunHere(f"{what} {name!r} ({shown}) cannot be sent to the engine as JSON")
 
 
-def _origin(udf: Udf, code: str) -> Origin:
+def _origin(udf: UdfLike, code: str) -> Origin:
     headers = {header.module_name: header.path for header in udf.headers if header.path}
     if udf.path:
         return Origin(udf.path, 0, headers)  # the code is the whole file

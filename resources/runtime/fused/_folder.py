@@ -16,7 +16,7 @@ from ._errors import UDF_ERR_BAD_FOLDER, UDF_ERR_NODE_TEMPLATE, UdfLoadError
 from ._headers import Header, headers_from_arguments
 
 if TYPE_CHECKING:
-    from ._udf import Udf
+    from ._udf_like import UdfLike
 
 META_FILE: Final = "meta.json"
 META_VERSION: Final = "0.0.3"
@@ -122,7 +122,7 @@ def is_node_template(meta: dict[str, Any]) -> bool:
     )
 
 
-def write_udf_folder(udf: Udf, where: Path | None, overwrite: bool) -> Path:
+def write_udf_folder(udf: UdfLike, where: Path | None, overwrite: bool) -> Path:
     """Write `udf` as a folder at `where` (default `./<name>`); see `Udf.to_directory`."""
     target = where if where is not None else Path.cwd() / udf.name
     if target.exists():
@@ -157,7 +157,7 @@ def write_udf_folder(udf: Udf, where: Path | None, overwrite: bool) -> Path:
     return target
 
 
-def zip_udf_folder(udf: Udf, target: Path | BinaryIO) -> Path | None:
+def zip_udf_folder(udf: UdfLike, target: Path | BinaryIO) -> Path | None:
     """Write the UDF folder into a zip file, files at the archive's root: at a path (returned)
     or into a binary file object (None)."""
     import tempfile
@@ -173,7 +173,7 @@ def zip_udf_folder(udf: Udf, target: Path | BinaryIO) -> Path | None:
     return target if isinstance(target, Path) else None
 
 
-def _new_meta(udf: Udf) -> tuple[dict[str, Any], dict[str, Any]]:
+def _new_meta(udf: UdfLike) -> tuple[dict[str, Any], dict[str, Any]]:
     step_udf: dict[str, Any] = {
         "type": UDF_TYPE,
         "name": udf.name,

@@ -25,7 +25,7 @@ from ._run_context import running_udf
 from ._tiles import TileCoord, make_tile
 
 if TYPE_CHECKING:
-    from ._udf import Udf
+    from ._udf_like import UdfLike
 
 LOCAL_ENGINES: Final = (None, "local")
 # Fused's serverless and batch engines and its instance names: the configured remote engine (the
@@ -79,7 +79,7 @@ def in_worker() -> bool:
 
 
 def invoke(
-    udf: Udf, args: Sequence[object], params: Mapping[str, object], tile: TileCoord | None
+    udf: UdfLike, args: Sequence[object], params: Mapping[str, object], tile: TileCoord | None
 ) -> Any:
     """Bind the arguments and call the UDF with its header modules installed (and as
     `fused.context.this_udf()` for the code it runs).

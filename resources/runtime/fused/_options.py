@@ -32,7 +32,7 @@ from ._not_local import not_local_function
 from ._shared_disk import bucket, shared_disk, studio_home
 
 if TYPE_CHECKING:
-    from ._udf import Udf
+    from ._udf_like import UdfLike
 
 REALTIME_CLIENT_ID: Final = "local"
 # `@fused.cache`'s default max age here (the SDK's is 48 hours).
@@ -271,7 +271,7 @@ def _checked(label: str, setting: Setting, value: object) -> object:
 options: Final = Options()
 
 
-def default_engine(udf: Udf) -> str | None:
+def default_engine(udf: UdfLike) -> str | None:
     """The engine of a run that names none: the UDF's own, else `default_udf_run_engine`."""
     engine: str | None = udf.engine or options.default_udf_run_engine
     return engine

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._udf import Udf
+    from ._udf_like import UdfLike
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,11 @@ class RunRequest:
     batch: bool = False
 
 
-_udf: ContextVar[Udf | None] = ContextVar("udf_studio_this_udf", default=None)
+_udf: ContextVar[UdfLike | None] = ContextVar("udf_studio_this_udf", default=None)
 _request: ContextVar[RunRequest | None] = ContextVar("udf_studio_run_request", default=None)
 
 
-def current_udf() -> Udf | None:
+def current_udf() -> UdfLike | None:
     """The UDF whose code is running here, or None outside any run."""
     return _udf.get()
 
@@ -41,7 +41,7 @@ def current_request() -> RunRequest | None:
 
 
 @contextmanager
-def running_udf(udf: Udf) -> Iterator[None]:
+def running_udf(udf: UdfLike) -> Iterator[None]:
     """Report `udf` as the running UDF for the enclosed call."""
     token = _udf.set(udf)
     try:

@@ -13,28 +13,31 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
 from ._engine_api import EngineRequestError, engine_json
 from ._workspaces import search_folders
 
 if TYPE_CHECKING:
-    from ._udf import Udf
+    from ._udf_like import UdfLike
 
 UDFS_PATH: Final = "/server/v1/udf"
 COLLECTIONS_PATH: Final = "/server/v1/collection"
 DEFAULT_COLLECTION: Final = "default"
 ID_KEY: Final = "fused:id"
 
+# `save_udf` gives back the UDF it was given (a `Udf` for `Udf.to_fused`).
+SavedUdf = TypeVar("SavedUdf", bound="UdfLike")
+
 
 def save_udf(
-    udf: Udf,
+    udf: SavedUdf,
     *,
     overwrite: bool | None,
     collection_name: str | None,
     create_collection: bool,
-) -> Udf:
+) -> SavedUdf:
     """Save `udf` as a workspace UDF of its name; it gets the saved UDF's id as `fused:id`.
 
     A saved UDF of that name that is this one (same id, or the folder it was loaded from) is
@@ -98,7 +101,7 @@ def saved_record(name: str, *, collection: str | None) -> dict[str, Any] | None:
     return record
 
 
-def delete_saved_udf(udf: Udf) -> None:
+def delete_saved_udf(udf: UdfLike) -> None:
     """Remove the saved UDF `udf` is (by its `fused:id`, else its name) from the workspace."""
     purpose = f"udf.delete_saved() of {udf.name!r}"
     saved_id = udf.metadata.get(ID_KEY)
@@ -110,7 +113,7 @@ def delete_saved_udf(udf: Udf) -> None:
     engine_json("DELETE", f"{UDFS_PATH}/by-id/{quote(str(saved_id), safe='')}", purpose=purpose)
 
 
-def is_saved(udf: Udf) -> bool:
+def is_saved(udf: UdfLike) -> bool:
     """Whether `udf` is a saved UDF: it has a `fused:id`, or was read from a workspace folder."""
     return bool(udf.metadata.get(ID_KEY)) or _loaded_from_workspace(udf)
 
@@ -188,7 +191,7 @@ def _ensure_collection(name: str, *, create: bool, purpose: str) -> None:
         engine_json("POST", f"{COLLECTIONS_PATH}/new", {"name": name}, purpose=purpose)
 
 
-def _loaded_from_workspace(udf: Udf) -> bool:
+def _loaded_from_workspace(udf: UdfLike) -> bool:
     """Whether `udf` was read from a workspace folder (or a collection's) named after it."""
     if not udf.directory:
         return False

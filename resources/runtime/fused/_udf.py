@@ -12,13 +12,14 @@ from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO, overload
 from urllib.parse import quote
 
-from ._binding import CallPlan, plan_call
+from ._binding import plan_call
 from ._errors import UDF_ERR_FETCH, UDF_ERR_NO_ENTRYPOINT, UdfLoadError, public_file
 from ._headers import Header, HeaderSet, headers_from_arguments, restore
 from ._invoke import check_cache_max_age, tile_from_call
 from ._module import CURRENT_SOURCE, UdfModule, function_source, load_headers
 from ._not_local import not_local_function
 from ._options import default_engine
+from ._udf_like import Prepared
 
 if TYPE_CHECKING:
     from ._access_tokens import AccessToken
@@ -55,16 +56,6 @@ def _wired() -> Actions:
     if _actions is None:
         raise RuntimeError("fused._udf is used before `import fused` finished (fused._wiring)")
     return _actions
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What a call needs, worked out once per `Udf`: function, call plan, header modules, files."""
-
-    fn: Callable[..., Any]
-    plan: CallPlan
-    headers: HeaderSet | None
-    files: frozenset[str]
 
 
 class Udf:

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 from ._account import user_email
 from ._engine_api import engine_account
@@ -107,7 +107,7 @@ def in_batch() -> bool:
 
 def this_udf() -> Udf | None:
     """The UDF whose code is running; `ValueError` when no UDF is."""
-    udf = current_udf()
+    udf = _running_udf()
     if udf is None:
         raise ValueError("fused.context.this_udf() was called outside a UDF run")
     return udf
@@ -146,13 +146,19 @@ class LocalContext:
 
     @property
     def this_udf(self) -> Udf | None:
-        return current_udf()
+        return _running_udf()
 
     def __repr__(self) -> str:
         return "<fused.context: this machine>"
 
 
 _CONTEXT: Final = LocalContext()
+
+
+def _running_udf() -> Udf | None:
+    # `_run_context` sits below the UDF model, so it keeps the running UDF as a `UdfLike`; the
+    # UDFs `invoke` runs are `Udf` objects.
+    return cast("Udf | None", current_udf())
 
 
 def get_global_context() -> LocalContext:
