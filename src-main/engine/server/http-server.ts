@@ -21,6 +21,7 @@ import { registerBatchJobRoutes } from './routes/batch-job-routes.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerClusterRoutes } from './routes/cluster-routes.js';
 import { registerCodeRunRoutes } from './routes/code-run-routes.js';
+import { registerExportRoutes } from './routes/export-routes.js';
 import { registerFileRoutes } from './routes/file-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerRemoteRoutes } from './routes/remote-routes.js';
@@ -61,6 +62,7 @@ export function buildRouter(services: ServerServices): Router {
   registerCacheRoutes(router, services);
   registerRuntimeRoutes(router, services);
   registerJobRoutes(router, services);
+  registerExportRoutes(router, services);
   registerBatchJobRoutes(router, services);
   registerFileRoutes(router, services);
   registerUdfStorageRoutes(router, services);
