@@ -120,11 +120,11 @@ function pmtilesSource(name: string, reader: PmtilesReader, bytes: number): Arch
 function mbtilesSource(name: string, reader: MbtilesReader, bytes: number): ArchiveSource {
   const { metadata } = reader;
   const bounds = (metadata.bounds ?? '-180,-85.0511,180,85.0511').split(',').map(Number);
-  let layers: unknown = null;
+  let layers: unknown;
   try {
     layers = (JSON.parse(metadata.json ?? '{}') as { vector_layers?: unknown }).vector_layers;
   } catch {
-    layers = null;
+    layers = null; // a malformed json row: no layer names
   }
   return {
     name, format: 'mbtiles', tileFormat: requireFormat(name, reader.tileFormat),
