@@ -4,12 +4,7 @@
  */
 
 import type { VectorLayer } from './archive-input.js';
-
-/** Protocol-buffer wire types. */
-const VARINT = 0;
-const FIXED64 = 1;
-const LENGTH = 2;
-const FIXED32 = 5;
+import { fields, packed } from './protobuf.js';
 
 /** MVT's Value fields: 1 string, 2 float, 3 double, 4 int, 5 uint, 6 sint, 7 bool. */
 const VALUE_TYPES: Record<number, string> = { 1: 'String', 2: 'Number', 3: 'Number', 4: 'Number', 5: 'Number', 6: 'Number', 7: 'Boolean' };
@@ -55,34 +50,6 @@ export class LayerCollector {
   }
 }
 
-interface Field {
-  number: number;
-  bytes: Uint8Array | null;
-}
-
-function* fields(bytes: Uint8Array): Generator<Field> {
-  const position = { at: 0 };
-  while (position.at < bytes.length) {
-    const key = varint(bytes, position);
-    const number = Math.floor(key / 8);
-    const wire = key % 8;
-    if (wire === VARINT) {
-      varint(bytes, position);
-      yield { number, bytes: null };
-    } else if (wire === LENGTH) {
-      const length = varint(bytes, position);
-      if (position.at + length > bytes.length) throw new RangeError('a field runs past the end');
-      yield { number, bytes: bytes.subarray(position.at, position.at + length) };
-      position.at += length;
-    } else if (wire === FIXED64 || wire === FIXED32) {
-      position.at += wire === FIXED64 ? 8 : 4;
-      yield { number, bytes: null };
-    } else {
-      throw new RangeError(`wire type ${wire} is not in vector tiles`);
-    }
-  }
-}
-
 function valueType(bytes: Uint8Array): string {
   for (const field of fields(bytes)) {
     const type = VALUE_TYPES[field.number];
@@ -93,25 +60,6 @@ function valueType(bytes: Uint8Array): string {
 
 /** A feature's tags: packed pairs of key and value indexes (field 2). */
 function featureTags(bytes: Uint8Array): number[] {
-  for (const field of fields(bytes)) {
-    if (field.number !== 2 || !field.bytes) continue;
-    const tags: number[] = [];
-    const position = { at: 0 };
-    while (position.at < field.bytes.length) tags.push(varint(field.bytes, position));
-    return tags;
-  }
+  for (const field of fields(bytes)) if (field.number === 2 && field.bytes) return packed(field.bytes);
   return [];
-}
-
-function varint(bytes: Uint8Array, position: { at: number }): number {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = bytes[position.at];
-    if (byte === undefined) throw new RangeError('a number runs past the end');
-    position.at += 1;
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return value;
-    scale *= 0x80;
-  }
 }

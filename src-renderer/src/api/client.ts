@@ -167,6 +167,11 @@ export function tileUrl(name: string, z: number, x: number, y: number, version: 
   return `/api/udfs/${encode(name)}/tiles/${z}/${x}/${y}?${query.toString()}`;
 }
 
+/** The URL of one tile of a workspace archive, vector tiles as GeoJSON (as the map draws them). */
+export function archiveTileUrl(name: string, z: number, x: number, y: number): string {
+  return `/api/archives/${encode(name)}/tiles/${z}/${x}/${y}?format=geojson`;
+}
+
 function syncQuery(remote: string, force: boolean): string {
   return new URLSearchParams({ remote, ...(force ? { force: 'true' } : {}) }).toString();
 }

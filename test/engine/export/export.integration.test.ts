@@ -205,7 +205,24 @@ describe('export: archives hold exactly the tiles the live URL serves', () => {
       if (hash === null) expect(served.status).toBe(204);
       else expect(sha256(served.body), key).toBe(hash);
     }
-    const gzipped = await request(server.url, `/api/archives/${name}/tiles/${[...live].find(([, hash]) => hash)?.[0]}`, { headers: { ...bearer(server), 'accept-encoding': 'gzip' } });
+    // The window draws it from GeoJSON: the live tile's features, in degrees, quantised to the tile's 4096 steps.
+    const full = [...live].find(([, hash]) => hash)?.[0] as string;
+    const asGeoJson = (await request(server.url, `/api/archives/${name}/tiles/${full}?format=geojson`, { headers: bearer(server) })).json() as GeoJSON.FeatureCollection;
+    const liveGeoJson = (await request(server.url, `/api/udfs/Vector_Tiles/tiles/${full}?format=geojson`, { headers: bearer(server) })).json() as GeoJSON.FeatureCollection;
+    expect(asGeoJson.features.map((feature) => feature.properties)).toEqual(liveGeoJson.features.map((feature) => ({ layer: 'udf', ...feature.properties })));
+    const box = (collection: GeoJSON.FeatureCollection, i: number): number[] => {
+      const points = (collection.features[i]?.geometry as GeoJSON.Polygon).coordinates[0] ?? [];
+      const lons = points.map((point) => point[0] as number);
+      const lats = points.map((point) => point[1] as number);
+      return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+    };
+    const step = 360 / 2 ** Number(full.split('/')[0]) / 4096;
+    expect(asGeoJson.features.every((feature) => feature.geometry.type === 'Polygon')).toBe(true);
+    for (let i = 0; i < liveGeoJson.features.length; i += 1) {
+      const want = box(liveGeoJson, i);
+      box(asGeoJson, i).forEach((value, j) => expect(Math.abs(value - (want[j] as number))).toBeLessThan(step));
+    }
+    const gzipped = await request(server.url, `/api/archives/${name}/tiles/${full}`, { headers: { ...bearer(server), 'accept-encoding': 'gzip' } });
     expect(gzipped.headers['content-encoding']).toBe('gzip');
     expect((await request(server.url, `/api/archives/${name}/tiles/3/1/1`, { headers: bearer(server) })).status).toBe(204);
     expect((await request(server.url, '/api/archives/nothing.pmtiles/tilejson.json', { headers: bearer(server) })).status).toBe(404);

@@ -7,12 +7,14 @@
  *   `export` says how far it got. Progress, cancel and the failed tiles are the job's (`/api/jobs`).
  * - `GET /api/archives`: the `.pmtiles` and `.mbtiles` files of the workspace folders.
  * - `GET /api/archives/{name}/tilejson.json` and `/api/archives/{name}/tiles/{z}/{x}/{y}[.ext]`:
- *   one archive as a tile source (204 where it has no tile, as a tile UDF's empty tile).
+ *   one archive as a tile source (204 where it has no tile, as a tile UDF's empty tile); vector
+ *   tiles as GeoJSON in degrees with `?format=geojson` (what the window's map draws).
  */
 
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { ArchiveSource, TileFormat } from '../../../../src-shared/exports.js';
+import { mvtToGeoJson } from '../../export/mvt-geojson.js';
 import { sendJson } from '../http-response.js';
 import { readJsonBody } from '../request-body.js';
 import type { RouteContext, Router } from '../router.js';
@@ -61,6 +63,12 @@ async function sendArchiveTile(services: ServerServices, ctx: RouteContext): Pro
   if (!stored) {
     ctx.res.writeHead(204, { 'cache-control': 'no-cache' });
     ctx.res.end();
+    return;
+  }
+  if (source.tileFormat === 'mvt' && ctx.query.get('format') === 'geojson') {
+    // The window draws vector tiles from GeoJSON, as it draws a tile UDF's.
+    const bytes = stored.gzipped ? await gunzipAsync(stored.bytes) : stored.bytes;
+    sendJson(ctx.res, 200, mvtToGeoJson(bytes, tile), { 'content-type': 'application/geo+json', 'cache-control': 'no-cache' });
     return;
   }
   const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[source.tileFormat], 'cache-control': 'no-cache' };
