@@ -15,6 +15,8 @@ import { PmtilesReader, type StoredTile } from './pmtiles-reader.js';
 
 /** Folder levels searched below each workspace folder. */
 const MAX_DEPTH = 3;
+/** How long a search of the folders answers tile requests before the folders are read again. */
+const FOUND_FOR_MS = 1_000;
 const ARCHIVE_NAME = /^[^.].*\.(pmtiles|mbtiles)$/i;
 const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__']);
 
@@ -26,13 +28,14 @@ interface OpenArchive {
 
 export class ArchiveSources {
   private readonly open = new Map<string, OpenArchive>();
+  private found: { at: number; names: Map<string, string> } | null = null;
 
   constructor(private readonly folders: () => readonly string[]) {}
 
   /** Every readable archive of the workspace; unreadable ones are left out. */
   async list(): Promise<ArchiveSource[]> {
     const sources: ArchiveSource[] = [];
-    for (const [name, path] of this.find()) {
+    for (const [name, path] of this.find(true)) {
       try {
         sources.push((await this.archive(name, path)).source);
       } catch {
@@ -59,13 +62,15 @@ export class ArchiveSources {
   }
 
   private async byName(name: string): Promise<OpenArchive> {
-    const path = this.find().get(name);
+    const path = this.find().get(name) ?? this.find(true).get(name);
     if (!path) throw udfError('UDF_ERR_FILE_NOT_FOUND', `no tile archive "${name}" in the workspace folders`);
     return this.archive(name, path);
   }
 
-  /** Archive names to paths, the first workspace folder winning a name two share. */
-  private find(): Map<string, string> {
+  /** Archive names to paths, the first workspace folder winning a name two share; a map's burst of tiles reads the folders once. */
+  private find(fresh = false): Map<string, string> {
+    const now = Date.now();
+    if (!fresh && this.found && now - this.found.at < FOUND_FOR_MS) return this.found.names;
     const found = new Map<string, string>();
     for (const folder of this.folders()) {
       walk(folder, MAX_DEPTH, (path) => {
@@ -73,6 +78,7 @@ export class ArchiveSources {
         if (!found.has(name)) found.set(name, path);
       });
     }
+    this.found = { at: now, names: found };
     return found;
   }
 

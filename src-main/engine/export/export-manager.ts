@@ -222,7 +222,9 @@ class StagingResults implements ResultStore {
   }
 
   read(index: number): Uint8Array {
-    return this.staging.tileBytes(this.tiles[index] as Tile) ?? new Uint8Array();
+    const tile = this.tiles[index] as Tile;
+    if (!this.staging.open) throw udfError('UDF_ERR_FILE_NOT_FOUND', `tile ${tile.z}/${tile.x}/${tile.y} of an export that has ended is in its archive, not kept with the job`);
+    return this.staging.tileBytes(tile) ?? new Uint8Array();
   }
 }
 

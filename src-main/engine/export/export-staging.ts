@@ -82,6 +82,10 @@ export class ExportStaging {
     return { tiles, empty };
   }
 
+  get open(): boolean {
+    return this.db.open;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -159,6 +159,11 @@ describe('export: archives hold exactly the tiles the live URL serves', () => {
     expect(pmtiles.metadata).toMatchObject({ bounds: PARIS, minzoom: 11, maxzoom: 13, vector_layers: [{ id: 'udf', fields: { value: 'Number', name: 'String' } }] });
     expect(pm.export?.archive).toMatchObject({ tiles: Object.keys(pmtiles.tiles).length, empty: [...live.values()].filter((hash) => hash === null).length });
 
+    // An ended export's tiles are in its archive, not kept with the job.
+    const kept = await request(server.url, `/api/jobs/${pm.id}/runs/0/result`, { headers: bearer(server) });
+    expect(kept.status).toBe(404);
+    expect((kept.json() as { error: { code: string; message: string } }).error.message).toMatch(/is in its archive, not kept with the job/);
+
     const mb = await exportAndWait({ ...area, out: join(outDir, 'vector.mbtiles') });
     expect(mb.export?.state).toBe('written');
     const mbtiles = await readArchive(join(outDir, 'vector.mbtiles'));
