@@ -8,7 +8,7 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
-import { renameSync, rmSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UdfStudioError, udfError, type ErrorData } from '../../../src-shared/errors.js';
 import { EXPORT_TILE_LIMIT, type ExportPlan, type ExportState, type TileFailure, type TileFormat } from '../../../src-shared/exports.js';
@@ -35,6 +35,8 @@ const LISTED_FAILURES = 100;
 /** What fetching a cached tile and keeping it costs, for estimates (ms). */
 const CACHED_TILE_MS = 1;
 const TILE_UDF_TYPES = new Set(['vector_tile', 'raster']);
+/** The archive being written: `.NAME.RANDOM.part` beside it. */
+const PART_SUFFIX = '.part';
 
 /** What exports need from the engine (injected, so that this module sits beside the jobs). */
 export interface ExportServices {
@@ -239,9 +241,15 @@ function archiveInput(request: CheckedExport, udf: UdfFolder, staging: ExportSta
   };
 }
 
-/** Writes the archive to a temporary file beside `out` and renames it into place; a failure leaves nothing. */
+/**
+ * Writes the archive to a temporary file beside `out` and renames it into place; a failure leaves
+ * nothing, and what an engine killed while writing left is removed by the next write.
+ */
 async function writeArchive(request: CheckedExport, input: ArchiveInput): Promise<ArchiveWritten> {
-  const temporary = join(dirname(request.out), `.${basename(request.out)}.${randomBytes(6).toString('hex')}.part`);
+  const folder = dirname(request.out);
+  const prefix = `.${basename(request.out)}.`;
+  for (const name of readdirSync(folder)) if (name.startsWith(prefix) && name.endsWith(PART_SUFFIX)) rmSync(join(folder, name), { force: true });
+  const temporary = join(folder, `${prefix}${randomBytes(6).toString('hex')}${PART_SUFFIX}`);
   try {
     const written = await (request.format === 'pmtiles' ? writePmtiles(temporary, input) : writeMbtiles(temporary, input));
     renameSync(temporary, request.out);

@@ -278,9 +278,10 @@ describe('export: bad input is a clear error and leaves nothing behind', () => {
     expect(existsSync(out)).toBe(false);
   }, 120_000);
 
-  it('an archive that cannot be renamed into place leaves no partial file behind', async () => {
+  it('an archive that cannot be renamed into place leaves no partial file behind (nor one a killed engine left)', async () => {
     const folder = join(home.root, 'rename-fails');
     mkdirSync(folder);
+    writeFileSync(join(folder, '.area.pmtiles.0123456789ab.part'), 'what an engine killed while writing left');
     const out = join(folder, 'area.pmtiles');
     const { bbox, waitBelow } = twoRows();
     const gate = join(folder, 'gate');
@@ -364,8 +365,18 @@ describe('export: cancel, resume and retry', () => {
   }, 120_000);
 });
 
-describe('udf-studio export (the CLI, on an engine of its own)', () => {
-  it('prints the plan, a progress line and the archive it wrote; a bad area is a usage error', async () => {
+describe('udf-studio export (the CLI)', () => {
+  it('exports on the running engine when there is one (its jobs, its cache)', async () => {
+    const out = join(outDir, 'cli-running.mbtiles');
+    const done = await runCli(['export', 'Raster_Tiles', '--bbox', PARIS.join(','), '--zoom', '11', '--out', out], home.env);
+    expect(done.stderr).toContain(`exporting on the engine at ${server.url}`);
+    expect(done.code, done.stderr).toBe(0);
+    const listed = (await request(server.url, '/api/jobs', { headers: bearer(server) })).json() as { jobs: JobSummary[] };
+    expect(listed.jobs.some((entry) => entry.export?.out === out && entry.export.state === 'written')).toBe(true);
+    expectSameTiles((await readArchive(out)).tiles, await liveTiles('Raster_Tiles', PARIS, 11, 11, 'png'));
+  }, 120_000);
+
+  it('on an engine of its own: prints the plan, a progress line and the archive it wrote; a bad area is a usage error', async () => {
     const cliHome = makeTestHome();
     try {
       cliHome.write({ 'ws/Vector_Tiles/meta.json': metaJson('Vector_Tiles', { metadata: { 'fused:name': 'Vector_Tiles', 'fused:udfType': 'vector_tile' } }), 'ws/Vector_Tiles/Vector_Tiles.py': UDFS.Vector_Tiles?.code ?? '' });
