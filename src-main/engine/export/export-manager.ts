@@ -24,7 +24,7 @@ import type { ArchiveInput, ArchiveWritten } from './archive-input.js';
 import { checkExportRequest, type CheckedExport } from './export-request.js';
 import { ExportStaging, removeStaging } from './export-staging.js';
 import { writeMbtiles } from './mbtiles-writer.js';
-import { LayerCollector } from './mvt-layers.js';
+import { isEmptyMvt, LayerCollector } from './mvt-layers.js';
 import { writePmtiles } from './pmtiles-writer.js';
 import { spanSize, tilesOf, zoomSpans, type ZoomSpan } from './tile-range.js';
 
@@ -211,7 +211,7 @@ class StagingResults implements ResultStore {
 
   keep(index: number, outcome: RunSuccess): ErrorData | null {
     const tile = this.tiles[index] as Tile;
-    const empty = outcome.empty || outcome.kind === 'empty' || outcome.body.byteLength === 0;
+    const empty = outcome.empty || outcome.kind === 'empty' || outcome.body.byteLength === 0 || (this.format === 'mvt' && outcome.format === 'mvt' && isEmptyMvt(outcome.body));
     if (!empty && outcome.format !== this.format) {
       return { code: 'UDF_ERR_FORMAT', message: `tile ${tile.z}/${tile.x}/${tile.y} came back as ${outcome.format}, not ${this.format}: an archive holds one tile encoding` };
     }

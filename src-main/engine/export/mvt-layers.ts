@@ -9,6 +9,19 @@ import { fields, packed } from './protobuf.js';
 /** MVT's Value fields: 1 string, 2 float, 3 double, 4 int, 5 uint, 6 sint, 7 bool. */
 const VALUE_TYPES: Record<number, string> = { 1: 'String', 2: 'Number', 3: 'Number', 4: 'Number', 5: 'Number', 6: 'Number', 7: 'Boolean' };
 
+/** Whether a vector tile holds no feature at all (no layer, or only empty ones): left out of archives. */
+export function isEmptyMvt(tile: Uint8Array): boolean {
+  try {
+    for (const field of fields(tile)) {
+      if (field.number !== 3 || !field.bytes) continue;
+      for (const inner of fields(field.bytes)) if (inner.number === 2) return false;
+    }
+    return true;
+  } catch {
+    return false; // not a vector tile: kept as the UDF made it
+  }
+}
+
 /** Collects the layers of many tiles: every layer named once, with every field seen in it. */
 export class LayerCollector {
   private readonly layers = new Map<string, Map<string, string>>();
