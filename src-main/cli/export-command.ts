@@ -13,7 +13,6 @@ import { parseBbox, parseZoomRange } from '../engine/export/tile-range.js';
 import { homePaths } from '../engine/home.js';
 import { EXIT_FAILURE, UsageError } from './cli-error.js';
 import type { CliIo, Command } from './command.js';
-import { HttpJobClient, LocalJobClient, type JobClient } from './job-client.js';
 import { keyValueOptions, parseOptions, stringOption } from './options.js';
 import { ProgressBar } from './progress-bar.js';
 import { findRunningEngine, type RunningEngine } from './running-engine.js';
@@ -70,38 +69,46 @@ Exit status: 0 when every tile is in the archive, 1 when tiles failed or the exp
     const running = workspaces?.length ? null : await findRunningEngine(homePaths(io.env));
     const engine = running ? null : await Engine.open({ env: io.env, preload: [], ...(workspaces ? { workspaces } : {}) });
     try {
-      const exports = running ? new HttpExports(running) : new LocalExports(engine as Engine);
-      const jobs: JobClient = running ? new HttpJobClient(running) : new LocalJobClient(engine as Engine);
-      return await runExport(exports, jobs, body, io);
+      return await runExport(running ? new HttpExports(running) : new LocalExports(engine as Engine), body, io);
     } finally {
       await engine?.close();
     }
   },
 };
 
+/** How long one wait for the job's progress lasts before the bar is redrawn anyway. */
+const WAIT_MS = 1_000;
+
+type Progress = JobSummary & { version: number };
+
+/** Where the export runs: the running engine over HTTP, or an engine in this process. */
 interface ExportClient {
+  readonly where: string;
   plan(body: Record<string, unknown>): Promise<ExportPlan>;
   start(body: Record<string, unknown>): Promise<JobSummary>;
+  /** The job (without its runs: an export may have thousands) once it moved past `version`, or after a second. */
+  next(id: string, version: number): Promise<Progress>;
+  cancel(id: string): Promise<void>;
 }
 
-async function runExport(exports: ExportClient, jobs: JobClient, body: Record<string, unknown>, io: CliIo): Promise<number> {
+async function runExport(exports: ExportClient, body: Record<string, unknown>, io: CliIo): Promise<number> {
   const plan = await exports.plan(body);
   io.stderr.write(`${planText(plan)}\n`);
   if (plan.needsForce) {
     throw udfError('UDF_ERR_EXPORT_TOO_LARGE', `${plan.tiles.toLocaleString('en')} tiles is over the limit of ${plan.limit.toLocaleString('en')}: add --force to go ahead, or choose a smaller area or fewer zooms`);
   }
   const started = await exports.start(body);
-  io.stderr.write(`exporting on ${jobs.where}\n`);
+  io.stderr.write(`exporting on ${exports.where}\n`);
   const bar = new ProgressBar(io.stderr, started);
-  let job = await jobs.next(started.id, 0);
+  let job = await exports.next(started.id, 0);
   const cancel = (): void => {
     io.stderr.write('\ncancelling the export (run the same command again to resume)...\n');
-    void jobs.cancel(job.id);
+    void exports.cancel(job.id);
   };
   process.once('SIGINT', cancel);
   try {
     while (job.status === 'running') {
-      job = await jobs.next(job.id, job.version);
+      job = await exports.next(job.id, job.version);
       bar.update(job);
     }
   } finally {
@@ -146,6 +153,8 @@ function formatBytes(bytes: number): string {
 }
 
 class LocalExports implements ExportClient {
+  readonly where = 'an engine in this process (start "udf-studio serve" to use its workers and show the export in the window\'s Jobs view)';
+
   constructor(private readonly engine: Engine) {}
 
   plan(body: Record<string, unknown>): Promise<ExportPlan> {
@@ -155,24 +164,47 @@ class LocalExports implements ExportClient {
   async start(body: Record<string, unknown>): Promise<JobSummary> {
     return (await this.engine.exports.start(body)).summary();
   }
+
+  async next(id: string, version: number): Promise<Progress> {
+    await this.engine.jobs.waitForChange(id, version, WAIT_MS);
+    const job = this.engine.jobs.get(id);
+    return { ...job.summary(), version: job.version };
+  }
+
+  cancel(id: string): Promise<void> {
+    this.engine.jobs.get(id).cancel();
+    return Promise.resolve();
+  }
 }
 
 class HttpExports implements ExportClient {
-  constructor(private readonly engine: RunningEngine) {}
+  readonly where: string;
+
+  constructor(private readonly engine: RunningEngine) {
+    this.where = `the engine at ${engine.url}`;
+  }
 
   async plan(body: Record<string, unknown>): Promise<ExportPlan> {
-    return (await this.post('/api/exports/plan', body)) as ExportPlan;
+    return (await this.call('POST', '/api/exports/plan', body)) as ExportPlan;
   }
 
   async start(body: Record<string, unknown>): Promise<JobSummary> {
-    return (await this.post('/api/exports', body)) as JobSummary;
+    return (await this.call('POST', '/api/exports', body)) as JobSummary;
   }
 
-  private async post(path: string, body: Record<string, unknown>): Promise<unknown> {
+  async next(id: string, version: number): Promise<Progress> {
+    return (await this.call('GET', `/api/jobs/${encodeURIComponent(id)}?since=${version}&wait=${WAIT_MS}&runs=false`)) as Progress;
+  }
+
+  async cancel(id: string): Promise<void> {
+    await this.call('POST', `/api/jobs/${encodeURIComponent(id)}/cancel`, {});
+  }
+
+  private async call(method: string, path: string, body?: Record<string, unknown>): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${this.engine.url}${path}`, {
-        method: 'POST', headers: { authorization: `Bearer ${this.engine.privateToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+        method, headers: { authorization: `Bearer ${this.engine.privateToken}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
       throw udfError('UDF_ERR_ENGINE_CLOSED', `lost the engine at ${this.engine.url}: ${(error as Error).message}`);

@@ -372,7 +372,12 @@ describe('udf-studio export (the CLI)', () => {
     expect(done.stderr).toContain(`exporting on the engine at ${server.url}`);
     expect(done.code, done.stderr).toBe(0);
     const listed = (await request(server.url, '/api/jobs', { headers: bearer(server) })).json() as { jobs: JobSummary[] };
-    expect(listed.jobs.some((entry) => entry.export?.out === out && entry.export.state === 'written')).toBe(true);
+    const exported = listed.jobs.find((entry) => entry.export?.out === out);
+    expect(exported?.export?.state).toBe('written');
+    // The CLI follows it without the runs (an export may have thousands).
+    const progress = (await request(server.url, `/api/jobs/${exported?.id}?runs=false`, { headers: bearer(server) })).json() as Record<string, unknown>;
+    expect(progress).toMatchObject({ id: exported?.id, status: 'succeeded', version: expect.any(Number) as unknown });
+    expect(progress).not.toHaveProperty('runs');
     expectSameTiles((await readArchive(out)).tiles, await liveTiles('Raster_Tiles', PARIS, 11, 11, 'png'));
   }, 120_000);
 
