@@ -22,7 +22,7 @@ import type { Job, ResultStore, RunFunction } from '../jobs/job.js';
 import { DEFAULT_MAX_RETRY, type JobManager } from '../jobs/job-manager.js';
 import type { ArchiveInput, ArchiveWritten } from './archive-input.js';
 import { checkExportRequest, type CheckedExport } from './export-request.js';
-import { ExportStaging, removeStaging } from './export-staging.js';
+import { ExportStaging, keptCount, removeStaging } from './export-staging.js';
 import { writeMbtiles } from './mbtiles-writer.js';
 import { isEmptyMvt, LayerCollector } from './mvt-layers.js';
 import { writePmtiles } from './pmtiles-writer.js';
@@ -120,13 +120,7 @@ export class ExportManager {
     const tileFormat = request.tileFormat ?? (await this.defaultTileFormat(udf, request));
     const spans = zoomSpans(request.range);
     const tiles = spans.reduce((sum, span) => sum + spanSize(span), 0);
-    const staging = new ExportStaging(this.services.stagingRoot, request.out, identityOf(udf, request.params, tileFormat));
-    let kept: number;
-    try {
-      kept = staging.keptIn(request.range).size;
-    } finally {
-      staging.close();
-    }
+    const kept = keptCount(this.services.stagingRoot, request.out, identityOf(udf, request.params, tileFormat), request.range);
     const udfId = this.services.udfId(udf);
     // Nothing known of this UDF's tiles: run one (cached, so the export reuses it) to estimate from.
     if (!request.noCache && !tileTimings(this.services.db, udfId, udf.source.key, tileFormat)) await this.probe(udf, request, tileFormat);

@@ -5,7 +5,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Tile } from '../../../src-shared/tiles.js';
@@ -95,6 +95,24 @@ export class ExportStaging {
     for (const span of zoomSpans(range)) {
       yield* select.iterate(span.z, span.minX, span.maxX, span.minY, span.maxY) as IterableIterator<{ z: number; x: number; y: number; hash: string | null }>;
     }
+  }
+}
+
+/**
+ * How many tiles of a range the staging of `out` keeps for `identity`, without creating or
+ * emptying anything (a plan only looks).
+ */
+export function keptCount(root: string, out: string, identity: string, range: TileRange): number {
+  const file = join(stagingFolder(root, out), 'tiles.sqlite');
+  if (!existsSync(file)) return 0;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const kept = db.prepare("SELECT value FROM info WHERE name = 'identity'").pluck().get() as string | undefined;
+    if (kept !== identity) return 0;
+    const count = db.prepare('SELECT COUNT(*) FROM tiles WHERE z = ? AND x BETWEEN ? AND ? AND y BETWEEN ? AND ?').pluck();
+    return zoomSpans(range).reduce((sum, span) => sum + (count.get(span.z, span.minX, span.maxX, span.minY, span.maxY) as number), 0);
+  } finally {
+    db.close();
   }
 }
 

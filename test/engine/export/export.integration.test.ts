@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveSource, ExportPlan, ExportState } from '../../../src-shared/exports.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
 import { tileToBounds, type Bounds } from '../../../src-shared/tiles.js';
+import { stagingFolder } from '../../../src-main/engine/export/export-staging.js';
 import { tilesOf } from '../../../src-main/engine/export/tile-range.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { startEngineServer } from '../../../src-main/engine/server/engine-server.js';
@@ -276,6 +277,8 @@ describe('export: bad input is a clear error and leaves nothing behind', () => {
     expect(refused.status).toBe(409);
     expect((refused.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'UDF_ERR_EXPORT_TOO_LARGE', message: expect.stringMatching(/--force/) as unknown });
     expect(existsSync(out)).toBe(false);
+    // A plan only looks: no staging is made for it.
+    expect(existsSync(stagingFolder(join(home.root, 'exports'), out))).toBe(false);
   }, 120_000);
 
   it('an archive that cannot be renamed into place leaves no partial file behind (nor one a killed engine left)', async () => {
