@@ -8,7 +8,7 @@ import { Agent } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import type { JobDetail, JobSummary } from '../src-shared/jobs.js';
+import type { JobSummary } from '../src-shared/jobs.js';
 import { tileToBounds, type Bounds } from '../src-shared/tiles.js';
 import { tilesOf } from '../src-main/engine/export/tile-range.js';
 import { startEngineServer, type EngineServer } from '../src-main/engine/server/engine-server.js';
@@ -98,7 +98,7 @@ async function exportRate(server: EngineServer, bbox: Bounds, out: string): Prom
   let job = (await answer.json()) as JobSummary & { version?: number };
   let version = 0;
   while (job.status === 'running') {
-    const detail = (await (await fetch(`${server.url}/api/jobs/${job.id}?since=${version}&wait=5000`, { headers: auth })).json()) as JobDetail & { version: number };
+    const detail = (await (await fetch(`${server.url}/api/jobs/${job.id}?since=${version}&wait=5000&runs=false`, { headers: auth })).json()) as JobSummary & { version: number };
     job = detail;
     version = detail.version;
   }
