@@ -165,7 +165,7 @@ export class ExportManager {
     const toRun = Math.max(0, tiles - kept - cached);
     const seconds = (toRun * timings.medianMs / Math.max(1, this.services.workers) + cached * CACHED_TILE_MS) / 1000;
     const bytes = timings.meanBytes === null ? 0 : Math.round(tiles * (1 - timings.emptyShare) * timings.meanBytes);
-    return { seconds, bytes, basis: `from the UDF's ${timings.samples} latest cached tiles: ${Math.round(timings.medianMs)} ms a tile on ${this.services.workers} workers, ${Math.round((timings.meanBytes ?? 0) / 1024)} KiB a tile before compression, ${Math.round(timings.emptyShare * 100)}% empty` };
+    return { seconds, bytes, basis: `from the UDF's ${timings.samples} latest cached tiles: ${Math.round(timings.medianMs)} ms a tile on ${this.services.workers} workers, ${((timings.meanBytes ?? 0) / 1024).toFixed(1)} KiB a tile before compression, ${Math.round(timings.emptyShare * 100)}% empty` };
   }
 
   /** Lists the failures, then writes the archive (unless the job was cancelled); the staging stays until every tile is in. */
