@@ -26,7 +26,7 @@ import { ExportStaging, keptCount, removeStaging } from './export-staging.js';
 import { writeMbtiles } from './mbtiles-writer.js';
 import { isEmptyMvt, LayerCollector } from './mvt-layers.js';
 import { writePmtiles } from './pmtiles-writer.js';
-import { spanSize, tilesOf, zoomSpans, type ZoomSpan } from './tile-range.js';
+import { spanSize, tileCount, tilesOf, zoomSpans, type ZoomSpan } from './tile-range.js';
 
 /** Tiles of one export in flight at once (the worker pool queues the rest). */
 const EXPORT_CONCURRENCY = 16;
@@ -119,7 +119,7 @@ export class ExportManager {
     await this.requireTileUdf(udf);
     const tileFormat = request.tileFormat ?? (await this.defaultTileFormat(udf, request));
     const spans = zoomSpans(request.range);
-    const tiles = spans.reduce((sum, span) => sum + spanSize(span), 0);
+    const tiles = tileCount(request.range);
     const kept = keptCount(this.services.stagingRoot, request.out, identityOf(udf, request.params, tileFormat), request.range);
     const udfId = this.services.udfId(udf);
     // Nothing known of this UDF's tiles: run one (cached, so the export reuses it) to estimate from.
