@@ -7,7 +7,8 @@
  *   base       home, resources, settings, account, resource-owner, store/, events/, desktop/, secrets/
  *   parts      runtime/, cache/, workspace/, tokens/, files/, cluster/, remote/, qgis/,
  *              engine-run.ts, shared-runs.ts
- *   engine     engine.ts, jobs/ (jobs get the run function injected; they name runs by engine-run.ts)
+ *   engine     engine.ts, jobs/ (jobs get the run function injected; they name runs by engine-run.ts),
+ *              export/ (exports are jobs; the engine's parts they use are injected)
  *   server     server/ (routes are registered by http-server.ts and never import each other)
  * A module imports its own layer or lower ones. Type-only imports count: a cycle of types is still
  * a cycle a reader has to untangle.
@@ -16,7 +17,7 @@
 const ENGINE = '^src-main/engine/';
 const BASE = `${ENGINE}(home|resources|settings|account|resource-owner)\\.ts$|${ENGINE}(store|events|desktop|secrets)/`;
 const PARTS = `${ENGINE}(runtime|cache|workspace|tokens|files|cluster|remote|qgis)/|${ENGINE}(engine-run|shared-runs)\\.ts$`;
-const ENGINE_CORE = `${ENGINE}engine\\.ts$|${ENGINE}jobs/`;
+const ENGINE_CORE = `${ENGINE}engine\\.ts$|${ENGINE}(jobs|export)/`;
 const SERVER = `${ENGINE}server/`;
 const FRONT_ENDS = '^src-main/(cli|electron)/|^src-main/cli\\.ts$|^bench/|^bin/';
 

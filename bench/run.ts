@@ -12,6 +12,7 @@ import { homePaths } from '../src-main/engine/home.js';
 import { benchCachedTiles } from './cached-tiles.bench.js';
 import { benchCluster } from './cluster.bench.js';
 import { benchEngineOverhead } from './engine-overhead.bench.js';
+import { benchExport } from './export.bench.js';
 import { benchFusedCache } from './fused-cache.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchMvt } from './mvt.bench.js';
@@ -29,6 +30,7 @@ try {
   await benchHttp(env, home);
   await benchMvt(env);
   await benchCachedTiles(env, home);
+  await benchExport(env, home);
   await benchPeers(env, home);
   await benchFusedCache(env);
   await benchSubmit(env, home);

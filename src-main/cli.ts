@@ -8,6 +8,7 @@ import { cacheCommand } from './cli/cache-command.js';
 import { clusterCommand } from './cli/cluster-command.js';
 import { connectCommand } from './cli/connect-command.js';
 import { doctorCommand } from './cli/doctor-command.js';
+import { exportCommand } from './cli/export-command.js';
 import { installCommand } from './cli/install-command.js';
 import { newCommand } from './cli/new-command.js';
 import { pythonCommand } from './cli/python-command.js';
@@ -22,7 +23,7 @@ import { pullCommand, pushCommand } from './cli/sync-commands.js';
 import { tokenCommand } from './cli/token-command.js';
 
 /** Every command, in the order `udf-studio help` lists them. */
-export const COMMANDS: readonly Command[] = [serveCommand, runCommand, submitCommand, tokenCommand, qgisCommand, cacheCommand, newCommand, secretCommand, remoteCommand, pushCommand, pullCommand, clusterCommand, connectCommand, doctorCommand, setupCommand, installCommand, pythonCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, runCommand, submitCommand, exportCommand, tokenCommand, qgisCommand, cacheCommand, newCommand, secretCommand, remoteCommand, pushCommand, pullCommand, clusterCommand, connectCommand, doctorCommand, setupCommand, installCommand, pythonCommand];
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit status. */
 export async function main(argv: string[], io: CliIo): Promise<number> {

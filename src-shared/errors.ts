@@ -72,6 +72,12 @@ export const ERROR_CODES = {
   UDF_ERR_DATABASE_CORRUPT: { status: 500, title: "The engine's database file is damaged" },
   UDF_ERR_DATABASE_BUSY: { status: 503, title: "Another process holds the engine's database; try again" },
   UDF_ERR_DISK_WRITE: { status: 507, title: 'A result could not be written to disk' },
+  UDF_ERR_EXPORT_AREA: { status: 400, title: "The export's area or zoom range is not valid" },
+  UDF_ERR_EXPORT_TARGET: { status: 422, title: "The export's archive cannot be written there" },
+  UDF_ERR_EXPORT_NOT_TILE: { status: 422, title: 'Only a tile UDF can be exported to a tile archive' },
+  UDF_ERR_EXPORT_TOO_LARGE: { status: 409, title: 'The export is over the tile limit and was not confirmed' },
+  UDF_ERR_EXPORT_BUSY: { status: 409, title: 'An export to that archive is already running' },
+  UDF_ERR_ARCHIVE: { status: 422, title: 'The tile archive cannot be read' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

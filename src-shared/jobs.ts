@@ -4,7 +4,9 @@
  */
 
 import type { ErrorData } from './errors.js';
+import type { ExportState } from './exports.js';
 import type { Format } from './formats.js';
+import type { Tile } from './tiles.js';
 
 export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobRunStatus = (typeof RUN_STATUSES)[number];
@@ -26,6 +28,8 @@ export interface JobSummary {
   /** ISO 8601 times. */
   createdAt: string;
   finishedAt: string | null;
+  /** Set for an export job: the archive it writes and how far it got. */
+  export?: ExportState;
 }
 
 /** One run of a job: its arguments, how it went, and where its result is. */
@@ -41,6 +45,8 @@ export interface JobRun {
   error: ErrorData | null;
   /** The Dask worker the run last ran on (cluster jobs only). */
   worker?: string;
+  /** The tile the run made (export jobs only). */
+  tile?: Tile;
 }
 
 export interface JobDetail extends JobSummary {

@@ -9,7 +9,7 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** Errors found in the command line itself, before anything ran. */
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['UDF_ERR_USAGE', 'UDF_ERR_BAD_TILE', 'UDF_ERR_FORMAT', 'UDF_ERR_BAD_PACKAGE']);
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['UDF_ERR_USAGE', 'UDF_ERR_BAD_TILE', 'UDF_ERR_FORMAT', 'UDF_ERR_BAD_PACKAGE', 'UDF_ERR_EXPORT_AREA', 'UDF_ERR_EXPORT_TOO_LARGE']);
 
 /** A mistake on the command line; printed with the command's usage. */
 export class UsageError extends Error {

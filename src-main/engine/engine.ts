@@ -18,6 +18,8 @@ import { pauseHookFromEnv } from './cache/write-pause.js';
 import { ClusterStore } from './cluster/cluster-config.js';
 import { ClusterRuns } from './cluster/cluster-runs.js';
 import { EngineEvents } from './events/engine-events.js';
+import { ArchiveSources } from './export/archive-sources.js';
+import { ExportManager } from './export/export-manager.js';
 import { JobManager } from './jobs/job-manager.js';
 import { homePaths, secureHome, type HomePaths } from './home.js';
 import { resourcePaths, type ResourcePaths } from './resources.js';
@@ -63,6 +65,10 @@ export class Engine {
   private readonly lastCodeKey = new Map<string, string>();
   /** Submit jobs: many runs of one UDF. */
   readonly jobs: JobManager;
+  /** Tile archives baked from tile UDFs, as jobs. */
+  readonly exports: ExportManager;
+  /** The workspace's tile archives, served as tile sources. */
+  readonly archives: ArchiveSources;
 
   private constructor(
     /** What changed, for the window's event stream and the CLI's progress bars. */
@@ -81,6 +87,11 @@ export class Engine {
     private readonly owner: ResourceOwner,
   ) {
     this.jobs = owner.own('jobs', new JobManager(paths.jobs, (run) => this.run(run), this.events), (jobs) => jobs.close());
+    this.exports = new ExportManager({
+      jobs: this.jobs, run: (run) => this.run(run), resolveUdf: (name) => workspace.resolveName(name), describe: (udf) => this.describe(udf),
+      udfId: (udf) => udfIds.idFor(udf), db, stagingRoot: paths.exports, baseFolder: () => workspace.folders[0] ?? paths.udfs, workers: pool.size,
+    });
+    this.archives = owner.own('archives', new ArchiveSources(() => workspace.folders), (archives) => archives.close());
   }
 
   /** Opens the engine: checks the runtime, prepares the home folder and starts the workers. */

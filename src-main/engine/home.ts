@@ -37,6 +37,8 @@ export interface HomePaths {
   logs: string;
   /** Results of submit jobs while the engine runs. */
   jobs: string;
+  /** Tiles of unfinished exports, one staging file per archive path (they resume from it). */
+  exports: string;
   /** Packages the user added to the runtime (`udf-studio install`), kept across updates and repairs. */
   userPackages: string;
 }
@@ -61,6 +63,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env, root?: string): 
     engineInfo: join(base, 'engine.json'),
     logs: join(base, 'logs'),
     jobs: join(base, 'jobs'),
+    exports: join(base, 'exports'),
     userPackages: join(base, 'user-packages.json'),
   };
 }

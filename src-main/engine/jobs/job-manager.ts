@@ -45,7 +45,7 @@ export class JobManager {
    * `udf.map` inside a UDF): when that run is still in progress, the job belongs to it.
    */
   submit(spec: JobSpec, startedBy?: string): Job {
-    if (spec.argList.length === 0) throw udfError('UDF_ERR_BAD_REQUEST', 'the argument list is empty: nothing to run');
+    if (spec.argList.length === 0 && !spec.finish) throw udfError('UDF_ERR_BAD_REQUEST', 'the argument list is empty: nothing to run');
     const id = `job_${randomBytes(8).toString('hex')}`;
     const job = new Job(id, spec, join(this.folder, id), this.runUdf, (changed) => this.publish(changed));
     this.jobs.set(id, job);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { RETRYABLE_CODES, UdfStudioError, type ErrorCode, type ErrorData } from '../../../src-shared/errors.js';
 import type { Format } from '../../../src-shared/formats.js';
 import type { JobDetail, JobRun, JobRunStatus, JobStatus, JobSummary } from '../../../src-shared/jobs.js';
+import type { Tile } from '../../../src-shared/tiles.js';
 import type { RunSuccess } from '../../../src-shared/udf.js';
 import type { EngineResult, EngineRun } from '../engine-run.js';
 
@@ -31,6 +32,25 @@ export interface JobSpec {
   maxRetry: number;
   /** Set for a job started as one of Fused's batch jobs (`POST /server/v1/run`). */
   batch?: BatchInfo;
+  /** Each run's own tile (an export's runs), in the order of `argList`; else every run gets `base.tile`. */
+  tiles?: readonly Tile[];
+  /** Where results go; by default files in the job's folder. */
+  results?: ResultStore;
+  /**
+   * Runs once every run has ended, before the job counts as finished: an export writes its
+   * archive (or, cancelled, keeps what it has). A throw fails the job with the error.
+   */
+  finish?: (job: Job, cancelled: boolean) => Promise<void>;
+  /** More the job's summary reports (an export's state). */
+  report?: () => Pick<JobSummary, 'export'>;
+}
+
+/** Where a job keeps its runs' results. */
+export interface ResultStore {
+  /** Keeps a succeeded run's result; the error that fails the run instead when it cannot. */
+  keep(index: number, outcome: RunSuccess): ErrorData | null;
+  /** A kept result's bytes. */
+  read(index: number): Uint8Array;
 }
 
 /** What a batch job's client named it and the instance type it asked for (no meaning locally). */
@@ -77,18 +97,21 @@ export class Job {
   private readonly retries = new Map<RunState, NodeJS.Timeout>();
   /** The UDF whose run started this job (see JobManager.runEnded), when one did. */
   startedBy: string | null = null;
+  private readonly results: ResultStore;
+  private finishing = false;
+  private finishError: ErrorData | null = null;
 
   constructor(
     readonly id: string,
     private readonly spec: JobSpec,
-    private readonly folder: string,
+    folder: string,
     private readonly runUdf: RunFunction,
     private readonly onChange: (job: Job) => void,
   ) {
-    mkdirSync(folder, { recursive: true });
+    this.results = spec.results ?? new FolderResults(folder);
     this.runs = spec.argList.map((args, index) => ({
       index, args, status: 'pending', attempts: 0, durationMs: null, cache: null, format: null, error: null,
-      controller: null, stdout: '', stderr: '', result: null, endedAt: null,
+      controller: null, stdout: '', stderr: '', result: null, endedAt: null, ...(spec.tiles?.[index] ? { tile: spec.tiles[index] } : {}),
     }));
   }
 
@@ -106,9 +129,9 @@ export class Job {
     this.changed();
   }
 
-  /** Stops the job: pending runs are dropped, running ones cancelled in their workers. */
+  /** Stops the job: pending runs are dropped, running ones cancelled in their workers (not its finishing step). */
   cancel(): void {
-    if (this.cancelled || this.finishedAt) return;
+    if (this.cancelled || this.finishedAt || this.finishing) return;
     this.cancelled = true;
     for (const [run, timer] of this.retries) {
       clearTimeout(timer);
@@ -130,7 +153,7 @@ export class Job {
     const cluster = this.spec.base.cluster;
     return {
       id: this.id, udf: this.udfName, status: this.status(counts), ...(cluster ? { cluster } : {}), ...(this.startedBy ? { startedBy: this.startedBy } : {}), total: this.runs.length, counts,
-      createdAt: this.createdAt.toISOString(), finishedAt: this.finishedAt?.toISOString() ?? null,
+      createdAt: this.createdAt.toISOString(), finishedAt: this.finishedAt?.toISOString() ?? null, ...this.spec.report?.(),
     };
   }
 
@@ -138,7 +161,7 @@ export class Job {
     return {
       ...this.summary(),
       version: this.version,
-      runs: this.runs.map(({ index, args, status, attempts, durationMs, cache, format, error, worker }) => ({ index, args, status, attempts, durationMs, cache, format, error, ...(worker ? { worker } : {}) })),
+      runs: this.runs.map(({ index, args, status, attempts, durationMs, cache, format, error, worker, tile }) => ({ index, args, status, attempts, durationMs, cache, format, error, ...(worker ? { worker } : {}), ...(tile ? { tile } : {}) })),
     };
   }
 
@@ -152,7 +175,7 @@ export class Job {
     if (run.status === 'pending' || run.status === 'running') return null;
     if (run.status === 'succeeded' && run.result) {
       const { etag, cache, ...meta } = run.result;
-      return { outcome: { ...meta, body: readFileSync(join(this.folder, String(index))) }, cache, etag };
+      return { outcome: { ...meta, body: this.results.read(index) }, cache, etag };
     }
     const error = run.error ?? { code: 'UDF_ERR_CANCELLED', message: 'the run was cancelled before it started' };
     return { outcome: { ok: false, error, stdout: run.stdout, stderr: run.stderr, durationMs: run.durationMs ?? 0 }, cache: 'off', etag: null };
@@ -166,7 +189,7 @@ export class Job {
   private status(counts: Record<JobRunStatus, number>): JobStatus {
     if (!this.finishedAt) return 'running';
     if (this.cancelled) return 'cancelled';
-    return counts.failed > 0 ? 'failed' : 'succeeded';
+    return counts.failed > 0 || this.finishError ? 'failed' : 'succeeded';
   }
 
   private fill(): void {
@@ -182,7 +205,7 @@ export class Job {
     run.controller = new AbortController();
     this.running += 1;
     const params = { ...this.spec.params, ...run.args };
-    this.runUdf({ ...this.spec.base, params, signal: run.controller.signal }).then(
+    this.runUdf({ ...this.spec.base, ...(run.tile ? { tile: run.tile } : {}), params, signal: run.controller.signal }).then(
       (result) => this.settle(run, result),
       // A run that throws instead of failing (the engine closing, no worker able to start) keeps its code.
       (error: unknown) => this.settle(run, null, error instanceof UdfStudioError ? error.data : { code: 'UDF_ERR_WORKER_CRASHED', message: (error as Error).message }),
@@ -201,7 +224,7 @@ export class Job {
       run.stderr = outcome.stderr;
     }
     // A result that cannot be kept (disk full) fails its run; it must never throw out of settle().
-    const unkept = outcome?.ok ? this.keepResult(run.index, outcome.body) : null;
+    const unkept = outcome?.ok ? this.results.keep(run.index, outcome) : null;
     if (outcome?.ok && result && !unkept) {
       const { body: _kept, ...meta } = outcome;
       run.result = { ...meta, etag: result.etag, cache: result.cache };
@@ -225,17 +248,6 @@ export class Job {
     }
     this.fill();
     this.changed();
-  }
-
-  /** Writes a run's result to the job's folder; the error when it cannot (disk full, no permission). */
-  private keepResult(index: number, body: Uint8Array): ErrorData | null {
-    try {
-      writeFileSync(join(this.folder, String(index)), body);
-      return null;
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      return { code: 'UDF_ERR_DISK_WRITE', message: `the job could not keep run ${index}'s result in ${this.folder} (${typeof code === 'string' ? code : (error as Error).message}): is the disk full?` };
-    }
   }
 
   private failPending(error: ErrorData): void {
@@ -264,14 +276,46 @@ export class Job {
   }
 
   private finishIfDone(): void {
-    if (this.finishedAt || this.running > 0) return;
+    if (this.finishedAt || this.finishing || this.running > 0) return;
     if (this.next < this.runs.length && !this.cancelled) return;
     if (this.runs.some((run) => run.status === 'running')) return;
-    this.finishedAt = new Date();
+    const finish = this.spec.finish;
+    if (!finish) {
+      this.finishedAt = new Date();
+      return;
+    }
+    this.finishing = true;
+    finish(this, this.cancelled).catch((error: unknown) => {
+      this.finishError = error instanceof UdfStudioError ? error.data : { code: 'UDF_ERR_DISK_WRITE', message: (error as Error).message };
+    }).finally(() => {
+      this.finishedAt = new Date();
+      this.changed();
+    });
   }
 
   private changed(): void {
     this.version += 1;
     this.onChange(this);
+  }
+}
+
+/** Results as files in the job's folder, one per run. */
+class FolderResults implements ResultStore {
+  constructor(private readonly folder: string) {
+    mkdirSync(folder, { recursive: true });
+  }
+
+  keep(index: number, outcome: RunSuccess): ErrorData | null {
+    try {
+      writeFileSync(join(this.folder, String(index)), outcome.body);
+      return null;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      return { code: 'UDF_ERR_DISK_WRITE', message: `the job could not keep run ${index}'s result in ${this.folder} (${typeof code === 'string' ? code : (error as Error).message}): is the disk full?` };
+    }
+  }
+
+  read(index: number): Uint8Array {
+    return readFileSync(join(this.folder, String(index)));
   }
 }

@@ -22,6 +22,7 @@ import { registerBatchJobRoutes } from './routes/batch-job-routes.js';
 import { registerCacheRoutes } from './routes/cache-routes.js';
 import { registerClusterRoutes } from './routes/cluster-routes.js';
 import { registerCodeRunRoutes } from './routes/code-run-routes.js';
+import { registerExportRoutes } from './routes/export-routes.js';
 import { registerFileRoutes } from './routes/file-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { registerQgisRoutes } from './routes/qgis-routes.js';
@@ -63,6 +64,7 @@ export function buildRouter(services: ServerServices, memo = new AnswerMemo(serv
   registerCacheRoutes(router, services);
   registerRuntimeRoutes(router, services);
   registerJobRoutes(router, services);
+  registerExportRoutes(router, services);
   registerBatchJobRoutes(router, services);
   registerFileRoutes(router, services);
   registerUdfStorageRoutes(router, services);

@@ -11,6 +11,7 @@ import type {
 import { RUN_HEADERS } from '../../../src-shared/app-api.js';
 import type { ClusterConfig } from '../../../src-shared/clusters.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
+import type { ArchiveSource, ExportPlan, ExportRequest } from '../../../src-shared/exports.js';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
 import type { QgisLayerAnswer } from '../../../src-shared/qgis.js';
 import { sessionHeaders } from './session-key.js';
@@ -126,6 +127,9 @@ export const api = {
   job: (id: string) => call<JobDetail>('GET', `/api/jobs/${encode(id)}`),
   submitJob: (udf: string, argList: unknown[], maxWorkers: number) => call<JobSummary>('POST', '/api/jobs', { udf, argList, maxWorkers }),
   cancelJob: (id: string) => call<JobSummary>('POST', `/api/jobs/${encode(id)}/cancel`, {}),
+  planExport: (request: ExportRequest) => call<ExportPlan>('POST', '/api/exports/plan', request),
+  startExport: (request: ExportRequest) => call<JobSummary>('POST', '/api/exports', request),
+  archives: () => call<{ archives: ArchiveSource[] }>('GET', '/api/archives'),
 
   /** A finished run's result as the engine stored it (its format's bytes). */
   async jobResult(id: string, index: number): Promise<Blob> {
@@ -163,6 +167,11 @@ export const api = {
 export function tileUrl(name: string, z: number, x: number, y: number, version: string, params: Record<string, string>): string {
   const query = new URLSearchParams({ ...params, format: 'png,geojson', v: version });
   return `/api/udfs/${encode(name)}/tiles/${z}/${x}/${y}?${query.toString()}`;
+}
+
+/** The URL of one tile of a workspace archive, vector tiles as GeoJSON (as the map draws them). */
+export function archiveTileUrl(name: string, z: number, x: number, y: number): string {
+  return `/api/archives/${encode(name)}/tiles/${z}/${x}/${y}?format=geojson`;
 }
 
 function syncQuery(remote: string, force: boolean): string {

@@ -28,6 +28,8 @@ export interface UdfTileLayerOptions extends L.GridLayerOptions {
   params: Record<string, string>;
   onStatus?: (status: TileStatus) => void;
   style?: FeatureStyle;
+  /** Where a tile comes from, when not the UDF's tile route (a workspace archive's tiles). */
+  url?: (z: number, x: number, y: number) => string;
 }
 
 const TILE_SIZE = 256;
@@ -46,6 +48,7 @@ export class UdfTileLayer extends L.GridLayer {
   private version: string;
   private params: Record<string, string>;
   private readonly udf: string;
+  private readonly url: UdfTileLayerOptions['url'];
   private readonly onStatus: ((status: TileStatus) => void) | undefined;
   private loading = 0;
   private readonly failedTiles = new Set<string>();
@@ -62,6 +65,7 @@ export class UdfTileLayer extends L.GridLayer {
   constructor(options: UdfTileLayerOptions) {
     super({ tileSize: TILE_SIZE, updateWhenZooming: false, keepBuffer: 1, ...options });
     this.udf = options.udf;
+    this.url = options.url;
     this.version = options.version;
     this.params = options.params;
     this.onStatus = options.onStatus;
@@ -156,7 +160,8 @@ export class UdfTileLayer extends L.GridLayer {
     this.loading++;
     this.report();
     try {
-      const response = await fetch(tileUrl(this.udf, coords.z, coords.x, coords.y, version, this.params), { credentials: 'same-origin', headers: sessionHeaders() });
+      const url = this.url ? this.url(coords.z, coords.x, coords.y) : tileUrl(this.udf, coords.z, coords.x, coords.y, version, this.params);
+      const response = await fetch(url, { credentials: 'same-origin', headers: sessionHeaders() });
       // A newer paint of this tile (new code or parameters) started meanwhile: its answer wins.
       if (this.latestPaint.get(el) !== paint) return;
       const canvas = el.querySelector('canvas') as HTMLCanvasElement;

@@ -3,8 +3,9 @@
  * the window.
  *
  * - `POST /api/jobs` starts a job (the body is read by `jobs/job-request.ts`).
- * - `GET /api/jobs`, `GET /api/jobs/{id}[?since=VERSION&wait=MS]` (long-poll until the job moves
- *   past VERSION), `POST /api/jobs/{id}/cancel`, `GET /api/jobs/{id}/runs/{index}/result`.
+ * - `GET /api/jobs`, `GET /api/jobs/{id}[?since=VERSION&wait=MS][&runs=false]` (long-poll until the
+ *   job moves past VERSION; `runs=false` leaves the runs out, for a large job's progress),
+ *   `POST /api/jobs/{id}/cancel`, `GET /api/jobs/{id}/runs/{index}/result`.
  */
 
 import { udfError } from '../../../../src-shared/errors.js';
@@ -43,7 +44,8 @@ export function registerJobRoutes(router: Router, services: ServerServices): voi
       const wait = wholeNumber(Number(ctx.query.get('wait') ?? MAX_WAIT_MS), 'wait', MAX_WAIT_MS, 0, MAX_WAIT_MS);
       await jobs().waitForChange(id, version, wait);
     }
-    sendJson(ctx.res, 200, jobs().get(id).detail());
+    const job = jobs().get(id);
+    sendJson(ctx.res, 200, ctx.query.get('runs') === 'false' ? { ...job.summary(), version: job.version } : job.detail());
   });
 
   router.add('POST', '/api/jobs/:id/cancel', (ctx) => {
