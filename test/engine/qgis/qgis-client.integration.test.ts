@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { colorOf, rampAt, singleStyle, styleFromVizConfig, type FeatureStyle } from '../../../src-renderer/src/map/feature-style.js';
 import { resourcePaths } from '../../../src-main/engine/resources.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
+import type { JobSummary } from '../../../src-shared/jobs.js';
 import type { QgisLayerAnswer } from '../../../src-shared/qgis.js';
 import { bearer, request, startTestServer } from '../../helpers/server.js';
 import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
@@ -96,7 +97,7 @@ async function openInQgis(udf: string, params: Record<string, string> = {}): Pro
 }
 
 /** Runs QGIS's side (qgis_client.py) without blocking this process, whose server QGIS calls. */
-async function qgis<T>(mode: 'render' | 'colors', layerFile: string, other: string): Promise<T> {
+async function qgis<T>(mode: 'render' | 'colors' | 'archive', layerFile: string, other: string): Promise<T> {
   const env = { ...process.env, QT_QPA_PLATFORM: 'offscreen', HOME: home.root, XDG_RUNTIME_DIR: home.root };
   const { stdout } = await promisify(execFile)(SYSTEM_PYTHON, [CLIENT, mode, layerFile, other], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(stdout) as T;
@@ -168,4 +169,49 @@ describe.skipIf(!hasQgis)('Open in QGIS, read back by QGIS 3.22 (headless)', () 
       });
     });
   }
+});
+
+interface ArchiveReport {
+  format: string;
+  layers: LoadedLayer[];
+  messages: string[];
+  render_errors?: string[];
+  differing_pixels?: number;
+  colours?: number;
+}
+
+/** Exports an area of a tile UDF to an MBTiles archive through the engine and waits for the job. */
+async function exportArchive(udf: string, out: string, minZoom: number, maxZoom: number): Promise<void> {
+  const body = { udf, bbox: [2.25, 48.83, 2.4, 48.9], minZoom, maxZoom, out };
+  const started = await request(server.url, '/api/exports', { method: 'POST', headers: { ...bearer(server), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(started.status, started.text).toBe(201);
+  const { id } = started.json() as { id: string };
+  let detail = (await request(server.url, `/api/jobs/${id}?runs=false`, { headers: bearer(server) })).json() as JobSummary & { version: number };
+  while (detail.status === 'running') {
+    detail = (await request(server.url, `/api/jobs/${id}?runs=false&since=${detail.version}&wait=5000`, { headers: bearer(server) })).json() as JobSummary & { version: number };
+  }
+  expect(detail.export?.state).toBe('written');
+}
+
+describe.skipIf(!hasQgis)('exported archives, opened by QGIS 3.22 (headless) as a user adds them', () => {
+  it('opens a vector tile UDF\'s MBTiles archive as a vector tile layer and draws its features', async () => {
+    const out = join(home.root, 'grid.mbtiles');
+    await exportArchive('Tile_Grid', out, 11, 12);
+    const report = await qgis<ArchiveReport>('archive', out, join(home.root, 'grid-archive.png'));
+    expect(report.format).toBe('pbf');
+    expect(report.layers[0], JSON.stringify(report)).toMatchObject({ provider: 'vectortile', valid: true, url: out });
+    expect(report.render_errors).toEqual([]);
+    expect(report.differing_pixels, report.messages.join('\n')).toBeGreaterThan(1000);
+  });
+
+  it('opens a raster tile UDF\'s MBTiles archive through GDAL and draws its pixels', async () => {
+    const out = join(home.root, 'gradient.mbtiles');
+    await exportArchive('Raster_Gradient', out, 10, 11);
+    const report = await qgis<ArchiveReport>('archive', out, join(home.root, 'gradient-archive.png'));
+    expect(report.format).toBe('png');
+    expect(report.layers[0]).toMatchObject({ provider: 'gdal', valid: true, crs: 'EPSG:3857' });
+    expect(report.render_errors).toEqual([]);
+    expect(report.differing_pixels, report.messages.join('\n')).toBeGreaterThan(1000);
+    expect(report.colours).toBeGreaterThan(50);
+  });
 });

@@ -4,17 +4,21 @@ Run with the system Python that has Debian's python3-qgis (not the UDF runtime):
 
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_client.py render LAYER.qlr OUT.png
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_client.py colors LAYER.qlr PROPERTIES.json
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_client.py archive AREA.mbtiles OUT.png
 
 `render` prints the layers QGIS loaded (name, type, provider, validity, the tile URL it decoded
 from the data source, zooms, extent), what QGIS logged, and the rendered image's pixels at the
 layer's own extent ("Zoom to Layer"): how many differ from the background and the commonest
 colours. `colors` evaluates the vector tile style's polygon fill and stroke and point colours for
 each property dict of PROPERTIES.json, as QGIS would for a feature with those attributes.
+`archive` opens an MBTiles archive as a user adds one (Layer > Add Layer: raster tiles through GDAL,
+vector tiles as a vector tile layer) and renders it like `render`.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections import Counter
 from pathlib import Path
@@ -32,7 +36,9 @@ from qgis.core import (  # type: ignore[import-not-found]
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProject,
+    QgsRasterLayer,
     QgsSymbolLayer,
+    QgsVectorTileLayer,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QSize, QVariant  # type: ignore[import-not-found]
@@ -87,6 +93,30 @@ def render(layer_file: str, image_file: str) -> dict[str, Any]:
     }
     if not layers:
         return report
+    return drawn(layers, image_file, report)
+
+
+def archive(path: str, image_file: str) -> dict[str, Any]:
+    messages: list[str] = []
+    QgsApplication.messageLog().messageReceived.connect(
+        lambda message, tag, _level: messages.append(f"{tag}: {message}")
+    )
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        row = db.execute("SELECT value FROM metadata WHERE name = 'format'").fetchone()
+    tile_format = row[0] if row else ""
+    if tile_format == "pbf":
+        layer = QgsVectorTileLayer(f"type=mbtiles&url={path}", "archive")
+    else:
+        layer = QgsRasterLayer(path, "archive", "gdal")
+    QgsProject.instance().addMapLayer(layer)
+    report: dict[str, Any] = {"format": tile_format, "layers": [describe(layer)], "messages": messages}
+    if not layer.isValid():
+        return report
+    return drawn([layer], image_file, report)
+
+
+def drawn(layers: list[Any], image_file: str, report: dict[str, Any]) -> dict[str, Any]:
+    """Renders the layers at the first one's extent and adds what the image holds to `report`."""
     settings = QgsMapSettings()
     settings.setLayers(layers)
     settings.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:3857"))
@@ -160,7 +190,8 @@ def main() -> None:
     app = QgsApplication([], False)
     app.initQgis()
     mode, layer_file, other = sys.argv[1:4]
-    report = render(layer_file, other) if mode == "render" else colors(layer_file, other)
+    modes = {"render": render, "colors": colors, "archive": archive}
+    report = modes[mode](layer_file, other)
     print(json.dumps(report))
     QgsProject.instance().clear()
     app.exitQgis()
