@@ -246,3 +246,35 @@ def test_gdal_reads_the_tile_at_the_right_place(tmp_path: Path):
     assert ring.area == pytest.approx(outer.difference(hole).area, rel=0.01)
     assert ring.contains(Point(lonlat_at(TILE, 0.2, 0.2)))
     assert not ring.contains(Point(lonlat_at(TILE, 0.5, 0.5)))
+
+
+def test_polygons_turned_all_at_once_match_turning_each_one():
+    # Polygons without holes are oriented in one vectorized pass; the others one by one. Both
+    # must give what orienting every polygon on its own gives.
+    from fused._encoders.vector_tile import _orient_counterclockwise
+
+    clockwise = Polygon([(0, 0), (0, 2), (2, 2), (2, 0)])
+    holed = Polygon([(0, 0), (0, 9), (9, 9), (9, 0)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    geometries = np.array(
+        [
+            clockwise,
+            orient(clockwise, sign=1.0),
+            holed,
+            shapely.MultiPolygon([clockwise, box(5, 5, 6, 6)]),
+            GeometryCollection([clockwise, Point(1, 1)]),
+            LineString([(0, 0), (1, 1)]),
+            Point(3, 3),
+        ],
+        dtype=object,
+    )
+    turned = _orient_counterclockwise(geometries)
+    assert shapely.is_ccw(shapely.get_exterior_ring(turned[0]))
+    assert [geometry.wkt for geometry in turned] == [
+        orient(clockwise, sign=1.0).wkt,
+        orient(clockwise, sign=1.0).wkt,
+        orient(holed, sign=1.0).wkt,
+        shapely.MultiPolygon([orient(clockwise, sign=1.0), orient(box(5, 5, 6, 6), sign=1.0)]).wkt,
+        GeometryCollection([orient(clockwise, sign=1.0), Point(1, 1)]).wkt,
+        "LINESTRING (0 0, 1 1)",
+        "POINT (3 3)",
+    ]

@@ -96,20 +96,37 @@ def _orient_counterclockwise(geometries: Any) -> list[Any]:
 
     if hasattr(shapely, "orient_polygons"):  # shapely 2.1+: vectorized
         return list(shapely.orient_polygons(geometries, exterior_cw=False))
-    # Shapely 2.0 (Fused's image has 2.0.7): one polygon at a time.
+    # Shapely 2.0 (Fused's image has 2.0.7). Polygons without holes, most of a map's, are turned
+    # all at once: reversed when their exterior runs clockwise. The rest one polygon at a time.
+    import numpy as np
+
+    result = np.array(geometries, dtype=object)
+    kinds = shapely.get_type_id(result)
+    polygon = kinds == shapely.GeometryType.POLYGON
+    plain = np.flatnonzero(polygon & (shapely.get_num_interior_rings(result) == 0))
+    clockwise = plain[~shapely.is_ccw(shapely.get_exterior_ring(result[plain]))]
+    result[clockwise] = shapely.reverse(result[clockwise])
+    nested = (kinds == shapely.GeometryType.MULTIPOLYGON) | (
+        kinds == shapely.GeometryType.GEOMETRYCOLLECTION
+    )
+    for position in np.flatnonzero((polygon | nested) & ~np.isin(np.arange(len(result)), plain)):
+        result[position] = _oriented(result[position])
+    return list(result)
+
+
+def _oriented(geometry: Any) -> Any:
+    """One geometry with counter-clockwise polygon exteriors and clockwise holes."""
+    import shapely
     from shapely.geometry import MultiPolygon
     from shapely.geometry.polygon import orient
 
-    def oriented(geometry: Any) -> Any:
-        if geometry.geom_type == "Polygon":
-            return orient(geometry, sign=1.0)
-        if geometry.geom_type == "MultiPolygon":
-            return MultiPolygon([orient(part, sign=1.0) for part in geometry.geoms])
-        if geometry.geom_type == "GeometryCollection":
-            return shapely.GeometryCollection([oriented(part) for part in geometry.geoms])
-        return geometry
-
-    return [oriented(geometry) for geometry in geometries]
+    if geometry.geom_type == "Polygon":
+        return orient(geometry, sign=1.0)
+    if geometry.geom_type == "MultiPolygon":
+        return MultiPolygon([orient(part, sign=1.0) for part in geometry.geoms])
+    if geometry.geom_type == "GeometryCollection":
+        return shapely.GeometryCollection([_oriented(part) for part in geometry.geoms])
+    return geometry
 
 
 def _clip(geometries: Any, rect: tuple[float, float, float, float]) -> Any:
