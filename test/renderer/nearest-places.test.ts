@@ -76,6 +76,17 @@ describe('naming the nearest places at the map\'s edge', () => {
     expect(paris?.y).toBeLessThanOrEqual(400 - EDGE_INSET.bottom);
   });
 
+  it('moves a top label in from the edge when buttons fill the edge, and leaves out one with no room', () => {
+    // Buttons along the whole top edge: Levallois-Perret's label (north) goes just under them.
+    const bar = { left: 0, top: 0, right: 600, bottom: 40 };
+    const [levallois] = edgeLabels([LEVALLOIS], { ...view(), avoid: [bar] });
+    expect(levallois?.edge).toBe('top');
+    expect(levallois?.y).toBeGreaterThanOrEqual(40);
+    expect(levallois?.y).toBeLessThan(60);
+    // The whole map covered: no label rather than a hidden one.
+    expect(edgeLabels([LEVALLOIS], { ...view(), avoid: [{ left: 0, top: 0, right: 600, bottom: 400 }] })).toEqual([]);
+  });
+
   it('moves labels on the same side apart, and keeps a view too small for labels empty', () => {
     const north1: PlacePoint = { name: 'North One', lon: 2.2945, lat: 48.90, population: 20_000 };
     const north2: PlacePoint = { name: 'North Two', lon: 2.2950, lat: 48.91, population: 20_000 };

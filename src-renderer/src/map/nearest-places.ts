@@ -119,7 +119,10 @@ export function edgeLabels(places: readonly PlacePoint[], view: View, count = 3)
       const anchorX = edge === 'top' || edge === 'bottom' ? Math.min(Math.max(ex, left + CORNER), Math.max(left + CORNER, right - CORNER)) : ex;
       return { place, text: `${arrowFor(dx, dy)} ${place.name} · ${formatKm(km)}`, x: anchorX, y: ey, edge };
     });
-  return separate(labels.map((label) => clear(label, view.avoid ?? [], { left, top, right, bottom })), cy);
+  const avoid = view.avoid ?? [];
+  // A label that still lands under a button or panel is left out rather than shown half hidden.
+  return separate(labels.map((label) => clear(label, avoid, { left, top, right, bottom })), cy)
+    .filter((label) => !avoid.some((box) => overlaps(boxOf(label), box)));
 }
 
 /** The box a label takes, anchored as its edge says (the page draws it so). */
@@ -142,13 +145,16 @@ const overlaps = (a: Box, b: Box): boolean => a.left < b.right && a.right > b.le
 function clear(label: EdgeLabel, avoid: readonly Box[], inset: Box): EdgeLabel {
   const vertical = label.edge === 'left' || label.edge === 'right';
   const candidates: EdgeLabel[] = [label];
+  const own = boxOf(label);
+  const width = own.right - own.left;
   for (const box of avoid) {
-    const own = boxOf(label);
+    // Along the edge past the box, or in from the edge beside it.
     if (vertical) {
       candidates.push({ ...label, y: box.bottom + LABEL_HEIGHT / 2 + 4 }, { ...label, y: box.top - LABEL_HEIGHT / 2 - 4 });
+      candidates.push({ ...label, x: label.edge === 'right' ? box.left - 4 : box.right + 4 });
     } else {
-      const width = own.right - own.left;
       candidates.push({ ...label, x: box.right + width / 2 + 4 }, { ...label, x: box.left - width / 2 - 4 });
+      candidates.push({ ...label, y: label.edge === 'top' ? box.bottom + 4 : box.top - 4 });
     }
   }
   const inside = (candidate: EdgeLabel): boolean => {
