@@ -44,6 +44,29 @@ afterAll(async () => {
 });
 
 describe('the code editor', () => {
+  it('loads after the window\'s first view: CodeMirror is not in the code the first paint waits for', async () => {
+    const index = await (await fetch(`${opened.served.url}/`)).text();
+    const entry = /<script type="module"[^>]* src="([^"]+)"/.exec(index)?.[1];
+    if (!entry) throw new Error(`no entry script in ${index}`);
+    // Neither preloaded by the page nor imported by its entry module: the editor chunk is fetched later.
+    expect(index).not.toMatch(/editor-[\w-]+\.js/);
+    const entryCode = await (await fetch(`${opened.served.url}${entry}`)).text();
+    expect(entryCode).not.toMatch(/from\s*"\.\/editor-[\w-]+\.js"/);
+    expect(entryCode).toMatch(/import\("\.\/CodeEditor-[\w-]+\.js"\)/);
+    // A fresh page shows the library, then fetches the editor while idle; a UDF gets its editor.
+    const fresh = await opened.context.newPage();
+    try {
+      const editorRequests: string[] = [];
+      fresh.on('request', (request) => { if (/\/assets\/editor-/.test(request.url())) editorRequests.push(request.url()); });
+      await fresh.goto(`${opened.served.url}/#/udf/Scratch`);
+      await fresh.locator('[data-testid="code-editor"] .cm-content').waitFor();
+      expect(editorRequests).toHaveLength(1);
+      expect(await fresh.locator('[data-testid="code-editor"] .cm-content').innerText()).toContain('def udf(n: int = 1):');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("keeps Python's indentation on Enter, and Tab / Shift+Tab indent and outdent a selected block", async () => {
     await openFromLibrary('Scratch');
     expect(await editorText(page)).toBe(SCRATCH);

@@ -266,6 +266,56 @@ describe('the map', () => {
     expect(await page.locator('[data-param="cells"]').inputValue()).toBe('5');
   });
 
+  it('names the nearest places at the map\'s edge at street zoom, where none is in view (offline)', async () => {
+    await page.goto(`${served.url}/#/udf/Eiffel_Tower`);
+    await page.reload();
+    await page.getByTestId('udf-page').waitFor();
+    await page.locator('.leaflet-overlay-pane path').first().waitFor();
+    await expect.poll(() => page.getByTestId('basemap-shown').innerText(), { timeout: 20_000 }).toBe('bundled offline map');
+    // One point: the map zooms to street level (15), a view about 3 km wide with no town's point in it.
+    const names = page.locator('.nearest-place');
+    await expect.poll(() => names.count(), { timeout: 20_000 }).toBe(3);
+    const texts = await names.allInnerTexts();
+    expect(texts.find((text) => text.includes('Paris'))).toMatch(/^→ Paris · \d\.\d km$/);
+    // Each name sits inside the map, clear of the others.
+    const map = await page.getByTestId('map').boundingBox();
+    const boxes = await names.evaluateAll((chips) => chips.map((chip) => chip.getBoundingClientRect().toJSON() as DOMRect));
+    for (const box of boxes) {
+      expect(box.left).toBeGreaterThanOrEqual(map?.x ?? 0);
+      expect(box.right).toBeLessThanOrEqual((map?.x ?? 0) + (map?.width ?? 0));
+    }
+    await screenshot(page, 'map-eiffel-street-offline');
+    // Out at city zoom, places are in view and drawn on the map itself: no edge names.
+    for (let step = 0; step < 4; step++) await page.locator('.leaflet-control-zoom-out').click();
+    await expect.poll(() => names.count(), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('starts the layer panel folded on a small map, and then as the user last left it', async () => {
+    const small = await openWindow(browser, served, { width: 1024, height: 700 });
+    try {
+      await small.page.goto(`${served.url}/#/udf/Tile_Grid`);
+      const panel = small.page.getByTestId('layer-panel');
+      await panel.waitFor();
+      expect(await panel.getAttribute('data-open')).toBe('false');
+      expect((await panel.boundingBox())?.height).toBeLessThan(40);
+      await panel.getByRole('button', { name: /Layers/ }).click();
+      expect(await panel.getAttribute('data-open')).toBe('true');
+      await small.page.getByTestId('opacity-tiles').waitFor();
+      // Opened by hand: the next map, small as it is, starts open.
+      await small.page.reload();
+      await panel.waitFor();
+      expect(await panel.getAttribute('data-open')).toBe('true');
+      await panel.getByRole('button', { name: /Layers/ }).click();
+      await small.page.reload();
+      await panel.waitFor();
+      expect(await panel.getAttribute('data-open')).toBe('false');
+    } finally {
+      await small.context.close();
+    }
+    // The 1440x900 window's larger map starts with it open.
+    expect(await page.getByTestId('layer-panel').getAttribute('data-open')).toBe('true');
+  });
+
   it('keeps the layer panel inside the map in a narrow window', async () => {
     await page.setViewportSize({ width: 640, height: 700 });
     const map = await page.getByTestId('map').boundingBox();

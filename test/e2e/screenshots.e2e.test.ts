@@ -38,6 +38,12 @@ async function expectNoSidewaysScroll(page: Page): Promise<void> {
   expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
 }
 
+/** Waits until the map's basemap tiles in view have drawn (the offline one loads its data first). */
+async function basemapDrawn(page: Page): Promise<void> {
+  await expect.poll(() => page.locator('.bundled-basemap .leaflet-tile, .online-basemap .leaflet-tile').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect.poll(() => page.locator('.bundled-basemap .leaflet-tile:not(.leaflet-tile-loaded)').count(), { timeout: 30_000 }).toBe(0);
+}
+
 async function openUdf(page: Page, name: string): Promise<void> {
   await page.goto(`${served.url}/#/udf/${name}`);
   await page.getByTestId('udf-page').waitFor();
@@ -68,15 +74,20 @@ describe.each(SCREENS)('screens at $label', ({ label, viewport, theme }) => {
       await screenshot(page, `${label}-04-invalid-parameters`);
 
       await openUdf(page, 'Html_Report');
-      await page.getByTestId('result-html').waitFor();
+      // The frame's page paints after the frame is in place: wait for its heading.
+      await page.frameLocator('[data-testid="result-html"]').locator('h1').waitFor();
       await screenshot(page, `${label}-05-html`);
 
       await openUdf(page, 'Eiffel_Tower');
       await page.locator('.leaflet-overlay-pane path').first().waitFor();
+      // The offline basemap drawn, with the nearest places named at the edge (street zoom).
+      await basemapDrawn(page);
+      await page.locator('.nearest-place').first().waitFor();
       await screenshot(page, `${label}-06-geodataframe-on-map`);
 
       await openUdf(page, 'Tile_Grid');
       await expect.poll(async () => (await readTiles(page)).length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await basemapDrawn(page);
       await screenshot(page, `${label}-07-vector-tiles`);
       await expectNoSidewaysScroll(page);
 

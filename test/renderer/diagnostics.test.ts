@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnosticsOf, errorFileOf } from '../../src-renderer/src/editor/diagnostics.js';
+import { diagnosticsOf, errorFileOf } from '../../src-renderer/src/editor/line-diagnostics.js';
 
 const FILES = ['My_UDF.py', 'utils.py'];
 

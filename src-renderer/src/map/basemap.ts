@@ -22,7 +22,7 @@ export const DEFAULT_ONLINE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.pn
 const URL_KEY = 'udf-studio.basemap.url';
 const CHOICE_KEY = 'udf-studio.basemap.choice';
 const OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener">OpenStreetMap</a> contributors';
-const OFFLINE_ATTRIBUTION = 'Offline basemap: Natural Earth · places © <a href="https://www.geonames.org" target="_blank" rel="noopener">GeoNames</a> (CC BY 4.0)';
+const OFFLINE_ATTRIBUTION = 'Natural Earth · places © <a href="https://www.geonames.org" target="_blank" rel="noopener">GeoNames</a> (CC BY 4.0)';
 
 /** The online tile URL template ({z}/{x}/{y}); must be http(s). */
 export function onlineUrl(): string {

@@ -8,6 +8,7 @@
  */
 
 import L from 'leaflet';
+import { edgeLabels, type Box } from './nearest-places.js';
 import basemapUrl from './world-basemap.json?url';
 
 interface BasemapFile {
@@ -30,6 +31,8 @@ interface Path {
 interface Place {
   x: number;
   y: number;
+  lon: number;
+  lat: number;
   population: number;
   name: string;
 }
@@ -100,7 +103,7 @@ function decode(file: BasemapFile): Basemap {
     borders: file.borders.map(path),
     places: file.places.map(([lon, lat, population, name]) => {
       const [x, y] = mercator(lon, lat);
-      return { x, y, population, name };
+      return { x, y, lon, lat, population, name };
     }),
   };
 }
@@ -122,13 +125,69 @@ function minPopulation(zoom: number): number {
   return 0;
 }
 
+/** From this zoom up, the nearest places out of view are named at the map's edge (nearest-places.ts). */
+const EDGE_LABELS_FROM_ZOOM = 9;
+
 export class BundledBasemap extends L.GridLayer {
   private data: Basemap | null = null;
   private readonly labels = new Map<number, PlacedLabel[]>();
   private readonly measure = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
+  /** The edge labels' layer, above the tiles and below the map's controls. */
+  private edge: HTMLDivElement | null = null;
+  private readonly onMove = (): void => this.placeEdgeLabels();
 
   constructor(options: L.GridLayerOptions = {}, private theme: BasemapTheme = 'light') {
     super({ tileSize: TILE, className: 'bundled-basemap', ...options });
+  }
+
+  override onAdd(map: L.Map): this {
+    super.onAdd(map);
+    this.edge = L.DomUtil.create('div', 'nearest-places', map.getContainer());
+    this.edge.dataset.testid = 'nearest-places';
+    map.on('moveend resize', this.onMove);
+    void loadBasemap().then((data) => {
+      this.data = data;
+      this.placeEdgeLabels();
+    }, () => undefined);
+    return this;
+  }
+
+  override onRemove(map: L.Map): this {
+    map.off('moveend resize', this.onMove);
+    this.edge?.remove();
+    this.edge = null;
+    return super.onRemove(map);
+  }
+
+  /** Where the map's buttons, panels and status line cover it, in the map's pixels. */
+  private coveredEdges(container: HTMLElement): Box[] {
+    const origin = container.getBoundingClientRect();
+    const frame = container.parentElement ?? container;
+    return [...frame.querySelectorAll('.leaflet-control, .layer-panel, .map-toolbar, .map-status')].map((element) => {
+      const box = element.getBoundingClientRect();
+      return { left: box.left - origin.left, top: box.top - origin.top, right: box.right - origin.left, bottom: box.bottom - origin.top };
+    }).filter((box) => box.right > box.left && box.bottom > box.top);
+  }
+
+  private placeEdgeLabels(): void {
+    const map = this._map as L.Map | undefined;
+    if (!map || !this.edge || !this.data) return;
+    const size = map.getSize();
+    const center = map.getCenter();
+    const labels = map.getZoom() < EDGE_LABELS_FROM_ZOOM ? [] : edgeLabels(this.data.places, {
+      width: size.x,
+      height: size.y,
+      center: { lon: center.lng, lat: center.lat },
+      pixelOf: (place) => map.latLngToContainerPoint([place.lat, place.lon]),
+      avoid: this.coveredEdges(map.getContainer()),
+    });
+    this.edge.replaceChildren(...labels.map((label) => {
+      const chip = L.DomUtil.create('span', `nearest-place edge-${label.edge}`);
+      chip.textContent = label.text;
+      chip.style.left = `${label.x}px`;
+      chip.style.top = `${label.y}px`;
+      return chip;
+    }));
   }
 
   /** Draws the tiles again in the theme's colours. */
