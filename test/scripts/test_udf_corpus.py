@@ -245,8 +245,10 @@ def test_a_timeout_beside_another_udfs_job_runs_again_once_the_job_has_ended(
     if shutil.which("node") is None:
         pytest.skip("node is not on PATH, so no engine can be started")
     udfs = {
-        # Starts a job of C_Nap whose runs outlast the limit (retried twice), and returns.
-        "A_Hands_Off": 'fused.load("C_Nap").map([{"seconds": 600}, {"seconds": 600}])\n'
+        # Starts a job of C_Nap that runs beside B_Slow's first run, and returns. Its runs stay
+        # under the limit: a run of the job timing out first on B_Slow's worker would have the
+        # pool run B_Slow again there (through no fault of its own) and hide its timeout.
+        "A_Hands_Off": 'fused.load("C_Nap").map([{"seconds": 1.5}] * 6)\n'
                        '    return {"started": True}',
         # Hangs the first time only: the marker file remembers it ran.
         "B_Slow": "import os, time\n"
