@@ -202,7 +202,7 @@ export class Engine {
       return { outcome, cache: 'off', etag: outcome.ok ? digest(outcome.body) : null };
     }
     const key = resultCacheKey({ codeKey: runRequest.udf.key, runtimeFingerprint: this.fingerprint, params: runRequest.params, tile: runRequest.tile, formats: runRequest.formats, defaults: runRequest.defaults });
-    const hit = this.cache.get(key, callMaxAge, DEFAULT_MAX_AGE_SECONDS);
+    const hit = this.cachedEntry(key, callMaxAge);
     if (hit) return { outcome: outcomeOf(hit), cache: 'hit', etag: hit.sha256, key, callMaxAge };
 
     const run = (signal: AbortSignal | undefined): Promise<RunOutcome> => execute(signal).then((outcome) => {

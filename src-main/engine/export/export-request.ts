@@ -7,6 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { udfError } from '../../../src-shared/errors.js';
 import { TILE_FORMATS, type ArchiveFormat, type TileFormat } from '../../../src-shared/exports.js';
+import { stringParams } from '../../../src-shared/query-names.js';
 import { checkRange, type TileRange } from './tile-range.js';
 
 export interface CheckedExport {
@@ -63,17 +64,6 @@ function checkTarget(out: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-}
-
-function stringParams(raw: unknown): Record<string, string> {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw udfError('UDF_ERR_BAD_REQUEST', '"params" must be an object of parameter names to values');
-  const params = Object.create(null) as Record<string, string>;
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof value !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', `parameter "${name}" must be given as a string (it is converted by the UDF's annotation)`);
-    params[name] = value;
-  }
-  return params;
 }
 
 function tileFormatOf(raw: unknown): TileFormat | null {

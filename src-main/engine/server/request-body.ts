@@ -39,16 +39,3 @@ export async function readJsonBody(req: IncomingMessage, options: BodyOptions = 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw udfError('UDF_ERR_BAD_REQUEST', 'the request body must be a JSON object');
   return value as Record<string, unknown>;
 }
-
-/** `params` must map names to strings (converted by the UDF's annotations, as query values are). */
-export function stringParams(raw: unknown): Record<string, string> {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw udfError('UDF_ERR_BAD_REQUEST', '"params" must be an object of parameter names to values');
-  // No prototype, so a parameter named `__proto__` is kept as one.
-  const params = Object.create(null) as Record<string, string>;
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof value !== 'string') throw udfError('UDF_ERR_BAD_REQUEST', `parameter "${name}" must be given as a string (it is converted by the UDF's annotation)`);
-    params[name] = value;
-  }
-  return params;
-}

@@ -11,7 +11,8 @@ import type { QgisLayerAnswer } from '../../../../src-shared/qgis.js';
 import { openInQgis } from '../../qgis/qgis-program.js';
 import { defaultLayerFile, ensureLayerFolder, writeQgisLayer } from '../../qgis/qgis-layer.js';
 import { sendJson } from '../http-response.js';
-import { readJsonBody, stringParams } from '../request-body.js';
+import { readJsonBody } from '../request-body.js';
+import { stringParams } from '../../../../src-shared/query-names.js';
 import type { Router } from '../router.js';
 import { requirePrivateToken, type ServerServices } from '../services.js';
 
