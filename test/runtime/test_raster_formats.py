@@ -4,6 +4,7 @@ tile, read back with PIL, rasterio and numpy."""
 from __future__ import annotations
 
 import io
+import zlib
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from rasterio.io import MemoryFile
 from rasterio.transform import Affine
 
 from fused import UdfResultError, encode_result
+from fused._encoders.tile_png import encode_tile_png
 from fused._encoders.web_mercator import tile_box
 from fused._results import FORMATS, KIND_FORMATS
 from fused._tiles import make_tile, tile_bounds
@@ -252,3 +254,48 @@ def test_tile_pngs_take_zlibs_fastest_level_and_other_pngs_its_default():
     assert (zlib_level(tile_png), zlib_level(file_png)) == (0, 2)
     assert np.array_equal(np.moveaxis(np.asarray(image_of(tile_png)), -1, 0), noise)
     assert np.array_equal(np.moveaxis(np.asarray(image_of(file_png)), -1, 0), noise)
+
+
+def scanline_filters(png: bytes, width: int, bands: int) -> set[int]:
+    """The filter byte of every row of a PNG written as one IDAT chunk."""
+    start = png.index(b"IDAT")
+    length = int.from_bytes(png[start - 4 : start], "big")
+    raw = zlib.decompress(png[start + 4 : start + 4 + length])
+    stride = width * bands + 1
+    return {raw[row * stride] for row in range(len(raw) // stride)}
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+@pytest.mark.parametrize(("bands", "mode"), [(1, "L"), (2, "LA"), (3, "RGB"), (4, "RGBA")])
+def test_tile_pngs_of_every_band_count_read_back_exactly_with_the_up_filter(bands: int, mode: str):
+    pixels = np.random.default_rng(bands).integers(0, 255, (bands, 256, 256), dtype=np.uint8)
+    if bands in (2, 4):
+        pixels[-1, :, :100] = 255  # an opaque part, so the alpha band is kept as it is
+    png = encode_result(pixels, ["png"], {}, TILE).payload
+    image = image_of(png)
+    assert (image.format, image.mode, image.size) == ("PNG", mode, (256, 256))
+    read = np.asarray(image)
+    assert np.array_equal(read[np.newaxis] if bands == 1 else np.moveaxis(read, -1, 0), pixels)
+    assert scanline_filters(png, 256, bands) == {2}
+    with MemoryFile(png) as memory, memory.open() as dataset:
+        assert np.array_equal(dataset.read(), pixels)
+
+
+def test_tile_pngs_of_smooth_and_flat_coloured_tiles_are_about_as_small_as_pils():
+    rows, cols = np.mgrid[0:256, 0:256]
+    smooth = np.stack([rows, cols, (rows + cols) // 2]).astype(np.uint8)
+    flat = np.stack([np.where((rows // 32 + cols // 48) % 2 == 0, 200, 40)] * 3).astype(np.uint8)
+    for pixels in (smooth, flat):
+        ours = encode_result(pixels, ["png"], {}, TILE).payload
+        pils = io.BytesIO()
+        Image.fromarray(np.moveaxis(pixels, 0, -1)).save(pils, format="PNG", compress_level=1)
+        assert len(ours) < 2 * len(pils.getvalue()) and len(ours) < pixels.nbytes / 20
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [np.zeros((5, 4, 4), np.uint8), np.zeros((3, 4, 4), np.uint16), np.zeros((3, 0, 4), np.uint8)],
+)
+def test_the_tile_png_writer_refuses_what_png_cannot_hold(pixels: np.ndarray):
+    with pytest.raises(ValueError, match="1 to 4 uint8 bands"):
+        encode_tile_png(pixels)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from .._errors import UDF_ERR_RESULT, UdfResultError
+from .tile_png import encode_tile_png
 from .web_mercator import place_in_tile, tile_box
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ _SAVE_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {
     "webp": {"quality": 90},
 }
 # Tiles go to map clients over loopback, where encoding, not bytes, is what a pan waits for:
-# zlib's fastest level writes a 256 px PNG about a third faster for some 10% more bytes.
+# zlib's fastest level writes a 256 px PNG about a third faster for some 10% more bytes. (Arrays
+# in tile mode skip PIL altogether: see tile_png.)
 _TILE_SAVE_OPTIONS: Final[Mapping[str, Mapping[str, Any]]] = {
     **_SAVE_OPTIONS,
     "png": {"compress_level": 1},
@@ -84,6 +86,8 @@ def encode_raster(classified: Classified, fmt: str, tile: TileCoord | None = Non
         bands = place_in_tile(_with_alpha(bands, None), bounds, tile)
     if fmt == "tiff":
         return _geotiff(bands, _georeference(bounds, tile))
+    if fmt == "png" and tile is not None:
+        return encode_tile_png(bands)
     if fmt == "jpeg":
         bands = _flatten_alpha(bands)
     return _save_image(_image(bands), fmt, tile is not None)
