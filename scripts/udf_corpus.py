@@ -451,6 +451,18 @@ def _label(entry: dict[str, Any], folders: list[Path]) -> str:
     return directory.as_posix()
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What a run of one UDF is made of: its line's label, the name the engine finds it by, its
+    page, the values `--param` gives it and the sample a file opener is opened on."""
+
+    label: str
+    name: str
+    detail: dict[str, Any]
+    given: dict[str, str]
+    opened: Path | None
+
+
 class Checker:
     """Checks each UDF once, from any thread. A UDF that fails after loading another UDF of the
     folders by name asks for that one's outcome, which is then checked in its thread or awaited:
@@ -539,13 +551,14 @@ class Checker:
             return _failed(label, RunError.from_body(detail.get("error") or {}), code)
         given = dict(self.given.get(name, {}))
         opened = self._sample_path(detail) if "path" not in given else None
+        attempt = Attempt(label, name, detail, given, opened)
         started = time.time()
-        outcome = self._run(label, name, detail, given, opened)
+        outcome = self._run(attempt)
         if outcome.kind is Kind.NEEDS_SECRET:
-            outcome = self._with_placeholder_secrets(label, name, detail, outcome, given, opened)
-        outcome = self._explained(label, detail, outcome, opened, started)
+            outcome = self._with_placeholder_secrets(attempt, outcome)
+        outcome = self._explained(attempt, outcome, started)
         if outcome.kind is Kind.TIMEOUT:
-            outcome = self._again_after_jobs(label, detail, outcome, given, opened, started)
+            outcome = self._again_after_jobs(attempt, outcome, started)
         if outcome.kind is Kind.OK:  # an ok line starts with what it was given already
             return outcome
         if opened is not None:
@@ -556,32 +569,24 @@ class Checker:
             return Outcome(label, outcome.kind, outcome.which, f"(given {values}) {outcome.detail}")
         return outcome
 
-    def _again_after_jobs(
-        self,
-        label: str,
-        detail: dict[str, Any],
-        outcome: Outcome,
-        given: dict[str, str],
-        opened: Path | None,
-        started: float,
-    ) -> Outcome:
+    def _again_after_jobs(self, attempt: Attempt, outcome: Outcome, started: float) -> Outcome:
         """A run that timed out while jobs of other UDFs ran, once more after they have ended:
         a job's runs start at once (nested runs never wait for a worker) and can take every core,
         which a user running one UDF does not have to share. Its line keeps the first outcome."""
-        name = str(detail["name"])
-        busy = self._jobs_beside({name, *self._loaded_names(detail)}, started, time.time())
+        name = str(attempt.detail["name"])
+        busy = self._jobs_beside({name, *self._loaded_names(attempt.detail)}, started, time.time())
         if not busy:
             return outcome
         for job in busy:
             self._wait_for_end(str(job["id"]))
         again_started = time.time()
-        again = self._run(label, name, detail, given, opened)
-        again = self._explained(label, detail, again, opened, again_started)
+        again = self._run(attempt)
+        again = self._explained(attempt, again, again_started)
         jobs = ", ".join(f"{job['udf']} (started by {job.get('startedBy') or 'a client'})"
                          for job in busy)
         first = (f"run again: it timed out while {len(busy)} job(s) of other UDFs ran, {jobs}: "
                  f"{outcome.detail}")
-        return Outcome(label, again.kind, again.which, f"{again.detail} ({first})")
+        return Outcome(attempt.label, again.kind, again.which, f"{again.detail} ({first})")
 
     def _jobs_beside(
         self, starters: set[str], since: float, until: float
@@ -639,17 +644,11 @@ class Checker:
             return str(opened)
         return opened.relative_to(folder).as_posix()
 
-    def _run(
-        self,
-        label: str,
-        name: str,
-        detail: dict[str, Any],
-        given: dict[str, str],
-        opened: Path | None,
-    ) -> Outcome:
+    def _run(self, attempt: Attempt) -> Outcome:
         """One run over HTTP with the default parameters, but those `--param` gives and the
         sample file a file opener is opened on (a tile UDF for one tile)."""
-        quoted = _quoted_name(name)
+        label, detail, given, opened = attempt.label, attempt.detail, attempt.given, attempt.opened
+        quoted = _quoted_name(attempt.name)
         code = str(detail.get("code") or "")
         params = {**given, **({"path": str(opened)} if opened is not None else {})}
         where = "".join(f"{key}={value}, " for key, value in sorted(given.items()))
@@ -689,44 +688,30 @@ class Checker:
         cached = " (from the result cache)" if answer.headers.get(CACHE_HEADER) == "hit" else ""
         return Outcome(label, Kind.OK, "", f"{where}{seconds:.1f} s{cached}")
 
-    def _with_placeholder_secrets(
-        self,
-        label: str,
-        name: str,
-        detail: dict[str, Any],
-        outcome: Outcome,
-        given: dict[str, str],
-        opened: Path | None,
-    ) -> Outcome:
+    def _with_placeholder_secrets(self, attempt: Attempt, outcome: Outcome) -> Outcome:
         """Runs a UDF that stopped at a missing secret again with a placeholder for it (and for
         the next ones it asks for): when it then fails reaching a host, it needs network."""
         names = {outcome.which}
         for _ in range(MAX_SECRET_ROUNDS):
             self.engine.add_placeholder_secrets(names)
-            again = self._run(label, name, detail, given, opened)
+            again = self._run(attempt)
             if again.kind is Kind.NEEDS_SECRET and again.which not in names:
                 names.add(again.which)
                 continue
             if again.kind is Kind.NEEDS_NETWORK:
                 listed = ", ".join(sorted(names))
-                return Outcome(label, Kind.NEEDS_NETWORK, again.which,
+                return Outcome(attempt.label, Kind.NEEDS_NETWORK, again.which,
                                f"{again.detail} (run again with a placeholder for the secret "
                                f"{listed}: {outcome.detail})")
             break
         return outcome
 
-    def _explained(
-        self,
-        label: str,
-        detail: dict[str, Any],
-        outcome: Outcome,
-        opened: Path | None = None,
-        started: float | None = None,
-    ) -> Outcome:
+    def _explained(self, attempt: Attempt, outcome: Outcome, started: float) -> Outcome:
         """What a failure means beyond its own error: a connection to a cloud service, a file
         opener run without a file, a UDF that fails because one it loads needs network, or
         whose job (its `udf.map`) had runs that could not reach a host."""
-        if outcome.kind in _MAY_HIDE_NETWORK and started is not None:
+        label, detail = attempt.label, attempt.detail
+        if outcome.kind in _MAY_HIDE_NETWORK:
             found = self._job_network_failure(detail, started, time.time())
             if found is not None:
                 host, evidence = found
@@ -747,7 +732,7 @@ class Checker:
         if outcome.kind not in (Kind.UDF_ERROR, Kind.NEEDS_PARAMETER):
             return outcome
         given = self.given.get(str(detail["name"]), {})
-        path = None if "path" in given or opened is not None else file_opener_path(detail)
+        path = None if "path" in given or attempt.opened is not None else file_opener_path(detail)
         if path is not None:
             return Outcome(label, Kind.NEEDS_PARAMETER, "path",
                            f"a file opener (README: fused:filePreview) that Fused runs on the file "

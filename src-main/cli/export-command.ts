@@ -13,8 +13,8 @@ import { parseBbox, parseZoomRange } from '../engine/export/tile-range.js';
 import { homePaths } from '../engine/home.js';
 import { EXIT_FAILURE, UsageError } from './cli-error.js';
 import type { CliIo, Command } from './command.js';
+import { followJob, type JobPolling, type Progress } from './follow-job.js';
 import { keyValueOptions, parseOptions, stringOption } from './options.js';
-import { ProgressBar } from './progress-bar.js';
 import { findRunningEngine, type RunningEngine } from './running-engine.js';
 
 /** Failed tiles listed at the end; the rest are counted. */
@@ -79,16 +79,14 @@ Exit status: 0 when every tile is in the archive, 1 when tiles failed or the exp
 /** How long one wait for the job's progress lasts before the bar is redrawn anyway. */
 const WAIT_MS = 1_000;
 
-type Progress = JobSummary & { version: number };
-
-/** Where the export runs: the running engine over HTTP, or an engine in this process. */
-interface ExportClient {
+/**
+ * Where the export runs: the running engine over HTTP, or an engine in this process. Its `next`
+ * answers the job without its runs: an export may have thousands.
+ */
+interface ExportClient extends JobPolling<Progress> {
   readonly where: string;
   plan(body: Record<string, unknown>): Promise<ExportPlan>;
   start(body: Record<string, unknown>): Promise<JobSummary>;
-  /** The job (without its runs: an export may have thousands) once it moved past `version`, or after a second. */
-  next(id: string, version: number): Promise<Progress>;
-  cancel(id: string): Promise<void>;
 }
 
 async function runExport(exports: ExportClient, body: Record<string, unknown>, io: CliIo): Promise<number> {
@@ -99,22 +97,7 @@ async function runExport(exports: ExportClient, body: Record<string, unknown>, i
   }
   const started = await exports.start(body);
   io.stderr.write(`exporting on ${exports.where}\n`);
-  const bar = new ProgressBar(io.stderr, started);
-  let job = await exports.next(started.id, 0);
-  const cancel = (): void => {
-    io.stderr.write('\ncancelling the export (run the same command again to resume)...\n');
-    void exports.cancel(job.id);
-  };
-  process.once('SIGINT', cancel);
-  try {
-    while (job.status === 'running') {
-      job = await exports.next(job.id, job.version);
-      bar.update(job);
-    }
-  } finally {
-    process.removeListener('SIGINT', cancel);
-  }
-  bar.finish(job);
+  const job = await followJob(exports, await exports.next(started.id, 0), io, 'cancelling the export (run the same command again to resume)...');
   const state = job.export as ExportState;
   for (const failure of state.failed.slice(0, SHOWN_FAILURES)) io.stderr.write(`tile ${failure.z}/${failure.x}/${failure.y} failed: ${describeError(failure.error)}\n`);
   if (state.failedCount > SHOWN_FAILURES) io.stderr.write(`... and ${state.failedCount - SHOWN_FAILURES} more failed tiles\n`);

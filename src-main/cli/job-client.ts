@@ -7,6 +7,7 @@ import { UdfStudioError, isErrorCode, udfError } from '../../src-shared/errors.j
 import type { JobDetail } from '../../src-shared/jobs.js';
 import type { Engine } from '../engine/engine.js';
 import { jobSpecFromBody } from '../engine/jobs/job-request.js';
+import type { JobPolling } from './follow-job.js';
 import type { RunningEngine } from './running-engine.js';
 
 export type Detail = JobDetail & { version: number };
@@ -14,15 +15,12 @@ export type Detail = JobDetail & { version: number };
 /** How long one wait for news lasts before the bar is redrawn anyway. */
 const WAIT_MS = 1_000;
 
-export interface JobClient {
+export interface JobClient extends JobPolling<Detail> {
   /** Where the job runs, for the user. */
   readonly where: string;
   start(body: Record<string, unknown>): Promise<Detail>;
-  /** The job once it has moved past `version` (or after a second). */
-  next(id: string, version: number): Promise<Detail>;
   /** A succeeded run's result bytes. */
   result(id: string, index: number): Promise<Uint8Array>;
-  cancel(id: string): Promise<void>;
 }
 
 export class HttpJobClient implements JobClient {

@@ -14,9 +14,9 @@ import { Workspace } from '../engine/workspace/workspace.js';
 import { parseArgList } from './arg-list-file.js';
 import { EXIT_FAILURE, UsageError } from './cli-error.js';
 import type { CliIo, Command } from './command.js';
+import { followJob } from './follow-job.js';
 import { HttpJobClient, LocalJobClient, type Detail, type JobClient } from './job-client.js';
 import { keyValueOptions, parseOptions, stringOption } from './options.js';
-import { ProgressBar } from './progress-bar.js';
 import { findRunningEngine } from './running-engine.js';
 
 /** Failures listed in full at the end; the rest are counted. */
@@ -93,23 +93,9 @@ function jobBody(udf: UdfFolder, argList: unknown[], values: Record<string, stri
 }
 
 async function follow(client: JobClient, body: Record<string, unknown>, io: CliIo, out: string | undefined): Promise<number> {
-  let job = await client.start(body);
-  io.stderr.write(`submitted ${job.total} runs of ${job.udf} to ${client.where}${job.cluster ? `, on the Dask cluster ${job.cluster}` : ''}\n`);
-  const bar = new ProgressBar(io.stderr, job);
-  const cancel = (): void => {
-    io.stderr.write('\ncancelling the job...\n');
-    void client.cancel(job.id);
-  };
-  process.once('SIGINT', cancel);
-  try {
-    while (job.status === 'running') {
-      job = await client.next(job.id, job.version);
-      bar.update(job);
-    }
-  } finally {
-    process.removeListener('SIGINT', cancel);
-  }
-  bar.finish(job);
+  const started = await client.start(body);
+  io.stderr.write(`submitted ${started.total} runs of ${started.udf} to ${client.where}${started.cluster ? `, on the Dask cluster ${started.cluster}` : ''}\n`);
+  const job = await followJob(client, started, io, 'cancelling the job...');
   if (out) await writeResults(client, job, out, io);
   for (const run of job.runs) {
     const where = run.worker ? { worker: run.worker } : {};

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgList } from '../../src-main/cli/arg-list-file.js';
 import { progressText } from '../../src-main/cli/progress-bar.js';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
-import { runCli, startServe } from '../helpers/cli.js';
+import { makeTestHome, metaJson, type TestHome } from '../helpers/test-home.js';
+import { CLI, runCli, startServe } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 
 let home: TestHome;
@@ -63,6 +63,28 @@ describe('udf-studio submit', () => {
     const token = JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string };
     const jobs = (await request(url, '/api/jobs', { headers: { authorization: `Bearer ${token.access_token}` } })).json() as { jobs: Array<{ udf: string; status: string; total: number }> };
     expect(jobs.jobs).toEqual([expect.objectContaining({ udf: 'Hello_World', status: 'succeeded', total: 2 })]);
+  });
+
+  it('cancels the job on Ctrl-C and exits 1 with every run cancelled', async () => {
+    home.write({
+      'ws/Sleepy/meta.json': metaJson('Sleepy'),
+      'ws/Sleepy/Sleepy.py': '@fused.udf\ndef udf(n: int = 1):\n    import time\n    time.sleep(600)\n    return {"n": n}\n',
+    });
+    const args = home.write({ 'n.json': '[1, 2, 3]' });
+    const child = spawn(process.execPath, [CLI, 'submit', 'Sleepy', '--args', args, '--max-workers', '1', '--workspace', join(home.root, 'ws')], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The bar's first line comes once Ctrl-C is handled: signalled before it, the process would die.
+    child.stderr.on('data', (chunk: Buffer) => {
+      const before = stderr;
+      stderr += chunk.toString();
+      if (!before.includes('Sleepy: 3 runs') && stderr.includes('Sleepy: 3 runs')) child.kill('SIGINT');
+    });
+    expect(await exited).toBe(1);
+    expect(stderr).toContain('\ncancelling the job...\n');
+    expect(lines(Buffer.from(stdout)).map((line) => line.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
   });
 
   it('refuses bad command lines and argument files clearly', async () => {

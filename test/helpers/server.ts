@@ -57,6 +57,18 @@ export function request(baseUrl: string, path: string, options: RequestOptions =
   });
 }
 
+/** Resolves once the server has taken in a change to `name`'s folder (call it before the edit). */
+export function settledChange(server: EngineServer, name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = server.events.subscribe((event) => {
+      if (event.type === 'workspace' && event.changed.some((entry) => entry.name === name)) {
+        stop();
+        resolve();
+      }
+    });
+  });
+}
+
 /** The Bearer header for the server's private token. */
 export function bearer(server: EngineServer): Record<string, string> {
   return { authorization: `Bearer ${server.services.privateToken}` };

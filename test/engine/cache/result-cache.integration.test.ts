@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
 import { startEngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { bearer, request } from '../../helpers/server.js';
+import { bearer, request, settledChange } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -34,18 +34,6 @@ function runs(name: string): number {
 
 async function get(name: string, path: string, headers: Record<string, string> = {}) {
   return request(server.url, `/${tokens[name]}${path}`, { headers });
-}
-
-/** Resolves once the server has taken in a change to `name`'s folder (call it before the edit). */
-function settledChange(name: string): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = server.events.subscribe((event) => {
-      if (event.type === 'workspace' && event.changed.some((entry) => entry.name === name)) {
-        stop();
-        resolve();
-      }
-    });
-  });
 }
 
 beforeAll(async () => {
@@ -101,13 +89,13 @@ describe('result cache over HTTP', () => {
     const dir = join(home.root, 'ws', 'Counted');
     await get('Counted', '/run/file?n=5&format=json');
     const before = runs('Counted');
-    let changed = settledChange('Counted');
+    let changed = settledChange(server, 'Counted');
     writeFileSync(join(dir, 'helper.py'), 'VALUE = 2\n');
     await changed;
     const afterHeader = await get('Counted', '/run/file?n=5&format=json');
     expect(afterHeader.json()).toEqual({ n: 5, header: 2 });
     expect(runs('Counted')).toBe(before + 1);
-    changed = settledChange('Counted');
+    changed = settledChange(server, 'Counted');
     writeFileSync(join(dir, 'Counted.py'), `${readFileSync(join(dir, 'Counted.py'), 'utf8')}\n# edited\n`);
     await changed;
     await get('Counted', '/run/file?n=5&format=json');

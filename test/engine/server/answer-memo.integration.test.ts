@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
+import { bearer, request, settledChange, startTestServer, type HttpResult } from '../../helpers/server.js';
 
 // Repeated cache hits on shared-token URLs are answered from the answer memo (answer-memo.ts).
 // Each test makes a URL a remembered one (a miss, then hits) before changing what stands behind it.
@@ -19,18 +19,6 @@ function udfCode(name: string, value: number): string {
 
 function writeUdf(name: string, value: number): void {
   writeFileSync(join(home.root, 'ws', name, `${name}.py`), udfCode(name, value));
-}
-
-/** Resolves once the server has taken in a change to `name`'s folder (call it before the edit). */
-function settledChange(name: string): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = server.events.subscribe((event) => {
-      if (event.type === 'workspace' && event.changed.some((entry) => entry.name === name)) {
-        stop();
-        resolve();
-      }
-    });
-  });
 }
 
 /** A new UDF with a token of its own, so tests do not share remembered URLs. */
@@ -111,7 +99,7 @@ describe('the answer memo', () => {
     const token = await tokenFor(name);
     const [first] = await remembered(`/${token}/run/file?format=json`) as [HttpResult];
     expect(valueOf(first)).toBe(1);
-    const changed = settledChange(name);
+    const changed = settledChange(server, name);
     writeUdf(name, 2);
     await changed;
     const after = await request(server.url, `/${token}/run/file?format=json`);
