@@ -29,14 +29,14 @@ if str(RUNTIME) not in sys.path:
 LENGTHS = struct.Struct(">II")
 READ_TIMEOUT_S = 60.0
 
-# Puts the pipe ends on fds 3 and 4, as the engine does, then becomes the real worker command.
+# Puts the pipe ends on fds 3, 4 and 5, as the engine does, then becomes the real worker command.
 _LAUNCHER = r"""
 import fcntl, os, sys
-request, response = int(sys.argv[1]), int(sys.argv[2])
-high = [fcntl.fcntl(request, fcntl.F_DUPFD, 10), fcntl.fcntl(response, fcntl.F_DUPFD, 10)]
-os.dup2(high[0], 3)
-os.dup2(high[1], 4)
-for fd in {request, response, *high} - {3, 4}:
+given = [int(fd) for fd in sys.argv[1:4]]
+high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in given]
+for target, fd in zip((3, 4, 5), high):
+    os.dup2(fd, target)
+for fd in {*given, *high} - {3, 4, 5}:
     os.close(fd)
 os.execv(sys.executable, [sys.executable, "-u", "-m", "udf_studio_worker"])
 """
@@ -112,7 +112,11 @@ def udf_request(
 
 
 class WorkerProcess:
-    """`python -u -m udf_studio_worker` with requests on its fd 3 and responses on its fd 4."""
+    """`python -u -m udf_studio_worker` with requests on its fds 3 and 5 and responses on fd 4.
+
+    Requests go where the engine sends them: a run or describe to an idle worker on fd 3, the
+    rest (and runs while others are in progress) on fd 5.
+    """
 
     def __init__(
         self,
@@ -125,39 +129,56 @@ class WorkerProcess:
         `new_session` starts it as the engine does, leading a session of its own."""
         request_read, self._request_write = os.pipe()
         self._response_read, response_write = os.pipe()
+        side_read, self._side_write = os.pipe()
         inherited = {
             k: v for k, v in os.environ.items() if not without or not k.startswith(without)
         }
         full_env = {**inherited, "PYTHONPATH": str(RUNTIME), "UDF_STUDIO_PRELOAD": ""}
         full_env.update(env or {})
+        given = (request_read, response_write, side_read)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCHER, str(request_read), str(response_write)],
-            pass_fds=(request_read, response_write),
+            [sys.executable, "-c", _LAUNCHER, *map(str, given)],
+            pass_fds=given,
             env=full_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=new_session,
         )
-        os.close(request_read)
-        os.close(response_write)
+        for fd in given:
+            os.close(fd)
         self._buffer = b""
+        # Runs and describes sent and not answered yet, by id.
+        self._serving: set[object] = set()
 
     def send(self, header: dict[str, Any] | bytes, payload: bytes = b"") -> None:
-        """Write one frame (a dict is JSON-encoded; bytes are sent as the header as they are)."""
+        """Write one frame (a dict is JSON-encoded; bytes are sent as the header as they are,
+        on fd 3) where the engine would send it."""
         encoded = header if isinstance(header, bytes) else json.dumps(header).encode()
-        self.send_raw(LENGTHS.pack(len(encoded), len(payload)) + encoded + payload)
+        side = False
+        if isinstance(header, dict):
+            serving = header.get("op") in ("run", "describe")
+            side = not serving or bool(self._serving)
+            if serving:
+                self._serving.add(header.get("id"))
+        frame = LENGTHS.pack(len(encoded), len(payload)) + encoded + payload
+        self._write(self._side_write if side else self._request_write, frame)
 
-    def send_raw(self, data: bytes) -> None:
-        """Write bytes to the request pipe as they are."""
+    def send_raw(self, data: bytes, *, side: bool = False) -> None:
+        """Write bytes as they are to the request pipe (fd 3) or the side one (fd 5)."""
+        self._write(self._side_write if side else self._request_write, data)
+
+    @staticmethod
+    def _write(fd: int, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            written = os.write(self._request_write, view)
+            written = os.write(fd, view)
             view = view[written:]
 
     def receive(self) -> tuple[dict[str, Any], bytes]:
         """Read one response frame."""
         header_length, payload_length = LENGTHS.unpack(self._read_exact(LENGTHS.size))
         header = json.loads(self._read_exact(header_length))
+        self._serving.discard(header.get("id"))
         return header, self._read_exact(payload_length)
 
     def request(self, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
@@ -165,11 +186,13 @@ class WorkerProcess:
         self.send(header)
         return self.receive()
 
-    def close_requests(self) -> None:
-        """Close the request pipe (end of file on the worker's fd 3)."""
-        if self._request_write >= 0:
-            os.close(self._request_write)
-            self._request_write = -1
+    def close_requests(self, *, main: bool = True, side: bool = True) -> None:
+        """Close request pipes (end of file on the worker's fd 3, fd 5); the engine closes both."""
+        for name in ("_request_write",) * main + ("_side_write",) * side:
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
 
     def wait(self, timeout: float = 30.0) -> int:
         """Wait for the worker to exit; its status."""

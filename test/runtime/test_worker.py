@@ -1,19 +1,23 @@
-"""The worker as a real subprocess: fds 3/4, framing, run/describe/shutdown, errors as data."""
+"""The worker as a real subprocess: fds 3, 4 and 5, framing, run, describe, shutdown, errors as
+data."""
 
 from __future__ import annotations
 
 import io
 import json
 import math
+import os
 import signal
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from conftest import WorkerProcess, udf_request
+from conftest import RUNTIME, WorkerProcess, udf_request
 
 COUNTED = """\
 import sys
@@ -414,15 +418,44 @@ def test_shutdown_exits_with_status_0_without_answering(worker: WorkerProcess):
     assert worker.process.stdout is not None
 
 
-def test_end_of_file_on_fd_3_exits_with_status_0(worker: WorkerProcess):
-    worker.close_requests()
+@pytest.mark.parametrize(("main", "side"), [(True, True), (True, False), (False, True)])
+def test_end_of_file_on_either_request_pipe_exits_with_status_0(
+    worker: WorkerProcess, main: bool, side: bool
+):
+    worker.close_requests(main=main, side=side)
     assert worker.wait() == 0
 
 
-def test_a_frame_cut_short_ends_the_worker(worker: WorkerProcess):
-    worker.send_raw(struct.pack(">II", 100, 0) + b"{}")
-    worker.close_requests()
+@pytest.mark.parametrize("side", [False, True])
+def test_a_frame_cut_short_on_either_request_pipe_ends_the_worker(
+    worker: WorkerProcess, side: bool
+):
+    worker.send_raw(struct.pack(">II", 100, 0) + b"{}", side=side)
+    worker.close_requests(main=not side, side=side)
     assert worker.wait() == 1
+
+
+def test_a_worker_started_without_its_side_pipe_says_so_and_exits():
+    request_read, request_write = os.pipe()
+    response_read, response_write = os.pipe()
+    launcher = (
+        "import os, sys\n"
+        "os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4)\n"
+        "os.execv(sys.executable, [sys.executable, '-u', '-m', 'udf_studio_worker'])\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", launcher, str(request_read), str(response_write)],
+        pass_fds=(request_read, response_write),
+        env={**os.environ, "PYTHONPATH": str(RUNTIME)},
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 2
+        assert b"the side request pipe (fd 5) is not open" in stderr
+    finally:
+        for fd in (request_read, request_write, response_read, response_write):
+            os.close(fd)
 
 
 def test_preload_imports_modules_after_ready_and_survives_missing_ones():

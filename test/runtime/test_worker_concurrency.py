@@ -194,8 +194,8 @@ def udf(n: int = 0):
 
 
 def test_runs_sent_one_after_another_all_run_on_the_main_thread(worker: WorkerProcess):
-    # The engine sends the next run as soon as an answer arrives: it must find the main thread
-    # free, not start a thread of its own (which cost each run a thread start).
+    # The engine sends the next run on fd 3 as soon as an answer arrives: the main thread reads
+    # and serves it, with no thread started or handed to.
     udf = udf_request(ON_MAIN)
     on_main = []
     for index in range(1, 41):
@@ -208,8 +208,8 @@ def test_runs_sent_one_after_another_all_run_on_the_main_thread(worker: WorkerPr
 def test_a_run_sent_right_after_an_answer_never_queues_behind_a_long_run_on_the_main_thread(
     worker: WorkerProcess,
 ):
-    # The main thread is freed before its answer is written; freeing it again afterwards would
-    # give it away twice, and the next run would wait in its queue behind the long one.
+    # A run sent while a long one holds the main thread comes on fd 5 and gets a thread of its
+    # own; on fd 3 it would wait until the long run ended.
     quick = udf_request(ON_MAIN)
     for round_ in range(10):
         base = 100 * (round_ + 1)
@@ -219,3 +219,12 @@ def test_a_run_sent_right_after_an_answer_never_queues_behind_a_long_run_on_the_
         assert header["id"] == base + 2
         worker.send({"op": "cancel", "target": base + 1})
         assert worker.receive()[0]["id"] == base + 1
+
+
+def test_a_cancel_that_overtakes_its_run_cancels_it_as_it_starts(worker: WorkerProcess):
+    # The engine sends runs to an idle worker on fd 3 and cancels on fd 5: read by two threads,
+    # the cancel can come first. Forgotten, it would leave the run to sleep its 30 s.
+    worker.send({"op": "cancel", "target": 7})
+    header, _ = worker.request(run_request(udf_request(WAITER), 7, params={"seconds": 30}))
+    assert (header["id"], header["ok"], header["error"]["code"]) == (7, False, "UDF_ERR_CANCELLED")
+    assert worker.request(run_request(udf_request(WAITER), 8, params={"seconds": 0}))[0]["ok"]

@@ -71,6 +71,7 @@ def children_of_run(out: Path) -> list[int]:
         ("os.close(3)", b"the request pipe (fd 3) was closed by a UDF"),
         ("os.dup2(os.open(os.devnull, os.O_RDONLY), 3)", b"the request pipe (fd 3) was replaced"),
         ("os.dup2(os.open(os.devnull, os.O_WRONLY), 4)", b"the answer pipe (fd 4) was replaced"),
+        ("os.close(5)", b"the side request pipe (fd 5) was closed by a UDF"),
     ],
 )
 def test_16_6_a_run_that_breaks_the_pipes_ends_the_worker_with_its_own_status(
@@ -87,7 +88,9 @@ def test_16_6_a_run_that_breaks_the_pipes_ends_the_worker_with_its_own_status(
         process.close()
 
 
-def test_16_19_end_of_file_on_fd_3_ends_the_worker_in_the_middle_of_a_run(tmp_path: Path) -> None:
+def test_16_19_end_of_file_on_the_request_pipes_ends_the_worker_in_the_middle_of_a_run(
+    tmp_path: Path,
+) -> None:
     process = started()
     children: list[int] = []
     try:

@@ -5,6 +5,10 @@ also cuts short a `time.sleep` or a blocking read; other threads through the int
 asynchronous exception, which lands at the thread's next Python instruction. A run stuck in C
 code past the engine's grace period is ended by the engine killing the worker.
 
+A cancel can overtake its run: the engine sends runs to an idle worker on fd 3 and cancels on
+fd 5, read by different threads. A cancel for a run not started yet is kept, and the run is
+cancelled as it starts.
+
 A run that is importing a module is interrupted only once the import is over: cut short, an
 import leaves half a module behind (a package's submodules holding a parent that never finished,
 or a module still marked as initialising), and every later run in the worker fails on it.
@@ -27,6 +31,9 @@ _IMPORT_MACHINERY: Final = frozenset(
 )
 # How often a cancel waiting for an import to end looks again.
 _IMPORT_RECHECK_S: Final = 0.02
+# Cancels kept for runs not started: ids never repeat, so one for a run that already ended just
+# waits here to be dropped as newer ones come.
+_EARLY_CANCELS: Final = 256
 __all__ = ["Cancellation", "RunCancelled"]
 
 
@@ -36,15 +43,20 @@ class Cancellation:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._threads: dict[object, int] = {}
+        self._early: dict[object, None] = {}
         self._main_target: object = None
         self._main = threading.main_thread().ident
         if _SIGNAL is not None and threading.current_thread() is threading.main_thread():
             signal.signal(_SIGNAL, self._on_signal)
 
     def started(self, request_id: object) -> None:
-        """The calling thread now runs `request_id`."""
+        """The calling thread now runs `request_id`; raises `RunCancelled` when a cancel for it
+        came first."""
         with self._lock:
             self._threads[request_id] = threading.get_ident()
+            if request_id in self._early:
+                del self._early[request_id]
+                raise RunCancelled()
 
     def finished(self, request_id: object) -> None:
         """The run of `request_id` ended; a late cancel must no longer reach its thread."""
@@ -54,10 +66,14 @@ class Cancellation:
                 self._main_target = None
 
     def cancel(self, request_id: object) -> bool:
-        """Interrupt the run of `request_id`; False when it is not running."""
+        """Interrupt the run of `request_id`; False when it is not running (it is then cancelled
+        as it starts, if it ever does)."""
         with self._lock:
             ident = self._threads.get(request_id)
             if ident is None:
+                self._early[request_id] = None
+                if len(self._early) > _EARLY_CANCELS:
+                    del self._early[next(iter(self._early))]
                 return False
             if importing(sys._current_frames().get(ident)):
                 self._after_import(request_id)

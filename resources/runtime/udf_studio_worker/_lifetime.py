@@ -33,10 +33,17 @@ class ProtocolPipes:
     it answers.
     """
 
-    def __init__(self, request_fd: int, answer_fd: int) -> None:
-        self._fds = {request_fd: "request pipe", answer_fd: "answer pipe"}
+    def __init__(self, request_fd: int, answer_fd: int, side_request_fd: int) -> None:
+        """Raises `ValueError` naming a descriptor that is not open."""
+        self._fds = {
+            request_fd: "request pipe",
+            answer_fd: "answer pipe",
+            side_request_fd: "side request pipe",
+        }
         self._identity = {fd: _identity(fd) for fd in self._fds}
-        for fd in self._fds:
+        for fd, name in self._fds.items():
+            if self._identity[fd] is None:
+                raise ValueError(f"the {name} (fd {fd}) is not open: the engine starts workers")
             # Programs a UDF starts must not hold (or read) the engine's channel.
             os.set_inheritable(fd, False)
 

@@ -1,13 +1,15 @@
 """The worker: serves `run`, `describe`, `load`, `cancel` and `shutdown` requests from the engine.
 
-Requests arrive on fd 3 and responses leave on fd 4 (see docs/worker-protocol.md). A reader
-thread takes every frame: `load` and `cancel` are answered at once; a run or describe goes to
-the main thread when it is free, else to a thread of its own, so a worker whose runs wait (on
-I/O, on sleep, on a UDF they called) can take more; the engine decides how many. Executed UDF
-code stays warm per key: a run with a known key does no compiling, hashing or signature work.
-UDF errors, bad requests and unencodable results are answered as data; only a broken stream
-(a frame cut short, impossible lengths), a request pipe at its end or a `shutdown` ends the worker,
-at once and with every process its runs started (see `_lifetime`).
+Requests arrive on fd 3 and fd 5, responses leave on fd 4 (see docs/worker-protocol.md). The
+engine sends a run or describe on fd 3 when the worker has none in progress: the main thread
+reads fd 3 itself and serves what it reads, so a run meets no thread handoff on its way in.
+Everything sent while runs are in progress comes on fd 5, read by a thread of its own: `load`
+and `cancel` are answered at once, a run or describe gets a thread of its own, so a worker whose
+runs wait (on I/O, on sleep, on a UDF they called) can take more; the engine decides how many.
+Executed UDF code stays warm per key: a run with a known key does no compiling, hashing or
+signature work. UDF errors, bad requests and unencodable results are answered as data; only a
+broken stream (a frame cut short, impossible lengths), a request pipe at its end or a `shutdown`
+ends the worker, at once and with every process its runs started (see `_lifetime`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import queue
 import re
 import signal
 import threading
@@ -53,6 +54,7 @@ from ._warm_cache import ProtocolError, WarmCache
 
 REQUEST_FD: Final = 3
 RESPONSE_FD: Final = 4
+SIDE_REQUEST_FD: Final = 5
 PRELOAD_ENV: Final = "UDF_STUDIO_PRELOAD"
 # The exit status of a worker whose pipes a UDF closed or replaced (docs/worker-protocol.md).
 PIPES_BROKEN_STATUS: Final = 86
@@ -67,8 +69,12 @@ def main() -> NoReturn:
     # terminal that started the engine reaches the whole process group and must not kill a run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     subreaper = become_subreaper()
-    pipes = ProtocolPipes(REQUEST_FD, RESPONSE_FD)
+    try:
+        pipes = ProtocolPipes(REQUEST_FD, RESPONSE_FD, SIDE_REQUEST_FD)
+    except ValueError as exc:
+        end_worker(2, str(exc))
     reader = FrameReader(REQUEST_FD)
+    side_reader = FrameReader(SIDE_REQUEST_FD)
     writer = FrameWriter(RESPONSE_FD)
     writer.write(
         {
@@ -84,12 +90,10 @@ def main() -> NoReturn:
     preload(os.environ.get(PRELOAD_ENV, ""))
     _thread_output.install()
     worker = Worker(writer, pipes)
-    main_queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-    dispatcher = Dispatcher(worker, main_queue, reap=subreaper)
-    # The reader ends the process (end_worker) whatever the main thread is doing.
-    threading.Thread(target=dispatcher.read_all, args=(reader,), daemon=True).start()
-    while True:
-        dispatcher.serve(main_queue.get(), on_main=True)
+    dispatcher = Dispatcher(worker, reap=subreaper)
+    # The side reader ends the process (end_worker) whatever the main thread is doing.
+    threading.Thread(target=dispatcher.read_all, args=(side_reader, False), daemon=True).start()
+    dispatcher.read_all(reader, True)
 
 
 def preload(names: str) -> None:
@@ -117,32 +121,29 @@ def refresh_environment() -> None:
 class Dispatcher:
     """Reads requests and decides which thread serves each."""
 
-    def __init__(
-        self, worker: Worker, main_queue: queue.SimpleQueue[dict[str, Any]], *, reap: bool = False
-    ):
+    def __init__(self, worker: Worker, *, reap: bool = False):
         self._worker = worker
-        self._main_queue = main_queue
         self._lock = threading.Lock()
-        self._main_busy = False
-        # Requests given to a thread and not yet answered; at none, adopted orphans are reaped.
+        # Requests being served and not yet answered; at none, adopted orphans are reaped.
         self._serving = 0
         self._reap = reap
 
-    def read_all(self, reader: FrameReader) -> NoReturn:
-        """The reader thread: route every frame until the stream ends, then end the worker."""
+    def read_all(self, reader: FrameReader, serves: bool) -> NoReturn:
+        """Route every frame of one request pipe until it ends, then end the worker. `serves`:
+        this thread serves the runs it reads itself (the main thread); else each gets a thread."""
         status, reason = 0, None
         try:
-            self._route_all(reader)
+            self._route_all(reader, serves)
         except FrameError as exc:
             status, reason = 1, f"request stream broken: {exc}"
-        except (OSError, ValueError) as exc:  # fd 3 or 4 failed under the reader
+        except (OSError, ValueError) as exc:  # a request pipe or fd 4 failed under the reader
             status, reason = 1, f"request or answer pipe failed: {exc}"
         damage = self._worker.pipes.damage()
         if damage is not None:
             end_worker(PIPES_BROKEN_STATUS, f"{damage} by a UDF: exiting")
         end_worker(status, reason)
 
-    def _route_all(self, reader: FrameReader) -> None:
+    def _route_all(self, reader: FrameReader, serves: bool) -> None:
         while True:
             frame = reader.read()
             if frame is None:
@@ -158,25 +159,17 @@ class Dispatcher:
             elif op == "cancel":
                 self._worker.cancel(request)
             else:
-                self._start(request)
-
-    def serve(self, request: dict[str, Any], *, on_main: bool) -> None:
-        """Answer one run or describe request (in the thread it was given to)."""
-
-        freed = not on_main
-
-        def free_main() -> None:
-            # Before the answer is written: the engine's next request may arrive as soon as it is,
-            # and must find the main thread free rather than start a thread of its own. Once only:
-            # by the second call the main thread may already be promised to that next request.
-            nonlocal freed
-            if not freed:
-                freed = True
                 with self._lock:
-                    self._main_busy = False
+                    self._serving += 1
+                if serves:
+                    self.serve(request)
+                else:
+                    threading.Thread(target=self.serve, args=(request,), daemon=True).start()
 
+    def serve(self, request: dict[str, Any]) -> None:
+        """Answer one run or describe request, in the calling thread."""
         try:
-            self._worker.handle(request, free_main)
+            self._worker.handle(request)
         except RunCancelled:
             pass  # a cancel that arrived as the run ended: its answer is already written
         except OSError as exc:  # the answer could not be written: no later one could either
@@ -185,23 +178,10 @@ class Dispatcher:
                 end_worker(PIPES_BROKEN_STATUS, f"{damage} by a UDF: exiting")
             end_worker(1, f"cannot answer the engine: {exc}")
         finally:
-            free_main()
             with self._lock:
                 self._serving -= 1
                 if self._serving == 0 and self._reap:
                     reap_adopted()
-
-    def _start(self, request: dict[str, Any]) -> None:
-        with self._lock:
-            self._serving += 1
-            to_main = not self._main_busy
-            self._main_busy = self._main_busy or to_main
-        if to_main:
-            self._main_queue.put(request)
-        else:
-            threading.Thread(
-                target=self.serve, args=(request,), kwargs={"on_main": False}, daemon=True
-            ).start()
 
 
 class Worker:
@@ -229,8 +209,8 @@ class Worker:
             return None
         return request
 
-    def handle(self, request: dict[str, Any], before_answer: Callable[[], None]) -> None:
-        """Answer one request, calling `before_answer` once its answer is ready to write."""
+    def handle(self, request: dict[str, Any]) -> None:
+        """Answer one run or describe request."""
         op = request.get("op")
         request_id = request.get("id")
         handler = self._handlers.get(op) if isinstance(op, str) else None
@@ -242,7 +222,6 @@ class Worker:
             try:
                 refresh_environment()
                 header, payload = handler(request_id, request)
-                before_answer()
                 self._answer(header, payload)
             except ProtocolError as exc:
                 self._protocol_error(request_id, str(exc))
@@ -322,9 +301,9 @@ def execute_run(
     encoded: EncodedResult | None = None
     error: dict[str, Any] | None = None
     with _thread_output.captured() as (out, err):
-        if cancellation is not None:
-            cancellation.started(request_id)
         try:
+            if cancellation is not None:
+                cancellation.started(request_id)
             udf = cache.udf_for(request.get("udf"))
             coordinates = None
             if tile is not None:

@@ -3,7 +3,9 @@
  *
  * The worker's side is resources/runtime/udf_studio_worker/worker_main.py; the wire format is in
  * docs/worker-protocol.md. Requests go out on the child's fd 3 and answers come back on fd 4, so
- * the UDF's own prints can never corrupt the channel.
+ * the UDF's own prints can never corrupt the channel. The worker also reads a side pipe, fd 5: a
+ * run sent while none is in progress goes on fd 3, which its main thread reads and serves itself;
+ * everything sent while runs are in progress (more runs, `load`, `cancel`) goes on fd 5.
  *
  * Each worker leads a process group of its own (see process-group.ts): a kill ends it with every
  * process its runs started, and when it exits, however it exits, whatever it left running is ended:
@@ -26,7 +28,10 @@ export interface WorkerOptions {
   python: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** The module `python -m` runs (default `udf_studio_worker`; the cluster bridge is another) and its arguments. */
+  /**
+   * The module `python -m` runs and its arguments. The default, `udf_studio_worker`, reads the side
+   * pipe; another module (the cluster bridge) reads fd 3 alone.
+   */
   module?: string;
   args?: string[];
   /** How long the process may take to say `ready` (default {@link WORKER_START_TIMEOUT_MS}). */
@@ -51,6 +56,8 @@ export interface WorkerExit {
 interface Pending {
   resolve: (frame: Frame) => void;
   reject: (error: Error) => void;
+  /** A run or describe: the worker has it in progress until it answers. */
+  serving: boolean;
 }
 
 /** Raised for requests in flight when the worker process goes away. */
@@ -71,15 +78,21 @@ export class WorkerClient {
   /** Lines read from stderr so far: the number the next line will have. */
   private stderrCount = 0;
   private nextId = 1;
+  /** Runs and describes sent and not answered yet. */
+  private serving = 0;
   /** The process has exited (its group is being ended; `exited` resolves after). */
   private ended = false;
   /** Its group as last seen (noteGroup), ended with it in case it dies before it could end them. */
   private readonly seen = new SeenProcesses();
 
-  private constructor(private readonly child: ChildProcess, private readonly requests: Writable, responses: Readable, private readonly options: WorkerOptions) {
+  private constructor(
+    private readonly child: ChildProcess, private readonly requests: Writable, private readonly side: Writable | null, responses: Readable, private readonly options: WorkerOptions,
+  ) {
     this.pid = child.pid ?? -1;
     responses.on('data', (chunk: Buffer) => this.onData(chunk));
-    requests.on('error', () => {}); // a closed pipe surfaces as the child's exit
+    // A closed pipe surfaces as the child's exit.
+    requests.on('error', () => {});
+    side?.on('error', () => {});
     readLines(child.stdout, (line) => options.onLog?.(line, 'stdout'));
     readLines(child.stderr, (line) => {
       this.pushStderr(line);
@@ -107,16 +120,18 @@ export class WorkerClient {
    * the interpreter is not there, else UDF_ERR_WORKER_START (it exited or hung before it was ready).
    */
   static start(options: WorkerOptions): Promise<{ worker: WorkerClient; ready: Record<string, unknown> }> {
+    const sidePipe = options.module === undefined;
     const child = spawn(options.python, ['-u', '-m', options.module ?? 'udf_studio_worker', ...(options.args ?? [])], {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(sidePipe ? ['pipe' as const] : [])],
       // A session of its own: the worker's group is everything its runs start (process-group.ts).
       detached: GROUPS,
     });
     const requests = child.stdio[3] as Writable;
     const responses = child.stdio[4] as Readable;
-    const worker = new WorkerClient(child, requests, responses, options);
+    const pipes: readonly unknown[] = child.stdio;
+    const worker = new WorkerClient(child, requests, sidePipe ? pipes[5] as Writable : null, responses, options);
     const startTimeoutMs = options.startTimeoutMs ?? WORKER_START_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -129,6 +144,7 @@ export class WorkerClient {
         reject(udfError(missing ? 'UDF_ERR_RUNTIME_MISSING' : 'UDF_ERR_WORKER_START', `could not start the worker (${options.python}): ${error.message}`));
       });
       worker.pending.set(0, {
+        serving: false,
         resolve: (frame) => {
           clearTimeout(timer);
           resolve({ worker, ready: frame.header });
@@ -160,23 +176,28 @@ export class WorkerClient {
   send(message: Record<string, unknown>): { id: number; answer: Promise<Frame> } {
     const id = this.nextId++;
     if (!this.alive) return { id, answer: this.exited.then((exit) => Promise.reject(new WorkerExitedError(exit))) };
+    const serving = message.op === 'run' || message.op === 'describe';
+    // Only a run that finds the worker idle goes to its main thread's pipe.
+    const pipe = serving && this.serving === 0 ? this.requests : this.side ?? this.requests;
+    if (serving) this.serving += 1;
     const answer = new Promise<Frame>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.requests.write(encodeFrame({ ...message, id }));
+      this.pending.set(id, { resolve, reject, serving });
+      pipe.write(encodeFrame({ ...message, id }));
     });
     return { id, answer };
   }
 
   /** Sends a message that has no answer (`cancel`). */
   notify(message: Record<string, unknown>): void {
-    if (this.alive) this.requests.write(encodeFrame(message));
+    if (this.alive) (this.side ?? this.requests).write(encodeFrame(message));
   }
 
   /** Asks the worker to exit, and kills it if it has not within `graceMs`. */
   async shutdown(graceMs = 2_000): Promise<WorkerExit> {
     if (this.alive) {
-      this.requests.write(encodeFrame({ op: 'shutdown' }));
+      (this.side ?? this.requests).write(encodeFrame({ op: 'shutdown' }));
       this.requests.end();
+      this.side?.end();
       const timer = setTimeout(() => this.kill(), graceMs);
       const exit = await this.exited;
       clearTimeout(timer);
@@ -224,6 +245,7 @@ export class WorkerClient {
         continue;
       }
       this.pending.delete(id as number);
+      if (request.serving) this.serving -= 1;
       request.resolve(frame);
     }
   }

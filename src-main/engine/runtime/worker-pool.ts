@@ -591,8 +591,8 @@ function crashError(error: unknown, task: Task): UdfStudioError {
 
 function describeExit(exit: WorkerExit, task: Task): string {
   if (exit.code === PIPES_BROKEN_STATUS) {
-    return 'the UDF closed or replaced the worker\'s request pipe (fd 3) or answer pipe (fd 4), so the worker had to stop; '
-      + 'a UDF must leave file descriptors 3 and 4 open';
+    return 'the UDF closed or replaced the worker\'s request pipes (fd 3, fd 5) or answer pipe (fd 4), so the worker had to stop; '
+      + 'a UDF must leave file descriptors 3, 4 and 5 open';
   }
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${String(exit.code)}`;
   const output = runStderr(exit, task);

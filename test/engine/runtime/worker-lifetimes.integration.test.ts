@@ -119,7 +119,7 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
     const breaker = inlineUdf('Pipe_Breaker', `@fused.udf\ndef udf():\n    import os\n    ${statement}\n    return {"broke": 3}\n`);
     const broken = await pool.run(runOf(breaker));
     expect(codeOf(broken)).toBe('UDF_ERR_WORKER_CRASHED');
-    expect(broken.ok ? '' : broken.error.message).toMatch(/request pipe \(fd 3\)/);
+    expect(broken.ok ? '' : broken.error.message).toMatch(/request pipes \(fd 3, fd 5\)/);
     const next = jsonOf(await pool.run(runOf(ECHO, { i: 7 }))) as { i: number; pid: number };
     expect(next.i).toBe(7);
     expect(next.pid).not.toBe(before);
