@@ -45,8 +45,10 @@ def run_request(udf: dict[str, Any], request_id: int = 1, **fields: Any) -> dict
     }
 
 
-def test_ready_frame_comes_first():
-    process = WorkerProcess()
+@pytest.mark.parametrize("new_session", [False, True])
+def test_ready_frame_comes_first(new_session: bool):
+    # Only a worker leading a session of its own, as the engine starts it, becomes a subreaper.
+    process = WorkerProcess(new_session=new_session)
     try:
         ready, payload = process.receive()
         assert ready == {
@@ -54,6 +56,7 @@ def test_ready_frame_comes_first():
             "pid": process.process.pid,
             "python": ready["python"],
             "fused": "0.1.0",
+            "subreaper": new_session and sys.platform == "linux",
         }
         assert ready["python"].startswith("3.")
         assert payload == b""

@@ -82,6 +82,7 @@ def main() -> NoReturn:
             "pid": os.getpid(),
             "python": platform.python_version(),
             "fused": fused.__version__,
+            "subreaper": subreaper,
         }
     )
     # Before any library is imported: they read these settings once.

@@ -2,8 +2,8 @@
  * Reads the memory a worker's group of processes holds, for the pool's per-run memory limit.
  */
 
-import { readFile } from 'node:fs/promises';
 import { runCommand } from './command.js';
+import { procText } from './process-group.js';
 
 /** Resident set size of `pid` in bytes, or null when it cannot be read (the process is gone). */
 export async function residentBytes(pid: number): Promise<number | null> {
@@ -27,17 +27,14 @@ export async function groupBytes(pids: readonly number[]): Promise<number | null
     const kilobytes = ps.stdout.split('\n').map(Number).filter((value) => Number.isFinite(value));
     return kilobytes.length > 0 ? kilobytes.reduce((sum, value) => sum + value, 0) * 1024 : null;
   }
-  const sizes = await Promise.all(pids.map((pid) => kilobytesIn(`/proc/${pid}/smaps_rollup`, /^Pss:\s+(\d+)\s+kB/m)
-    .then((bytes) => bytes ?? kilobytesIn(`/proc/${pid}/status`, /^VmRSS:\s+(\d+)\s+kB/m))));
+  const sizes = pids.map((pid) => kilobytesIn(`/proc/${pid}/smaps_rollup`, /^Pss:\s+(\d+)\s+kB/m)
+    ?? kilobytesIn(`/proc/${pid}/status`, /^VmRSS:\s+(\d+)\s+kB/m));
   if (sizes[0] === null) return null;
   return sizes.reduce<number>((sum, bytes) => sum + (bytes ?? 0), 0);
 }
 
-async function kilobytesIn(path: string, pattern: RegExp): Promise<number | null> {
-  try {
-    const match = pattern.exec(await readFile(path, 'utf8'));
-    return match?.[1] ? Number(match[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
+/** Read synchronously, as process-group.ts reads /proc, for the same reason. */
+function kilobytesIn(path: string, pattern: RegExp): number | null {
+  const match = pattern.exec(procText(path));
+  return match?.[1] ? Number(match[1]) * 1024 : null;
 }

@@ -10,6 +10,7 @@
  * neither; there a worker is one process.
  */
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { runCommand } from './command.js';
 
@@ -43,20 +44,36 @@ export async function groupMembers(leaders: readonly number[]): Promise<Map<numb
 /**
  * `pid` and the processes descended from it, found cheaply through each thread's children (Linux;
  * elsewhere `pid` alone). A child whose parent died has left the tree: only `groupMembers` finds it.
+ * Read synchronously: the pool asks every 100 ms per busy worker, and /proc answers from memory,
+ * where each asynchronous read costs four trips through libuv's thread pool (about twice the CPU).
  */
-export async function descendants(pid: number): Promise<number[]> {
+export function descendants(pid: number): number[] {
   if (process.platform !== 'linux') return [pid];
   const found = [pid];
   for (let level = [pid]; level.length > 0; ) {
-    const children = await Promise.all(level.map(async (parent) => {
-      const tasks = await readdir(`/proc/${parent}/task`).catch(() => [] as string[]);
-      const texts = await Promise.all(tasks.map((task) => readFile(`/proc/${parent}/task/${task}/children`, 'utf8').catch(() => '')));
-      return texts.flatMap((text) => text.split(' ').filter((word) => word.trim() !== '').map(Number));
-    }));
-    level = children.flat().filter((child) => !found.includes(child));
+    const children = level.flatMap((parent) => threadsOf(parent).flatMap((task) => procText(`/proc/${parent}/task/${task}/children`)
+      .split(' ').filter((word) => word.trim() !== '').map(Number)));
+    level = children.filter((child) => !found.includes(child));
     found.push(...level);
   }
   return found;
+}
+
+function threadsOf(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+}
+
+/** A /proc file's text, or '' when the process is gone. */
+export function procText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** Kills the group `leader` leads (the leader first), until none of it is left. */

@@ -112,6 +112,8 @@ interface Slot {
   residentBytes: number;
   /** The other processes of the worker's group at the last full scan (what its runs started). */
   members: number[];
+  /** The worker is a child subreaper: its tree holds its whole group, and no full scan is needed. */
+  treeHoldsGroup: boolean;
   /** Why the worker was killed when no single run is to blame (memory shared by several). */
   killedForAll: ErrorData | null;
   /** The environment generation the worker was started with (see `renew`). */
@@ -144,7 +146,7 @@ export class WorkerPool {
     this.memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
     this.env = options.env;
     this.slots = Array.from({ length: this.size }, () => ({
-      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, measuring: false, residentBytes: 0, members: [], killedForAll: null, generation: 0,
+      worker: null, tasks: new Set<Task>(), allowance: 1, cpu: null, probing: false, measuring: false, residentBytes: 0, members: [], treeHoldsGroup: false, killedForAll: null, generation: 0,
     }));
   }
 
@@ -392,7 +394,7 @@ export class WorkerPool {
   private startWorker(slot: Slot): Promise<void> {
     const generation = this.generation;
     const attempt = WorkerClient.start({ python: this.options.python, env: this.env, cwd: this.options.cwd, onLog: this.options.onLog && ((line) => this.options.onLog?.(line)) }).then(
-      ({ worker }) => {
+      ({ worker, ready }) => {
         this.startFailures = 0;
         if (this.closed) {
           void worker.shutdown();
@@ -402,6 +404,7 @@ export class WorkerPool {
         slot.allowance = 1;
         slot.cpu = null;
         slot.members = [];
+        slot.treeHoldsGroup = ready.subreaper === true;
         slot.killedForAll = null;
         slot.generation = generation;
         void worker.exited.then(() => this.onWorkerExit(slot, worker));
@@ -442,7 +445,7 @@ export class WorkerPool {
         this.sampleTimer = null;
         return;
       }
-      if (this.samples++ % GROUP_SCAN_SAMPLES === 0) this.scanGroups(busy);
+      if (this.samples++ % GROUP_SCAN_SAMPLES === 0) this.scanGroups(busy.filter((slot) => !slot.treeHoldsGroup));
       for (const slot of busy) {
         this.checkMemory(slot, slot.worker as WorkerClient);
         this.checkCpu(slot, slot.worker as WorkerClient);
@@ -453,7 +456,7 @@ export class WorkerPool {
 
   /** Lists what busy workers' runs started, for the memory limit (one pass over the process table). */
   private scanGroups(busy: Slot[]): void {
-    if (this.scanning || !Number.isFinite(this.memoryLimitBytes)) return;
+    if (this.scanning || busy.length === 0 || !Number.isFinite(this.memoryLimitBytes)) return;
     this.scanning = true;
     const workers = busy.map((slot) => slot.worker as WorkerClient);
     void groupMembers(workers.map((worker) => worker.pid)).then(
@@ -473,11 +476,11 @@ export class WorkerPool {
   private checkMemory(slot: Slot, worker: WorkerClient): void {
     if (!Number.isFinite(this.memoryLimitBytes) || slot.measuring) return;
     slot.measuring = true;
-    const reading = descendants(worker.pid).then(async (tree) => {
-      const group = [...new Set([...tree, ...slot.members])];
+    const reading = (async () => {
+      const group = [...new Set([...descendants(worker.pid), ...slot.members])];
       await worker.noteGroup(group);
       return groupBytes(group);
-    });
+    })();
     void reading.catch(() => null).then((bytes) => {
       slot.measuring = false;
       if (bytes === null || slot.worker !== worker) return;
