@@ -287,6 +287,7 @@ def test_tile_pngs_of_smooth_and_flat_coloured_tiles_are_about_as_small_as_pils(
     flat = np.stack([np.where((rows // 32 + cols // 48) % 2 == 0, 200, 40)] * 3).astype(np.uint8)
     for pixels in (smooth, flat):
         ours = encode_result(pixels, ["png"], {}, TILE).payload
+        assert np.array_equal(np.moveaxis(np.asarray(image_of(ours)), -1, 0), pixels)
         pils = io.BytesIO()
         Image.fromarray(np.moveaxis(pixels, 0, -1)).save(pils, format="PNG", compress_level=1)
         assert len(ours) < 2 * len(pils.getvalue()) and len(ours) < pixels.nbytes / 20
