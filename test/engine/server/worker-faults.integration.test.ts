@@ -106,7 +106,7 @@ describe('fault injection: workers (issue 16)', () => {
     const broken = await request(server.url, saved('Pipe_Breaker'), { headers: bearer(server) });
     expect(broken.status).toBe(422);
     expect(broken.json()).toMatchObject({ error: { code: 'UDF_ERR_WORKER_CRASHED' } });
-    expect((broken.json() as { error: { message: string } }).error.message).toMatch(/request pipe \(fd 3\)/);
+    expect((broken.json() as { error: { message: string } }).error.message).toMatch(/request pipes \(fd 3, fd 5\)/);
     await expectHealthyAfter();
   });
 
