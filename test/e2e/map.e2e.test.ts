@@ -86,6 +86,21 @@ afterAll(async () => {
   await served?.stop();
 });
 
+/**
+ * Zooms the map out `steps` levels with its button, one level at a time: Leaflet drops a zoom asked
+ * for while the last one still animates, so each click waits for the scale to change and the
+ * animation to end.
+ */
+async function zoomOut(steps: number): Promise<void> {
+  const scale = page.locator('.leaflet-control-scale-line');
+  for (let step = 0; step < steps; step++) {
+    const before = await scale.innerText();
+    await page.locator('.leaflet-control-zoom-out').click();
+    await expect.poll(() => scale.innerText()).not.toBe(before);
+    await page.waitForFunction(() => document.querySelector('.leaflet-zoom-anim') === null);
+  }
+}
+
 describe('the map', () => {
   it('falls back to the bundled basemap offline, with land, borders and place names at city zoom', async () => {
     await openTileGrid();
@@ -99,7 +114,7 @@ describe('the map', () => {
     expect(await page.locator('.leaflet-control-attribution').innerText()).toContain('GeoNames');
     await screenshot(page, 'map-tile-grid-city-offline');
     // Out to Europe: coastlines show water beside land.
-    for (let step = 0; step < 6; step++) await page.locator('.leaflet-control-zoom-out').click();
+    await zoomOut(6);
     await expect.poll(async () => (await basemapPixels()).water, { timeout: 20_000 }).toBeGreaterThan(10_000);
     await screenshot(page, 'map-tile-grid-europe-offline');
     // The dark theme draws the same basemap in its dark colours, at once.
@@ -286,7 +301,7 @@ describe('the map', () => {
     }
     await screenshot(page, 'map-eiffel-street-offline');
     // Out at city zoom, places are in view and drawn on the map itself: no edge names.
-    for (let step = 0; step < 4; step++) await page.locator('.leaflet-control-zoom-out').click();
+    await zoomOut(4);
     await expect.poll(() => names.count(), { timeout: 10_000 }).toBe(0);
   });
 

@@ -9,6 +9,7 @@
 
 import L from 'leaflet';
 import { edgeLabels, type Box } from './nearest-places.js';
+import { tileOutline } from './tile-outline.js';
 import basemapUrl from './world-basemap.json?url';
 
 interface BasemapFile {
@@ -130,8 +131,6 @@ const EDGE_LABELS_FROM_ZOOM = 9;
 
 export class BundledBasemap extends L.GridLayer {
   private data: Basemap | null = null;
-  private readonly labels = new Map<number, PlacedLabel[]>();
-  private readonly measure = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
   /** The edge labels' layer, above the tiles and below the map's controls. */
   private edge: HTMLDivElement | null = null;
   private readonly onMove = (): void => this.placeEdgeLabels();
@@ -220,18 +219,10 @@ export class BundledBasemap extends L.GridLayer {
     const inTile = (path: Path, margin: number): boolean =>
       path.maxX * world >= left - margin && path.minX * world <= left + TILE + margin && path.maxY * world >= top - margin && path.minY * world <= top + TILE + margin;
     const trace = (path: Path, close: boolean): void => {
-      const xy = path.xy;
-      let lastX = NaN;
-      let lastY = NaN;
-      for (let index = 0; index < xy.length; index += 2) {
-        const x = (xy[index] as number) * world - left;
-        const y = (xy[index + 1] as number) * world - top;
-        // Skip vertices within half a pixel of the last drawn: the world at low zooms stays cheap.
-        if (index > 0 && index < xy.length - 2 && Math.abs(x - lastX) < 0.5 && Math.abs(y - lastY) < 0.5) continue;
-        if (index === 0) context.moveTo(x, y);
-        else context.lineTo(x, y);
-        lastX = x;
-        lastY = y;
+      const kept = tileOutline(path.xy, world, left, top, TILE);
+      for (let index = 0; index < kept.length; index += 2) {
+        if (index === 0) context.moveTo(kept[0] as number, kept[1] as number);
+        else context.lineTo(kept[index] as number, kept[index + 1] as number);
       }
       if (close) context.closePath();
     };
@@ -257,7 +248,7 @@ export class BundledBasemap extends L.GridLayer {
     context.stroke();
     context.setLineDash([]);
 
-    for (const { place, box } of this.labelsAt(coords.z)) {
+    for (const { place, box } of labelsAt(data, coords.z)) {
       if (box[2] < left || box[0] > left + TILE || box[3] < top || box[1] > top + TILE) continue;
       const x = place.x * world - left;
       const y = place.y * world - top;
@@ -274,33 +265,67 @@ export class BundledBasemap extends L.GridLayer {
     }
   }
 
-  /** The labels placed at a zoom: biggest places first, none overlapping another. */
-  private labelsAt(zoom: number): PlacedLabel[] {
-    const known = this.labels.get(zoom);
-    if (known) return known;
-    const data = this.data as Basemap;
-    const world = TILE * 2 ** zoom;
-    const floor = minPopulation(zoom);
-    const cell = 128;
-    const grid = new Map<string, Array<[number, number, number, number]>>();
-    const placed: PlacedLabel[] = [];
-    for (const place of data.places) {
-      if (place.population < floor) break;
-      this.measure.font = place.population >= 1_000_000 ? CAPITAL_FONT : LABEL_FONT;
-      const width = Math.min(LABEL_REACH - 10, this.measure.measureText(place.name).width);
-      const x = place.x * world;
-      const y = place.y * world;
-      const box: [number, number, number, number] = [x - 4, y - 9, x + 8 + width, y + 8];
-      const keys: string[] = [];
-      for (let cx = Math.floor(box[0] / cell); cx <= Math.floor(box[2] / cell); cx++) {
-        for (let cy = Math.floor(box[1] / cell); cy <= Math.floor(box[3] / cell); cy++) keys.push(`${cx}:${cy}`);
-      }
-      const overlaps = keys.some((key) => (grid.get(key) ?? []).some((other) => box[0] < other[2] && box[2] > other[0] && box[1] < other[3] && box[3] > other[1]));
-      if (overlaps) continue;
-      for (const key of keys) grid.set(key, [...(grid.get(key) ?? []), box]);
-      placed.push({ place, box });
+}
+
+/**
+ * The labels placed at each zoom, shared by every map: the basemap is the same for all, and each
+ * UDF page opens a map of its own. From zoom 8 every place (tens of thousands) is a candidate.
+ */
+const placedByZoom = new Map<number, PlacedLabel[]>();
+
+/** The labels placed at a zoom: biggest places first, none overlapping another. */
+function labelsAt(data: Basemap, zoom: number): PlacedLabel[] {
+  const known = placedByZoom.get(zoom);
+  if (known) return known;
+  const world = TILE * 2 ** zoom;
+  const floor = minPopulation(zoom);
+  const cell = 128;
+  const grid = new Map<string, Array<[number, number, number, number]>>();
+  const placed: PlacedLabel[] = [];
+  for (const place of data.places) {
+    if (place.population < floor) break;
+    const width = Math.min(LABEL_REACH - 10, textWidth(place.name, place.population >= 1_000_000 ? CAPITAL_FONT : LABEL_FONT));
+    const x = place.x * world;
+    const y = place.y * world;
+    const box: [number, number, number, number] = [x - 4, y - 9, x + 8 + width, y + 8];
+    const keys: string[] = [];
+    for (let cx = Math.floor(box[0] / cell); cx <= Math.floor(box[2] / cell); cx++) {
+      for (let cy = Math.floor(box[1] / cell); cy <= Math.floor(box[3] / cell); cy++) keys.push(`${cx}:${cy}`);
     }
-    this.labels.set(zoom, placed);
-    return placed;
+    const overlaps = keys.some((key) => (grid.get(key) ?? []).some((other) => box[0] < other[2] && box[2] > other[0] && box[1] < other[3] && box[3] > other[1]));
+    if (overlaps) continue;
+    for (const key of keys) {
+      const boxes = grid.get(key);
+      if (boxes) boxes.push(box);
+      else grid.set(key, [box]);
+    }
+    placed.push({ place, box });
   }
+  placedByZoom.set(zoom, placed);
+  return placed;
+}
+
+let measuring: CanvasRenderingContext2D | null = null;
+/** Character widths by font, each measured once. */
+const charWidths = new Map<string, Map<string, number>>();
+
+/**
+ * A label's width as the sum of its characters' widths: close enough to place labels apart, and
+ * measuring every name whole took canvas about 300 ms at the zooms that label every town.
+ */
+function textWidth(text: string, font: string): number {
+  let widths = charWidths.get(font);
+  if (!widths) charWidths.set(font, (widths = new Map<string, number>()));
+  let total = 0;
+  for (const char of text) {
+    let width = widths.get(char);
+    if (width === undefined) {
+      measuring ??= document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
+      measuring.font = font;
+      width = measuring.measureText(char).width;
+      widths.set(char, width);
+    }
+    total += width;
+  }
+  return total;
 }
