@@ -29,6 +29,13 @@ export class WorkspaceWatcher {
   private timer: NodeJS.Timeout | null = null;
   private pending = new Set<string>();
   private readonly rechecks = new Set<NodeJS.Timeout>();
+  /**
+   * What each recently changed path was at the last refresh that saw it, and which refresh that
+   * was. A recheck compares with this, not with what its own refresh saw: a path saved again since
+   * has been refreshed already, and counting it again would start a refresh for every older recheck.
+   */
+  private readonly seen = new Map<string, { signature: string; refresh: number }>();
+  private refreshes = 0;
   private readonly listeners = new Set<WorkspaceListener>();
 
   constructor(private readonly workspace: Workspace, private readonly settleMs = SETTLE_MS) {}
@@ -69,6 +76,7 @@ export class WorkspaceWatcher {
     this.timer = null;
     for (const recheck of this.rechecks) clearTimeout(recheck);
     this.rechecks.clear();
+    this.seen.clear();
     this.started = false;
     this.listeners.clear();
     const watchers = [...this.watchers.values()];
@@ -83,23 +91,28 @@ export class WorkspaceWatcher {
       this.timer = null;
       const changed = [...this.pending];
       this.pending.clear();
-      const seen = new Map(changed.map((path) => [path, signature(path)]));
+      const refresh = ++this.refreshes;
+      for (const path of changed) this.seen.set(path, { signature: signature(path), refresh });
       const entries = this.workspace.refresh();
       for (const listener of this.listeners) listener(entries, changed);
-      this.recheck(seen);
+      this.recheck(changed, refresh);
     }, this.settleMs);
   }
 
-  /** Looks at the paths of a change again later; one that differs from what the refresh saw is scheduled as a change. */
-  private recheck(seen: Map<string, string>): void {
-    for (const delay of RECHECK_MS) {
+  /**
+   * Looks at the paths of a change again later; one that differs from what the last refresh saw
+   * is scheduled as a change. After the last look, a path no later refresh saw is forgotten.
+   */
+  private recheck(paths: string[], refresh: number): void {
+    for (const [index, delay] of RECHECK_MS.entries()) {
+      const last = index === RECHECK_MS.length - 1;
       const timer = setTimeout(() => {
         this.rechecks.delete(timer);
-        for (const [path, before] of seen) {
-          if (signature(path) !== before) {
-            seen.delete(path);
-            this.schedule(path);
-          }
+        for (const path of paths) {
+          const known = this.seen.get(path);
+          if (!known || this.pending.has(path)) continue;
+          if (signature(path) !== known.signature) this.schedule(path);
+          else if (last && known.refresh === refresh) this.seen.delete(path);
         }
       }, delay);
       timer.unref();

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendFileSync, cpSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workspace, type WorkspaceEntry } from '../../../src-main/engine/workspace/workspace.js';
-import { WorkspaceWatcher } from '../../../src-main/engine/workspace/workspace-watcher.js';
+import { RECHECK_MS, WorkspaceWatcher } from '../../../src-main/engine/workspace/workspace-watcher.js';
 import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
 
 const CODE = '@fused.udf\ndef udf():\n    return 1\n';
@@ -53,5 +53,19 @@ describe('the workspace watcher', () => {
       appendFileSync(alphaFile(), `# edited ${round}\n`);
       await expect.poll(() => seenCode, { timeout: 5_000, interval: 20 }).toContain(`# edited ${round}`);
     }
+  });
+
+  // Each refresh looks at its paths again later; an older look must not count a save that a newer
+  // refresh has seen already, or saves in a row set off refresh after refresh (and as many events).
+  it('refreshes once for each save of a file saved over and over', async () => {
+    let refreshes = 0;
+    watcher.onChange(() => refreshes++);
+    for (let round = 0; round < 5; round++) {
+      writeFileSync(alphaFile(), `${CODE}# save ${round}\n`);
+      await expect.poll(() => seenCode, { timeout: 5_000, interval: 10 }).toContain(`# save ${round}`);
+    }
+    // Out past the last of the later looks every refresh takes.
+    await new Promise((resolve) => setTimeout(resolve, (RECHECK_MS.at(-1) ?? 0) + 500));
+    expect(refreshes).toBe(5);
   });
 });
