@@ -64,9 +64,10 @@ _ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(-?\d+)')
 
 
 def main() -> NoReturn:
-    """Serve requests until end of file on fd 3 or a `shutdown` request, then exit."""
-    # The engine owns the worker's lifetime (it closes fd 3 or sends shutdown); a Ctrl-C in the
-    # terminal that started the engine reaches the whole process group and must not kill a run.
+    """Serve requests until end of file on fd 3 or fd 5 or a `shutdown` request, then exit."""
+    # The engine owns the worker's lifetime (it closes fds 3 and 5 or sends shutdown); a Ctrl-C
+    # in the terminal that started the engine reaches the whole process group and must not kill
+    # a run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     subreaper = become_subreaper()
     try:
