@@ -30,6 +30,8 @@ const ROUNDS = 3;
 /** A z12 tile inside the COG (which covers 0..1.5 E, 50..51 N). */
 const TILE = { z: 12, x: 2056, y: 1378 };
 const COG_BOUNDS = ['0', '50', '1.5', '51'];
+/** Calls timed for the tile's read alone, in each Python. */
+const READ_CALLS = 40;
 
 const TRIVIAL_UDF = '@fused.udf\ndef udf(n: int = 1):\n    return n\n';
 
@@ -99,6 +101,10 @@ export async function benchPeers(env: NodeJS.ProcessEnv, home: string): Promise<
     const [engineTile, peerTile, titilerTile] = await inTurn([urls.engineTile, urls.peerTile, urls.titilerTile].map(load), rate) as [LoadResult, LoadResult, LoadResult];
     compareLoad(`COG tile (WarpedVRT, 256 px PNG), ${CONNECTIONS} connections`, engineTile, 'FastAPI', peerTile, 'at least level');
     compareLoad(`COG tile, ${CONNECTIONS} connections`, engineTile, 'TiTiler', titilerTile, 'at least 2x');
+    // Every server pays the UDF's read; each venv's rasterio wheel brings its own GDAL, which decides it.
+    const [runtimeRead, peersRead] = [await readCost(python, tileFile), await readCost(peers, tileFile)];
+    report('COG tile read alone (the UDF\'s function, one process, CPU)', ms(runtimeRead.ms),
+      `rasterio ${runtimeRead.rasterio}, GDAL ${runtimeRead.gdal}; peers' venv ${ms(peersRead.ms)} (rasterio ${peersRead.rasterio}, GDAL ${peersRead.gdal})`);
     process.stdout.write(`  (median of ${ROUNDS} rounds each, servers in turn; load: ${engineTile.tool}; non-2xx: engine ${engineTrivial.non2xx + engineTile.non2xx}, FastAPI ${peerTrivial.non2xx + peerTile.non2xx}, TiTiler ${titilerTile.non2xx})\n`);
   } finally {
     fastapi.stop();
@@ -122,6 +128,16 @@ async function inTurn<T>(measurements: (() => Promise<T>)[], score: (result: T) 
     for (const [index, measure] of measurements.entries()) rounds[index]?.push(await measure());
   }
   return rounds.map((results) => [...results].sort((a, b) => score(a) - score(b))[Math.floor(results.length / 2)] as T);
+}
+
+interface ReadCost { ms: number; rasterio: string; gdal: string }
+
+/** CPU per call of the tile UDF's function alone, in `python` (bench/peers/read_cost.py). */
+async function readCost(python: string, udfFile: string): Promise<ReadCost> {
+  const { z, x, y } = TILE;
+  const result = await runCommand(python, [join(PEERS_DIR, 'read_cost.py'), udfFile, String(z), String(x), String(y), String(READ_CALLS)]);
+  if (result.code !== 0) throw new Error(`could not time the read in ${python}: ${result.stderr.trim()}`);
+  return JSON.parse(result.stdout) as ReadCost;
 }
 
 function writeUdf(workspace: string, name: string, code: string): string {
