@@ -121,6 +121,15 @@ export function columnsOf(features: Iterable<{ properties: Record<string, unknow
   return [...columns.values()];
 }
 
+/** Whether two readings of columns say the same (a style built from either is the same style). */
+export function sameColumns(a: readonly ColumnInfo[], b: readonly ColumnInfo[]): boolean {
+  return a.length === b.length && a.every((column, index) => {
+    const other = b[index];
+    return other !== undefined && column.name === other.name && column.kind === other.kind && column.min === other.min
+      && column.max === other.max && column.values.length === other.values.length && column.values.every((value, at) => value === other.values[at]);
+  });
+}
+
 /** A style colouring by a column, with the domain or categories its values show. */
 export function styleForColumn(column: ColumnInfo, base: FeatureStyle): FeatureStyle {
   const { fillAlpha, filled } = base;

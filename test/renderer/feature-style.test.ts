@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorOf, columnsOf, legendOf, namedPalette, rampAt, singleStyle, styleForColumn, styleFromVizConfig, MAX_CATEGORIES, type ColumnInfo } from '../../src-renderer/src/map/feature-style.js';
+import { colorOf, columnsOf, legendOf, namedPalette, rampAt, sameColumns, singleStyle, styleForColumn, styleFromVizConfig, MAX_CATEGORIES, type ColumnInfo } from '../../src-renderer/src/map/feature-style.js';
 
 describe('vector feature styles', () => {
   const features = [
@@ -15,6 +15,15 @@ describe('vector feature styles', () => {
     expect(columns[1]?.values).toEqual(['cell', 'centre']);
     // A column with a number and a string is categorical.
     expect(columnsOf([{ properties: { x: 1 } }, { properties: { x: 'one' } }])[0]?.kind).toBe('categorical');
+  });
+
+  it('tells a reading of the same columns from one whose names, kinds, range or values differ', () => {
+    expect(sameColumns(columnsOf(features), columnsOf([...features]))).toBe(true);
+    expect(sameColumns(columnsOf(features), columnsOf(features.slice(0, 2)))).toBe(false);
+    expect(sameColumns(columnsOf(features), columnsOf([...features, { properties: { value: 11, kind: 'cell', flag: true } }]))).toBe(false);
+    expect(sameColumns(columnsOf(features), columnsOf([...features, { properties: { value: 5, kind: 'edge', flag: true } }]))).toBe(false);
+    expect(sameColumns(columnsOf(features), columnsOf([...features, { properties: { extra: 1 } }]))).toBe(false);
+    expect(sameColumns([], [])).toBe(true);
   });
 
   it('colours a numeric column along the ramp across its domain, and missing values grey', () => {
