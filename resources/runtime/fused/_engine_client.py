@@ -618,12 +618,18 @@ def wants_output(params: Mapping[str, object]) -> bool:
     return bool(verbose)
 
 
-def error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:
+def error_object(payload: bytes) -> dict[str, Any] | None:
+    """The `error` object of the engine's error body (`{"error": {...}}`); None without one."""
     try:
-        error = json.loads(response.payload).get("error")
+        error = json.loads(payload).get("error")
     except (ValueError, AttributeError):
-        error = None
-    if not isinstance(error, dict):
+        return None
+    return error if isinstance(error, dict) else None
+
+
+def error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:
+    error = error_object(response.payload)
+    if error is None:
         return EngineUnavailableError(
             f"the UDF Studio engine at {endpoint.url} answered {response.status} "
             "without an error description"

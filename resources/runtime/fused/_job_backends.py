@@ -25,6 +25,7 @@ from ._engine_client import (
     Response,
     decode_result,
     error_from_data,
+    error_object,
     json_object,
     request,
     step_udf,
@@ -168,11 +169,8 @@ def engine_job_body(
 
 
 def _refusal(endpoint: EngineEndpoint, answer: Response, origin: Origin) -> Exception:
-    try:
-        error = json.loads(answer.payload).get("error")
-    except (ValueError, AttributeError):
-        error = None
-    if not isinstance(error, dict):
+    error = error_object(answer.payload)
+    if error is None:
         return EngineUnavailableError(
             f"the UDF Studio engine at {endpoint.url} answered {answer.status} without an error"
         )

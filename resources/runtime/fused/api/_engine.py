@@ -54,10 +54,9 @@ def segment(text: str) -> str:
 
 
 def _error(what: str, url: str, response: Response) -> Exception:
-    try:
-        error = json.loads(response.payload).get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
+    from .._engine_client import error_object
+
+    error = error_object(response.payload) or {}
     code = str(error.get("code") or "")
     message = str(error.get("message") or f"the engine answered {response.status}")
     if response.status == 400:
