@@ -584,3 +584,19 @@ def test_the_time_limit_is_the_engines_and_falls_back_to_fuseds(
 )
 def test_decode_result_by_content_type(content_type: str, payload: bytes, expected: object):
     assert _engine_client.decode_result(content_type, payload) == expected
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b'{"error": {"code": "UDF_ERR_AUTH_REQUIRED"}}', {"code": "UDF_ERR_AUTH_REQUIRED"}),
+        (b'{"error": "a sentence, not an object"}', None),
+        (b'{"message": "no error key"}', None),
+        (b"[1, 2]", None),
+        (b"<html>bad gateway</html>", None),
+        (b"\xff\xfe", None),
+        (b"", None),
+    ],
+)
+def test_error_object_is_the_error_body_or_none(payload: bytes, expected: object):
+    assert _engine_client.error_object(payload) == expected

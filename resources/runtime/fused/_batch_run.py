@@ -23,16 +23,13 @@ from ._engine_client import (
     Refused,
     Response,
     RunHere,
-    _named_arguments,
+    call_step_udf,
     decode_result,
     echo_output,
     error_from_data,
     find_engine,
-    json_object,
     origin_of,
     request,
-    step_udf,
-    udf_code,
 )
 from ._errors import EngineUnavailableError, UdfRuntimeError
 
@@ -66,12 +63,10 @@ def run_batch(
             "(start it with `udf-studio serve` or the app, or run without an instance type)"
         )
     try:
-        code = udf_code(udf)
-        named = _named_arguments(udf.prepared().plan, args, params, None)
-        parameters = json_object({**udf.parameters, **named}, "parameter")
+        udf_step, code = call_step_udf(udf, args, params, None)
     except RunHere as why:
         raise EngineUnavailableError(f"cannot run {udf.name!r} as a batch job: {why}") from None
-    step = {"type": "udf", "udf": step_udf(udf, code, parameters), "input": None}
+    step = {"type": "udf", "udf": udf_step, "input": None}
     body: dict[str, Any] = {"config": {"name": udf.name, "steps": [step]}}
     max_age = sent_max_age(cache, cache_max_age)
     if max_age is not None:

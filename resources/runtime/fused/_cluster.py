@@ -191,9 +191,7 @@ def run_on_cluster(
         RunHere,
         _named_arguments,
         find_engine,
-        json_object,
         origin_of,
-        step_udf,
         udf_code,
     )
     from ._job_backends import EngineJobs, engine_job_body
@@ -204,10 +202,10 @@ def run_on_cluster(
         try:
             code = udf_code(udf)
             named = _named_arguments(udf.prepared().plan, args, params, tile)
-            step = step_udf(udf, code, json_object(udf.parameters, "parameter"))
             body = engine_job_body(
-                step,
-                [json_object(named, "argument")],
+                udf,
+                code,
+                [named],
                 {},
                 max_workers=1,
                 max_retry=0,

@@ -1,5 +1,6 @@
 """JSON requests to the running engine's API (Fused's routes), for calls that only it can answer:
-saving a UDF into the workspace, its shared tokens, the account.
+saving a UDF into the workspace, its shared tokens, the account (and, through `engine_response`,
+`fused.api`'s calls).
 
 The engine is the one `_engine_client.find_engine` finds; with none running, the call raises
 `EngineUnavailableError` saying what needed it and how to start one. An error the engine answers
@@ -9,9 +10,12 @@ is an `EngineRequestError` with the engine's code and message.
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import EngineUnavailableError
+
+if TYPE_CHECKING:
+    from ._engine_client import EngineEndpoint, Response
 
 API_TIMEOUT_S: Final = 30.0
 ACCOUNT_PATH: Final = "/server/v1/user/self"
@@ -27,8 +31,14 @@ class EngineRequestError(RuntimeError):
         self.status = status
 
 
-def engine_json(method: str, path: str, body: object = None, *, purpose: str) -> Any:
-    """The engine's JSON answer to one request; `purpose` names the call in errors."""
+def engine_response(
+    purpose: str, method: str, target: str, body: bytes | None = None, *, timeout: float
+) -> tuple[EngineEndpoint, Response]:
+    """One request to the running engine, whatever it answers, and the engine it went to.
+
+    Raises `EngineUnavailableError` saying that `purpose` needs the engine when none is running
+    or it refuses the connection.
+    """
     from ._engine_client import Refused, find_engine, request  # the HTTP client, on first use
 
     endpoint, reason = find_engine()
@@ -37,13 +47,18 @@ def engine_json(method: str, path: str, body: object = None, *, purpose: str) ->
             f"{purpose} needs the running UDF Studio engine, and {reason} "
             "(start it with `udf-studio serve` or the app)"
         )
-    data = json.dumps(body).encode() if body is not None else None
     try:
-        response = request(endpoint, method, path, data, timeout=API_TIMEOUT_S)
+        return endpoint, request(endpoint, method, target, body, timeout=timeout)
     except Refused:
         raise EngineUnavailableError(
-            f"{purpose}: the engine at {endpoint.url} refused the connection"
+            f"{purpose}: the UDF Studio engine at {endpoint.url} refused the connection"
         ) from None
+
+
+def engine_json(method: str, path: str, body: object = None, *, purpose: str) -> Any:
+    """The engine's JSON answer to one request; `purpose` names the call in errors."""
+    data = json.dumps(body).encode() if body is not None else None
+    _, response = engine_response(purpose, method, path, data, timeout=API_TIMEOUT_S)
     if response.status >= 400:
         code, message = error_detail(response.payload)
         raise EngineRequestError(

@@ -331,10 +331,8 @@ def _code_run_body(
     cache: bool,
 ) -> tuple[bytes, Origin]:
     """The code run's JSON body and where its code lives here; `RunHere` when it cannot go."""
-    code = udf_code(udf)
-    named = _named_arguments(udf.prepared().plan, args, params, tile)
-    parameters = json_object({**udf.parameters, **named}, "parameter")
-    step = {"type": "udf", "udf": step_udf(udf, code, parameters)}
+    udf_step, code = call_step_udf(udf, args, params, tile)
+    step = {"type": "udf", "udf": udf_step}
     body = json.dumps(
         {
             "step_config": json.dumps(step, allow_nan=False),
@@ -395,6 +393,17 @@ def step_udf(udf: UdfLike, code: str, parameters: Mapping[str, Any]) -> dict[str
             for header in udf.headers
         ],
     }
+
+
+def call_step_udf(
+    udf: UdfLike, args: Sequence[object], params: Mapping[str, object], tile: TileCoord | None
+) -> tuple[dict[str, Any], str]:
+    """`step_udf` for one call: the UDF's parameters with the call's arguments (named, as JSON),
+    and the code it sends; `RunHere` when the code or the arguments cannot travel."""
+    code = udf_code(udf)
+    named = _named_arguments(udf.prepared().plan, args, params, tile)
+    parameters = json_object({**udf.parameters, **named}, "parameter")
+    return step_udf(udf, code, parameters), code
 
 
 def origin_of(udf: UdfLike, code: str) -> Origin:
@@ -609,12 +618,18 @@ def wants_output(params: Mapping[str, object]) -> bool:
     return bool(verbose)
 
 
-def error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:
+def error_object(payload: bytes) -> dict[str, Any] | None:
+    """The `error` object of the engine's error body (`{"error": {...}}`); None without one."""
     try:
-        error = json.loads(response.payload).get("error")
+        error = json.loads(payload).get("error")
     except (ValueError, AttributeError):
-        error = None
-    if not isinstance(error, dict):
+        return None
+    return error if isinstance(error, dict) else None
+
+
+def error_from_response(endpoint: EngineEndpoint, response: Response, origin: Origin) -> Exception:
+    error = error_object(response.payload)
+    if error is None:
         return EngineUnavailableError(
             f"the UDF Studio engine at {endpoint.url} answered {response.status} "
             "without an error description"

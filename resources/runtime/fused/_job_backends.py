@@ -25,7 +25,10 @@ from ._engine_client import (
     Response,
     decode_result,
     error_from_data,
+    error_object,
+    json_object,
     request,
+    step_udf,
 )
 from ._errors import (
     RETRYABLE_CODES,
@@ -41,6 +44,7 @@ from ._nesting import at_depth, child_depth
 
 if TYPE_CHECKING:
     from ._udf import Udf
+    from ._udf_like import UdfLike
 
 RETRY_BASE_S: Final = 0.2
 # Status polls closer together than this reuse the last answer.
@@ -138,7 +142,8 @@ class EngineJobs:
 
 
 def engine_job_body(
-    step: Mapping[str, Any],
+    udf: UdfLike,
+    code: str,
     items: Sequence[Mapping[str, Any]],
     params: Mapping[str, Any],
     *,
@@ -147,11 +152,12 @@ def engine_job_body(
     cache: bool,
     cache_max_age: int | str | None,
 ) -> dict[str, Any]:
-    """The body of `POST /api/jobs` for a UDF's code and JSON arguments."""
+    """The body of `POST /api/jobs` for a UDF's code and its runs' arguments, as JSON;
+    `RunHere` when one cannot travel."""
     body: dict[str, Any] = {
-        "udf": step,
-        "argList": list(items),
-        "params": dict(params),
+        "udf": step_udf(udf, code, json_object(udf.parameters, "parameter")),
+        "argList": [json_object(item, "argument") for item in items],
+        "params": json_object(params, "parameter"),
         "maxWorkers": max_workers,
         "maxRetry": max_retry,
         "format": RESULT_FORMATS,
@@ -163,11 +169,8 @@ def engine_job_body(
 
 
 def _refusal(endpoint: EngineEndpoint, answer: Response, origin: Origin) -> Exception:
-    try:
-        error = json.loads(answer.payload).get("error")
-    except (ValueError, AttributeError):
-        error = None
-    if not isinstance(error, dict):
+    error = error_object(answer.payload)
+    if error is None:
         return EngineUnavailableError(
             f"the UDF Studio engine at {endpoint.url} answered {answer.status} without an error"
         )

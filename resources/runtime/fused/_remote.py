@@ -27,13 +27,11 @@ from ._engine_client import (
     Origin,
     Response,
     RunHere,
-    _named_arguments,
+    call_step_udf,
     decode_result,
     echo_output,
     json_object,
     origin_of,
-    step_udf,
-    udf_code,
 )
 from ._errors import UDF_ERR_NOT_FOUND, EngineUnavailableError, UdfLoadError
 from ._invoke import REMOTE_ENGINES
@@ -115,14 +113,10 @@ def run_on_remote(
     """Run a checked call of a `Udf` on the remote as a code run; return its data."""
     target = configured_remote(remote)
     try:
-        code = udf_code(udf)
-        named = _named_arguments(udf.prepared().plan, args, params, tile)
-        parameters = json_object({**udf.parameters, **named}, "parameter")
+        udf_step, code = call_step_udf(udf, args, params, tile)
     except RunHere as why:
-        raise EngineUnavailableError(
-            f"cannot run {udf.name!r} on remote {target.name!r}: {why}"
-        ) from None
-    step = _checked_step(target, udf.name, step_udf(udf, code, parameters))
+        raise _cannot_run(target, udf.name, why) from None
+    step = _checked_step(target, udf.name, udf_step)
     response = run_code(target, step, tile, RESULT_FORMATS, sent_max_age(cache, cache_max_age))
     return _answer(target, response, origin_of(udf, code), params)
 
@@ -141,9 +135,7 @@ def run_saved_on_remote(
     try:
         plain = json_object(params, "parameter")
     except RunHere as why:
-        raise EngineUnavailableError(
-            f"cannot run {name_or_token!r} on remote {target.name!r}: {why}"
-        ) from None
+        raise _cannot_run(target, name_or_token, why) from None
     max_age_s = sent_max_age(cache, cache_max_age)
     if name_or_token.startswith("fsh_"):
         texts = {
@@ -183,6 +175,10 @@ def run_remote_call(
     return run_on_remote(
         udf, (), params or {}, tile, cache=cache, cache_max_age=cache_max_age, remote=remote
     )
+
+
+def _cannot_run(remote: Remote, what: str, why: RunHere) -> EngineUnavailableError:
+    return EngineUnavailableError(f"cannot run {what!r} on remote {remote.name!r}: {why}")
 
 
 def _answer(

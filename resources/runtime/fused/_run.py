@@ -25,7 +25,7 @@ from ._load import resolve_udf
 from ._options import default_engine
 from ._remote import goes_remote, run_saved_on_remote
 from ._shared_tokens import is_token
-from ._tiles import make_tile
+from ._tiles import TileCoord, make_tile
 from ._token_run import run_token
 from ._udf import Udf
 from .warnings import FusedDeprecationWarning
@@ -172,7 +172,7 @@ def _prepare_run(
     merged = {**parameters, **params} if parameters else params
     if engine in REMOTE_ENGINES and _names_a_remote_udf(udf) and goes_remote(engine):
         saved, saved_params = udf, merged
-        saved_tile = make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
+        saved_tile = _given_tile(x, y, z)
 
         def call_saved() -> Any:
             return run_saved_on_remote(
@@ -184,7 +184,7 @@ def _prepare_run(
         if batch:
             raise ValueError("shared tokens run only with the 'realtime' instance type")
         token, token_params = udf, merged
-        tile = make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
+        tile = _given_tile(x, y, z)
 
         def call_token() -> Any:
             return run_token(token, token_params, tile, cache=cache, cache_max_age=cache_max_age)
@@ -242,6 +242,12 @@ def _retrying(call: Callable[[], Any], retries: int) -> Callable[[], Any]:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     return attempts
+
+
+def _given_tile(x: int | str | None, y: int | str | None, z: int | str | None) -> TileCoord | None:
+    """The tile of a run whose UDF is not loaded here (a remote's saved UDF, a shared token):
+    None when x, y and z are all missing, `make_tile`'s error when only some are given."""
+    return make_tile(x, y, z) if (x, y, z) != (None, None, None) else None
 
 
 def _names_a_remote_udf(udf: object) -> TypeGuard[str]:

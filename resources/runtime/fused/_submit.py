@@ -21,10 +21,8 @@ from ._cluster import client_for, is_cluster, run_direct
 from ._engine_client import (
     RunHere,
     find_engine,
-    json_object,
     note_once,
     origin_of,
-    step_udf,
     udf_code,
 )
 from ._invoke import check_cache_max_age, in_worker
@@ -197,11 +195,11 @@ def _engine_jobs(
         return None
     try:
         code = udf_code(udf)
-        step = step_udf(udf, code, json_object(udf.parameters, "parameter"))
         body = engine_job_body(
-            step,
-            [json_object(item, "argument") for item in items],
-            json_object(params, "parameter"),
+            udf,
+            code,
+            items,
+            params,
             max_workers=max_workers,
             max_retry=max_retry,
             cache=cache,

@@ -12,26 +12,14 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlencode
 
+from .._engine_api import engine_response
 from .._errors import EngineUnavailableError
 
 if TYPE_CHECKING:
-    from .._engine_client import EngineEndpoint, Response
+    from .._engine_client import Response
 
 # fused.api calls answer at once (a job's long poll waits at most this long itself).
 CALL_TIMEOUT_S: Final = 60.0
-
-
-def endpoint_for(what: str) -> EngineEndpoint:
-    """The running engine, or `EngineUnavailableError` saying that `what` needs it and why."""
-    from .._engine_client import find_engine
-
-    endpoint, reason = find_engine()
-    if endpoint is None:
-        raise EngineUnavailableError(
-            f"{what} needs the running UDF Studio engine ({reason}); start it with "
-            "`udf-studio serve` or the app"
-        )
-    return endpoint
 
 
 def call(
@@ -42,16 +30,8 @@ def call(
     body: bytes | None = None,
 ) -> Response:
     """One request to the engine; raises for any answer that is not 2xx."""
-    from .._engine_client import Refused, request
-
-    endpoint = endpoint_for(what)
     target = path + (f"?{urlencode(query)}" if query else "")
-    try:
-        response = request(endpoint, method, target, body, timeout=CALL_TIMEOUT_S)
-    except Refused:
-        raise EngineUnavailableError(
-            f"{what}: the UDF Studio engine at {endpoint.url} refused the connection"
-        ) from None
+    endpoint, response = engine_response(what, method, target, body, timeout=CALL_TIMEOUT_S)
     if not 200 <= response.status < 300:
         raise _error(what, endpoint.url, response)
     return response
@@ -74,10 +54,9 @@ def segment(text: str) -> str:
 
 
 def _error(what: str, url: str, response: Response) -> Exception:
-    try:
-        error = json.loads(response.payload).get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
+    from .._engine_client import error_object
+
+    error = error_object(response.payload) or {}
     code = str(error.get("code") or "")
     message = str(error.get("message") or f"the engine answered {response.status}")
     if response.status == 400:
