@@ -1,6 +1,7 @@
 /**
  * The map in the window: opening a tile UDF → its first tile painted, and a save in an editor →
- * every visible tile repainted (the design's bar is under 500 ms), for vector and raster tiles.
+ * every visible tile repainted (the design's bar is under 500 ms; issue 18's, under 300 ms for 9 tiles
+ * of Tile_Grid: the window here shows 12), for vector and raster tiles.
  *
  * A real engine server, the real window in Debian's Chromium (playwright-core), a tile UDF on the
  * map. Each round rewrites the UDF's file with new code (so no tile comes from the cache) and
@@ -180,7 +181,7 @@ export async function benchWindowRefresh(env: NodeJS.ProcessEnv): Promise<void> 
     report('save → workspace event (chokidar + settle)', ms(event.p50), `p90 ${ms(event.p90)}; settle window ${SETTLE_MS} ms`);
     for (const [kind, rounds] of [['vector', vector], ['raster', raster]] as const) {
       const tiles = summarise(rounds.toTiles);
-      report(`save → all ${rounds.tiles} visible ${kind} tiles repainted, p50`, ms(tiles.p50), 'bar: under 500 ms');
+      report(`save → all ${rounds.tiles} visible ${kind} tiles repainted, p50`, ms(tiles.p50), 'bars: under 500 ms (design), under 300 ms for 9 tiles (issue 18)');
       report(`save → all visible ${kind} tiles repainted, p90 / max`, ms(tiles.p90), `max ${ms(Math.max(...rounds.toTiles))} over ${ROUNDS} saves`);
     }
     const table = summarise(toTable);
