@@ -1,23 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { cliHomeForEachTest, runCli, startServe } from '../helpers/cli.js';
 
-let home: TestHome;
-let serve: ServeProcess | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(async () => {
-  if (serve) {
-    const exited = new Promise((resolve) => serve?.proc.once('exit', resolve));
-    serve.proc.kill('SIGTERM');
-    await exited;
-    serve = null;
-  }
-  home.remove();
-});
+const { home, stopAfterTest } = cliHomeForEachTest();
 
 function privateToken(): string {
   return (JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
@@ -37,7 +23,7 @@ describe('udf-studio connect', () => {
   });
 
   it('names the running engine when there is one', async () => {
-    serve = await startServe(['--port', '0'], home.env);
+    const serve = await startServe(['--port', '0'], home.env, stopAfterTest);
     const lines = (await runCli(['connect'], home.env)).stdout.toString('utf8');
     expect(lines).toContain(`fused._env("${serve.url}")`);
   }, 60_000);

@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { homePaths } from '../../src-main/engine/home.js';
 
 export interface TestHome {
@@ -37,6 +38,35 @@ export function makeTestHome(prefix = 'udf-studio-test-'): TestHome {
     remove() {
       rmSync(root, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A fresh home before each test of the file, removed after it once `cleanup` (which stops what the
+ * test started in it) has run. The object answered stands for the home of the test under way.
+ */
+export function homeForEachTest(cleanup: () => unknown = () => undefined, prefix?: string): TestHome {
+  let current: TestHome | null = null;
+  beforeEach(() => {
+    current = makeTestHome(prefix);
+  });
+  afterEach(async () => {
+    try {
+      await cleanup();
+    } finally {
+      current?.remove();
+      current = null;
+    }
+  });
+  const now = (): TestHome => {
+    if (!current) throw new Error('a test home exists only while a test runs');
+    return current;
+  };
+  return {
+    get root() { return now().root; },
+    get env() { return now().env; },
+    write: (files) => now().write(files),
+    remove: () => now().remove(),
   };
 }
 
