@@ -2,6 +2,7 @@
  * A real engine server on a free loopback port, and raw HTTP requests to it.
  */
 
+import { afterAll, beforeAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
@@ -28,12 +29,50 @@ export function startTestServer(home: TestHome, workspaces: string[], poolSize =
   return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [], ...options });
 }
 
-/** A new test home and a server on an empty workspace folder, for routes that take code rather than saved UDFs. */
-export async function startEmptyServer(): Promise<{ home: TestHome; server: EngineServer }> {
-  const home = makeTestHome();
-  const workspace = join(home.root, 'ws');
-  mkdirSync(workspace, { recursive: true });
-  return { home, server: await startTestServer(home, [workspace]) };
+/** A file's engine server and its home, readable once the file's first test is under way. */
+export interface FileServer {
+  readonly home: TestHome;
+  readonly server: EngineServer;
+  /** The server's base URL. */
+  readonly url: string;
+}
+
+export interface FileServerSetup {
+  /** Fills the home before the server starts (UDF folders under ws/, settings, files). */
+  prepare?: (home: TestHome) => void | Promise<void>;
+  poolSize?: number;
+  options?: EngineServerOptions;
+  /** The home folder's name prefix (see makeTestHome). */
+  prefix?: string;
+}
+
+/**
+ * One engine server for a whole test file: before its tests a fresh home, filled by `prepare`, and a
+ * server on its ws/ folder (empty unless `prepare` writes UDFs there); after them, both gone.
+ */
+export function serverForFile(setup: FileServerSetup = {}): FileServer {
+  let home: TestHome | null = null;
+  let server: EngineServer | null = null;
+  beforeAll(async () => {
+    home = makeTestHome(setup.prefix);
+    const workspace = join(home.root, 'ws');
+    mkdirSync(workspace, { recursive: true });
+    await setup.prepare?.(home);
+    server = await startTestServer(home, [workspace], setup.poolSize, setup.options);
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+    home?.remove();
+  });
+  const started = (): { home: TestHome; server: EngineServer } => {
+    if (!home || !server) throw new Error('the file\'s server runs only once its tests are under way');
+    return { home, server };
+  };
+  return {
+    get home() { return started().home; },
+    get server() { return started().server; },
+    get url() { return started().server.url; },
+  };
 }
 
 /** One HTTP request with full control of the headers (fetch forbids setting Host). */

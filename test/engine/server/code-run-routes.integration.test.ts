@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { WAIT_MS } from '../../../src-main/engine/server/pending-runs.js';
-import type { TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startEmptyServer, type HttpResult } from '../../helpers/server.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 import { textMatching } from '../../helpers/matchers.js';
 
-let home: TestHome;
-let server: EngineServer;
-let base: string;
+const served = serverForFile();
 
 const BASE = '/server/v1/realtime/udf-studio-local/api/v1/run/udf';
 const CODE = {
@@ -18,29 +14,19 @@ const CODE = {
   nothing: '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    return None\n',
 };
 
-beforeAll(async () => {
-  ({ home, server } = await startEmptyServer());
-  base = server.url;
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
-
 /** The body the official client sends: step_config as a JSON string, its default formats. */
 function body(code: string, parameters: Record<string, unknown> = {}): string {
   return JSON.stringify({ step_config: JSON.stringify({ type: 'udf', udf: { name: 'probe', code, parameters } }), format: 'npy,tiff,parquet,json', profile: false });
 }
 
 function start(code: string, parameters: Record<string, unknown>, runId: string | null, path = '/start'): Promise<HttpResult> {
-  const headers: Record<string, string> = { ...bearer(server), 'content-type': 'application/json', 'fused-recursion': '1', 'x-fused-cache-disable': 'true' };
+  const headers: Record<string, string> = { ...bearer(served.server), 'content-type': 'application/json', 'fused-recursion': '1', 'x-fused-cache-disable': 'true' };
   if (runId) headers['fused-run-id'] = runId;
-  return request(base, `${BASE}${path}?fused_cache_disable_stream=true`, { method: 'POST', headers, body: body(code, parameters) });
+  return request(served.url, `${BASE}${path}?fused_cache_disable_stream=true`, { method: 'POST', headers, body: body(code, parameters) });
 }
 
 function get(runId: string): Promise<HttpResult> {
-  return request(base, `${BASE}/get/${runId}`, { headers: bearer(server) });
+  return request(served.url, `${BASE}/get/${runId}`, { headers: bearer(served.server) });
 }
 
 describe('code runs the official client polls for', () => {
@@ -102,14 +88,14 @@ describe('code runs the official client polls for', () => {
     const runId = randomUUID();
     const started = await start(CODE.nap, { seconds: 600, tag: runId }, runId);
     expect(started.status).toBe(202);
-    const cancelled = await request(base, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(server) });
+    const cancelled = await request(served.url, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(served.server) });
     expect(cancelled.status).toBe(200);
     expect(cancelled.json()).toEqual({ run_id: runId, status: 'cancelled' });
     let polled = await get(runId);
     while (polled.status === 202) polled = await get(runId);
     expect(polled.status).toBe(409);
     expect((polled.json() as { error: { code: string } }).error.code).toBe('UDF_ERR_CANCELLED');
-    const again = await request(base, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(server) });
+    const again = await request(served.url, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(served.server) });
     expect(again.json()).toEqual({ run_id: runId, status: 'finished' });
     const next = await start(CODE.echo, { word: runId }, randomUUID());
     expect(next.json()).toEqual({ word: runId });
@@ -125,30 +111,30 @@ describe('code runs the official client polls for', () => {
 describe('malformed code runs', () => {
   const json = { 'content-type': 'application/json' };
   const cases: [string, () => string, () => { method?: string; headers?: Record<string, string>; body?: string }, number, string][] = [
-    ['a run id with spaces', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'a b' }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a run id of 129 characters', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'a'.repeat(129) }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a body that is not JSON', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r1' }, body: '{"step_config": ' }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a body that is a list', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r2' }, body: '[]' }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a step_config that is a number', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r3' }, body: '{"step_config": 5}' }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a format that is a number', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r4' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, format: 5 }) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['an unknown format', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r5' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, format: 'gif87' }) }), 406, 'UDF_ERR_FORMAT'],
-    ['cache that is not a boolean', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r6' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, cache: 'no' }) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a bad cache_max_age', () => `${BASE}/start?cache_max_age=soon`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r7' }, body: body(CODE.echo) }), 400, 'UDF_ERR_PARAM'],
-    ['a malformed Fused-Recursion', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r8', 'fused-recursion': 'deep' }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a tile out of range', () => `${BASE}/start/tiles/2/9/9`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r9' }, body: body(CODE.nothing) }), 400, 'UDF_ERR_BAD_TILE'],
+    ['a run id with spaces', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'a b' }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a run id of 129 characters', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'a'.repeat(129) }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a body that is not JSON', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r1' }, body: '{"step_config": ' }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a body that is a list', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r2' }, body: '[]' }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a step_config that is a number', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r3' }, body: '{"step_config": 5}' }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a format that is a number', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r4' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, format: 5 }) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['an unknown format', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r5' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, format: 'gif87' }) }), 406, 'UDF_ERR_FORMAT'],
+    ['cache that is not a boolean', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r6' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, cache: 'no' }) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a bad cache_max_age', () => `${BASE}/start?cache_max_age=soon`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r7' }, body: body(CODE.echo) }), 400, 'UDF_ERR_PARAM'],
+    ['a malformed Fused-Recursion', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r8', 'fused-recursion': 'deep' }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a tile out of range', () => `${BASE}/start/tiles/2/9/9`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r9' }, body: body(CODE.nothing) }), 400, 'UDF_ERR_BAD_TILE'],
     ['a start without the token', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...json, 'fused-run-id': 'r10' }, body: body(CODE.echo) }), 401, 'UDF_ERR_AUTH_REQUIRED'],
     ['a poll without the token', () => `${BASE}/get/r1`, () => ({}), 401, 'UDF_ERR_AUTH_REQUIRED'],
-    ['a poll for a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a poll for a run id of 200 characters', () => `${BASE}/get/${'x'.repeat(200)}`, () => ({ headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a POST to the poll route', () => `${BASE}/get/r1`, () => ({ method: 'POST', headers: bearer(server), body: '{}' }), 405, 'UDF_ERR_METHOD'],
+    ['a poll for a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ headers: bearer(served.server) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a poll for a run id of 200 characters', () => `${BASE}/get/${'x'.repeat(200)}`, () => ({ headers: bearer(served.server) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a POST to the poll route', () => `${BASE}/get/r1`, () => ({ method: 'POST', headers: bearer(served.server), body: '{}' }), 405, 'UDF_ERR_METHOD'],
     ['a cancel without the token', () => `${BASE}/get/r1`, () => ({ method: 'DELETE' }), 401, 'UDF_ERR_AUTH_REQUIRED'],
-    ['a cancel of a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ method: 'DELETE', headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a cancel of a run id it does not know', () => `${BASE}/get/never-started`, () => ({ method: 'DELETE', headers: bearer(server) }), 404, 'UDF_ERR_RUN_NOT_FOUND'],
-    ['a GET of the start route', () => `${BASE}/start`, () => ({ headers: bearer(server) }), 405, 'UDF_ERR_METHOD'],
+    ['a cancel of a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ method: 'DELETE', headers: bearer(served.server) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a cancel of a run id it does not know', () => `${BASE}/get/never-started`, () => ({ method: 'DELETE', headers: bearer(served.server) }), 404, 'UDF_ERR_RUN_NOT_FOUND'],
+    ['a GET of the start route', () => `${BASE}/start`, () => ({ headers: bearer(served.server) }), 405, 'UDF_ERR_METHOD'],
   ];
 
   it.each(cases)('%s gets a clear 4xx', async (_label, path, init, status, code) => {
-    const result = await request(base, path(), init());
+    const result = await request(served.url, path(), init());
     expect(result.status).toBe(status);
     const answer = result.json() as { error: { code: string; message: string } };
     expect(answer.error.code).toBe(code);
@@ -156,7 +142,7 @@ describe('malformed code runs', () => {
   });
 
   it('refuses a start body over the limit with 413', async () => {
-    const result = await request(base, `${BASE}/start`, { method: 'POST', headers: { ...bearer(server), 'fused-run-id': 'big' }, body: 'x'.repeat(6 * 1024 * 1024) });
+    const result = await request(served.url, `${BASE}/start`, { method: 'POST', headers: { ...bearer(served.server), 'fused-run-id': 'big' }, body: 'x'.repeat(6 * 1024 * 1024) });
     expect(result.status).toBe(413);
   });
 
