@@ -9,32 +9,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
-let browser: Browser;
 let page: Page;
 let stand: string;
 let fakeQgis: string;
 let opened: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   stand = mkdtempSync(join(tmpdir(), 'udf-studio-fake-qgis-'));
   opened = join(stand, 'opened.txt');
   fakeQgis = join(stand, 'qgis');
   writeFileSync(fakeQgis, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
   // The served engine's environment is this process's (the test home copies it).
   process.env.UDF_STUDIO_QGIS = fakeQgis;
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ page } = await openWindow(browser, served));
+});
+windowForFile((made) => {
+  ({ served, page } = made);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
+afterAll(() => {
   if (stand) rmSync(stand, { recursive: true, force: true });
 });
 

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../helpers/server.js';
 import { readTiles } from './map-tiles.js';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { openWindow, screenshot, windowForFile, type ServedWindow } from './window-harness.js';
 
 /**
  * Every view at a large, a middle and a narrow window size, in the light and the dark theme (the OS
@@ -20,15 +20,9 @@ const SCREENS = SIZES.flatMap((entry) => (['light', 'dark'] as const).map((theme
 let served: ServedWindow;
 let browser: Browser;
 
-beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+windowForFile((opened) => {
+  ({ served, browser } = opened);
+}, { viewport: null });
 
 const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
 

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
 import { holdWriteLock } from '../helpers/sqlite-lock.js';
-import { launchBrowser, openWindow, serveWindow, type ServedWindow } from './window-harness.js';
+import { openWindow, windowForFile, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
 let browser: Browser;
 let page: Page;
 
-beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ page } = await openWindow(browser, served));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
+windowForFile((opened) => {
+  ({ served, browser, page } = opened);
 });
 
 /** Runs a UDF through the private API (not the window), as a script would. */
