@@ -29,17 +29,17 @@ export function startTestServer(home: TestHome, workspaces: string[], poolSize =
   return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [], ...options });
 }
 
-/** A file's engine server and its home, readable once the file's first test is under way. */
-export interface FileServer {
-  readonly home: TestHome;
-  readonly server: EngineServer;
+/** A test home and the engine server on it. */
+export interface HomeServer {
+  home: TestHome;
+  server: EngineServer;
   /** The server's base URL. */
-  readonly url: string;
+  url: string;
 }
 
 export interface FileServerSetup {
   /** Fills the home before the server starts (UDF folders under ws/, settings, files). */
-  prepare?: (home: TestHome) => void | Promise<void>;
+  prepare?: (home: TestHome) => unknown;
   poolSize?: number;
   options?: EngineServerOptions;
   /** The home folder's name prefix (see makeTestHome). */
@@ -47,10 +47,11 @@ export interface FileServerSetup {
 }
 
 /**
- * One engine server for a whole test file: before its tests a fresh home, filled by `prepare`, and a
- * server on its ws/ folder (empty unless `prepare` writes UDFs there); after them, both gone.
+ * One engine server for a whole test file: before its tests, a fresh home filled by `prepare` and a
+ * server on its ws/ folder (empty unless `prepare` writes UDFs there), handed to `use`; after them,
+ * the server closed and the home removed.
  */
-export function serverForFile(setup: FileServerSetup = {}): FileServer {
+export function serverForFile(use: (started: HomeServer) => void, setup: FileServerSetup = {}): void {
   let home: TestHome | null = null;
   let server: EngineServer | null = null;
   beforeAll(async () => {
@@ -59,20 +60,12 @@ export function serverForFile(setup: FileServerSetup = {}): FileServer {
     mkdirSync(workspace, { recursive: true });
     await setup.prepare?.(home);
     server = await startTestServer(home, [workspace], setup.poolSize, setup.options);
+    use({ home, server, url: server.url });
   }, 120_000);
   afterAll(async () => {
     await server?.close();
     home?.remove();
   });
-  const started = (): { home: TestHome; server: EngineServer } => {
-    if (!home || !server) throw new Error('the file\'s server runs only once its tests are under way');
-    return { home, server };
-  };
-  return {
-    get home() { return started().home; },
-    get server() { return started().server; },
-    get url() { return started().server.url; },
-  };
 }
 
 /** One HTTP request with full control of the headers (fetch forbids setting Host). */

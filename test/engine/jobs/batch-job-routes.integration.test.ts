@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSummary } from '../../../src-shared/jobs.js';
 import type { RunResponseBody, LogLine } from '../../../src-main/engine/jobs/batch-job.js';
+import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 
-const served = serverForFile();
+let server: EngineServer;
+let base: string;
+serverForFile((started) => ({ server, url: base } = started));
 
 const SQUARE = '@fused.udf\ndef square(n: int = 0):\n    print("squaring", n)\n    return {"n": n, "square": n * n}\n';
 const PICKY = '@fused.udf\ndef picky(n: int = 0):\n    if n == 2:\n        raise ValueError(f"not {n}")\n    return n\n';
@@ -19,25 +22,25 @@ function jobBody(name: string, code: string, parameters: Record<string, unknown>
 }
 
 function startJob(body: unknown, query = 'instance_type=medium'): Promise<HttpResult> {
-  return request(served.url, `/server/v1/run?${query}`, { method: 'POST', headers: { ...bearer(served.server), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return request(base, `/server/v1/run?${query}`, { method: 'POST', headers: { ...bearer(server), 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
 async function finished(id: string): Promise<RunResponseBody> {
   for (;;) {
-    const status = (await request(served.url, `/server/v1/run/by-id/${id}`, { headers: bearer(served.server) })).json() as RunResponseBody;
+    const status = (await request(base, `/server/v1/run/by-id/${id}`, { headers: bearer(server) })).json() as RunResponseBody;
     if (status.finished_job_status) return status;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 async function files(id: string): Promise<{ name: string; url: string }[]> {
-  return (await request(served.url, `/server/v1/run/by-id/${id}/results`, { headers: bearer(served.server) })).json() as { name: string; url: string }[];
+  return (await request(base, `/server/v1/run/by-id/${id}/results`, { headers: bearer(server) })).json() as { name: string; url: string }[];
 }
 
 /** Fetches a listed file the way the client does: its URL alone, no token. */
 function fetchFile(url: string): Promise<HttpResult> {
   const parsed = new URL(url);
-  return request(served.url, `${parsed.pathname}${parsed.search}`);
+  return request(base, `${parsed.pathname}${parsed.search}`);
 }
 
 describe('batch jobs run locally', () => {
@@ -47,10 +50,10 @@ describe('batch jobs run locally', () => {
     const response = started.json() as RunResponseBody;
     // A short job has ended by the time the start answers.
     expect(response).toMatchObject({ job_name: 'square', instance_type: 'medium', job_status: 'Done', status: 'terminated', terminal_status: true, finished_job_status: true, total_tasks: 1, finished_tasks: 1 });
-    const jobs = (await request(served.url, '/api/jobs', { headers: bearer(served.server) })).json() as { jobs: JobSummary[] };
+    const jobs = (await request(base, '/api/jobs', { headers: bearer(server) })).json() as { jobs: JobSummary[] };
     expect(jobs.jobs.find((job) => job.id === response.job_id)).toMatchObject({ udf: 'square', status: 'succeeded' });
 
-    const logs = (await request(served.url, `/server/v1/logs/${response.job_id}`, { headers: bearer(served.server) })).json() as LogLine[];
+    const logs = (await request(base, `/server/v1/logs/${response.job_id}`, { headers: bearer(server) })).json() as LogLine[];
     expect(logs.map((line) => line.message)).toEqual([
       expect.stringMatching(/started: 1 run\(s\) of square on this machine \(instance type "medium" is not used locally\)$/),
       'squaring 7',
@@ -58,7 +61,7 @@ describe('batch jobs run locally', () => {
     ]);
     const last = logs.at(-1)?.timestamp ?? 0;
     expect(last).toBeGreaterThanOrEqual(logs[0]?.timestamp ?? Infinity);
-    expect((await request(served.url, `/server/v1/logs/${response.job_id}?since_ms=${last}`, { headers: bearer(served.server) })).json()).toEqual([]);
+    expect((await request(base, `/server/v1/logs/${response.job_id}?since_ms=${last}`, { headers: bearer(server) })).json()).toEqual([]);
 
     const listed = await files(response.job_id);
     expect(listed.map((file) => file.name)).toEqual(['0.json', '0.json.metadata']);
@@ -87,7 +90,7 @@ describe('batch jobs run locally', () => {
     const failed = await fetchFile(listed[2]?.url ?? '');
     expect(failed.status).toBe(422);
     expect(JSON.parse(String(failed.headers['x-fused-metadata']))).toMatchObject({ has_exception: true, errormsg: 'not 2', lineno: 4 });
-    const logs = (await request(served.url, `/server/v1/logs/${response.job_id}`, { headers: bearer(served.server) })).json() as LogLine[];
+    const logs = (await request(base, `/server/v1/logs/${response.job_id}`, { headers: bearer(server) })).json() as LogLine[];
     expect(logs.map((line) => line.message)).toContain('[run 1] ValueError: not 2 (line 4)');
   });
 
@@ -96,7 +99,7 @@ describe('batch jobs run locally', () => {
     const response = (await startJob(jobBody('nap', NAP, { seconds: 30 }))).json() as RunResponseBody;
     expect(performance.now() - before).toBeLessThan(4_000);
     expect(response).toMatchObject({ job_status: 'Running', status: 'running', terminal_status: false, finished_job_status: false, finished_tasks: 0 });
-    const cancelled = await request(served.url, `/server/v1/run/by-id/${response.job_id}/cancel`, { method: 'POST', headers: bearer(served.server) });
+    const cancelled = await request(base, `/server/v1/run/by-id/${response.job_id}/cancel`, { method: 'POST', headers: bearer(server) });
     expect(cancelled.status).toBe(200);
     expect(await finished(response.job_id)).toMatchObject({ job_status: 'Canceled', terminal_status: true });
   });
@@ -111,7 +114,7 @@ describe('malformed batch requests', () => {
     return body;
   };
   const cases: [string, () => Promise<HttpResult>, number, string][] = [
-    ['a body that is not JSON', () => request(served.url, '/server/v1/run', { method: 'POST', headers: bearer(served.server), body: '{"config": ' }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a body that is not JSON', () => request(base, '/server/v1/run', { method: 'POST', headers: bearer(server), body: '{"config": ' }), 400, 'UDF_ERR_BAD_REQUEST'],
     ['no config', () => startJob({}), 400, 'UDF_ERR_BAD_REQUEST'],
     ['steps that are not a list', () => startJob({ config: { steps: 'udf' } }), 400, 'UDF_ERR_BAD_REQUEST'],
     ['two steps', () => startJob({ config: { steps: [(good().config as { steps: unknown[] }).steps[0], (good().config as { steps: unknown[] }).steps[0]] } }), 400, 'UDF_ERR_BAD_REQUEST'],
@@ -124,13 +127,13 @@ describe('malformed batch requests', () => {
     ['a name that is a number', () => startJob({ ...good(), config: { ...(good().config as object), name: 5 } }), 400, 'UDF_ERR_BAD_REQUEST'],
     ['a cache_max_age that is text', () => startJob({ ...good(), cache_max_age: 'soon' }), 400, 'UDF_ERR_BAD_REQUEST'],
     ['an instance type with a slash', () => startJob(good(), 'instance_type=a/b'), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['no token', () => request(served.url, '/server/v1/run', { method: 'POST', body: JSON.stringify(good()) }), 401, 'UDF_ERR_AUTH_REQUIRED'],
-    ['the status of an unknown job', () => request(served.url, '/server/v1/run/by-id/job_nope', { headers: bearer(served.server) }), 404, 'UDF_ERR_JOB_NOT_FOUND'],
-    ['the logs of an unknown job', () => request(served.url, '/server/v1/logs/job_nope', { headers: bearer(served.server) }), 404, 'UDF_ERR_JOB_NOT_FOUND'],
-    ['logs since a negative time', () => request(served.url, '/server/v1/logs/job_nope?since_ms=-5', { headers: bearer(served.server) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a status without the token', () => request(served.url, '/server/v1/run/by-id/job_nope'), 401, 'UDF_ERR_AUTH_REQUIRED'],
-    ['a result file without its signature', () => request(served.url, '/server/v1/run/by-id/job_nope/results/0.json'), 401, 'UDF_ERR_AUTH_REQUIRED'],
-    ['a result file with a forged signature', () => request(served.url, `/server/v1/run/by-id/job_nope/results/0.json?signature=${'0'.repeat(32)}`), 401, 'UDF_ERR_AUTH_REQUIRED'],
+    ['no token', () => request(base, '/server/v1/run', { method: 'POST', body: JSON.stringify(good()) }), 401, 'UDF_ERR_AUTH_REQUIRED'],
+    ['the status of an unknown job', () => request(base, '/server/v1/run/by-id/job_nope', { headers: bearer(server) }), 404, 'UDF_ERR_JOB_NOT_FOUND'],
+    ['the logs of an unknown job', () => request(base, '/server/v1/logs/job_nope', { headers: bearer(server) }), 404, 'UDF_ERR_JOB_NOT_FOUND'],
+    ['logs since a negative time', () => request(base, '/server/v1/logs/job_nope?since_ms=-5', { headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a status without the token', () => request(base, '/server/v1/run/by-id/job_nope'), 401, 'UDF_ERR_AUTH_REQUIRED'],
+    ['a result file without its signature', () => request(base, '/server/v1/run/by-id/job_nope/results/0.json'), 401, 'UDF_ERR_AUTH_REQUIRED'],
+    ['a result file with a forged signature', () => request(base, `/server/v1/run/by-id/job_nope/results/0.json?signature=${'0'.repeat(32)}`), 401, 'UDF_ERR_AUTH_REQUIRED'],
   ];
 
   it.each(cases)('%s gets a clear 4xx', async (_label, send, status, code) => {

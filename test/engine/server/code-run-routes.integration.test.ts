@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { WAIT_MS } from '../../../src-main/engine/server/pending-runs.js';
 import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 import { textMatching } from '../../helpers/matchers.js';
 
-const served = serverForFile();
+let server: EngineServer;
+let base: string;
+serverForFile((started) => ({ server, url: base } = started));
 
 const BASE = '/server/v1/realtime/udf-studio-local/api/v1/run/udf';
 const CODE = {
@@ -20,13 +23,13 @@ function body(code: string, parameters: Record<string, unknown> = {}): string {
 }
 
 function start(code: string, parameters: Record<string, unknown>, runId: string | null, path = '/start'): Promise<HttpResult> {
-  const headers: Record<string, string> = { ...bearer(served.server), 'content-type': 'application/json', 'fused-recursion': '1', 'x-fused-cache-disable': 'true' };
+  const headers: Record<string, string> = { ...bearer(server), 'content-type': 'application/json', 'fused-recursion': '1', 'x-fused-cache-disable': 'true' };
   if (runId) headers['fused-run-id'] = runId;
-  return request(served.url, `${BASE}${path}?fused_cache_disable_stream=true`, { method: 'POST', headers, body: body(code, parameters) });
+  return request(base, `${BASE}${path}?fused_cache_disable_stream=true`, { method: 'POST', headers, body: body(code, parameters) });
 }
 
 function get(runId: string): Promise<HttpResult> {
-  return request(served.url, `${BASE}/get/${runId}`, { headers: bearer(served.server) });
+  return request(base, `${BASE}/get/${runId}`, { headers: bearer(server) });
 }
 
 describe('code runs the official client polls for', () => {
@@ -88,14 +91,14 @@ describe('code runs the official client polls for', () => {
     const runId = randomUUID();
     const started = await start(CODE.nap, { seconds: 600, tag: runId }, runId);
     expect(started.status).toBe(202);
-    const cancelled = await request(served.url, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(served.server) });
+    const cancelled = await request(base, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(server) });
     expect(cancelled.status).toBe(200);
     expect(cancelled.json()).toEqual({ run_id: runId, status: 'cancelled' });
     let polled = await get(runId);
     while (polled.status === 202) polled = await get(runId);
     expect(polled.status).toBe(409);
     expect((polled.json() as { error: { code: string } }).error.code).toBe('UDF_ERR_CANCELLED');
-    const again = await request(served.url, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(served.server) });
+    const again = await request(base, `${BASE}/get/${runId}`, { method: 'DELETE', headers: bearer(server) });
     expect(again.json()).toEqual({ run_id: runId, status: 'finished' });
     const next = await start(CODE.echo, { word: runId }, randomUUID());
     expect(next.json()).toEqual({ word: runId });
@@ -111,30 +114,30 @@ describe('code runs the official client polls for', () => {
 describe('malformed code runs', () => {
   const json = { 'content-type': 'application/json' };
   const cases: [string, () => string, () => { method?: string; headers?: Record<string, string>; body?: string }, number, string][] = [
-    ['a run id with spaces', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'a b' }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a run id of 129 characters', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'a'.repeat(129) }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a body that is not JSON', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r1' }, body: '{"step_config": ' }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a body that is a list', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r2' }, body: '[]' }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a step_config that is a number', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r3' }, body: '{"step_config": 5}' }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a format that is a number', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r4' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, format: 5 }) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['an unknown format', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r5' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, format: 'gif87' }) }), 406, 'UDF_ERR_FORMAT'],
-    ['cache that is not a boolean', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r6' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, cache: 'no' }) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a bad cache_max_age', () => `${BASE}/start?cache_max_age=soon`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r7' }, body: body(CODE.echo) }), 400, 'UDF_ERR_PARAM'],
-    ['a malformed Fused-Recursion', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r8', 'fused-recursion': 'deep' }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a tile out of range', () => `${BASE}/start/tiles/2/9/9`, () => ({ method: 'POST', headers: { ...bearer(served.server), ...json, 'fused-run-id': 'r9' }, body: body(CODE.nothing) }), 400, 'UDF_ERR_BAD_TILE'],
+    ['a run id with spaces', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'a b' }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a run id of 129 characters', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'a'.repeat(129) }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a body that is not JSON', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r1' }, body: '{"step_config": ' }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a body that is a list', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r2' }, body: '[]' }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a step_config that is a number', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r3' }, body: '{"step_config": 5}' }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a format that is a number', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r4' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, format: 5 }) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['an unknown format', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r5' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, format: 'gif87' }) }), 406, 'UDF_ERR_FORMAT'],
+    ['cache that is not a boolean', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r6' }, body: JSON.stringify({ ...JSON.parse(body(CODE.echo)) as object, cache: 'no' }) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a bad cache_max_age', () => `${BASE}/start?cache_max_age=soon`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r7' }, body: body(CODE.echo) }), 400, 'UDF_ERR_PARAM'],
+    ['a malformed Fused-Recursion', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r8', 'fused-recursion': 'deep' }, body: body(CODE.echo) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a tile out of range', () => `${BASE}/start/tiles/2/9/9`, () => ({ method: 'POST', headers: { ...bearer(server), ...json, 'fused-run-id': 'r9' }, body: body(CODE.nothing) }), 400, 'UDF_ERR_BAD_TILE'],
     ['a start without the token', () => `${BASE}/start`, () => ({ method: 'POST', headers: { ...json, 'fused-run-id': 'r10' }, body: body(CODE.echo) }), 401, 'UDF_ERR_AUTH_REQUIRED'],
     ['a poll without the token', () => `${BASE}/get/r1`, () => ({}), 401, 'UDF_ERR_AUTH_REQUIRED'],
-    ['a poll for a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ headers: bearer(served.server) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a poll for a run id of 200 characters', () => `${BASE}/get/${'x'.repeat(200)}`, () => ({ headers: bearer(served.server) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a POST to the poll route', () => `${BASE}/get/r1`, () => ({ method: 'POST', headers: bearer(served.server), body: '{}' }), 405, 'UDF_ERR_METHOD'],
+    ['a poll for a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a poll for a run id of 200 characters', () => `${BASE}/get/${'x'.repeat(200)}`, () => ({ headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a POST to the poll route', () => `${BASE}/get/r1`, () => ({ method: 'POST', headers: bearer(server), body: '{}' }), 405, 'UDF_ERR_METHOD'],
     ['a cancel without the token', () => `${BASE}/get/r1`, () => ({ method: 'DELETE' }), 401, 'UDF_ERR_AUTH_REQUIRED'],
-    ['a cancel of a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ method: 'DELETE', headers: bearer(served.server) }), 400, 'UDF_ERR_BAD_REQUEST'],
-    ['a cancel of a run id it does not know', () => `${BASE}/get/never-started`, () => ({ method: 'DELETE', headers: bearer(served.server) }), 404, 'UDF_ERR_RUN_NOT_FOUND'],
-    ['a GET of the start route', () => `${BASE}/start`, () => ({ headers: bearer(served.server) }), 405, 'UDF_ERR_METHOD'],
+    ['a cancel of a run id with a slash', () => `${BASE}/get/a%2Fb`, () => ({ method: 'DELETE', headers: bearer(server) }), 400, 'UDF_ERR_BAD_REQUEST'],
+    ['a cancel of a run id it does not know', () => `${BASE}/get/never-started`, () => ({ method: 'DELETE', headers: bearer(server) }), 404, 'UDF_ERR_RUN_NOT_FOUND'],
+    ['a GET of the start route', () => `${BASE}/start`, () => ({ headers: bearer(server) }), 405, 'UDF_ERR_METHOD'],
   ];
 
   it.each(cases)('%s gets a clear 4xx', async (_label, path, init, status, code) => {
-    const result = await request(served.url, path(), init());
+    const result = await request(base, path(), init());
     expect(result.status).toBe(status);
     const answer = result.json() as { error: { code: string; message: string } };
     expect(answer.error.code).toBe(code);
@@ -142,7 +145,7 @@ describe('malformed code runs', () => {
   });
 
   it('refuses a start body over the limit with 413', async () => {
-    const result = await request(served.url, `${BASE}/start`, { method: 'POST', headers: { ...bearer(served.server), 'fused-run-id': 'big' }, body: 'x'.repeat(6 * 1024 * 1024) });
+    const result = await request(base, `${BASE}/start`, { method: 'POST', headers: { ...bearer(server), 'fused-run-id': 'big' }, body: 'x'.repeat(6 * 1024 * 1024) });
     expect(result.status).toBe(413);
   });
 

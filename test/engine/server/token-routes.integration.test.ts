@@ -1,11 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { metaJson } from '../../helpers/test-home.js';
 import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 
 const BASE = '/server/v1/udf-access-token';
 const ECHO_ID = '5d0c8a4e-6a43-4c55-8d6e-3f0c1d2b9a77';
 const UNKNOWN = `fsh_${'Q'.repeat(32)}`;
+
+let server: EngineServer;
+let base: string;
 
 interface TokenBody {
   token: string;
@@ -22,22 +26,20 @@ interface TokenBody {
   file_url?: string;
 }
 
-const served = serverForFile({
+serverForFile((started) => ({ server, url: base } = started), {
   poolSize: 1,
-  prepare: (home) => {
-    home.write({
-      'settings.json': JSON.stringify({ email: 'ada@example.com', handle: 'ada' }),
-      'ws/Echo/meta.json': metaJson('Echo', { metadata: { 'fused:name': 'Echo', 'fused:id': ECHO_ID } }),
-      'ws/Echo/Echo.py': '@fused.udf\ndef udf(word: str = "hi"):\n    return {"word": word}\n',
-      'ws/Cells/meta.json': metaJson('Cells', { metadata: { 'fused:name': 'Cells', 'fused:udfType': 'vector_tile' } }),
-      'ws/Cells/Cells.py': '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    import pandas as pd\n    return pd.DataFrame({"west": [bounds[0]]})\n',
-    });
-  },
+  prepare: (home) => home.write({
+    'settings.json': JSON.stringify({ email: 'ada@example.com', handle: 'ada' }),
+    'ws/Echo/meta.json': metaJson('Echo', { metadata: { 'fused:name': 'Echo', 'fused:id': ECHO_ID } }),
+    'ws/Echo/Echo.py': '@fused.udf\ndef udf(word: str = "hi"):\n    return {"word": word}\n',
+    'ws/Cells/meta.json': metaJson('Cells', { metadata: { 'fused:name': 'Cells', 'fused:udfType': 'vector_tile' } }),
+    'ws/Cells/Cells.py': '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    import pandas as pd\n    return pd.DataFrame({"west": [bounds[0]]})\n',
+  }),
 });
 
 function call(method: string, path: string, body?: unknown): Promise<HttpResult> {
-  return request(served.url, path, {
-    method, headers: { ...bearer(served.server), 'content-type': 'application/json' },
+  return request(base, path, {
+    method, headers: { ...bearer(server), 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
 }
@@ -59,7 +61,7 @@ describe('token management', () => {
       udf_slug: 'Echo', udf_id: ECHO_ID, udf_email: 'ada@example.com', client_id: 'udf-studio-local', enabled: true, metadata_json: { purpose: 'qgis' },
       owning_user_id: 'local-ada', owning_execution_environment_id: null,
     });
-    expect(made.file_url).toBe(`${served.url}/server/v1/realtime-shared/${made.token}/run/file`);
+    expect(made.file_url).toBe(`${base}/server/v1/realtime-shared/${made.token}/run/file`);
 
     const listed = (await call('GET', `${BASE}/self`)).json() as TokenBody[];
     expect(listed.map((t) => t.token)).toContain(made.token);
@@ -68,15 +70,15 @@ describe('token management', () => {
     const unchanged = { client_id: null, cache: null, public_read: null, access_scope: null, metadata_json: null };
     const disabled = (await call('POST', path, { ...unchanged, enabled: false })).json() as TokenBody;
     expect(disabled).toMatchObject({ enabled: false, cache: true, client_id: 'udf-studio-local', metadata_json: { purpose: 'qgis' } });
-    expect((await request(served.url, `/${made.token}/run/file`)).status).toBe(403);
+    expect((await request(base, `/${made.token}/run/file`)).status).toBe(403);
     await call('POST', path, { enabled: true });
-    expect((await request(served.url, `/${made.token}/run/file`)).status).toBe(200);
+    expect((await request(base, `/${made.token}/run/file`)).status).toBe(200);
     expect((await call('GET', path)).json()).toMatchObject({ token: made.token, enabled: true });
 
     const deleted = await call('DELETE', path);
     expect(deleted.status).toBe(200);
     expect(deleted.json()).toMatchObject({ token: made.token, udf_slug: 'Echo' });
-    expect((await request(served.url, `/${made.token}/run/file`)).status).toBe(404);
+    expect((await request(base, `/${made.token}/run/file`)).status).toBe(404);
     expect((await call('GET', path)).status).toBe(404);
   });
 
@@ -108,12 +110,12 @@ describe('token management', () => {
 
   it('runs the token at the shared base the client builds URLs on: {base}/{token}/run', async () => {
     const { token } = await create({ udf_slug: 'Echo' });
-    const run = await request(served.url, `/server/v1/realtime-shared/${token}/run?word=shared&format=json`);
+    const run = await request(base, `/server/v1/realtime-shared/${token}/run?word=shared&format=json`);
     expect(run.status).toBe(200);
     expect(run.json()).toEqual({ word: 'shared' });
     expect(run.headers['access-control-allow-origin']).toBe('*');
     const tiles = (await create({ udf_slug: 'Cells' })).token;
-    const tile = await request(served.url, `/server/v1/realtime-shared/${tiles}/run/tiles/0/0/0?format=json`);
+    const tile = await request(base, `/server/v1/realtime-shared/${tiles}/run/tiles/0/0/0?format=json`);
     expect((tile.json() as Array<{ west: number }>)[0]?.west).toBe(-180);
   });
 });
@@ -123,7 +125,7 @@ describe('tokens made before full tokens were kept', () => {
 
   beforeAll(() => {
     const now = new Date().toISOString();
-    served.server.services.engine.db.prepare(`INSERT INTO shared_tokens (token_hash, token_prefix, udf_slug, udf_id, udf_email, created_at, last_updated)
+    server.services.engine.db.prepare(`INSERT INTO shared_tokens (token_hash, token_prefix, udf_slug, udf_id, udf_email, created_at, last_updated)
       VALUES (?, ?, 'Echo', NULL, 'local', ?, ?)`).run(createHash('sha256').update(older).digest('hex'), older.slice(0, 10), now, now);
   });
 
@@ -132,12 +134,12 @@ describe('tokens made before full tokens were kept', () => {
     const shown = listed.find((t) => t.token.startsWith('fsh_oooooo'));
     expect(shown).toMatchObject({ token: 'fsh_oooooo…', udf_slug: 'Echo', udf_email: 'local', client_id: null });
     expect(shown?.file_url).toBeUndefined();
-    expect((await request(served.url, `/${older}/run/file`)).status).toBe(200);
+    expect((await request(base, `/${older}/run/file`)).status).toBe(200);
     expect((await call('GET', `${BASE}/by-token/${encodeURIComponent('fsh_oooooo…')}`)).json()).toMatchObject({ udf_slug: 'Echo' });
     expect((await call('POST', '/api/tokens/fsh_oooooo', { enabled: false })).json()).toMatchObject({ enabled: false });
     expect((await call('POST', `${BASE}/by-token/${older}`, { enabled: true })).json()).toMatchObject({ token: older, enabled: true });
     expect((await call('DELETE', `${BASE}/by-token/fsh_oooooo`)).json()).toMatchObject({ token: 'fsh_oooooo…' });
-    expect((await request(served.url, `/${older}/run/file`)).status).toBe(404);
+    expect((await request(base, `/${older}/run/file`)).status).toBe(404);
   });
 
   it('the window changes and deletes new tokens by the full token its list shows', async () => {
@@ -207,9 +209,9 @@ describe('bad input', () => {
       ['GET', byToken()], ['POST', byToken(), '{"enabled": false}'], ['DELETE', byToken()],
       ['POST', `/api/tokens/${token}`, '{"enabled": false}'], ['DELETE', `/api/tokens/${token}`],
     ];
-    for (const authorization of [undefined, `Bearer ${'0'.repeat(64)}`, `Bearer ${token}`, `Bearer ${served.server.services.privateToken}0`, 'Basic dXNlcjpwYXNz']) {
+    for (const authorization of [undefined, `Bearer ${'0'.repeat(64)}`, `Bearer ${token}`, `Bearer ${server.services.privateToken}0`, 'Basic dXNlcjpwYXNz']) {
       for (const [method, path, body] of routes) {
-        const answer = await request(served.url, path, { method, headers: authorization ? { authorization } : {}, ...(body ? { body } : {}) });
+        const answer = await request(base, path, { method, headers: authorization ? { authorization } : {}, ...(body ? { body } : {}) });
         expect(answer.status, `${method} ${path} with ${authorization}`).toBe(401);
         expect((answer.json() as { error: { code: string } }).error.code).toBe('UDF_ERR_AUTH_REQUIRED');
       }
