@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { startEngineServer, type EngineServer, type EngineServerOptions } from '../../src-main/engine/server/engine-server.js';
-import { makeTestHome, type TestHome } from './test-home.js';
+import { makeTestHome, metaJson, type TestHome } from './test-home.js';
 
 export interface HttpResult {
   status: number;
@@ -38,6 +38,8 @@ export interface HomeServer {
 }
 
 export interface FileServerSetup {
+  /** UDFs by name, written to ws/ (each with a minimal meta.json) before the server starts. */
+  udfs?: Record<string, string>;
   /** Fills the home before the server starts (UDF folders under ws/, settings, files). */
   prepare?: (home: TestHome) => unknown;
   poolSize?: number;
@@ -47,9 +49,9 @@ export interface FileServerSetup {
 }
 
 /**
- * One engine server for a whole test file: before its tests, a fresh home filled by `prepare` and a
- * server on its ws/ folder (empty unless `prepare` writes UDFs there), handed to `use`; after them,
- * the server closed and the home removed.
+ * One engine server for a whole test file: before its tests, a fresh home with `udfs`, filled by
+ * `prepare`, and a server on its ws/ folder, handed to `use`; after them, the server closed and the
+ * home removed.
  */
 export function serverForFile(use: (started: HomeServer) => void, setup: FileServerSetup = {}): void {
   let home: TestHome | null = null;
@@ -58,6 +60,7 @@ export function serverForFile(use: (started: HomeServer) => void, setup: FileSer
     home = makeTestHome(setup.prefix);
     const workspace = join(home.root, 'ws');
     mkdirSync(workspace, { recursive: true });
+    for (const [name, code] of Object.entries(setup.udfs ?? {})) home.write({ [`ws/${name}/meta.json`]: metaJson(name), [`ws/${name}/${name}.py`]: code });
     await setup.prepare?.(home);
     server = await startTestServer(home, [workspace], setup.poolSize, setup.options);
     use({ home, server, url: server.url });
