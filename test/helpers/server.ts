@@ -49,9 +49,9 @@ export interface FileServerSetup {
 }
 
 /**
- * One engine server for a whole test file: before its tests, a fresh home with `udfs`, filled by
- * `prepare`, and a server on its ws/ folder, handed to `use`; after them, the server closed and the
- * home removed.
+ * One engine server for a whole test file (or the describe block it is called in): before its tests,
+ * a fresh home with `udfs`, filled by `prepare`, and a server on its ws/ folder, handed to `use`;
+ * after them, the server closed and the home removed.
  */
 export function serverForFile(use: (started: HomeServer) => void, setup: FileServerSetup = {}): void {
   let home: TestHome | null = null;
