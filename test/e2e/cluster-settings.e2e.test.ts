@@ -6,9 +6,7 @@ import { screenshot, windowForFile, type ServedWindow } from './window-harness.j
 
 let served: ServedWindow;
 let page: Page;
-windowForFile((opened) => {
-  ({ served, page } = opened);
-});
+windowForFile((opened) => ({ served, page } = opened));
 
 const stored = (): unknown => JSON.parse(readFileSync(join(served.home.root, 'clusters.json'), 'utf8'));
 

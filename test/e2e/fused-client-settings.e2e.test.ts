@@ -8,9 +8,7 @@ import { screenshot, windowForFile, type ServedWindow } from './window-harness.j
 let served: ServedWindow;
 let context: BrowserContext;
 let page: Page;
-windowForFile((opened) => {
-  ({ served, context, page } = opened);
-});
+windowForFile((opened) => ({ served, context, page } = opened));
 
 const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
 

@@ -72,9 +72,7 @@ async function openTileGrid(): Promise<void> {
 }
 
 // The loopback tile server's certificate is self-signed.
-windowForFile((opened) => {
-  ({ served, browser, page } = opened);
-}, { viewport: { width: 1440, height: 900 }, browserArgs: ['--ignore-certificate-errors'] });
+windowForFile((opened) => ({ served, browser, page } = opened), { viewport: { width: 1440, height: 900 }, browserArgs: ['--ignore-certificate-errors'] });
 
 /**
  * Zooms the map out `steps` levels with its button, one level at a time: Leaflet drops a zoom asked

@@ -27,9 +27,7 @@ beforeAll(() => {
   // The served engine's environment is this process's (the test home copies it).
   process.env.UDF_STUDIO_QGIS = fakeQgis;
 });
-windowForFile((made) => {
-  ({ served, page } = made);
-});
+windowForFile((made) => ({ served, page } = made));
 
 afterAll(() => {
   if (stand) rmSync(stand, { recursive: true, force: true });

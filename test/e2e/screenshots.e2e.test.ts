@@ -20,9 +20,7 @@ const SCREENS = SIZES.flatMap((entry) => (['light', 'dark'] as const).map((theme
 let served: ServedWindow;
 let browser: Browser;
 
-windowForFile((opened) => {
-  ({ served, browser } = opened);
-}, { viewport: null });
+windowForFile((opened) => ({ served, browser } = opened), { viewport: null });
 
 const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
 

@@ -8,9 +8,7 @@ const VALUE = 'typed-in-the-window-6604';
 
 let served: ServedWindow;
 let page: Page;
-windowForFile((opened) => {
-  ({ served, page } = opened);
-});
+windowForFile((opened) => ({ served, page } = opened));
 
 const stored = (): unknown => JSON.parse(readFileSync(join(served.home.root, 'secrets.json'), 'utf8'));
 

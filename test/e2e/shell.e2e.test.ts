@@ -28,9 +28,7 @@ const focused = (): Promise<string> => page.evaluate(() => {
   return element?.dataset.testid ?? element?.getAttribute('aria-label') ?? element?.tagName ?? '';
 });
 
-windowForFile((opened) => {
-  ({ served, page } = opened);
-}, { viewport: { width: 1440, height: 900 } });
+windowForFile((opened) => ({ served, page } = opened), { viewport: { width: 1440, height: 900 } });
 
 describe('theme', () => {
   it('follows the OS setting until the switch pins light or dark, and remembers the choice', async () => {

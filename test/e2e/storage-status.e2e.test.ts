@@ -10,9 +10,7 @@ let served: ServedWindow;
 let browser: Browser;
 let page: Page;
 
-windowForFile((opened) => {
-  ({ served, browser, page } = opened);
-});
+windowForFile((opened) => ({ served, browser, page } = opened));
 
 /** Runs a UDF through the private API (not the window), as a script would. */
 async function runHello(n: number): Promise<string | undefined> {
