@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
 import type { EngineEvent } from '../../../src-main/engine/events/engine-events.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { type TestHome } from '../../helpers/test-home.js';
+import type { TestHome } from '../../helpers/test-home.js';
 import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 
 let home: TestHome;

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import type { SecretsListing } from '../../../src-shared/app-api.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
-import { type TestHome } from '../../helpers/test-home.js';
+import type { TestHome } from '../../helpers/test-home.js';
 
 const VALUE = 'the-Value-under-test-5520';
 
