@@ -80,10 +80,12 @@ export interface CliTestHome {
 /** For a file whose tests start `udf-studio` processes: a home for each test, and those processes stopped after it. */
 export function cliHomeForEachTest(signal: NodeJS.Signals = 'SIGTERM'): CliTestHome {
   let started: ChildProcess[] = [];
-  const home = homeForEachTest(async () => {
-    const stopping = started;
-    started = [];
-    await Promise.all(stopping.map((proc) => stopProcess(proc, signal)));
+  const home = homeForEachTest({
+    cleanup: async () => {
+      const stopping = started;
+      started = [];
+      await Promise.all(stopping.map((proc) => stopProcess(proc, signal)));
+    },
   });
   return { home, stopAfterTest: (proc) => { started.push(proc); } };
 }

@@ -33,10 +33,12 @@ export interface PoolTestHome {
 /** For a file of worker-pool tests: a home for each test, and the pools it made closed after it. */
 export function poolHomeForEachTest(): PoolTestHome {
   let pools: WorkerPool[] = [];
-  const home = homeForEachTest(async () => {
-    const closing = pools;
-    pools = [];
-    await Promise.all(closing.map((pool) => pool.close()));
+  const home = homeForEachTest({
+    cleanup: async () => {
+      const closing = pools;
+      pools = [];
+      await Promise.all(closing.map((pool) => pool.close()));
+    },
   });
   const newPool = (options: Partial<PoolOptions> = {}): WorkerPool => {
     const pool = makePool(home, options);

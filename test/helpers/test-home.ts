@@ -41,18 +41,25 @@ export function makeTestHome(prefix = 'udf-studio-test-'): TestHome {
   };
 }
 
+export interface HomeForEachTestOptions {
+  /** The home folder's name prefix (see makeTestHome). */
+  prefix?: string;
+  /** Stops what a test started in its home, before the home is removed. */
+  cleanup?: () => unknown;
+}
+
 /**
- * A fresh home before each test of the file, removed after it once `cleanup` (which stops what the
- * test started in it) has run. The object answered stands for the home of the test under way.
+ * A fresh home before each test of the file, removed after it (once `cleanup` has run). The object
+ * answered stands for the home of the test under way.
  */
-export function homeForEachTest(cleanup: () => unknown = () => undefined, prefix?: string): TestHome {
+export function homeForEachTest(options: HomeForEachTestOptions = {}): TestHome {
   let current: TestHome | null = null;
   beforeEach(() => {
-    current = makeTestHome(prefix);
+    current = makeTestHome(options.prefix);
   });
   afterEach(async () => {
     try {
-      await cleanup();
+      await options.cleanup?.();
     } finally {
       current?.remove();
       current = null;

@@ -8,7 +8,7 @@ import { holdWriteLock } from '../../helpers/sqlite-lock.js';
 import { homeForEachTest } from '../../helpers/test-home.js';
 
 let db: Db;
-const home = homeForEachTest(() => db.close());
+const home = homeForEachTest({ cleanup: () => db.close() });
 let clock: number;
 const DAY = 86_400;
 
