@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { cliHomeForEachTest, runCli, startServe } from '../helpers/cli.js';
+import { privateTokenOf } from '../helpers/test-home.js';
 
 const { home, stopAfterTest } = cliHomeForEachTest();
-
-function privateToken(): string {
-  return (JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
-}
 
 describe('udf-studio connect', () => {
   it('prints the official client lines with the token and the port the next start uses', async () => {
@@ -15,7 +10,7 @@ describe('udf-studio connect', () => {
     expect(fresh.code).toBe(0);
     const lines = fresh.stdout.toString('utf8');
     expect(lines).toContain('os.environ["FUSED_AUTH_TOKEN_TYPE"] = "Fused-Env-Bearer"');
-    expect(lines).toContain(`os.environ["FUSED_AUTH_TOKEN"] = "${privateToken()}"`);
+    expect(lines).toContain(`os.environ["FUSED_AUTH_TOKEN"] = "${privateTokenOf(home)}"`);
     expect(lines).toContain('fused._env("http://127.0.0.1:8765")');
 
     home.write({ 'settings.json': JSON.stringify({ port: 9123 }) });

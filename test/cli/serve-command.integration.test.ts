@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { metaJson } from '../helpers/test-home.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
 import { cliHomeForEachTest, runCli, startServe as startServeProcess, type ServeProcess } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 import { TOKEN_RECHECK_MS } from '../../src-main/engine/tokens/token-store.js';
@@ -61,7 +61,7 @@ describe('udf-studio serve', () => {
       'workspace/Sleeps/Sleeps.py': 'import fused\nimport time\n\n@fused.udf\ndef udf():\n    time.sleep(60)\n    return 1\n',
     });
     const { url } = await startServe(['--port', '0', '--workers', '1', '--timeout', '1.5', '--workspace', workspace]);
-    const token = (JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+    const token = privateTokenOf(home);
     const started = performance.now();
     const answer = await request(url, '/api/udfs/Sleeps/run', {
       method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"params": {}}',

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgList } from '../../src-main/cli/arg-list-file.js';
 import { progressText } from '../../src-main/cli/progress-bar.js';
-import { metaJson } from '../helpers/test-home.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
 import { CLI, cliHomeForEachTest, runCli, startServe } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 
@@ -45,8 +45,8 @@ describe('udf-studio submit', () => {
     const result = await runCli(['submit', 'Hello_World', '--args', args], home.env);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`to the engine at ${url}`);
-    const token = JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string };
-    const jobs = (await request(url, '/api/jobs', { headers: { authorization: `Bearer ${token.access_token}` } })).json() as { jobs: Array<{ udf: string; status: string; total: number }> };
+    const token = privateTokenOf(home);
+    const jobs = (await request(url, '/api/jobs', { headers: { authorization: `Bearer ${token}` } })).json() as { jobs: Array<{ udf: string; status: string; total: number }> };
     expect(jobs.jobs).toEqual([expect.objectContaining({ udf: 'Hello_World', status: 'succeeded', total: 2 })]);
   });
 

@@ -4,13 +4,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
+import { privateTokenOf } from '../helpers/test-home.js';
 
 let served: ServedWindow;
 let context: BrowserContext;
 let page: Page;
 windowForFile((opened) => ({ served, context, page } = opened));
 
-const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+const privateToken = (): string => privateTokenOf(served.home);
 
 async function whoami(): Promise<{ email: string; handle: string }> {
   const response = await fetch(`${served.url}/server/v1/user/self`, { headers: { authorization: `Bearer ${privateToken()}` } });

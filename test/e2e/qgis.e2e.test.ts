@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
 import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
+import { privateTokenOf } from '../helpers/test-home.js';
 
 let served: ServedWindow;
 let page: Page;
@@ -68,8 +69,7 @@ describe('Open in QGIS', () => {
     // The token is listed, and revoking it there stops the layer.
     await page.getByRole('dialog').getByRole('link', { name: 'Revoke it in Tokens' }).click();
     await expect.poll(() => page.locator('body').innerText()).toContain(token);
-    const { access_token: privateToken } = JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string };
-    expect((await request(served.url, `/api/tokens/${token}`, { method: 'DELETE', headers: { authorization: `Bearer ${privateToken}` } })).status).toBe(200);
+    expect((await request(served.url, `/api/tokens/${token}`, { method: 'DELETE', headers: { authorization: `Bearer ${privateTokenOf(served.home)}` } })).status).toBe(200);
     await expect.poll(() => tileStatus(tileUrl)).toBe(404);
   });
 

@@ -5,16 +5,15 @@
 
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
-import { metaJson } from '../helpers/test-home.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
 import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
 let page: Page;
 
-const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+const privateToken = (): string => privateTokenOf(served.home);
 
 async function openUdf(name: string): Promise<void> {
   await page.goto(`${served.url}/#/udf/${name}`);

@@ -4,14 +4,14 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CLI } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { makeTestHome, privateTokenOf, type TestHome } from '../helpers/test-home.js';
 
 export const CHROMIUM = process.env.UDF_STUDIO_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
@@ -130,8 +130,7 @@ export function windowForFile(use: (opened: OpenedWindow) => void, setup: Window
 const linksUsed = new WeakSet<ServedWindow>();
 
 async function newLink(served: ServedWindow): Promise<string> {
-  const { access_token: token } = JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string };
-  const made = await request(served.url, '/api/session/link', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const made = await request(served.url, '/api/session/link', { method: 'POST', headers: { authorization: `Bearer ${privateTokenOf(served.home)}` } });
   if (made.status !== 201) throw new Error(`no new window link: ${made.text}`);
   return (made.json() as { url: string }).url;
 }

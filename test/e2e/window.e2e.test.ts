@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { BrowserContext, Page, Route } from 'playwright-core';
 import { request } from '../helpers/server.js';
-import { metaJson } from '../helpers/test-home.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
 import { editorText, focusEditorEnd, replaceEditorText } from './editor-support.js';
 import { readTiles } from './map-tiles.js';
 import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
@@ -25,7 +25,7 @@ async function openFromLibrary(name: string): Promise<void> {
 }
 
 const udfFile = (name: string): string => join(served.home.root, 'udfs', name, `${name}.py`);
-const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+const privateToken = (): string => privateTokenOf(served.home);
 
 windowForFile((opened) => {
   ({ served, context, page } = opened);

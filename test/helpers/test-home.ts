@@ -2,7 +2,7 @@
  * A throw-away home folder for a test, using the real runtime that `npm install` built.
  */
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
@@ -75,6 +75,11 @@ export function homeForEachTest(options: HomeForEachTestOptions = {}): TestHome 
     write: (files) => now().write(files),
     remove: () => now().remove(),
   };
+}
+
+/** The private token an engine wrote to the home's credentials file. */
+export function privateTokenOf(home: TestHome): string {
+  return (JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
 }
 
 /** A minimal meta.json for a UDF folder, in the 0.0.3 shape. */

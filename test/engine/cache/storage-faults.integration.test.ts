@@ -5,13 +5,14 @@
  */
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../../src-main/engine/store/database.js';
 import { TokenStore } from '../../../src-main/engine/tokens/token-store.js';
 import { cliHomeForEachTest, runCli, startServe, type ServeOptions, type ServeProcess } from '../../helpers/cli.js';
 import { request, type HttpResult } from '../../helpers/server.js';
 import { holdWriteLock } from '../../helpers/sqlite-lock.js';
+import { privateTokenOf } from '../../helpers/test-home.js';
 
 const BIG_KB = 3072;
 const { home, stopAfterTest } = cliHomeForEachTest();
@@ -40,8 +41,7 @@ async function health(url: string): Promise<{ status: string; problems?: Array<{
 
 /** The private token the engine wrote to the home, as a Bearer header. */
 function privateAuth(): Record<string, string> {
-  const { access_token: token } = JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string };
-  return { authorization: `Bearer ${token}` };
+  return { authorization: `Bearer ${privateTokenOf(home)}` };
 }
 
 /** Creates a shared token through the API. */
