@@ -1,25 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
-import { runCli, startServe } from '../helpers/cli.js';
+import { cliHomeForEachTest, runCli, startServe } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 
-let home: TestHome;
-let serve: ChildProcess | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(async () => {
-  if (serve) {
-    const exited = new Promise((resolve) => serve?.once('exit', resolve));
-    serve.kill('SIGTERM');
-    await exited;
-    serve = null;
-  }
-  home.remove();
-});
+const { home, stopAfterTest } = cliHomeForEachTest();
 
 interface Stats {
   entries: number;
@@ -88,9 +73,7 @@ describe('udf-studio cache, with no engine running', () => {
 describe('udf-studio cache, with an engine running', () => {
   it('goes through the engine, so its memory tier forgets what is cleared', async () => {
     const token = (await runCli(['token', 'create', 'Hello_World'], home.env)).stdout.toString('utf8').trim();
-    const { url } = await startServe(['--port', '0', '--workers', '1'], home.env, (proc) => {
-      serve = proc;
-    });
+    const { url } = await startServe(['--port', '0', '--workers', '1'], home.env, stopAfterTest);
     const path = `/${token}/run/file?format=json`;
     await request(url, path);
     expect((await request(url, path)).headers['x-udf-studio-cache']).toBe('hit');

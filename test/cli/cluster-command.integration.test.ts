@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { homeForEachTest } from '../helpers/test-home.js';
 import { CLI, runCli } from '../helpers/cli.js';
 
-let home: TestHome;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(() => home.remove());
+const home = homeForEachTest();
 
 function alive(pid: number): boolean {
   try {

@@ -1,27 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { runCli, startServe, type ServeProcess } from '../helpers/cli.js';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { describe, expect, it } from 'vitest';
+import { cliHomeForEachTest, runCli, startServe } from '../helpers/cli.js';
+import { privateTokenOf } from '../helpers/test-home.js';
 
-let home: TestHome;
-let serve: ServeProcess | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(async () => {
-  if (serve) {
-    const exited = new Promise((resolve) => serve?.proc.once('exit', resolve));
-    serve.proc.kill('SIGTERM');
-    await exited;
-    serve = null;
-  }
-  home.remove();
-});
-
-function privateToken(): string {
-  return (JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
-}
+const { home, stopAfterTest } = cliHomeForEachTest();
 
 describe('udf-studio connect', () => {
   it('prints the official client lines with the token and the port the next start uses', async () => {
@@ -29,7 +10,7 @@ describe('udf-studio connect', () => {
     expect(fresh.code).toBe(0);
     const lines = fresh.stdout.toString('utf8');
     expect(lines).toContain('os.environ["FUSED_AUTH_TOKEN_TYPE"] = "Fused-Env-Bearer"');
-    expect(lines).toContain(`os.environ["FUSED_AUTH_TOKEN"] = "${privateToken()}"`);
+    expect(lines).toContain(`os.environ["FUSED_AUTH_TOKEN"] = "${privateTokenOf(home)}"`);
     expect(lines).toContain('fused._env("http://127.0.0.1:8765")');
 
     home.write({ 'settings.json': JSON.stringify({ port: 9123 }) });
@@ -37,7 +18,7 @@ describe('udf-studio connect', () => {
   });
 
   it('names the running engine when there is one', async () => {
-    serve = await startServe(['--port', '0'], home.env);
+    const serve = await startServe(['--port', '0'], home.env, stopAfterTest);
     const lines = (await runCli(['connect'], home.env)).stdout.toString('utf8');
     expect(lines).toContain(`fused._env("${serve.url}")`);
   }, 60_000);

@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, runCli, type CliResult } from '../helpers/cli.js';
-import { makeTestHome, metaJson, type TestHome } from '../helpers/test-home.js';
+import { homeForEachTest, metaJson } from '../helpers/test-home.js';
 
 const VALUE = 'pa55-Word-from-the-test-9931';
 
-let home: TestHome;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(() => {
-  home.remove();
-});
+const home = homeForEachTest();
 
 /** `udf-studio secret ARGS` with `input` piped to its stdin. */
 function secret(args: string[], input: string): Promise<CliResult> {

@@ -1,29 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { makeTestHome, metaJson, type TestHome } from '../helpers/test-home.js';
-import { runCli, startServe as startServeProcess, type ServeProcess } from '../helpers/cli.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
+import { cliHomeForEachTest, runCli, startServe as startServeProcess, type ServeProcess } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 import { TOKEN_RECHECK_MS } from '../../src-main/engine/tokens/token-store.js';
 
-let home: TestHome;
-let child: ChildProcess | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(() => {
-  child?.kill('SIGKILL');
-  child = null;
-  home.remove();
-});
+const { home, stopAfterTest } = cliHomeForEachTest('SIGKILL');
 
 /** Starts `udf-studio serve` for the test home; killed after the test. */
 function startServe(args: string[]): Promise<ServeProcess> {
-  return startServeProcess(args, home.env, (proc) => {
-    child = proc;
-  });
+  return startServeProcess(args, home.env, stopAfterTest);
 }
 
 function exitOf(proc: ChildProcess): Promise<number | string> {
@@ -32,13 +21,12 @@ function exitOf(proc: ChildProcess): Promise<number | string> {
 
 describe('udf-studio serve', () => {
   it('prints its URL once it answers, writes engine.json, and stops cleanly on SIGTERM', async () => {
-    const { url } = await startServe(['--port', '0', '--workers', '1']);
+    const { url, proc } = await startServe(['--port', '0', '--workers', '1']);
     expect((await request(url, '/healthz')).json()).toEqual({ status: 'ok', workers: 1 });
     const info = JSON.parse(readFileSync(join(home.root, 'engine.json'), 'utf8')) as { url: string; pid: number };
     expect(info.url).toBe(url);
     const pythonPids = await workerPids(info.pid);
     expect(pythonPids.length).toBe(1);
-    const proc = child as ChildProcess;
     const exited = exitOf(proc);
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
@@ -47,8 +35,7 @@ describe('udf-studio serve', () => {
   });
 
   it('stops cleanly on SIGINT too', async () => {
-    await startServe(['--port', '0', '--workers', '1']);
-    const proc = child as ChildProcess;
+    const { proc } = await startServe(['--port', '0', '--workers', '1']);
     const exited = exitOf(proc);
     proc.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -74,7 +61,7 @@ describe('udf-studio serve', () => {
       'workspace/Sleeps/Sleeps.py': 'import fused\nimport time\n\n@fused.udf\ndef udf():\n    time.sleep(60)\n    return 1\n',
     });
     const { url } = await startServe(['--port', '0', '--workers', '1', '--timeout', '1.5', '--workspace', workspace]);
-    const token = (JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+    const token = privateTokenOf(home);
     const started = performance.now();
     const answer = await request(url, '/api/udfs/Sleeps/run', {
       method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"params": {}}',

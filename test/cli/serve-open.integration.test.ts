@@ -1,28 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, cliHomeForEachTest } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 
 // `serve --open` on a machine where the runtime cannot be set up: it still listens, says what failed
 // in the terminal, and the window's page has the details.
-let home: TestHome;
-let child: ChildProcess | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(() => {
-  child?.kill('SIGKILL');
-  child = null;
-  home.remove();
-});
+const { home, stopAfterTest } = cliHomeForEachTest('SIGKILL');
 
 describe('udf-studio serve --open', () => {
   it('serves the failure page when setup fails, and says so on stderr', async () => {
     const env = { ...home.env, DISPLAY: '', WAYLAND_DISPLAY: '', UDF_STUDIO_RUNTIME: join(home.root, 'runtime'), UDF_STUDIO_PYTHON: join(home.root, 'no-python') };
     const proc = spawn(process.execPath, [CLI, 'serve', '--open', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
+    stopAfterTest(proc);
     const output = { stdout: '', stderr: '' };
     proc.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
     proc.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));

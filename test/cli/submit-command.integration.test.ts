@@ -1,27 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgList } from '../../src-main/cli/arg-list-file.js';
 import { progressText } from '../../src-main/cli/progress-bar.js';
-import { makeTestHome, metaJson, type TestHome } from '../helpers/test-home.js';
-import { CLI, runCli, startServe } from '../helpers/cli.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
+import { CLI, cliHomeForEachTest, runCli, startServe } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 
-let home: TestHome;
-let serve: ChildProcess | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(async () => {
-  if (serve) {
-    const exited = new Promise((resolve) => serve?.once('exit', resolve));
-    serve.kill('SIGTERM');
-    await exited;
-    serve = null;
-  }
-  home.remove();
-});
+const { home, stopAfterTest } = cliHomeForEachTest();
 
 function lines(stdout: Buffer): Array<{ index: number; args: Record<string, unknown>; status: string; error: string | null }> {
   return stdout.toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as never);
@@ -53,15 +40,13 @@ describe('udf-studio submit', () => {
   });
 
   it('runs on the running engine, where the job is listed', async () => {
-    const { url } = await startServe(['--port', '0', '--workers', '1'], home.env, (proc) => {
-      serve = proc;
-    });
+    const { url } = await startServe(['--port', '0', '--workers', '1'], home.env, stopAfterTest);
     const args = home.write({ 'n.json': '[{"name": "x", "n": 1}, {"name": "y", "n": 1}]' });
     const result = await runCli(['submit', 'Hello_World', '--args', args], home.env);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`to the engine at ${url}`);
-    const token = JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string };
-    const jobs = (await request(url, '/api/jobs', { headers: { authorization: `Bearer ${token.access_token}` } })).json() as { jobs: Array<{ udf: string; status: string; total: number }> };
+    const token = privateTokenOf(home);
+    const jobs = (await request(url, '/api/jobs', { headers: { authorization: `Bearer ${token}` } })).json() as { jobs: Array<{ udf: string; status: string; total: number }> };
     expect(jobs.jobs).toEqual([expect.objectContaining({ udf: 'Hello_World', status: 'succeeded', total: 2 })]);
   });
 

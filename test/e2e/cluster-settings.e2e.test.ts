@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { screenshot, startWindow, stopWindow, type ServedWindow } from './window-harness.js';
+import type { Page } from 'playwright-core';
+import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
-let browser: Browser;
 let page: Page;
+windowForFile((opened) => ({ served, page } = opened));
 
 const stored = (): unknown => JSON.parse(readFileSync(join(served.home.root, 'clusters.json'), 'utf8'));
-
-beforeAll(async () => {
-  ({ served, browser, page } = await startWindow());
-});
-
-afterAll(() => stopWindow({ browser, served }));
 
 describe('Dask clusters in the window\'s settings', () => {
   it('adds a cluster, shows a bad address\'s error, and removes it', async () => {

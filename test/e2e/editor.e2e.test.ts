@@ -1,15 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { metaJson } from '../helpers/test-home.js';
 import { editorText, focusEditorEnd, replaceEditorText } from './editor-support.js';
-import { openWindow, screenshot, startWindow, stopWindow, type OpenedWindow } from './window-harness.js';
+import { openWindow, screenshot, windowForFile, type OpenedWindow } from './window-harness.js';
 
 /** The code editor (CodeMirror), README rendering and no lost work, in Chromium on a real engine. */
 
 let opened: OpenedWindow;
 let page: Page;
+windowForFile((made) => {
+  opened = made;
+  page = made.page;
+});
 
 const SCRATCH = '@fused.udf\ndef udf(n: int = 1):\n    return {"n": n}\n';
 const udfFile = (name: string): string => join(opened.served.home.root, 'udfs', name, `${name}.py`);
@@ -27,8 +31,6 @@ async function errorLineText(): Promise<string> {
 }
 
 beforeAll(async () => {
-  opened = await startWindow();
-  page = opened.page;
   opened.served.home.write({
     'udfs/Scratch/meta.json': metaJson('Scratch'),
     'udfs/Scratch/Scratch.py': SCRATCH,
@@ -37,10 +39,6 @@ beforeAll(async () => {
     'udfs/Tile_Raise/Tile_Raise.py': '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    raise RuntimeError("no tiles today")\n',
   });
   await page.locator('[data-testid="library-item"][data-name="Tile_Raise"]').waitFor({ timeout: 15_000 });
-});
-
-afterAll(async () => {
-  await stopWindow(opened ?? {});
 });
 
 describe('the code editor', () => {

@@ -6,22 +6,17 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshot, startWindow, stopWindow, type OpenedWindow } from './window-harness.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, windowForFile, type OpenedWindow } from './window-harness.js';
 
-let opened: Partial<OpenedWindow> = {};
-
-beforeAll(async () => {
-  opened = await startWindow();
-});
-
-afterAll(async () => {
-  await stopWindow(opened);
+let opened: OpenedWindow;
+windowForFile((made) => {
+  opened = made;
 });
 
 describe('exporting a tile UDF from its page', () => {
   it('bakes the map\'s area into an archive that the map then shows as a layer', async () => {
-    const { page, served } = opened as OpenedWindow;
+    const { page, served } = opened;
     await page.goto(`${served.url}/#/udf/Tile_Grid`);
     await page.getByTestId('udf-page').waitFor();
     await expect.poll(() => page.locator('.udf-tile[data-version]').count(), { timeout: 30_000 }).toBeGreaterThan(2);

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { screenshot, startWindow, stopWindow, type ServedWindow } from './window-harness.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
+import { privateTokenOf } from '../helpers/test-home.js';
 
 let served: ServedWindow;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+windowForFile((opened) => ({ served, context, page } = opened));
 
-const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+const privateToken = (): string => privateTokenOf(served.home);
 
 async function whoami(): Promise<{ email: string; handle: string }> {
   const response = await fetch(`${served.url}/server/v1/user/self`, { headers: { authorization: `Bearer ${privateToken()}` } });
@@ -18,11 +19,8 @@ async function whoami(): Promise<{ email: string; handle: string }> {
 }
 
 beforeAll(async () => {
-  ({ served, browser, context, page } = await startWindow());
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.url });
 });
-
-afterAll(() => stopWindow({ browser, served }));
 
 describe('the official fused client in the window\'s settings', () => {
   it('copies the lines that point the client here, without the token in them', async () => {

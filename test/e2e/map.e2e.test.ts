@@ -7,15 +7,15 @@
  * path is shown against a loopback HTTPS tile server (the window's policy allows only https images).
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import type { Browser, Page } from 'playwright-core';
+import { openWindow, screenshot, windowForFile, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
 let browser: Browser;
@@ -71,20 +71,8 @@ async function openTileGrid(): Promise<void> {
   await expect.poll(() => page.locator('.udf-tile-loading').count(), { timeout: 30_000 }).toBe(0);
 }
 
-beforeAll(async () => {
-  served = await serveWindow();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // The loopback tile server's certificate is self-signed.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--ignore-certificate-errors'],
-  });
-  ({ page } = await openWindow(browser, served, { width: 1440, height: 900 }));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+// The loopback tile server's certificate is self-signed.
+windowForFile((opened) => ({ served, browser, page } = opened), { viewport: { width: 1440, height: 900 }, browserArgs: ['--ignore-certificate-errors'] });
 
 /**
  * Zooms the map out `steps` levels with its button, one level at a time: Leaflet drops a zoom asked

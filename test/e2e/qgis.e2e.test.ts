@@ -9,32 +9,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
+import { privateTokenOf } from '../helpers/test-home.js';
 
 let served: ServedWindow;
-let browser: Browser;
 let page: Page;
 let stand: string;
 let fakeQgis: string;
 let opened: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   stand = mkdtempSync(join(tmpdir(), 'udf-studio-fake-qgis-'));
   opened = join(stand, 'opened.txt');
   fakeQgis = join(stand, 'qgis');
   writeFileSync(fakeQgis, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
   // The served engine's environment is this process's (the test home copies it).
   process.env.UDF_STUDIO_QGIS = fakeQgis;
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ page } = await openWindow(browser, served));
 });
+windowForFile((made) => ({ served, page } = made));
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
+afterAll(() => {
   if (stand) rmSync(stand, { recursive: true, force: true });
 });
 
@@ -73,8 +69,7 @@ describe('Open in QGIS', () => {
     // The token is listed, and revoking it there stops the layer.
     await page.getByRole('dialog').getByRole('link', { name: 'Revoke it in Tokens' }).click();
     await expect.poll(() => page.locator('body').innerText()).toContain(token);
-    const { access_token: privateToken } = JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string };
-    expect((await request(served.url, `/api/tokens/${token}`, { method: 'DELETE', headers: { authorization: `Bearer ${privateToken}` } })).status).toBe(200);
+    expect((await request(served.url, `/api/tokens/${token}`, { method: 'DELETE', headers: { authorization: `Bearer ${privateTokenOf(served.home)}` } })).status).toBe(200);
     await expect.poll(() => tileStatus(tileUrl)).toBe(404);
   });
 

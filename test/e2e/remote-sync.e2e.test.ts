@@ -10,7 +10,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
-import { metaJson } from '../helpers/test-home.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
 import { editorText } from './editor-support.js';
 import { readTiles } from './map-tiles.js';
 import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
@@ -25,7 +25,6 @@ let small: Page;
 /** Each map tile the big window fetched, with the engine that answered it. */
 const tileAnswers: Array<{ url: URL; engine: string }> = [];
 
-const tokenOf = (served: ServedWindow): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
 const codeFile = (served: ServedWindow, name: string): string => join(served.home.root, 'udfs', name, `${name}.py`);
 const syncState = (target: Page = page) => target.locator('[data-testid="udf-sync"] [data-testid="sync-badge"]').getAttribute('data-state', { timeout: 1_000 }).catch(() => null);
 const libraryState = (name: string) => page.locator(`[data-testid="library-item"][data-name="${name}"] [data-testid="sync-badge"]`).getAttribute('data-state', { timeout: 1_000 }).catch(() => null);
@@ -55,7 +54,7 @@ beforeAll(async () => {
     if (response.url().includes('/tiles/')) tileAnswers.push({ url: new URL(response.url()), engine: response.headers()['x-udf-studio-engine'] ?? '' });
   });
   // A UDF of A's own, not on B yet.
-  const made = await request(a.url, '/api/udfs', { method: 'POST', headers: { authorization: `Bearer ${tokenOf(a)}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Shared_Layer', template: 'table' }) });
+  const made = await request(a.url, '/api/udfs', { method: 'POST', headers: { authorization: `Bearer ${privateTokenOf(a.home)}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Shared_Layer', template: 'table' }) });
   expect(made.status).toBe(201);
 });
 
@@ -106,7 +105,7 @@ describe('remote engines in the window', () => {
     expect(await page.getByTestId('settings-remotes').innerText()).toContain('No remote engine yet');
     await page.getByTestId('remote-name').fill('9lives');
     await page.getByTestId('remote-url').fill(b.url);
-    await page.getByTestId('remote-token').fill(tokenOf(b));
+    await page.getByTestId('remote-token').fill(privateTokenOf(b.home));
     await page.getByTestId('add-remote').click();
     await expect.poll(() => page.getByTestId('remote-error').innerText().catch(() => '')).toContain('is not a usable remote name');
     await page.getByTestId('remote-name').fill('B');
@@ -118,7 +117,7 @@ describe('remote engines in the window', () => {
     await page.locator('[data-testid="remote-row"][data-name="B"]').waitFor();
     expect(await page.getByTestId('remote-error').count()).toBe(0);
     expect(await page.getByTestId('remote-token').inputValue()).toBe('');
-    expect(await page.content()).not.toContain(tokenOf(b));
+    expect(await page.content()).not.toContain(privateTokenOf(b.home));
     await page.getByTestId('sync-row').waitFor();
     await shootBoth('01-settings-remotes', '/settings', (target) => target.locator('[data-testid="remote-row"][data-name="B"]').waitFor());
   });

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { request } from '../helpers/server.js';
 import { readTiles } from './map-tiles.js';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { openWindow, screenshot, windowForFile, type ServedWindow } from './window-harness.js';
+import { privateTokenOf } from '../helpers/test-home.js';
 
 /**
  * Every view at a large, a middle and a narrow window size, in the light and the dark theme (the OS
@@ -20,17 +19,9 @@ const SCREENS = SIZES.flatMap((entry) => (['light', 'dark'] as const).map((theme
 let served: ServedWindow;
 let browser: Browser;
 
-beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-});
+windowForFile((opened) => ({ served, browser } = opened), { viewport: null });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
-
-const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+const privateToken = (): string => privateTokenOf(served.home);
 
 /** The page never scrolls sideways: everything fits the window's width. */
 async function expectNoSidewaysScroll(page: Page): Promise<void> {

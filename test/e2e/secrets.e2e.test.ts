@@ -1,22 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { screenshot, startWindow, stopWindow, type ServedWindow } from './window-harness.js';
+import type { Page } from 'playwright-core';
+import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
 
 const VALUE = 'typed-in-the-window-6604';
 
 let served: ServedWindow;
-let browser: Browser;
 let page: Page;
+windowForFile((opened) => ({ served, page } = opened));
 
 const stored = (): unknown => JSON.parse(readFileSync(join(served.home.root, 'secrets.json'), 'utf8'));
-
-beforeAll(async () => {
-  ({ served, browser, page } = await startWindow());
-});
-
-afterAll(() => stopWindow({ browser, served }));
 
 describe('the Secrets view', () => {
   it('adds a secret whose value is hidden and never shown back, replaces it, and removes it after a confirmation', async () => {

@@ -3,19 +3,17 @@
  * use (quick-open, library arrows, skip links, dialogs), Share on the UDF page, and Jobs rows.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
-import { metaJson } from '../helpers/test-home.js';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
+import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
-let browser: Browser;
 let page: Page;
 
-const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+const privateToken = (): string => privateTokenOf(served.home);
 
 async function openUdf(name: string): Promise<void> {
   await page.goto(`${served.url}/#/udf/${name}`);
@@ -29,16 +27,7 @@ const focused = (): Promise<string> => page.evaluate(() => {
   return element?.dataset.testid ?? element?.getAttribute('aria-label') ?? element?.tagName ?? '';
 });
 
-beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ page } = await openWindow(browser, served, { width: 1440, height: 900 }));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+windowForFile((opened) => ({ served, page } = opened), { viewport: { width: 1440, height: 900 } });
 
 describe('theme', () => {
   it('follows the OS setting until the switch pins light or dark, and remembers the choice', async () => {

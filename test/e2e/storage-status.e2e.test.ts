@@ -1,31 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { request } from '../helpers/server.js';
 import { holdWriteLock } from '../helpers/sqlite-lock.js';
-import { launchBrowser, openWindow, serveWindow, type ServedWindow } from './window-harness.js';
+import { openWindow, windowForFile, type ServedWindow } from './window-harness.js';
+import { privateTokenOf } from '../helpers/test-home.js';
 
 let served: ServedWindow;
 let browser: Browser;
 let page: Page;
 
-beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ page } = await openWindow(browser, served));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+windowForFile((opened) => ({ served, browser, page } = opened));
 
 /** Runs a UDF through the private API (not the window), as a script would. */
 async function runHello(n: number): Promise<string | undefined> {
-  const { access_token: token } = JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string };
   const answer = await request(served.url, '/api/udfs/Hello_World/run', {
-    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ params: { n: String(n) } }),
+    method: 'POST', headers: { authorization: `Bearer ${privateTokenOf(served.home)}`, 'content-type': 'application/json' }, body: JSON.stringify({ params: { n: String(n) } }),
   });
   expect(answer.status).toBe(200);
   return answer.headers['x-udf-studio-cache-error'] as string | undefined;

@@ -4,13 +4,14 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CLI } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { makeTestHome, privateTokenOf, type TestHome } from '../helpers/test-home.js';
 
 export const CHROMIUM = process.env.UDF_STUDIO_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
@@ -60,10 +61,10 @@ export async function serveWindow(extraArgs: string[] = []): Promise<ServedWindo
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', ...extraArgs],
   });
 }
 
@@ -71,7 +72,7 @@ export async function launchBrowser(): Promise<Browser> {
  * A page signed in through a one-time link, at the given window size: the link `serve` printed the
  * first time, then a new one made with the private token (a link works once).
  */
-export async function openWindow(browser: Browser, served: ServedWindow, viewport = { width: 1280, height: 800 }, colorScheme: 'light' | 'dark' = 'light'): Promise<{ context: BrowserContext; page: Page }> {
+export async function openWindow(browser: Browser, served: ServedWindow, viewport: Viewport = { width: 1280, height: 800 }, colorScheme: 'light' | 'dark' = 'light'): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme });
   const page = await context.newPage();
   const link = linksUsed.has(served) ? await newLink(served) : served.link;
@@ -82,31 +83,54 @@ export async function openWindow(browser: Browser, served: ServedWindow, viewpor
   return { context, page };
 }
 
-/** A served window for one test file: `serve`, Chromium and a signed-in page at 1280×800. */
-export interface OpenedWindow {
+/** `serve` and Chromium for one test file. */
+export interface ServedBrowser {
   served: ServedWindow;
   browser: Browser;
+}
+
+/** The same, with a signed-in page. */
+export interface OpenedWindow extends ServedBrowser {
   context: BrowserContext;
   page: Page;
 }
 
-export async function startWindow(): Promise<OpenedWindow> {
-  const served = await serveWindow();
-  const browser = await launchBrowser();
-  return { served, browser, ...(await openWindow(browser, served)) };
+export interface Viewport {
+  width: number;
+  height: number;
 }
 
-/** Closes what `startWindow` opened (either may be missing when the start failed). */
-export async function stopWindow(opened: Partial<OpenedWindow>): Promise<void> {
-  await opened.browser?.close();
-  await opened.served?.stop();
+export interface WindowSetup {
+  /** The signed-in page's size (1280×800 unless given); null opens none, for a file that opens its own. */
+  viewport?: Viewport | null;
+  /** Chromium's arguments beyond launchBrowser's own. */
+  browserArgs?: string[];
+}
+
+/**
+ * One window for a whole test file: before its tests, `serve`, Chromium and a signed-in page, handed
+ * to `use` (which keeps what the file reads); after them, all closed.
+ */
+export function windowForFile(use: (opened: OpenedWindow) => void, setup?: WindowSetup & { viewport?: Viewport }): void;
+export function windowForFile(use: (opened: ServedBrowser) => void, setup: WindowSetup & { viewport: null }): void;
+export function windowForFile(use: (opened: OpenedWindow) => void, setup: WindowSetup = {}): void {
+  const opened: Partial<OpenedWindow> = {};
+  beforeAll(async () => {
+    const served = opened.served = await serveWindow();
+    const browser = opened.browser = await launchBrowser(setup.browserArgs);
+    // Without a page the overload gave `use` the ServedBrowser type, so it reads no page.
+    use(setup.viewport === null ? { served, browser } as OpenedWindow : { served, browser, ...(await openWindow(browser, served, setup.viewport)) });
+  });
+  afterAll(async () => {
+    await opened.browser?.close();
+    await opened.served?.stop();
+  });
 }
 
 const linksUsed = new WeakSet<ServedWindow>();
 
 async function newLink(served: ServedWindow): Promise<string> {
-  const { access_token: token } = JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string };
-  const made = await request(served.url, '/api/session/link', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const made = await request(served.url, '/api/session/link', { method: 'POST', headers: { authorization: `Bearer ${privateTokenOf(served.home)}` } });
   if (made.status !== 201) throw new Error(`no new window link: ${made.text}`);
   return (made.json() as { url: string }).url;
 }

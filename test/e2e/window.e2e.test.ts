@@ -1,17 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import type { BrowserContext, Page, Route } from 'playwright-core';
 import { request } from '../helpers/server.js';
-import { metaJson } from '../helpers/test-home.js';
+import { metaJson, privateTokenOf } from '../helpers/test-home.js';
 import { editorText, focusEditorEnd, replaceEditorText } from './editor-support.js';
 import { readTiles } from './map-tiles.js';
-import { launchBrowser, openWindow, screenshot, serveWindow, type ServedWindow } from './window-harness.js';
+import { screenshot, windowForFile, type ServedWindow } from './window-harness.js';
 
 let served: ServedWindow;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 /** Every URL the window asked for: offline, nothing but the online basemap's tries leaves the engine. */
@@ -26,18 +25,11 @@ async function openFromLibrary(name: string): Promise<void> {
 }
 
 const udfFile = (name: string): string => join(served.home.root, 'udfs', name, `${name}.py`);
-const privateToken = (): string => (JSON.parse(readFileSync(join(served.home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
+const privateToken = (): string => privateTokenOf(served.home);
 
-beforeAll(async () => {
-  served = await serveWindow();
-  browser = await launchBrowser();
-  ({ context, page } = await openWindow(browser, served));
+windowForFile((opened) => {
+  ({ served, context, page } = opened);
   page.on('request', (req) => requested.push(req.url()));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
 });
 
 describe('the window', () => {

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { _electron } from 'playwright-core';
 import { findElectronBinary } from '../../src-main/electron/electron-binary.js';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { homeForEachTest } from '../helpers/test-home.js';
 
 // The real desktop app through Playwright's Electron driver. It needs Electron's binary, which
 // `npm run electron:download` fetches where it can be downloaded; elsewhere this says why it skips.
@@ -10,11 +10,7 @@ const electron = findElectronBinary();
 const APP_DIR = fileURLToPath(new URL('../../', import.meta.url));
 if (electron.path === null) process.stdout.write(`skipping the Electron app test: ${electron.reason} (run "npm run electron:download" where Electron can be downloaded)\n`);
 
-let home: TestHome;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(() => home.remove());
+const home = homeForEachTest();
 
 describe.skipIf(electron.path === null)('the desktop app in Electron', () => {
   it('opens its window on the engine, sandboxed with the preload\'s API only, and quits with its workers', async () => {

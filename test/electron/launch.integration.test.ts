@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { cliHomeForEachTest } from '../helpers/cli.js';
 import { request } from '../helpers/server.js';
 
 // `npm start`'s launcher as a real process. Electron's binary cannot be downloaded here, so the
@@ -11,16 +11,7 @@ import { request } from '../helpers/server.js';
 const LAUNCHER = fileURLToPath(new URL('../../dist/src-main/electron/launch.js', import.meta.url));
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 
-let home: TestHome;
-let child: ChildProcess | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(() => {
-  child?.kill('SIGKILL');
-  child = null;
-  home.remove();
-});
+const { home, stopAfterTest } = cliHomeForEachTest('SIGKILL');
 
 interface Output {
   stdout: string;
@@ -29,7 +20,7 @@ interface Output {
 
 function launch(args: string[], env: NodeJS.ProcessEnv): { proc: ChildProcess; output: Output; exited: Promise<number | null> } {
   const proc = spawn(process.execPath, [LAUNCHER, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
+  stopAfterTest(proc);
   const output = { stdout: '', stderr: '' };
   proc.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
   proc.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));

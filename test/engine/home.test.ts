@@ -1,14 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { homePaths, secureHome } from '../../src-main/engine/home.js';
-import { makeTestHome, type TestHome } from '../helpers/test-home.js';
+import { homeForEachTest } from '../helpers/test-home.js';
 
-let home: TestHome;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(() => home.remove());
+const home = homeForEachTest();
 
 describe('the home folder', () => {
   it('#14: an existing home and its logs that others can read become owner-only; a new one is made so', () => {

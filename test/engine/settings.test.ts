@@ -1,21 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SettingsStore } from '../../src-main/engine/settings.js';
 import { UdfStudioError } from '../../src-shared/errors.js';
+import { homeForEachTest } from '../helpers/test-home.js';
 
-let dir: string;
+const home = homeForEachTest({ prefix: 'udf-studio-settings-' });
 let file: string;
 let store: SettingsStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'udf-studio-settings-'));
-  file = join(dir, 'settings.json');
+  file = join(home.root, 'settings.json');
   store = new SettingsStore(file);
 });
-
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function errorOf(action: () => unknown): UdfStudioError {
   try {
@@ -33,7 +30,7 @@ describe('reading settings.json', () => {
   });
 
   it('reads what update wrote', () => {
-    const folder = join(dir, 'ws');
+    const folder = join(home.root, 'ws');
     mkdirSync(folder);
     store.update({ workspaces: [folder, `${folder}/`], port: 9000, editorCommand: ' code {file} ', email: 'ada@example.com', handle: 'ada', autoInstallPackages: true, githubClones: { 'fusedio/udfs': `${folder}/` } });
     const written = { workspaces: [folder], port: 9000, editorCommand: 'code {file}', email: 'ada@example.com', handle: 'ada', autoInstallPackages: true, githubClones: { 'fusedio/udfs': folder } };
@@ -76,13 +73,13 @@ describe('reading settings.json', () => {
   });
 
   it('keeps clones that are gone when reading, leaving the worker that loads from one to say so', () => {
-    writeFileSync(file, JSON.stringify({ githubClones: { 'fusedio/udfs': join(dir, 'gone') } }));
-    expect(store.read().githubClones).toEqual({ 'fusedio/udfs': join(dir, 'gone') });
+    writeFileSync(file, JSON.stringify({ githubClones: { 'fusedio/udfs': join(home.root, 'gone') } }));
+    expect(store.read().githubClones).toEqual({ 'fusedio/udfs': join(home.root, 'gone') });
   });
 
   it('keeps folders that are gone when reading (an unplugged drive), leaving the engine to skip them', () => {
-    writeFileSync(file, JSON.stringify({ workspaces: [join(dir, 'gone')] }));
-    expect(store.read().workspaces).toEqual([join(dir, 'gone')]);
+    writeFileSync(file, JSON.stringify({ workspaces: [join(home.root, 'gone')] }));
+    expect(store.read().workspaces).toEqual([join(home.root, 'gone')]);
   });
 });
 
@@ -95,13 +92,13 @@ describe('changing settings', () => {
       [{ port: 65536 }, /from 1024 to 65535/],
       [{ port: 0 }, /from 1024 to 65535/],
       [{ port: 'high' }, /whole number/],
-      [{ workspaces: [join(dir, 'missing')] }, /does not exist; create it first/],
+      [{ workspaces: [join(home.root, 'missing')] }, /does not exist; create it first/],
       [{ workspaces: [file] }, /is not a folder/],
       [{ workspaces: [] }, /at least one folder/],
       [{ workspaces: ['udfs'] }, /absolute path/],
-      [{ workspaces: Array.from({ length: 40 }, (_, index) => join(dir, String(index))) }, /at most 32/],
+      [{ workspaces: Array.from({ length: 40 }, (_, index) => join(home.root, String(index))) }, /at most 32/],
       [{ theme: 'dark' }, /"theme" is not a setting \(known: workspaces, port, editorCommand, email, handle, autoInstallPackages, githubClones\)/],
-      [{ githubClones: { 'fusedio/udfs': join(dir, 'missing') } }, /the clone of fusedio\/udfs, .*missing, is not a folder; clone it first/],
+      [{ githubClones: { 'fusedio/udfs': join(home.root, 'missing') } }, /the clone of fusedio\/udfs, .*missing, is not a folder; clone it first/],
       [{ githubClones: { 'fusedio/udfs': 'udfs' } }, /must be an absolute path/],
       [{ githubClones: [] }, /must be an object/],
       [{ port: 9200, workspaces: 'nope' }, /must be a list/],
@@ -114,7 +111,7 @@ describe('changing settings', () => {
       expect(error.message).toMatch(message);
     }
     expect(readFileSync(file, 'utf8')).toBe(before);
-    expect(readdirSync(dir)).toEqual(['settings.json']);
+    expect(readdirSync(home.root)).toEqual(['settings.json']);
   });
 
   it('null goes back to the default', () => {

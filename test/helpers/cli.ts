@@ -4,6 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { homeForEachTest, type TestHome } from './test-home.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/udf-studio.js', import.meta.url));
 
@@ -59,4 +60,32 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv, onSpawn?: (pr
     });
     proc.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
   });
+}
+
+/** Sends `signal` to `proc` unless it has ended already, and resolves once it has. */
+export async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  proc.kill(signal);
+  await exited;
+}
+
+export interface CliTestHome {
+  /** The home of the test under way (see homeForEachTest). */
+  home: TestHome;
+  /** Has `proc` stopped with the file's signal after the test, before its home is removed. */
+  stopAfterTest: (proc: ChildProcess) => void;
+}
+
+/** For a file whose tests start `udf-studio` processes: a home for each test, and those processes stopped after it. */
+export function cliHomeForEachTest(signal: NodeJS.Signals = 'SIGTERM'): CliTestHome {
+  let started: ChildProcess[] = [];
+  const home = homeForEachTest({
+    cleanup: async () => {
+      const stopping = started;
+      started = [];
+      await Promise.all(stopping.map((proc) => stopProcess(proc, signal)));
+    },
+  });
+  return { home, stopAfterTest: (proc) => { started.push(proc); } };
 }

@@ -8,7 +8,7 @@ import type { RunOutcome, RunRequest, RunSuccess, UdfSource } from '../../src-sh
 import { runtimePython } from '../../src-main/engine/runtime/python-env.js';
 import { WorkerPool, type PoolOptions } from '../../src-main/engine/runtime/worker-pool.js';
 import { makeSource } from '../../src-main/engine/workspace/udf-folder.js';
-import { RUNTIME_DIR, type TestHome } from './test-home.js';
+import { homeForEachTest, RUNTIME_DIR, type TestHome } from './test-home.js';
 
 /** A pool of real Python workers running from the test home. */
 export function makePool(home: TestHome, options: Partial<PoolOptions> = {}): WorkerPool {
@@ -19,6 +19,40 @@ export function makePool(home: TestHome, options: Partial<PoolOptions> = {}): Wo
     size: 1,
     ...options,
   });
+}
+
+export interface PoolTestHome {
+  /** The home of the test under way (see homeForEachTest). */
+  home: TestHome;
+  /** A pool from that home (see makePool), closed after the test. */
+  newPool: (options?: Partial<PoolOptions>) => WorkerPool;
+  /** The same, started. */
+  startPool: (options?: Partial<PoolOptions>) => Promise<WorkerPool>;
+}
+
+/** For a file of worker-pool tests: a home for each test, and the pools it made closed after it. */
+export function poolHomeForEachTest(): PoolTestHome {
+  let pools: WorkerPool[] = [];
+  const home = homeForEachTest({
+    cleanup: async () => {
+      const closing = pools;
+      pools = [];
+      await Promise.all(closing.map((pool) => pool.close()));
+    },
+  });
+  const newPool = (options: Partial<PoolOptions> = {}): WorkerPool => {
+    const pool = makePool(home, options);
+    pools.push(pool);
+    return pool;
+  };
+  return {
+    home, newPool,
+    startPool: async (options = {}) => {
+      const pool = newPool(options);
+      await pool.start();
+      return pool;
+    },
+  };
 }
 
 /** A UDF given as inline code. */

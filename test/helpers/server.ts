@@ -2,11 +2,12 @@
  * A real engine server on a free loopback port, and raw HTTP requests to it.
  */
 
+import { afterAll, beforeAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { startEngineServer, type EngineServer, type EngineServerOptions } from '../../src-main/engine/server/engine-server.js';
-import { makeTestHome, type TestHome } from './test-home.js';
+import { makeTestHome, metaJson, type TestHome } from './test-home.js';
 
 export interface HttpResult {
   status: number;
@@ -28,12 +29,46 @@ export function startTestServer(home: TestHome, workspaces: string[], poolSize =
   return startEngineServer({ env: home.env, workspaces, port: 0, poolSize, preload: [], ...options });
 }
 
-/** A new test home and a server on an empty workspace folder, for routes that take code rather than saved UDFs. */
-export async function startEmptyServer(): Promise<{ home: TestHome; server: EngineServer }> {
-  const home = makeTestHome();
-  const workspace = join(home.root, 'ws');
-  mkdirSync(workspace, { recursive: true });
-  return { home, server: await startTestServer(home, [workspace]) };
+/** A test home and the engine server on it. */
+export interface HomeServer {
+  home: TestHome;
+  server: EngineServer;
+  /** The server's base URL. */
+  url: string;
+}
+
+export interface FileServerSetup {
+  /** UDFs by name, written to ws/ (each with a minimal meta.json) before the server starts. */
+  udfs?: Record<string, string>;
+  /** Fills the home before the server starts (UDF folders under ws/, settings, files). */
+  prepare?: (home: TestHome) => unknown;
+  poolSize?: number;
+  options?: EngineServerOptions;
+  /** The home folder's name prefix (see makeTestHome). */
+  prefix?: string;
+}
+
+/**
+ * One engine server for a whole test file (or the describe block it is called in): before its tests,
+ * a fresh home with `udfs`, filled by `prepare`, and a server on its ws/ folder, handed to `use`;
+ * after them, the server closed and the home removed.
+ */
+export function serverForFile(use: (started: HomeServer) => void, setup: FileServerSetup = {}): void {
+  let home: TestHome | null = null;
+  let server: EngineServer | null = null;
+  beforeAll(async () => {
+    home = makeTestHome(setup.prefix);
+    const workspace = join(home.root, 'ws');
+    mkdirSync(workspace, { recursive: true });
+    for (const [name, code] of Object.entries(setup.udfs ?? {})) home.write({ [`ws/${name}/meta.json`]: metaJson(name), [`ws/${name}/${name}.py`]: code });
+    await setup.prepare?.(home);
+    server = await startTestServer(home, [workspace], setup.poolSize, setup.options);
+    use({ home, server, url: server.url });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+    home?.remove();
+  });
 }
 
 /** One HTTP request with full control of the headers (fetch forbids setting Host). */

@@ -2,9 +2,10 @@
  * A throw-away home folder for a test, using the real runtime that `npm install` built.
  */
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { homePaths } from '../../src-main/engine/home.js';
 
 export interface TestHome {
@@ -38,6 +39,47 @@ export function makeTestHome(prefix = 'udf-studio-test-'): TestHome {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+export interface HomeForEachTestOptions {
+  /** The home folder's name prefix (see makeTestHome). */
+  prefix?: string;
+  /** Stops what a test started in its home, before the home is removed. */
+  cleanup?: () => unknown;
+}
+
+/**
+ * A fresh home before each test of the file, removed after it (once `cleanup` has run). The object
+ * answered stands for the home of the test under way.
+ */
+export function homeForEachTest(options: HomeForEachTestOptions = {}): TestHome {
+  let current: TestHome | null = null;
+  beforeEach(() => {
+    current = makeTestHome(options.prefix);
+  });
+  afterEach(async () => {
+    try {
+      await options.cleanup?.();
+    } finally {
+      current?.remove();
+      current = null;
+    }
+  });
+  const now = (): TestHome => {
+    if (!current) throw new Error('a test home exists only while a test runs');
+    return current;
+  };
+  return {
+    get root() { return now().root; },
+    get env() { return now().env; },
+    write: (files) => now().write(files),
+    remove: () => now().remove(),
+  };
+}
+
+/** The private token an engine wrote to the home's credentials file. */
+export function privateTokenOf(home: TestHome): string {
+  return (JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string }).access_token;
 }
 
 /** A minimal meta.json for a UDF folder, in the 0.0.3 shape. */

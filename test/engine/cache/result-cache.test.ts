@@ -1,14 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResultCache, type NewCacheEntry, type StorageProblem } from '../../../src-main/engine/cache/result-cache.js';
 import { capOutput, MAX_STORED_OUTPUT_BYTES } from '../../../src-main/engine/cache/stored-output.js';
 import { openDatabase, SERVING_BUSY_TIMEOUT_MS, type Db } from '../../../src-main/engine/store/database.js';
 import { holdWriteLock } from '../../helpers/sqlite-lock.js';
-import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
+import { homeForEachTest } from '../../helpers/test-home.js';
 
-let home: TestHome;
 let db: Db;
+const home = homeForEachTest({ cleanup: () => db.close() });
 let clock: number;
 const DAY = 86_400;
 
@@ -24,13 +24,8 @@ function open(options: { capBytes?: number; memoryBytes?: number; onProblem?: (p
 }
 
 beforeEach(() => {
-  home = makeTestHome();
   db = openDatabase(join(home.root, 'db.sqlite'), { busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS }); // as the engine opens it
   clock = 1_000_000;
-});
-afterEach(() => {
-  db.close();
-  home.remove();
 });
 
 describe('result cache (real SQLite and files)', () => {

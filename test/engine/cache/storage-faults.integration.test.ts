@@ -4,23 +4,21 @@
  * by another process. For each: the run's answer, the next run's, and the server's health.
  */
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../../src-main/engine/store/database.js';
 import { TokenStore } from '../../../src-main/engine/tokens/token-store.js';
-import { runCli, startServe, type ServeOptions, type ServeProcess } from '../../helpers/cli.js';
+import { cliHomeForEachTest, runCli, startServe, type ServeOptions, type ServeProcess } from '../../helpers/cli.js';
 import { request, type HttpResult } from '../../helpers/server.js';
 import { holdWriteLock } from '../../helpers/sqlite-lock.js';
-import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
+import { privateTokenOf } from '../../helpers/test-home.js';
 
 const BIG_KB = 3072;
-let home: TestHome;
-let serve: ServeProcess | null = null;
+const { home, stopAfterTest } = cliHomeForEachTest();
 let tokens: { big: string; small: string };
 
 beforeEach(() => {
-  home = makeTestHome();
   home.write({
     'ws/Big/Big.py': `@fused.udf\ndef udf(kb: int = ${BIG_KB}):\n    return b"b" * (kb * 1024)\n`,
     'ws/Small/Small.py': '@fused.udf\ndef udf(n: int = 1):\n    print("small ran")\n    return {"n": n}\n',
@@ -30,19 +28,9 @@ beforeEach(() => {
   tokens = { big: store.create({ udfSlug: 'Big' }).token, small: store.create({ udfSlug: 'Small' }).token };
   db.close();
 });
-afterEach(async () => {
-  if (serve) {
-    const exited = new Promise((resolve) => serve?.proc.once('exit', resolve));
-    serve.proc.kill('SIGTERM');
-    await exited;
-    serve = null;
-  }
-  home.remove();
-});
 
-async function start(options: ServeOptions = {}): Promise<ServeProcess> {
-  serve = await startServe(['--port', '0', '--workers', '1', '--workspace', join(home.root, 'ws')], home.env, undefined, options);
-  return serve;
+function start(options: ServeOptions = {}): Promise<ServeProcess> {
+  return startServe(['--port', '0', '--workers', '1', '--workspace', join(home.root, 'ws')], home.env, stopAfterTest, options);
 }
 
 async function health(url: string): Promise<{ status: string; problems?: Array<{ code: string; message: string; failures: number }> }> {
@@ -53,8 +41,7 @@ async function health(url: string): Promise<{ status: string; problems?: Array<{
 
 /** The private token the engine wrote to the home, as a Bearer header. */
 function privateAuth(): Record<string, string> {
-  const { access_token: token } = JSON.parse(readFileSync(join(home.root, 'credentials'), 'utf8')) as { access_token: string };
-  return { authorization: `Bearer ${token}` };
+  return { authorization: `Bearer ${privateTokenOf(home)}` };
 }
 
 /** Creates a shared token through the API. */

@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JobSummary } from '../../../src-shared/jobs.js';
 import type { RunResponseBody, LogLine } from '../../../src-main/engine/jobs/batch-job.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import type { TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startEmptyServer, type HttpResult } from '../../helpers/server.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 
-let home: TestHome;
 let server: EngineServer;
 let base: string;
+serverForFile((started) => ({ server, url: base } = started));
 
 const SQUARE = '@fused.udf\ndef square(n: int = 0):\n    print("squaring", n)\n    return {"n": n, "square": n * n}\n';
 const PICKY = '@fused.udf\ndef picky(n: int = 0):\n    if n == 2:\n        raise ValueError(f"not {n}")\n    return n\n';
 const NAP = '@fused.udf\ndef nap(seconds: float = 5.0):\n    import time\n    time.sleep(seconds)\n    return seconds\n';
-
-beforeAll(async () => {
-  ({ home, server } = await startEmptyServer());
-  base = server.url;
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
 
 /** A start_job body as the official client sends it. */
 function jobBody(name: string, code: string, parameters: Record<string, unknown>, input: unknown[] | null = null): Record<string, unknown> {

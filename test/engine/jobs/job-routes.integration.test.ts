@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
 import type { EngineEvent } from '../../../src-main/engine/events/engine-events.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, type HttpResult } from '../../helpers/server.js';
-import { startEngineServer } from '../../../src-main/engine/server/engine-server.js';
+import type { TestHome } from '../../helpers/test-home.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -28,19 +27,7 @@ const UDFS: Record<string, string> = {
   ].join('\n'),
 };
 
-beforeAll(async () => {
-  home = makeTestHome();
-  for (const [name, code] of Object.entries(UDFS)) {
-    home.write({ [`ws/${name}/meta.json`]: metaJson(name), [`ws/${name}/${name}.py`]: code });
-  }
-  server = await startEngineServer({ env: home.env, workspaces: [join(home.root, 'ws')], port: 0, poolSize: 1, preload: [] });
-  base = server.url;
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
+serverForFile((started) => ({ home, server, url: base } = started), { udfs: UDFS, poolSize: 1 });
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
   return request(base, path, { method: 'POST', headers: { ...bearer(server), 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

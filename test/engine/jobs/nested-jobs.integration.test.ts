@@ -4,13 +4,11 @@
  * for nobody. Real workers, a real server, a short time limit.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import type { JobDetail, JobSummary } from '../../../src-shared/jobs.js';
 import { PARENT_RUN_HEADER } from '../../../src-shared/nesting.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 
 const TIME_LIMIT_MS = 15_000;
 const ITEMS = 4;
@@ -23,21 +21,9 @@ const UDFS: Record<string, string> = {
   Hands_Off: `@fused.udf\ndef udf():\n    fused.load("Nap").map([{"n": n, "seconds": 0.1} for n in range(${ITEMS})])\n    return {"started": True}\n`,
 };
 
-let home: TestHome;
 let server: EngineServer;
 
-beforeAll(async () => {
-  home = makeTestHome();
-  for (const [name, code] of Object.entries(UDFS)) {
-    home.write({ [`ws/${name}/meta.json`]: metaJson(name), [`ws/${name}/${name}.py`]: code });
-  }
-  server = await startTestServer(home, [join(home.root, 'ws')], 1, { timeoutMs: TIME_LIMIT_MS });
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
+serverForFile((started) => ({ server } = started), { udfs: UDFS, poolSize: 1, options: { timeoutMs: TIME_LIMIT_MS } });
 
 function runUdf(name: string, signal?: AbortSignal): Promise<Response> {
   return fetch(`${server.url}/api/udfs/${name}/run`, {

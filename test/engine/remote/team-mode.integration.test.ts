@@ -1,27 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEngineServer, type EngineServer } from '../../../src-main/engine/server/engine-server.js';
+import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { CLI, runCli } from '../../helpers/cli.js';
-import { bearer, request } from '../../helpers/server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import { bearer, request, serverForFile } from '../../helpers/server.js';
+import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
 
 let home: TestHome;
 let server: EngineServer;
 let local: string;
 
-beforeAll(async () => {
-  home = makeTestHome();
-  home.write({ 'ws/Echo/meta.json': metaJson('Echo'), 'ws/Echo/Echo.py': '@fused.udf\ndef udf(word: str = "hi"):\n    return {"word": word}\n' });
-  server = await startEngineServer({ env: home.env, workspaces: [join(home.root, 'ws')], port: 0, host: '0.0.0.0', poolSize: 1, preload: [] });
+serverForFile((started) => {
+  ({ home, server } = started);
   local = `http://127.0.0.1:${server.port}`;
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
+}, { udfs: { Echo: '@fused.udf\ndef udf(word: str = "hi"):\n    return {"word": word}\n' }, poolSize: 1, options: { host: '0.0.0.0' } });
 
 describe('team mode (serve --host 0.0.0.0)', () => {
   it('needs a token on every route, /healthz included, and accepts any Host', async () => {

@@ -6,12 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunOutcome } from '../../../src-shared/udf.js';
-import type { WorkerPool } from '../../../src-main/engine/runtime/worker-pool.js';
 import { runtimePython } from '../../../src-main/engine/runtime/python-env.js';
-import { makeTestHome, RUNTIME_DIR, type TestHome } from '../../helpers/test-home.js';
-import { inlineUdf, jsonOf, makePool, runOf } from '../../helpers/pool.js';
+import { RUNTIME_DIR } from '../../helpers/test-home.js';
+import { inlineUdf, jsonOf, makePool, poolHomeForEachTest, runOf } from '../../helpers/pool.js';
 import { isRunning, until } from '../../helpers/processes.js';
 
 const ECHO = inlineUdf('Echo', '@fused.udf\ndef udf(i: int = 0):\n    import os\n    return {"i": i, "pid": os.getpid()}\n');
@@ -88,16 +87,7 @@ def udf(out: str, mib: int = 0):
 
 interface Pids { worker: number; children: number[] }
 
-let home: TestHome;
-let pool: WorkerPool | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(async () => {
-  await pool?.close();
-  pool = null;
-  home.remove();
-});
+const { home, startPool } = poolHomeForEachTest();
 
 function codeOf(outcome: RunOutcome): string | null {
   return outcome.ok ? null : outcome.error.code;
@@ -113,8 +103,7 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
     ['closes', 'os.close(3)'],
     ['replaces', 'os.dup2(os.open(os.devnull, os.O_RDONLY), 3)'],
   ])('#6: a UDF that %s fd 3 (the request pipe) fails clearly, and the next run gets a new worker', async (_how, statement) => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const before = pool.workerPids()[0];
     const breaker = inlineUdf('Pipe_Breaker', `@fused.udf\ndef udf():\n    import os\n    ${statement}\n    return {"broke": 3}\n`);
     const broken = await pool.run(runOf(breaker));
@@ -127,8 +116,7 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
   });
 
   it('a UDF that closes fd 4 (the answer pipe) in a run beside another fails, and the other run still answers', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const breaker = inlineUdf('Answer_Breaker', '@fused.udf\ndef udf():\n    import os, time\n    time.sleep(0.5)\n    os.close(4)\n    return 1\n');
     const [broken, beside] = await Promise.all([pool.run(runOf(breaker)), pool.run(runOf(ECHO, { i: 3 }))]);
     expect(codeOf(broken)).toBe('UDF_ERR_WORKER_CRASHED');
@@ -137,8 +125,7 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
   });
 
   it('#8: a kill ends the whole group: a UDF\'s subprocesses do not survive its worker', async () => {
-    pool = makePool(home, { size: 1, timeoutMs: 3_000 });
-    await pool.start();
+    const pool = await startPool({ size: 1, timeoutMs: 3_000 });
     const out = join(home.root, 'pids.json');
     const [outcome, pids] = await Promise.all([pool.run(runOf(PARENT, { out })), pidsWritten(out)]);
     expect(codeOf(outcome)).toBe('UDF_ERR_TIMEOUT');
@@ -147,8 +134,7 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
   });
 
   it('#8: the memory limit counts the whole group: a fork bomb within bounds is stopped, and the next run works', async () => {
-    pool = makePool(home, { size: 1, memoryLimitBytes: 400 * 1024 ** 2, timeoutMs: 30_000 });
-    await pool.start();
+    const pool = await startPool({ size: 1, memoryLimitBytes: 400 * 1024 ** 2, timeoutMs: 30_000 });
     const out = join(home.root, 'pids.json');
     const [outcome, pids] = await Promise.all([pool.run(runOf(FORK_BOMB, { out })), pidsWritten(out)]);
     expect(codeOf(outcome)).toBe('UDF_ERR_MEMORY_LIMIT');
@@ -160,8 +146,7 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
   }, 60_000);
 
   it('#8: a kill ends what left the worker\'s session too: a setsid\'d child and a daemon (double fork)', async () => {
-    pool = makePool(home, { size: 1, timeoutMs: 3_000 });
-    await pool.start();
+    const pool = await startPool({ size: 1, timeoutMs: 3_000 });
     const out = join(home.root, 'pids.json');
     const [outcome, pids] = await Promise.all([pool.run(runOf(ESCAPER, { out })), pidsWritten(out)]);
     expect(codeOf(outcome)).toBe('UDF_ERR_TIMEOUT');
@@ -170,8 +155,7 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
   });
 
   it('#8: the memory limit counts a daemon (double fork, own session) a run started', async () => {
-    pool = makePool(home, { size: 1, memoryLimitBytes: 300 * 1024 ** 2, timeoutMs: 30_000 });
-    await pool.start();
+    const pool = await startPool({ size: 1, memoryLimitBytes: 300 * 1024 ** 2, timeoutMs: 30_000 });
     const out = join(home.root, 'pids.json');
     const [outcome, pids] = await Promise.all([pool.run(runOf(ESCAPER, { out, mib: 400 })), pidsWritten(out)]);
     expect(codeOf(outcome)).toBe('UDF_ERR_MEMORY_LIMIT');
@@ -180,13 +164,12 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
   }, 90_000);
 
   it('#8: a worker killed from outside takes with it the processes the engine last saw it hold', async () => {
-    pool = makePool(home, { size: 1, timeoutMs: 60_000 });
-    await pool.start();
+    const pool = await startPool({ size: 1, timeoutMs: 60_000 });
     const out = join(home.root, 'pids.json');
     const running = pool.run(runOf(ESCAPER, { out, mib: 256 }));
     const pids = await pidsWritten(out);
     // The pool has read the daemon's memory (more than the worker alone holds): it has seen the whole tree.
-    await until(() => (pool!.load().perWorker[0]?.residentBytes ?? 0) > 256 * 1024 ** 2, 'the pool to count the daemon\'s memory');
+    await until(() => (pool.load().perWorker[0]?.residentBytes ?? 0) > 256 * 1024 ** 2, 'the pool to count the daemon\'s memory');
     process.kill(pids.worker, 'SIGKILL');
     expect(codeOf(await running)).toBe('UDF_ERR_WORKER_CRASHED');
     await until(() => pids.children.every((pid) => !isRunning(pid)), 'the setsid\'d sleep and the daemon to end');
@@ -205,15 +188,13 @@ describe('worker pipes, children and lifetime (issue 16)', () => {
   });
 
   it('#20: close() rejects every run in flight with a coded error, runs that share a worker included', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const waiting = inlineUdf('Waiting', '@fused.udf\ndef udf(i: int = 0):\n    import time\n    time.sleep(600)\n');
-    const runs = [1, 2, 3, 4].map((i) => pool!.run(runOf(waiting, { i })));
-    await until(() => pool!.load().running === 4, 'four runs to share the worker');
+    const runs = [1, 2, 3, 4].map((i) => pool.run(runOf(waiting, { i })));
+    await until(() => pool.load().running === 4, 'four runs to share the worker');
     await pool.close();
     const outcomes = await Promise.all(runs);
     expect(outcomes.map(codeOf)).toEqual(Array(4).fill('UDF_ERR_ENGINE_CLOSED'));
-    pool = null;
   });
 });
 

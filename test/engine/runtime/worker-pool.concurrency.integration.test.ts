@@ -1,10 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunOutcome } from '../../../src-shared/udf.js';
-import type { WorkerPool } from '../../../src-main/engine/runtime/worker-pool.js';
-import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
-import { inlineUdf, jsonOf, makePool, runOf } from '../../helpers/pool.js';
+import { inlineUdf, jsonOf, poolHomeForEachTest, runOf } from '../../helpers/pool.js';
 
 /** Records when it ran, so tests can see which runs overlapped; creates \`marker\` once it runs. */
 const SLEEPER = inlineUdf('Sleeper', `
@@ -58,22 +56,12 @@ function intervalsOf(outcomes: RunOutcome[]): Interval[] {
   return outcomes.map((outcome) => jsonOf(outcome) as Interval);
 }
 
-let home: TestHome;
-let pool: WorkerPool | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(async () => {
-  await pool?.close();
-  pool = null;
-  home.remove();
-});
+const { home, startPool } = poolHomeForEachTest();
 
 describe('worker pool concurrency (real Python workers)', () => {
   it('runs many waiting runs at once in one worker, up to its limit', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
-    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => pool!.run(runOf(SLEEPER, { i }))));
+    const pool = await startPool({ size: 1 });
+    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => pool.run(runOf(SLEEPER, { i }))));
     const intervals = intervalsOf(outcomes);
     expect(intervals.map((r) => r.i)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(new Set(intervals.map((r) => r.pid)).size).toBe(1);
@@ -83,15 +71,13 @@ describe('worker pool concurrency (real Python workers)', () => {
   });
 
   it('keeps CPU-bound runs at one per worker', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
-    const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => pool!.run(runOf(SPINNER, { i }))));
+    const pool = await startPool({ size: 1 });
+    const outcomes = await Promise.all(Array.from({ length: 5 }, (_, i) => pool.run(runOf(SPINNER, { i }))));
     expect(peakOverlap(intervalsOf(outcomes))).toBe(1);
   });
 
   it('starts a nested run at once even when every worker is busy computing', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const marker = join(home.root, 'busy');
     const busy = pool.run(runOf(SPINNER, { i: 1, seconds: 1.5, marker }));
     await underWay(marker);
@@ -102,8 +88,7 @@ describe('worker pool concurrency (real Python workers)', () => {
   });
 
   it('cancels a queued run and a running one, and the worker goes on', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const pid = pool.workerPids()[0];
     const running = new AbortController();
     const queued = new AbortController();
@@ -125,13 +110,12 @@ describe('worker pool concurrency (real Python workers)', () => {
   });
 
   it('kills the worker of a run that ignores its cancel, and runs its neighbours again', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const pid = pool.workerPids()[0];
     // The neighbours wait for the gate, so they are still running in the worker when it is killed.
     const gate = join(home.root, 'gate');
     const marks = [0, 1, 2].map((i) => join(home.root, `neighbour-${i}`));
-    const neighbours = marks.map((marker, i) => pool!.run(runOf(WAITER, { i, marker, gate })));
+    const neighbours = marks.map((marker, i) => pool.run(runOf(WAITER, { i, marker, gate })));
     for (const marker of marks) await underWay(marker);
     // A run in C code (a long sleep on a non-main thread) cannot be interrupted in Python.
     const stuck = new AbortController();
@@ -151,10 +135,9 @@ describe('worker pool concurrency (real Python workers)', () => {
   });
 
   it('runs a crash that happened in a shared worker again alone, so only the crashing run fails', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const crasher = inlineUdf('Crasher', '@fused.udf\ndef udf():\n    import os, time\n    time.sleep(0.5)\n    os._exit(4)\n');
-    const others = Array.from({ length: 4 }, (_, i) => pool!.run(runOf(SLEEPER, { i, seconds: 0.7 })));
+    const others = Array.from({ length: 4 }, (_, i) => pool.run(runOf(SLEEPER, { i, seconds: 0.7 })));
     const crashed = await pool.run(runOf(crasher));
     expect(crashed.ok ? null : crashed.error.code).toBe('UDF_ERR_WORKER_CRASHED');
     expect(intervalsOf(await Promise.all(others)).map((r) => r.i)).toEqual([0, 1, 2, 3]);

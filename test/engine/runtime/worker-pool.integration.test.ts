@@ -1,7 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WorkerPool } from '../../../src-main/engine/runtime/worker-pool.js';
-import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
-import { expectOk, inlineUdf, jsonOf, makePool, runOf } from '../../helpers/pool.js';
+import { describe, expect, it } from 'vitest';
+import { expectOk, inlineUdf, jsonOf, poolHomeForEachTest, runOf } from '../../helpers/pool.js';
 
 const ECHO = inlineUdf('Echo', `
 import os, time
@@ -12,21 +10,11 @@ def udf(i: int = 0):
     return {"i": i, "pid": os.getpid(), "loaded_at": LOADED_AT}
 `);
 
-let home: TestHome;
-let pool: WorkerPool | null = null;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(async () => {
-  await pool?.close();
-  pool = null;
-  home.remove();
-});
+const { newPool, startPool } = poolHomeForEachTest();
 
 describe('worker pool (real Python workers)', () => {
   it('runs a UDF, converting string parameters by annotation, and keeps its module warm', async () => {
-    pool = makePool(home);
-    await pool.start();
+    const pool = await startPool();
     const first = jsonOf(await pool.run(runOf(ECHO, { i: '41' }))) as { i: number; pid: number; loaded_at: number };
     const second = jsonOf(await pool.run(runOf(ECHO, { i: 42 }))) as typeof first;
     expect(first.i).toBe(41);
@@ -40,8 +28,7 @@ describe('worker pool (real Python workers)', () => {
   });
 
   it('returns stdout, stderr, format and duration', async () => {
-    pool = makePool(home);
-    await pool.start();
+    const pool = await startPool();
     const udf = inlineUdf('Printer', `
 import sys
 @fused.udf
@@ -61,8 +48,7 @@ def udf():
   });
 
   it('reports a UDF error with its class, message, line and a traceback of its own frames', async () => {
-    pool = makePool(home);
-    await pool.start();
+    const pool = await startPool();
     const udf = inlineUdf('Fails', `@fused.udf
 def udf(n: int = 0):
     x = 1
@@ -78,8 +64,7 @@ def udf(n: int = 0):
   });
 
   it('names the parameter that does not convert, and refuses unknown ones', async () => {
-    pool = makePool(home);
-    await pool.start();
+    const pool = await startPool();
     const bad = await pool.run(runOf(ECHO, { i: 'seven' }));
     expect(bad.ok ? null : bad.error.code).toBe('UDF_ERR_PARAM');
     expect(bad.ok ? '' : bad.error.message).toMatch(/\bi\b/);
@@ -88,8 +73,7 @@ def udf(n: int = 0):
   });
 
   it('describes a UDF, and reports a syntax error with its line', async () => {
-    pool = makePool(home);
-    await pool.start();
+    const pool = await startPool();
     const described = await pool.describe(ECHO);
     expect(described.ok && described.description.parameters.map((p) => [p.name, p.annotation, p.default])).toEqual([['i', 'int', 0]]);
     const broken = await pool.describe(inlineUdf('Broken', '@fused.udf\ndef udf(:\n    return 1\n'));
@@ -100,18 +84,16 @@ def udf(n: int = 0):
     ['os._exit', 'import os\n    os._exit(3)', /exited with status 3/],
     ['a segfault', 'import ctypes\n    ctypes.string_at(0)', /SIGSEGV|signal|status -?\d+/],
   ])('survives a UDF that crashes its worker with %s; the queued runs still succeed', async (_label, body, message) => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const crash = inlineUdf('Crash', `@fused.udf\ndef udf():\n    ${body}\n`);
-    const [crashed, ...after] = await Promise.all([pool.run(runOf(crash)), ...[1, 2, 3].map((i) => pool!.run(runOf(ECHO, { i })))]);
+    const [crashed, ...after] = await Promise.all([pool.run(runOf(crash)), ...[1, 2, 3].map((i) => pool.run(runOf(ECHO, { i })))]);
     expect(crashed.ok ? null : crashed.error.code).toBe('UDF_ERR_WORKER_CRASHED');
     expect(crashed.ok ? '' : crashed.error.message).toMatch(message);
     expect(after.map((outcome) => (jsonOf(outcome) as { i: number }).i)).toEqual([1, 2, 3]);
   });
 
   it('stops a run that hangs past its time limit and replaces the worker', async () => {
-    pool = makePool(home, { size: 1, timeoutMs: 1_000 });
-    await pool.start();
+    const pool = await startPool({ size: 1, timeoutMs: 1_000 });
     const pidBefore = pool.workerPids()[0];
     const hang = inlineUdf('Hang', '@fused.udf\ndef udf():\n    import time\n    time.sleep(600)\n');
     const [hung, beside] = await Promise.all([pool.run(runOf(hang)), pool.run(runOf(ECHO, { i: 5 }))]);
@@ -125,8 +107,7 @@ def udf(n: int = 0):
   });
 
   it('stops a run that grows past the memory limit', async () => {
-    pool = makePool(home, { size: 1, memoryLimitBytes: 400 * 1024 ** 2 });
-    await pool.start();
+    const pool = await startPool({ size: 1, memoryLimitBytes: 400 * 1024 ** 2 });
     const hog = inlineUdf('Hog', `@fused.udf
 def udf():
     import time
@@ -143,17 +124,15 @@ def udf():
   });
 
   it('matches every result to its request across 100 concurrent runs on a pool of 2', async () => {
-    pool = makePool(home, { size: 2 });
-    await pool.start();
-    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => pool!.run(runOf(ECHO, { i: String(i) }))));
+    const pool = await startPool({ size: 2 });
+    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => pool.run(runOf(ECHO, { i: String(i) }))));
     const results = outcomes.map((outcome) => jsonOf(outcome) as { i: number; pid: number });
     expect(results.map((r) => r.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(new Set(results.map((r) => r.pid)).size).toBe(2);
   });
 
   it('fails queued runs clearly when closed, and refuses new ones', async () => {
-    pool = makePool(home, { size: 1 });
-    await pool.start();
+    const pool = await startPool({ size: 1 });
     const slow = inlineUdf('Slow', '@fused.udf\ndef udf():\n    import time\n    time.sleep(0.5)\n    return 1\n');
     const running = pool.run(runOf(slow));
     const queued = pool.run(runOf(ECHO));
@@ -164,12 +143,10 @@ def udf():
     await running;
     const after = await pool.run(runOf(ECHO));
     expect(after.ok ? null : after.error.code).toBe('UDF_ERR_ENGINE_CLOSED');
-    pool = null;
   });
 
   it('says clearly when the runtime cannot start a worker', async () => {
-    pool = makePool(home, { python: '/nonexistent/python' });
+    const pool = newPool({ python: '/nonexistent/python' });
     await expect(pool.start()).rejects.toThrow(/no worker could start/);
-    pool = null;
   });
 });

@@ -1,20 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretStore } from '../../../src-main/engine/secrets/secret-store.js';
+import { homeForEachTest } from '../../helpers/test-home.js';
 
 const VALUE = 'never-shown-7731';
-let dir: string;
+const home = homeForEachTest({ prefix: 'udf-studio-secrets-' });
 let path: string;
 let store: SecretStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'udf-studio-secrets-'));
-  path = join(dir, 'secrets.json');
+  path = join(home.root, 'secrets.json');
   store = new SecretStore(path);
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('SecretStore', () => {
   it('keeps names sorted, values in an owner-only file, and reports replacing', () => {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, settledChange, startTestServer, type HttpResult } from '../../helpers/server.js';
+import { metaJson, type TestHome } from '../../helpers/test-home.js';
+import { bearer, request, serverForFile, settledChange, type HttpResult } from '../../helpers/server.js';
 
 // Repeated cache hits on shared-token URLs are answered from the answer memo (answer-memo.ts).
 // Each test makes a URL a remembered one (a miss, then hits) before changing what stands behind it.
@@ -50,16 +50,7 @@ function valueOf(answer: HttpResult): number {
   return (JSON.parse(text) as { value: number }).value;
 }
 
-beforeAll(async () => {
-  home = makeTestHome();
-  home.write({ 'ws/.keep': '' });
-  server = await startTestServer(home, [join(home.root, 'ws')]);
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
+serverForFile((started) => ({ home, server } = started));
 
 describe('the answer memo', () => {
   it('answers a remembered URL with the same status, headers and bytes as the normal path', async () => {

@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { WAIT_MS } from '../../../src-main/engine/server/pending-runs.js';
-import type { TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startEmptyServer, type HttpResult } from '../../helpers/server.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 import { textMatching } from '../../helpers/matchers.js';
 
-let home: TestHome;
 let server: EngineServer;
 let base: string;
+serverForFile((started) => ({ server, url: base } = started));
 
 const BASE = '/server/v1/realtime/udf-studio-local/api/v1/run/udf';
 const CODE = {
@@ -17,16 +16,6 @@ const CODE = {
   boom: '@fused.udf\ndef udf():\n    print("about to fail")\n    raise ValueError("no data here")\n',
   nothing: '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    return None\n',
 };
-
-beforeAll(async () => {
-  ({ home, server } = await startEmptyServer());
-  base = server.url;
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
 
 /** The body the official client sends: step_config as a JSON string, its default formats. */
 function body(code: string, parameters: Record<string, unknown> = {}): string {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { signedUrl } from '../../../src-main/engine/files/signed-files.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { loadOrCreateSigner } from '../../../src-main/engine/tokens/url-signature.js';
-import { makeTestHome, metaJson, RUNTIME_DIR, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
+import { metaJson, RUNTIME_DIR, type TestHome } from '../../helpers/test-home.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -16,8 +16,10 @@ let outside: string;
 
 const TEXT = 'hello from the bucket\n';
 
-beforeAll(async () => {
-  home = makeTestHome();
+serverForFile((started) => ({ home, server, url: base } = started), { poolSize: 1, prepare });
+
+/** The files the routes serve: in the home, on the shared disk, outside both, and a symlink out. */
+function prepare(home: TestHome): void {
   home.write({
     'fd/notes/hello.txt': TEXT,
     'fd/notes/deeper/table.parquet': 'PAR1',
@@ -35,13 +37,9 @@ beforeAll(async () => {
     'import pandas as pd, sys',
     'pd.DataFrame({"city": ["Paris", "<b>Lyon</b>", "Nice"], "people": [2100000, 520000, 340000]}).to_parquet(sys.argv[1])',
   ].join('\n'), join(home.root, 'fd', 'notes', 'cities.parquet')]);
-  server = await startTestServer(home, [join(home.root, 'ws')], 1);
-  base = server.url;
-}, 120_000);
+}
 
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
+afterAll(() => {
   if (outside) rmSync(outside, { recursive: true, force: true });
 });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { runtimePython } from '../../../src-main/engine/runtime/python-env.js';
-import { makeTestHome, metaJson, RUNTIME_DIR, type TestHome } from '../../helpers/test-home.js';
-import { request, startTestServer } from '../../helpers/server.js';
+import { metaJson, RUNTIME_DIR, type TestHome } from '../../helpers/test-home.js';
+import { request, serverForFile } from '../../helpers/server.js';
 
 // Every format is fetched over HTTP and decoded by a real reader in the runtime's Python.
 const DECODE = `
@@ -47,8 +47,10 @@ let server: EngineServer;
 let vector: string;
 let raster: string;
 
-beforeAll(async () => {
-  home = makeTestHome();
+serverForFile((started) => ({ home, server } = started), { poolSize: 2, prepare });
+
+/** A vector UDF (Places) and a raster one (Image). */
+function prepare(home: TestHome): void {
   home.write({
     'ws/Places/meta.json': metaJson('Places'),
     'ws/Places/Places.py': `@fused.udf
@@ -67,14 +69,11 @@ def udf(bounds: fused.types.Bounds = None):
     return np.linspace(0.0, 1.0, 3 * 256 * 256).reshape(3, 256, 256)
 `,
   });
-  server = await startTestServer(home, [join(home.root, 'ws')], 2);
+}
+
+beforeAll(() => {
   vector = server.services.tokens.create({ udfSlug: 'Places' }).token;
   raster = server.services.tokens.create({ udfSlug: 'Image' }).token;
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
 });
 
 async function decode(body: Buffer, format: string): Promise<Record<string, unknown>> {

@@ -4,11 +4,11 @@
  * parameters and headers it adds to every run, and the settings that name the account.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { bearer, request, startTestServer } from '../../helpers/server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import { bearer, request, serverForFile } from '../../helpers/server.js';
+import type { TestHome } from '../../helpers/test-home.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -20,19 +20,12 @@ const UDFS: Record<string, string> = {
   Page: '@fused.udf\ndef udf():\n    return "<p>hi</p>"\n',
 };
 
+serverForFile((started) => ({ home, server, url: base } = started), { udfs: UDFS });
+
 beforeAll(async () => {
-  home = makeTestHome();
-  for (const [name, code] of Object.entries(UDFS)) home.write({ [`ws/${name}/meta.json`]: metaJson(name), [`ws/${name}/${name}.py`]: code });
-  server = await startTestServer(home, [join(home.root, 'ws')]);
-  base = server.url;
   const created = await request(base, '/server/v1/udf-access-token/new', { method: 'POST', headers: bearer(server), body: JSON.stringify({ udf_slug: 'Greet' }) });
   token = (created.json() as { token: string }).token;
 }, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
 
 describe('the local account', () => {
   it('answers /user/self with the system user until the settings name one', async () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { startTestServer } from '../../helpers/server.js';
+import { metaJson, type TestHome } from '../../helpers/test-home.js';
+import { serverForFile } from '../../helpers/server.js';
 
 // The server runs in this process, so GDAL must be called without blocking the event loop.
 const run = async (command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> =>
@@ -28,9 +28,8 @@ let server: EngineServer;
 let vectorToken: string;
 let rasterToken: string;
 
-beforeAll(async () => {
-  if (!hasGdal) return;
-  home = makeTestHome();
+/** A vector tile UDF (Squares) and a raster one (Ramp). */
+function prepare(home: TestHome): void {
   home.write({
     'ws/Squares/meta.json': metaJson('Squares', { metadata: { 'fused:udfType': 'vector_tile' } }),
     'ws/Squares/Squares.py': `@fused.udf
@@ -49,17 +48,15 @@ def udf(bounds: fused.types.Bounds = None):
     return np.tile(np.arange(256, dtype="uint8"), (256, 1))
 `,
   });
-  server = await startTestServer(home, [join(home.root, 'ws')], 2);
-  vectorToken = server.services.tokens.create({ udfSlug: 'Squares' }).token;
-  rasterToken = server.services.tokens.create({ udfSlug: 'Ramp' }).token;
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
+}
 
 describe.skipIf(!hasGdal)('GDAL as a map client', () => {
+  serverForFile((started) => ({ home, server } = started), { poolSize: 2, prepare });
+  beforeAll(() => {
+    vectorToken = server.services.tokens.create({ udfSlug: 'Squares' }).token;
+    rasterToken = server.services.tokens.create({ udfSlug: 'Ramp' }).token;
+  });
+
   it('reads a vector tile (MVT) from the tile URL, georeferenced in Web Mercator', async () => {
     const url = `/vsicurl/${server.url}/${vectorToken}/run/tiles/12/2074/1409.pbf`;
     const output = await run('ogrinfo', ['-ro', '-al', '-so', url], { ...process.env, CPL_VSIL_CURL_ALLOWED_EXTENSIONS: '.pbf' });

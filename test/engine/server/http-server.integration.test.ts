@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { tileToBounds } from '../../../src-shared/tiles.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
+import { bearer, request, serverForFile, startTestServer, type HttpResult } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -23,26 +23,23 @@ const UDFS: Record<string, string> = {
   Big_Text: '@fused.udf\ndef udf():\n    return {"rows": ["x" * 50 for _ in range(200)]}\n',
 };
 
+serverForFile((started) => ({ home, server, url: base } = started), {
+  prepare: (home) => {
+    for (const [name, code] of Object.entries(UDFS)) {
+      const udfType = name === 'Gradient' ? 'raster' : name === 'Tile_Bounds' ? 'vector_tile' : 'auto';
+      home.write({
+        [`ws/${name}/meta.json`]: metaJson(name, { metadata: { 'fused:udfType': udfType, 'fused:defaultViewState': { latitude: 48.85, longitude: 2.29, zoom: 12 } } }),
+        [`ws/${name}/${name}.py`]: code,
+      });
+    }
+  },
+});
+
 beforeAll(async () => {
-  home = makeTestHome();
-  for (const [name, code] of Object.entries(UDFS)) {
-    const udfType = name === 'Gradient' ? 'raster' : name === 'Tile_Bounds' ? 'vector_tile' : 'auto';
-    home.write({
-      [`ws/${name}/meta.json`]: metaJson(name, { metadata: { 'fused:udfType': udfType, 'fused:defaultViewState': { latitude: 48.85, longitude: 2.29, zoom: 12 } } }),
-      [`ws/${name}/${name}.py`]: code,
-    });
-  }
-  server = await startTestServer(home, [join(home.root, 'ws')]);
-  base = server.url;
   const created = await request(base, '/server/v1/udf-access-token/new', { method: 'POST', headers: bearer(server), body: JSON.stringify({ udf_slug: 'Echo' }) });
   expect(created.status).toBe(201);
   token = (created.json() as { token: string }).token;
 }, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
 
 async function tokenFor(udf: string): Promise<string> {
   const created = await request(base, '/server/v1/udf-access-token/new', { method: 'POST', headers: bearer(server), body: JSON.stringify({ udf_slug: udf }) });

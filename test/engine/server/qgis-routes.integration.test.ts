@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import type { QgisLayerAnswer } from '../../../src-shared/qgis.js';
-import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
+import { metaJson, type TestHome } from '../../helpers/test-home.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -12,8 +12,10 @@ let server: EngineServer;
 let fakeQgis: string;
 let opened: string;
 
-beforeAll(async () => {
-  home = makeTestHome();
+serverForFile((started) => ({ home, server } = started), { poolSize: 2, prepare });
+
+/** A stand-in QGIS that records what it was asked to open, and the tile UDFs it gets. */
+function prepare(home: TestHome): void {
   opened = join(home.root, 'opened.txt');
   fakeQgis = home.write({ 'bin/qgis': `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n` });
   chmodSync(fakeQgis, 0o755);
@@ -51,13 +53,7 @@ def udf(bounds: fused.types.Bounds = None):
 `,
   });
   home.env.UDF_STUDIO_QGIS = '';
-  server = await startTestServer(home, [join(home.root, 'ws')], 2);
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
+}
 
 function post(udf: string, body: unknown, headers: Record<string, string> = bearer(server)): Promise<HttpResult> {
   return request(server.url, `/api/udfs/${udf}/qgis`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -4,12 +4,12 @@
  * malformed request a clear 4xx.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { bearer, request, startTestServer } from '../../helpers/server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import { bearer, request, serverForFile } from '../../helpers/server.js';
+import { metaJson, type TestHome } from '../../helpers/test-home.js';
 
 const ECHO = '@fused.udf\ndef udf(word: str = "hi"):\n    return word\n';
 /** Counts its runs in a file: a cached answer repeats the count. */
@@ -21,8 +21,10 @@ let headers: Record<string, string>;
 let email: string;
 let handle: string;
 
-beforeAll(async () => {
-  home = makeTestHome('udf-studio-saved-');
+serverForFile((started) => ({ home, server } = started), { poolSize: 1, prepare, prefix: 'udf-studio-saved-' });
+
+/** Saved UDFs: with and without meta.json, a broken one, a collection, and a counter of its runs. */
+function prepare(home: TestHome): void {
   home.write({
     'ws/Echo/meta.json': metaJson('Echo', { parameters: { word: 'saved' } }), 'ws/Echo/Echo.py': ECHO,
     'ws/Named/Named.py': '@fused.udf\ndef shout(word: str = "x"):\n    return word.upper()\n',
@@ -31,14 +33,11 @@ beforeAll(async () => {
     'ws/Tools/Inside/Inside.py': ECHO,
     'ws/Counter/Counter.py': COUNTER(join(home.root, 'count.txt')),
   });
-  server = await startTestServer(home, [join(home.root, 'ws')], 1);
+}
+
+beforeAll(() => {
   headers = bearer(server);
   ({ email, handle } = server.services.account());
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
 });
 
 const get = (path: string) => request(server.url, path, { headers });

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { SecretsListing } from '../../../src-shared/app-api.js';
-import { startEngineServer, type EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { bearer, request, type HttpResult } from '../../helpers/server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
+import type { TestHome } from '../../helpers/test-home.js';
 
 const VALUE = 'the-Value-under-test-5520';
 
@@ -24,16 +24,7 @@ const USES_SECRET = [
   '',
 ].join('\n');
 
-beforeAll(async () => {
-  home = makeTestHome();
-  home.write({ 'ws/Uses_Secret/meta.json': metaJson('Uses_Secret'), 'ws/Uses_Secret/Uses_Secret.py': USES_SECRET });
-  server = await startEngineServer({ env: home.env, workspaces: [join(home.root, 'ws')], port: 0, poolSize: 1, preload: [], log: (line) => logs.push(line) });
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
+serverForFile((started) => ({ home, server } = started), { udfs: { Uses_Secret: USES_SECRET }, poolSize: 1, options: { log: (line) => logs.push(line) } });
 
 function api(path: string, options: { method?: string; body?: string; auth?: boolean } = {}): Promise<HttpResult> {
   return request(server.url, path, {

@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, request, startTestServer, type HttpResult } from '../../helpers/server.js';
+import { metaJson } from '../../helpers/test-home.js';
+import { bearer, request, serverForFile, type HttpResult } from '../../helpers/server.js';
 
 const BASE = '/server/v1/udf-access-token';
 const ECHO_ID = '5d0c8a4e-6a43-4c55-8d6e-3f0c1d2b9a77';
 const UNKNOWN = `fsh_${'Q'.repeat(32)}`;
 
-let home: TestHome;
 let server: EngineServer;
 let base: string;
 
@@ -28,22 +26,15 @@ interface TokenBody {
   file_url?: string;
 }
 
-beforeAll(async () => {
-  home = makeTestHome();
-  home.write({
+serverForFile((started) => ({ server, url: base } = started), {
+  poolSize: 1,
+  prepare: (home) => home.write({
     'settings.json': JSON.stringify({ email: 'ada@example.com', handle: 'ada' }),
     'ws/Echo/meta.json': metaJson('Echo', { metadata: { 'fused:name': 'Echo', 'fused:id': ECHO_ID } }),
     'ws/Echo/Echo.py': '@fused.udf\ndef udf(word: str = "hi"):\n    return {"word": word}\n',
     'ws/Cells/meta.json': metaJson('Cells', { metadata: { 'fused:name': 'Cells', 'fused:udfType': 'vector_tile' } }),
     'ws/Cells/Cells.py': '@fused.udf\ndef udf(bounds: fused.types.Bounds = None):\n    import pandas as pd\n    return pd.DataFrame({"west": [bounds[0]]})\n',
-  });
-  server = await startTestServer(home, [join(home.root, 'ws')], 1);
-  base = server.url;
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
+  }),
 });
 
 function call(method: string, path: string, body?: unknown): Promise<HttpResult> {

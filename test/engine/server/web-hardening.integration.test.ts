@@ -5,14 +5,14 @@
  * cookie) each check the attack's answer, the next run's answer and `/healthz`.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { get } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
 import { METADATA_HEADER_LIMIT } from '../../../src-main/engine/server/http-response.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
-import { bearer, openWindowSession, request, startTestServer, type WindowSession } from '../../helpers/server.js';
+import type { TestHome } from '../../helpers/test-home.js';
+import { bearer, openWindowSession, request, serverForFile, type WindowSession } from '../../helpers/server.js';
 
 let home: TestHome;
 let server: EngineServer;
@@ -45,24 +45,15 @@ async function expectStillServing(): Promise<void> {
   expect(health.json()).toMatchObject({ status: 'ok' });
 }
 
+serverForFile((started) => ({ home, server, url: base } = started), { udfs: UDFS, poolSize: 1 });
+
 beforeAll(async () => {
-  home = makeTestHome();
-  for (const [name, code] of Object.entries(UDFS)) {
-    home.write({ [`ws/${name}/meta.json`]: metaJson(name), [`ws/${name}/${name}.py`]: code });
-  }
-  server = await startTestServer(home, [join(home.root, 'ws')], 1);
-  base = server.url;
   for (const name of Object.keys(UDFS)) {
     const created = await request(base, '/server/v1/udf-access-token/new', { method: 'POST', headers: bearer(server), body: JSON.stringify({ udf_slug: name }) });
     tokens[name] = (created.json() as { token: string }).token;
   }
   session = await openWindowSession(base, server.sessionLink());
 }, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
-});
 
 describe('#1: UDF output cannot act as the app', () => {
   it('#1: every run result, its errors and revalidations included, is served sandboxed with nosniff', async () => {

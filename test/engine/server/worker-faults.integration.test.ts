@@ -7,12 +7,12 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EngineRun } from '../../../src-main/engine/engine-run.js';
 import type { EngineServer } from '../../../src-main/engine/server/engine-server.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import type { TestHome } from '../../helpers/test-home.js';
 import { isRunning, until } from '../../helpers/processes.js';
-import { bearer, request, startTestServer } from '../../helpers/server.js';
+import { bearer, request, serverForFile } from '../../helpers/server.js';
 
 const UDFS: Record<string, string> = {
   Echo: '@fused.udf\ndef udf(i: int = 0):\n    import os\n    return {"i": i, "pid": os.getpid()}\n',
@@ -56,10 +56,9 @@ let home: TestHome;
 let server: EngineServer;
 const runs: EngineRun[] = [];
 
-beforeAll(async () => {
-  home = makeTestHome();
-  for (const [name, code] of Object.entries(UDFS)) home.write({ [`ws/${name}/meta.json`]: metaJson(name), [`ws/${name}/${name}.py`]: code });
-  server = await startTestServer(home, [join(home.root, 'ws')], 1, { memoryLimitBytes: 400 * 1024 ** 2, timeoutMs: 30_000 });
+serverForFile((started) => ({ home, server } = started), { udfs: UDFS, poolSize: 1, options: { memoryLimitBytes: 400 * 1024 ** 2, timeoutMs: 30_000 } });
+
+beforeAll(() => {
   // Observes the runs the routes ask for (each has the signal its client's going away aborts).
   const engine = server.engine;
   const run = engine.run.bind(engine);
@@ -67,11 +66,6 @@ beforeAll(async () => {
     runs.push(asked);
     return run(asked);
   };
-}, 120_000);
-
-afterAll(async () => {
-  await server?.close();
-  home?.remove();
 });
 
 function saved(name: string, query: Record<string, string | number> = {}): string {

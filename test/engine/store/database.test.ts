@@ -1,18 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UdfStudioError } from '../../../src-shared/errors.js';
 import { Engine } from '../../../src-main/engine/engine.js';
 import { openDatabase, SERVING_BUSY_TIMEOUT_MS } from '../../../src-main/engine/store/database.js';
-import { makeTestHome, type TestHome } from '../../helpers/test-home.js';
+import { homeForEachTest } from '../../helpers/test-home.js';
 
-let home: TestHome;
+const home = homeForEachTest();
 let path: string;
 beforeEach(() => {
-  home = makeTestHome();
   path = join(home.root, 'udf-studio.sqlite');
 });
-afterEach(() => home.remove());
 
 function codeOf(action: () => unknown): UdfStudioError {
   try {

@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { defaultEntrypoint, readUdfFolder, type FolderEntry } from '../../../src-main/engine/workspace/udf-folder.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import { homeForEachTest, metaJson } from '../../helpers/test-home.js';
 
 const CODE = '@fused.udf\ndef udf(name: str = "x"):\n    return name\n';
 
-let home: TestHome;
-beforeEach(() => {
-  home = makeTestHome();
-});
-afterEach(() => home.remove());
+const home = homeForEachTest();
 
 function udfOf(entry: FolderEntry) {
   if (entry.kind !== 'udf') throw new Error(`expected a UDF, got ${entry.kind}: ${JSON.stringify(entry)}`);

@@ -1,16 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UdfStudioError } from '../../../src-shared/errors.js';
 import { seedWorkspace, Workspace } from '../../../src-main/engine/workspace/workspace.js';
 import { writeUdfFromTemplate } from '../../../src-main/engine/workspace/udf-template.js';
 import { resourcePaths } from '../../../src-main/engine/resources.js';
-import { makeTestHome, metaJson, type TestHome } from '../../helpers/test-home.js';
+import { homeForEachTest, metaJson } from '../../helpers/test-home.js';
 
 const CODE = '@fused.udf\ndef udf():\n    return 1\n';
-let home: TestHome;
+const home = homeForEachTest();
 beforeEach(() => {
-  home = makeTestHome();
   home.write({
     'ws/Alpha/meta.json': metaJson('Alpha'), 'ws/Alpha/Alpha.py': CODE,
     'ws/Broken/meta.json': '{nope', 
@@ -20,7 +19,6 @@ beforeEach(() => {
     'loose.py': CODE,
   });
 });
-afterEach(() => home.remove());
 
 function errorOf(fn: () => unknown): UdfStudioError {
   try {
