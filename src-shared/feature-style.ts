@@ -121,6 +121,11 @@ export function columnsOf(features: Iterable<{ properties: Record<string, unknow
   return [...columns.values()];
 }
 
+/** Whether two styles colour every feature alike (a style read again from the same vizConfig is). */
+export function sameStyle(a: FeatureStyle, b: FeatureStyle): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** Whether two readings of columns say the same (a style built from either is the same style). */
 export function sameColumns(a: readonly ColumnInfo[], b: readonly ColumnInfo[]): boolean {
   return a.length === b.length && a.every((column, index) => {

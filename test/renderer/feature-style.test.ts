@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorOf, columnsOf, legendOf, namedPalette, rampAt, sameColumns, singleStyle, styleForColumn, styleFromVizConfig, MAX_CATEGORIES, type ColumnInfo } from '../../src-renderer/src/map/feature-style.js';
+import { colorOf, columnsOf, legendOf, namedPalette, rampAt, sameColumns, sameStyle, singleStyle, styleForColumn, styleFromVizConfig, MAX_CATEGORIES, type ColumnInfo, type FeatureStyle } from '../../src-renderer/src/map/feature-style.js';
 
 describe('vector feature styles', () => {
   const features = [
@@ -24,6 +24,18 @@ describe('vector feature styles', () => {
     expect(sameColumns(columnsOf(features), columnsOf([...features, { properties: { value: 5, kind: 'edge', flag: true } }]))).toBe(false);
     expect(sameColumns(columnsOf(features), columnsOf([...features, { properties: { extra: 1 } }]))).toBe(false);
     expect(sameColumns([], [])).toBe(true);
+  });
+
+  it('tells a style read again from the same vizConfig from another style', () => {
+    const vizConfig = { vectorLayer: { getFillColor: { '@@function': 'colorContinuous', attr: 'value', domain: [0, 10], colors: 'Teal' } } };
+    const style = styleFromVizConfig(vizConfig);
+    const again = styleFromVizConfig(structuredClone(vizConfig));
+    expect(style).not.toBeNull();
+    expect(sameStyle(style as FeatureStyle, again as FeatureStyle)).toBe(true);
+    const wider = styleFromVizConfig({ vectorLayer: { getFillColor: { ...vizConfig.vectorLayer.getFillColor, domain: [0, 20] } } });
+    expect(sameStyle(style as FeatureStyle, wider as FeatureStyle)).toBe(false);
+    expect(sameStyle(singleStyle(), singleStyle())).toBe(true);
+    expect(sameStyle(singleStyle(), style as FeatureStyle)).toBe(false);
   });
 
   it('colours a numeric column along the ramp across its domain, and missing values grey', () => {

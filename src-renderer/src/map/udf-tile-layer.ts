@@ -13,7 +13,7 @@ import { tileUrl } from '../api/client.js';
 import { sessionHeaders } from '../api/session-key.js';
 import { reportTileError } from '../state/tile-errors.svelte.js';
 import type { ErrorData } from '../../../src-shared/errors.js';
-import { colorOf, css, singleStyle, type FeatureStyle } from './feature-style.js';
+import { colorOf, css, sameStyle, singleStyle, type FeatureStyle } from './feature-style.js';
 
 export interface TileStatus {
   loading: number;
@@ -85,8 +85,10 @@ export class UdfTileLayer extends L.GridLayer {
     for (const tile of this.liveTiles()) void this.paint(tile.el, tile.coords);
   }
 
-  /** Repaints the vector tiles with a new style from their kept features (no fetch). */
+  /** Repaints the vector tiles with a new style from their kept features (no fetch); the same style again draws nothing. */
   setStyle(style: FeatureStyle): void {
+    // Each save reads the UDF's vizConfig again, a new object with the same style.
+    if (sameStyle(style, this.style)) return;
     this.style = style;
     for (const tile of this.liveTiles()) {
       const features = this.features.get(this.keyOf(tile.coords));
