@@ -254,6 +254,11 @@ describe('the code editor', () => {
     expect(await tooltip.innerText()).toContain('ValueError: n must be zero or more');
     await screenshot(page, 'editor-diagnostic-1440x900');
     await page.setViewportSize({ width: 1280, height: 800 });
+    // A run that succeeds takes the mark away.
+    await page.locator('[data-param="n"]').fill('1');
+    await page.locator('[data-testid="code-editor"] .cm-content').click();
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => page.locator('.cm-lint-marker-error').count(), { timeout: 20_000 }).toBe(0);
   });
 
   it("marks a tile UDF's runtime error on its line", async () => {
