@@ -150,14 +150,17 @@ class WorkerProcess:
         # Runs and describes sent and not answered yet, by id.
         self._serving: set[object] = set()
 
-    def send(self, header: dict[str, Any] | bytes, payload: bytes = b"") -> None:
+    def send(
+        self, header: dict[str, Any] | bytes, payload: bytes = b"", *, behind: bool = False
+    ) -> None:
         """Write one frame (a dict is JSON-encoded; bytes are sent as the header as they are,
-        on fd 3) where the engine would send it."""
+        on fd 3) where the engine would send it: a run goes to fd 3 when none is in progress,
+        or `behind` the one in progress there, as the engine queues a quick UDF's runs."""
         encoded = header if isinstance(header, bytes) else json.dumps(header).encode()
         side = False
         if isinstance(header, dict):
             serving = header.get("op") in ("run", "describe")
-            side = not serving or bool(self._serving)
+            side = not serving or (bool(self._serving) and not behind)
             if serving:
                 self._serving.add(header.get("id"))
         frame = LENGTHS.pack(len(encoded), len(payload)) + encoded + payload

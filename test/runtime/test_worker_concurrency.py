@@ -228,3 +228,37 @@ def test_a_cancel_that_overtakes_its_run_cancels_it_as_it_starts(worker: WorkerP
     header, _ = worker.request(run_request(udf_request(WAITER), 7, params={"seconds": 30}))
     assert (header["id"], header["ok"], header["error"]["code"]) == (7, False, "UDF_ERR_CANCELLED")
     assert worker.request(run_request(udf_request(WAITER), 8, params={"seconds": 0}))[0]["ok"]
+
+
+def test_a_run_queued_behind_the_main_threads_run_starts_when_it_ends(
+    worker: WorkerProcess, tmp_path: Path
+):
+    # The engine may queue a quick UDF's next run on fd 3 behind the one in progress: the main
+    # thread takes it the moment it has answered, with no round trip through the engine.
+    asleep = tmp_path / "asleep"
+    waiter = udf_request(WAITER)
+    first = {"label": "a", "seconds": 0.3, "marker": str(asleep)}
+    worker.send(run_request(waiter, 1, params=first))
+    wait_until(asleep.exists, "the first run is under way")
+    worker.send(run_request(udf_request(ON_MAIN), 2), behind=True)
+    worker.send(run_request(waiter, 3, params={"label": "c", "seconds": 0}), behind=True)
+    answers = [worker.receive() for _ in range(3)]
+    assert [header["id"] for header, _ in answers] == [1, 2, 3]
+    assert all(header["ok"] for header, _ in answers)
+    assert json.loads(answers[1][1]) == {"main": True}
+    assert json.loads(answers[2][1])["began"] >= json.loads(answers[0][1])["ended"]
+
+
+def test_a_run_queued_behind_another_and_cancelled_never_runs(
+    worker: WorkerProcess, tmp_path: Path
+):
+    asleep, ran = tmp_path / "asleep", tmp_path / "ran"
+    waiter = udf_request(WAITER)
+    worker.send(run_request(waiter, 1, params={"seconds": 0.3, "marker": str(asleep)}))
+    wait_until(asleep.exists, "the first run is under way")
+    worker.send(run_request(waiter, 2, params={"seconds": 0, "marker": str(ran)}), behind=True)
+    worker.send({"op": "cancel", "target": 2})
+    first, second = worker.receive(), worker.receive()
+    assert (first[0]["id"], first[0]["ok"]) == (1, True)
+    assert (second[0]["id"], second[0]["error"]["code"]) == (2, "UDF_ERR_CANCELLED")
+    assert not ran.exists()

@@ -5,9 +5,9 @@ also cuts short a `time.sleep` or a blocking read; other threads through the int
 asynchronous exception, which lands at the thread's next Python instruction. A run stuck in C
 code past the engine's grace period is ended by the engine killing the worker.
 
-A cancel can overtake its run: the engine sends runs to an idle worker on fd 3 and cancels on
-fd 5, read by different threads. A cancel for a run not started yet is kept, and the run is
-cancelled as it starts.
+A cancel can overtake its run: the engine sends runs to an idle worker on fd 3 (or queues one
+there behind a quick run) and cancels on fd 5, read by different threads. A cancel for a run
+not started yet is kept, and the run is cancelled as it starts.
 
 A run that is importing a module is interrupted only once the import is over: cut short, an
 import leaves half a module behind (a package's submodules holding a parent that never finished,

@@ -1,8 +1,9 @@
 """The worker: serves `run`, `describe`, `load`, `cancel` and `shutdown` requests from the engine.
 
 Requests arrive on fd 3 and fd 5, responses leave on fd 4 (see docs/worker-protocol.md). The
-engine sends a run or describe on fd 3 when the worker has none in progress: the main thread
-reads fd 3 itself and serves what it reads, so a run meets no thread handoff on its way in.
+engine sends a run or describe on fd 3 when the worker has none in progress (or one more behind
+a quick run in progress, to be served next): the main thread reads fd 3 itself and serves what
+it reads, so a run meets no thread handoff on its way in.
 Everything sent while runs are in progress comes on fd 5, read by a thread of its own: `load`
 and `cancel` are answered at once, a run or describe gets a thread of its own, so a worker whose
 runs wait (on I/O, on sleep, on a UDF they called) can take more; the engine decides how many.

@@ -172,19 +172,23 @@ export class WorkerClient {
     return this.send(message).answer;
   }
 
-  /** Sends one request; its id (to name it in a later `cancel`) and the answer to come. */
-  send(message: Record<string, unknown>): { id: number; answer: Promise<Frame> } {
+  /**
+   * Sends one request; its id (to name it in a later `cancel`) and the answer to come. A run goes
+   * to the main thread's pipe when the worker is idle, or `behind` the run it has there (started
+   * when that one ends); else to the side pipe, where it gets a thread of its own.
+   */
+  send(message: Record<string, unknown>, behind = false): { id: number; answer: Promise<Frame>; mainPipe: boolean } {
     const id = this.nextId++;
-    if (!this.alive) return { id, answer: this.exited.then((exit) => Promise.reject(new WorkerExitedError(exit))) };
     const serving = message.op === 'run' || message.op === 'describe';
-    // Only a run that finds the worker idle goes to its main thread's pipe.
-    const pipe = serving && this.serving === 0 ? this.requests : this.side ?? this.requests;
+    const mainPipe = serving && (this.serving === 0 || behind);
+    if (!this.alive) return { id, answer: this.exited.then((exit) => Promise.reject(new WorkerExitedError(exit))), mainPipe };
+    const pipe = mainPipe ? this.requests : this.side ?? this.requests;
     if (serving) this.serving += 1;
     const answer = new Promise<Frame>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, serving });
       pipe.write(encodeFrame({ ...message, id }));
     });
-    return { id, answer };
+    return { id, answer, mainPipe };
   }
 
   /** Sends a message that has no answer (`cancel`). */

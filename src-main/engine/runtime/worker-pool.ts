@@ -12,6 +12,12 @@
  * blame fails with a clear error, runs that shared the worker are run again, and a replacement
  * starts, so the runs queued behind it still succeed. The memory limit and a kill apply to the
  * worker's whole group: every process its runs started (process-group.ts).
+ *
+ * A run of a UDF whose runs are quick may also be queued behind the one a busy worker is running,
+ * on the same pipe, when no worker is free: the worker then starts it the moment the other ends,
+ * without waiting for the engine to hear of the end and send the next. That round trip costs more
+ * than a quick run itself. A slow run ahead would hold it up, so only runs whose UDF took under
+ * {@link QUICK_RUN_MS} last time, and that have not taken that long yet, get one queued behind them.
  */
 
 import { availableParallelism } from 'node:os';
@@ -28,6 +34,10 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 export const DEFAULT_MEMORY_LIMIT_BYTES = 4 * 1024 ** 3;
 /** Runs one worker may have at once when they wait; with the CPU count of workers, Fused's 32. */
 export const MAX_RUNS_PER_WORKER = 16;
+/** A run of a UDF whose last run took less than this may have another queued behind it. */
+export const QUICK_RUN_MS = 5;
+/** UDFs whose last run's duration is remembered (the most recent ones). */
+const RECENT_UDFS = 256;
 /** How long a cancelled run may take to stop before its worker is killed. */
 export const CANCEL_GRACE_MS = 2_000;
 /** How often busy workers' memory and CPU time are sampled. */
@@ -80,6 +90,12 @@ interface Task {
   solo: boolean;
   /** Ever ran beside another run in the same worker. */
   shared: boolean;
+  /** Queued in a busy worker behind its run, not started yet: innocent of whatever ends the worker. */
+  behind: boolean;
+  /** When it started (sent to its worker, or the run ahead of it ended), for `performance.now()`. */
+  startedAt: number;
+  /** Sent on its worker's main pipe, whose runs the worker takes one after another. */
+  mainPipe: boolean;
   requeued: number;
   signal: AbortSignal | undefined;
   /** Answered or failed: nothing may settle it again (a close and the worker's answer can race). */
@@ -139,6 +155,8 @@ export class WorkerPool {
   /** The environment new workers start with; `renew` changes it and bumps the generation. */
   private env: NodeJS.ProcessEnv;
   private generation = 0;
+  /** The duration of each recent UDF's last run, by its code's key: which runs are quick. */
+  private readonly lastRunMs = new Map<string, number>();
 
   constructor(private readonly options: PoolOptions) {
     this.size = Math.max(1, options.size ?? availableParallelism());
@@ -209,11 +227,14 @@ export class WorkerPool {
   }
 
   /** Runs in progress and waiting, and the workers' memory: for the window and the benchmarks. */
-  load(): { running: number; queued: number; perWorker: { pid: number; running: number; allowance: number; residentBytes: number }[] } {
-    const perWorker = this.slots.flatMap((slot) => (slot.worker?.alive
-      ? [{ pid: slot.worker.pid, running: slot.tasks.size, allowance: slot.allowance, residentBytes: slot.residentBytes }]
-      : []));
-    return { running: perWorker.reduce((sum, worker) => sum + worker.running, 0), queued: this.queue.length, perWorker };
+  load(): { running: number; queued: number; perWorker: { pid: number; running: number; behind: number; allowance: number; residentBytes: number }[] } {
+    const perWorker = this.slots.flatMap((slot) => {
+      if (!slot.worker?.alive) return [];
+      const behind = queuedBehind(slot) ? 1 : 0;
+      return [{ pid: slot.worker.pid, running: slot.tasks.size - behind, behind, allowance: slot.allowance, residentBytes: slot.residentBytes }];
+    });
+    const sum = (count: (worker: (typeof perWorker)[number]) => number) => perWorker.reduce((total, worker) => total + count(worker), 0);
+    return { running: sum((worker) => worker.running), queued: this.queue.length + sum((worker) => worker.behind), perWorker };
   }
 
   /** The environment workers start with. */
@@ -247,7 +268,7 @@ export class WorkerPool {
     if (signal?.aborted) return Promise.reject(cancelledError());
     return new Promise((resolve, reject) => {
       const task: Task = {
-        message, timeoutMs, nested, solo: false, shared: false, requeued: 0, stderrMark: 0, signal, settled: false, resolve, reject,
+        message, timeoutMs, nested, solo: false, shared: false, behind: false, startedAt: 0, mainPipe: false, requeued: 0, stderrMark: 0, signal, settled: false, resolve, reject,
         requestId: -1, slot: null, timers: [], killedFor: null, innocent: false, onAbort: null,
       };
       if (signal) {
@@ -263,12 +284,14 @@ export class WorkerPool {
     for (let index = 0; index < this.queue.length && this.hasRoom(); ) {
       const task = this.queue[index] as Task;
       const slot = this.pick(task);
-      if (!slot) {
+      const ahead = slot ? null : this.slotToQueueBehind(task);
+      if (!slot && !ahead) {
         index += 1;
         continue;
       }
       this.queue.splice(index, 1);
-      this.execute(slot, task);
+      if (slot) this.execute(slot, task, false);
+      else this.execute(ahead as Slot, task, true);
     }
     if (this.queue.length > 0 && this.startFailures >= START_FAILURE_LIMIT && this.slots.every((s) => !s.worker?.alive)) {
       const error = this.startError('workers fail to start');
@@ -279,7 +302,7 @@ export class WorkerPool {
   /** Whether any queued run could start now (so dispatch stops scanning a long queue early). */
   private hasRoom(): boolean {
     return this.slots.some((slot) => slot.worker?.alive) && (this.queue.some((task) => task.nested)
-      || this.slots.some((slot) => slot.worker?.alive && !hasSolo(slot) && slot.tasks.size < slot.allowance));
+      || this.slots.some((slot) => (slot.worker?.alive && !hasSolo(slot) && slot.tasks.size < slot.allowance) || this.canQueueBehind(slot)));
   }
 
   /** The worker a queued run goes to now, or null when it must wait. */
@@ -295,38 +318,76 @@ export class WorkerPool {
     return best;
   }
 
-  private execute(slot: Slot, task: Task): void {
+  /**
+   * The busy worker a queued run can wait in, behind the one run it has: that run's UDF was quick
+   * last time and has not been slow yet this time. Only when no worker has room (`pick`).
+   */
+  private slotToQueueBehind(task: Task): Slot | null {
+    if (task.solo || task.nested) return null;
+    return this.slots.find((slot) => this.canQueueBehind(slot)) ?? null;
+  }
+
+  private canQueueBehind(slot: Slot): boolean {
+    if (!slot.worker?.alive || slot.allowance !== 1 || slot.tasks.size !== 1) return false;
+    const ahead = slot.tasks.values().next().value as Task;
+    const last = this.lastRunMs.get(udfKey(ahead.message));
+    return ahead.mainPipe && !ahead.solo && !ahead.settled && last !== undefined && last < QUICK_RUN_MS && performance.now() - ahead.startedAt < QUICK_RUN_MS;
+  }
+
+  /** Sends a run to its worker: to start now, or `behind` the one run the worker has. */
+  private execute(slot: Slot, task: Task, behind: boolean): void {
     const worker = slot.worker as WorkerClient;
     if (slot.tasks.size === 0) slot.cpu = null;
     slot.tasks.add(task);
-    if (slot.tasks.size > 1) for (const other of slot.tasks) other.shared = true;
+    if (!behind && slot.tasks.size > 1) for (const other of slot.tasks) other.shared = true;
     task.slot = slot;
     task.killedFor = null;
     task.innocent = false;
+    task.behind = behind;
     // No CPU probe here: a worker that just became busy gets its baseline at the next sample, so
     // runs shorter than a sample (most of them) never cost a second round trip.
     this.sampleBusyWorkers();
-    task.timers.push(setTimeout(() => {
-      this.kill(slot, task, { code: 'UDF_ERR_TIMEOUT', message: `the run took longer than ${formatSeconds(task.timeoutMs)} and was stopped` });
-    }, task.timeoutMs));
-    task.stderrMark = worker.stderrMark;
-    const { id, answer } = worker.send(task.message);
+    if (!behind) this.begin(task, worker);
+    const { id, answer, mainPipe } = worker.send(task.message, behind);
     task.requestId = id;
+    task.mainPipe = mainPipe;
     answer.then(
       (frame) => {
+        this.noteDuration(task, frame);
         this.leave(slot, task);
+        const next = task.mainPipe ? queuedBehind(slot) : undefined;
+        if (next) this.begin(next, worker);
         this.settle(task, null, frame);
         this.dispatch();
       },
       (error: unknown) => {
         this.leave(slot, task);
         if (task.killedFor) this.settle(task, new UdfStudioError(task.killedFor));
-        else if (task.innocent && !task.signal?.aborted) this.requeue(task, false);
+        else if ((task.innocent || task.behind) && !task.signal?.aborted) this.requeue(task, false);
         else if (task.shared && task.requeued === 0 && !task.signal?.aborted) this.requeue(task, true);
         else this.settle(task, slot.killedForAll ? new UdfStudioError(slot.killedForAll) : crashError(error, task));
         // The exit handler installed at start replaces the worker and dispatches again.
       },
     );
+  }
+
+  /** The run starts in its worker now: its time limit runs from here, and stderr lines from here are its. */
+  private begin(task: Task, worker: WorkerClient): void {
+    task.behind = false;
+    task.startedAt = performance.now();
+    task.stderrMark = worker.stderrMark;
+    task.timers.push(setTimeout(() => {
+      if (task.slot) this.kill(task.slot, task, { code: 'UDF_ERR_TIMEOUT', message: `the run took longer than ${formatSeconds(task.timeoutMs)} and was stopped` });
+    }, task.timeoutMs));
+  }
+
+  private noteDuration(task: Task, frame: Frame): void {
+    const duration = frame.header.durationMs;
+    if (typeof duration !== 'number' || task.message.op !== 'run') return;
+    const key = udfKey(task.message);
+    this.lastRunMs.delete(key);
+    this.lastRunMs.set(key, duration);
+    if (this.lastRunMs.size > RECENT_UDFS) this.lastRunMs.delete(this.lastRunMs.keys().next().value as string);
   }
 
   /** A run that lost its worker through no fault of its own goes to the front of the queue. */
@@ -380,7 +441,9 @@ export class WorkerPool {
     const slot = task.slot;
     if (!slot?.worker) return;
     slot.worker.notify({ op: 'cancel', target: task.requestId });
-    task.timers.push(setTimeout(() => this.kill(slot, task, cancelledError().data), CANCEL_GRACE_MS));
+    // Not started: the worker answers it cancelled when it comes to it, and nothing needs killing.
+    if (task.behind) this.settle(task, cancelledError());
+    else task.timers.push(setTimeout(() => this.kill(slot, task, cancelledError().data), CANCEL_GRACE_MS));
   }
 
   /** Kills a worker for one run's sake; the others it was running go back in the queue. */
@@ -490,8 +553,9 @@ export class WorkerPool {
         code: 'UDF_ERR_MEMORY_LIMIT',
         message: `the run used ${formatBytes(bytes)}, over the limit of ${formatBytes(this.memoryLimitBytes)}, and was stopped`,
       };
-      if (slot.tasks.size === 1) {
-        this.kill(slot, slot.tasks.values().next().value as Task, reason);
+      const running = [...slot.tasks].filter((task) => !task.behind);
+      if (running.length === 1) {
+        this.kill(slot, running[0] as Task, reason);
       } else {
         // Several runs share the memory: each runs again alone, and the one to blame fails then.
         slot.killedForAll = reason;
@@ -530,6 +594,17 @@ export class WorkerPool {
       },
     );
   }
+}
+
+/** The run queued in a worker behind the one it is running, if any. */
+function queuedBehind(slot: Slot): Task | undefined {
+  for (const task of slot.tasks) if (task.behind) return task;
+  return undefined;
+}
+
+function udfKey(message: Record<string, unknown>): string {
+  const udf = message.udf as { key?: unknown } | undefined;
+  return typeof udf?.key === 'string' ? udf.key : '';
 }
 
 function hasSolo(slot: Slot): boolean {
