@@ -51,6 +51,7 @@ from ._cancellation import Cancellation, RunCancelled
 from ._framing import MAX_PAYLOAD_BYTES, FrameError, FrameReader, FrameWriter
 from ._lifetime import ProtocolPipes, become_subreaper, end_worker, log, reap_adopted
 from ._new_packages import notice_new_packages
+from ._scheduling import run_as_batch
 from ._warm_cache import ProtocolError, WarmCache
 
 REQUEST_FD: Final = 3
@@ -70,6 +71,8 @@ def main() -> NoReturn:
     # in the terminal that started the engine reaches the whole process group and must not kill
     # a run.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # First, so every thread the worker and its libraries start inherits it.
+    run_as_batch()
     subreaper = become_subreaper()
     try:
         pipes = ProtocolPipes(REQUEST_FD, RESPONSE_FD, SIDE_REQUEST_FD)
