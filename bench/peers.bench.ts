@@ -16,7 +16,7 @@ import { startEngineServer } from '../src-main/engine/server/engine-server.js';
 import { get } from './http-get.js';
 import { loadTest, type LoadResult } from './load.js';
 import { PEERS_DIR, peerPython } from './peer-venv.js';
-import { ms, report, summarise } from './stats.js';
+import { medianRounds, ms, report, summarise } from './stats.js';
 
 const CONNECTIONS = 8;
 const SECONDS = 4;
@@ -121,13 +121,8 @@ function rate(result: LoadResult): number {
   return result.requestsPerSecond;
 }
 
-/** Runs each measurement {@link ROUNDS} times, all of them in turn each round; each one's median round by `score`. */
-async function inTurn<T>(measurements: (() => Promise<T>)[], score: (result: T) => number): Promise<T[]> {
-  const rounds: T[][] = measurements.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [index, measure] of measurements.entries()) rounds[index]?.push(await measure());
-  }
-  return rounds.map((results) => [...results].sort((a, b) => score(a) - score(b))[Math.floor(results.length / 2)] as T);
+function inTurn<T>(measurements: (() => Promise<T>)[], score: (result: T) => number): Promise<T[]> {
+  return medianRounds(ROUNDS, measurements, score);
 }
 
 interface ReadCost { ms: number; rasterio: string; gdal: string }

@@ -27,3 +27,15 @@ export function ms(value: number): string {
 export function report(name: string, value: string, note = ''): void {
   process.stdout.write(`  ${name.padEnd(66)} ${value.padStart(10)}${note ? `   ${note}` : ''}\n`);
 }
+
+/**
+ * Runs each measurement `rounds` times, all of them in turn each round, and gives each one's median
+ * round by `score`: on a small machine one run can be 20% off, and a slow spell then falls on all.
+ */
+export async function medianRounds<T>(rounds: number, measurements: (() => Promise<T>)[], score: (result: T) => number): Promise<T[]> {
+  const results: T[][] = measurements.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, measure] of measurements.entries()) results[index]?.push(await measure());
+  }
+  return results.map((each) => [...each].sort((a, b) => score(a) - score(b))[Math.floor(each.length / 2)] as T);
+}
