@@ -14,6 +14,12 @@ describe('x-fused-metadata', () => {
     expect(JSON.parse(header)).toMatchObject({ stdout: 'héllo\n', has_exception: false });
   });
 
+  it('tells a run that printed nothing in full: empty texts, no exception', () => {
+    expect(JSON.parse(fusedMetadata(success('')))).toEqual({
+      stdout: '', stderr: '', has_exception: false, exception_class: null, errormsg: null, lineno: null, exception: null, error_type: null,
+    });
+  });
+
   // Regression: 5,000 printed non-ASCII characters made a 30 KB header, which the official client's
   // async reader (fused.run_async, udf.map) refuses past 12,000 bytes.
   it('stays under the header limit whatever the UDF printed, keeping the start of each text', () => {
