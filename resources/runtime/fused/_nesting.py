@@ -11,11 +11,10 @@ The worker also sets the engine's id for the run, which calls back to the engine
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Final
 
+from ._context_setting import Setting
 from ._errors import UDF_ERR_RECURSION, UdfRuntimeError
 
 MAX_DEPTH: Final = 5
@@ -57,14 +56,9 @@ def recursion_header() -> str:
     return str(child_depth() + 1)
 
 
-@contextmanager
-def at_depth(depth: int) -> Iterator[None]:
+def at_depth(depth: int) -> Setting[int | None]:
     """Run the enclosed code as part of a run at `depth`."""
-    token = _depth.set(depth)
-    try:
-        yield
-    finally:
-        _depth.reset(token)
+    return Setting(_depth, depth)
 
 
 def engine_run_id() -> str | None:
@@ -72,11 +66,6 @@ def engine_run_id() -> str | None:
     return _engine_run.get()
 
 
-@contextmanager
-def in_engine_run(run_id: str | None) -> Iterator[None]:
+def in_engine_run(run_id: str | None) -> Setting[str | None]:
     """Run the enclosed code as part of the engine's run `run_id` (None: no engine run)."""
-    token = _engine_run.set(run_id)
-    try:
-        yield
-    finally:
-        _engine_run.reset(token)
+    return Setting(_engine_run, run_id)

@@ -8,11 +8,12 @@ runs and nested calls each see their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from ._context_setting import Setting
 
 if TYPE_CHECKING:
     from ._udf_like import UdfLike
@@ -40,21 +41,11 @@ def current_request() -> RunRequest | None:
     return _request.get()
 
 
-@contextmanager
-def running_udf(udf: UdfLike) -> Iterator[None]:
+def running_udf(udf: UdfLike) -> Setting[UdfLike | None]:
     """Report `udf` as the running UDF for the enclosed call."""
-    token = _udf.set(udf)
-    try:
-        yield
-    finally:
-        _udf.reset(token)
+    return Setting(_udf, udf)
 
 
-@contextmanager
-def serving(request: RunRequest) -> Iterator[None]:
+def serving(request: RunRequest) -> Setting[RunRequest | None]:
     """Report the enclosed run as serving `request`."""
-    token = _request.set(request)
-    try:
-        yield
-    finally:
-        _request.reset(token)
+    return Setting(_request, request)

@@ -13,20 +13,31 @@ from __future__ import annotations
 import io
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, TextIO
 
 _local = threading.local()
 
 
 class _Capture:
-    """The two buffers of one capture, open while the code it encloses runs."""
+    """The two buffers of one capture, open while the code it encloses runs (a context manager
+    that gives them, so the calling thread's prints, and its new threads', go into them)."""
+
+    __slots__ = ("_saved", "err", "open", "out")
 
     def __init__(self) -> None:
         self.out = io.StringIO()
         self.err = io.StringIO()
         self.open = True
+        self._saved: _Capture | None = None
+
+    def __enter__(self) -> tuple[io.StringIO, io.StringIO]:
+        self._saved = getattr(_local, "capture", None)
+        _local.capture = self
+        return self.out, self.err
+
+    def __exit__(self, *_exc: object) -> None:
+        self.open = False
+        _local.capture = self._saved
 
 
 def _current() -> _Capture | None:
@@ -90,15 +101,7 @@ def install() -> None:
     threading.Thread.start = _start_in_capture  # type: ignore[method-assign, assignment]
 
 
-@contextmanager
-def captured() -> Iterator[tuple[io.StringIO, io.StringIO]]:
+def captured() -> _Capture:
     """Capture this thread's prints, and those of threads it starts meanwhile, into two buffers
-    (stdout, stderr) for the enclosed code."""
-    capture = _Capture()
-    saved = getattr(_local, "capture", None)
-    _local.capture = capture
-    try:
-        yield capture.out, capture.err
-    finally:
-        capture.open = False
-        _local.capture = saved
+    (stdout, stderr) for the enclosed code: `with captured() as (out, err):`."""
+    return _Capture()
