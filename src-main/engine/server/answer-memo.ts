@@ -42,6 +42,8 @@ export interface AnswerSource {
 }
 
 interface Entry extends HitAnswer, AnswerSource {
+  /** The headers of its full answer (a 200's with its body's), put together once. */
+  answerHeaders: string[];
   engine: Engine;
   generation: number;
   /** The body is the cache entry's own bytes (else a compressed copy counted in the byte limit). */
@@ -69,7 +71,7 @@ export class AnswerMemo {
       res.end();
       return true;
     }
-    res.writeHead(entry.status, entry.status === 200 ? [...entry.headers, ...entry.bodyHeaders] : entry.headers as string[]);
+    res.writeHead(entry.status, entry.answerHeaders);
     res.end(entry.status === 200 ? entry.body : undefined);
     return true;
   }
@@ -84,7 +86,8 @@ export class AnswerMemo {
     const previous = this.entries.get(key);
     if (previous) this.forget(key, previous);
     const { engine } = this.services;
-    this.entries.set(key, { ...answer, ...source, engine, generation: engine.workspace.generation, shared: bodyIsShared });
+    const answerHeaders = answer.status === 200 ? [...answer.headers, ...answer.bodyHeaders] : [...answer.headers];
+    this.entries.set(key, { ...answer, ...source, answerHeaders, engine, generation: engine.workspace.generation, shared: bodyIsShared });
     this.bytes += own;
   }
 

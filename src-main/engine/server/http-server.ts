@@ -44,9 +44,10 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const NO_HEADERS = {};
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, OPTIONS',
   'access-control-expose-headers': 'x-fused-metadata, x-fused-cached, x-udf-studio-cache, x-udf-studio-cache-error, etag',
 };
+/** Allowed methods matter only to a preflight: every other answer leaves them out. */
+const PREFLIGHT_HEADERS = { ...CORS_HEADERS, 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-max-age': '600' };
 
 /** Builds the router with every route; exported so tests can list the routes. */
 export function buildRouter(services: ServerServices, memo = new AnswerMemo(services)): Router {
@@ -110,7 +111,7 @@ async function handle(router: Router, memo: AnswerMemo, services: ServerServices
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') {
     const corsRoute = router.routesFor(url.pathname).some((route) => route.cors);
-    res.writeHead(corsRoute ? 204 : 404, corsRoute ? { ...CORS_HEADERS, 'access-control-max-age': '600' } : {});
+    res.writeHead(corsRoute ? 204 : 404, corsRoute ? PREFLIGHT_HEADERS : {});
     res.end();
     return;
   }

@@ -137,7 +137,12 @@ describe('shared token runs', () => {
   it('answers CORS preflight on token URLs only', async () => {
     const preflight = await request(base, `/${token}/run/file`, { method: 'OPTIONS', headers: { origin: 'https://maps.example', 'access-control-request-method': 'GET' } });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers['access-control-allow-origin']).toBe('*');
+    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-max-age': '600' });
+    // The methods matter only to a preflight; a run's answer says who may read it and which headers.
+    const run = await request(base, `/${token}/run/file`, { headers: { origin: 'https://maps.example' } });
+    expect(run.headers['access-control-allow-origin']).toBe('*');
+    expect(run.headers['access-control-expose-headers']).toContain('x-fused-metadata');
+    expect(run.headers['access-control-allow-methods']).toBeUndefined();
     const privatePreflight = await request(base, '/server/v1/udf-access-token/self', { method: 'OPTIONS' });
     expect(privatePreflight.headers['access-control-allow-origin']).toBeUndefined();
     const privateRun = await request(base, '/server/v1/realtime/c/api/v1/run/udf/saved/me/Echo', { headers: bearer(server) });
