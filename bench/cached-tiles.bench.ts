@@ -3,7 +3,8 @@
  * process (wrk when installed, a C client whose own cost stays out of the figures; else autocannon)
  * against the engine's server and, in the same run, a bare Node `http` server returning the same
  * bytes; then 304 revalidations under the same load, and one request at a time on one keep-alive
- * connection. The three loads run in turn, {@link ROUNDS} rounds, each reported by its median round. The tile is a PNG of about 10 KB (noise over a gradient), the size of a typical map tile.
+ * connection. The three loads run in turn, {@link ROUNDS} rounds, each reported by its median
+ * round. The tile is a PNG of about 10 KB (noise over a gradient), the size of a typical map tile.
  */
 
 import { createServer, Agent } from 'node:http';

@@ -92,13 +92,13 @@ export async function benchPeers(env: NodeJS.ProcessEnv, home: string): Promise<
     };
     for (const url of [urls.engineTrivial(1), urls.peerTrivial(1), urls.engineTile, urls.peerTile, urls.titilerTile]) await expectOk(url);
 
-    const [engineOne, peerOne] = await inTurn([() => oneAtATime(urls.engineTrivial), () => oneAtATime(urls.peerTrivial)], (p50) => p50) as [number, number];
+    const [engineOne, peerOne] = await medianRounds(ROUNDS, [() => oneAtATime(urls.engineTrivial), () => oneAtATime(urls.peerTrivial)], (p50) => p50) as [number, number];
     compare(`trivial run, one request at a time (${RUNS}), p50`, ms(engineOne), 'FastAPI', ms(peerOne), peerOne / engineOne, 'faster than FastAPI');
 
-    const [engineTrivial, peerTrivial] = await inTurn([urls.engineTrivial(1), urls.peerTrivial(1)].map(load), rate) as [LoadResult, LoadResult];
+    const [engineTrivial, peerTrivial] = await medianRounds(ROUNDS, [urls.engineTrivial(1), urls.peerTrivial(1)].map(load), rate) as [LoadResult, LoadResult];
     compareLoad(`trivial run, ${CONNECTIONS} connections`, engineTrivial, 'FastAPI', peerTrivial, 'at least level');
 
-    const [engineTile, peerTile, titilerTile] = await inTurn([urls.engineTile, urls.peerTile, urls.titilerTile].map(load), rate) as [LoadResult, LoadResult, LoadResult];
+    const [engineTile, peerTile, titilerTile] = await medianRounds(ROUNDS, [urls.engineTile, urls.peerTile, urls.titilerTile].map(load), rate) as [LoadResult, LoadResult, LoadResult];
     compareLoad(`COG tile (WarpedVRT, 256 px PNG), ${CONNECTIONS} connections`, engineTile, 'FastAPI', peerTile, 'at least level');
     compareLoad(`COG tile, ${CONNECTIONS} connections`, engineTile, 'TiTiler', titilerTile, 'at least 2x');
     // Every server pays the UDF's read; each venv's rasterio wheel brings its own GDAL, which decides it.
@@ -119,10 +119,6 @@ function load(url: string): () => Promise<LoadResult> {
 
 function rate(result: LoadResult): number {
   return result.requestsPerSecond;
-}
-
-function inTurn<T>(measurements: (() => Promise<T>)[], score: (result: T) => number): Promise<T[]> {
-  return medianRounds(ROUNDS, measurements, score);
 }
 
 interface ReadCost { ms: number; rasterio: string; gdal: string }

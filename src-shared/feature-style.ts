@@ -128,11 +128,7 @@ export function sameStyle(a: FeatureStyle, b: FeatureStyle): boolean {
 
 /** Whether two readings of columns say the same (a style built from either is the same style). */
 export function sameColumns(a: readonly ColumnInfo[], b: readonly ColumnInfo[]): boolean {
-  return a.length === b.length && a.every((column, index) => {
-    const other = b[index];
-    return other !== undefined && column.name === other.name && column.kind === other.kind && column.min === other.min
-      && column.max === other.max && column.values.length === other.values.length && column.values.every((value, at) => value === other.values[at]);
-  });
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** A style colouring by a column, with the domain or categories its values show. */

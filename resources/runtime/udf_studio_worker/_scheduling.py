@@ -10,17 +10,15 @@ workers compute in the time between. Threads and processes the worker starts aft
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 
-def run_as_batch() -> bool:
+def run_as_batch() -> None:
     """Put the calling thread (and so every thread and process it starts later) under the batch
-    policy; False where the system has none (macOS) or refuses."""
+    policy; nothing where the system has none (macOS) or refuses."""
     policy = getattr(os, "SCHED_BATCH", None)
     if policy is None:
-        return False
-    try:
+        return
+    with contextlib.suppress(OSError):
         os.sched_setscheduler(0, policy, os.sched_param(0))
-    except OSError:
-        return False
-    return True

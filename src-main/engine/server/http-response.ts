@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { ERROR_CODES, UdfStudioError, type ErrorData } from '../../../src-shared/errors.js';
-import type { RunFailure, RunOutcome, RunSuccess } from '../../../src-shared/udf.js';
+import type { RunOutcome } from '../../../src-shared/udf.js';
 import type { EngineResult } from '../engine-run.js';
 import { busyDatabase } from '../store/database.js';
 import { acceptsGzip, matchesEtag, type HitAnswer } from './answer-memo.js';
@@ -72,12 +72,14 @@ export function sendError(res: ServerResponse, error: unknown, headers: Record<s
 
 /** Cached results reuse their body buffer, so their metadata header is built once per entry. */
 const metadataOfBody = new WeakMap<Uint8Array, string>();
+/** The header of every successful run that printed nothing. */
+let silentSuccess: string | undefined;
 
 /** Fused's `x-fused-metadata` header for a run, ASCII-only so any client can read it. */
 export function fusedMetadata(outcome: RunOutcome): string {
   if (outcome.ok) {
     // Most runs print nothing: they all share one header.
-    if (outcome.stdout === '' && outcome.stderr === '') return SILENT_SUCCESS;
+    if (outcome.stdout === '' && outcome.stderr === '') return silentSuccess ??= buildMetadata(outcome);
     const known = metadataOfBody.get(outcome.body);
     if (known !== undefined) return known;
     const built = buildMetadata(outcome);
@@ -86,8 +88,6 @@ export function fusedMetadata(outcome: RunOutcome): string {
   }
   return buildMetadata(outcome);
 }
-
-const SILENT_SUCCESS = metadataHeader({ ok: true, stdout: '', stderr: '' }, 0);
 
 /**
  * The metadata with its texts clipped to fewer characters until the final header value (escaped,
@@ -100,10 +100,7 @@ function buildMetadata(outcome: RunOutcome): string {
   }
 }
 
-/** What the metadata header tells of a run. */
-type RunReport = Pick<RunSuccess, 'ok' | 'stdout' | 'stderr'> | Pick<RunFailure, 'ok' | 'stdout' | 'stderr' | 'error'>;
-
-function metadataHeader(outcome: RunReport, limit: number): string {
+function metadataHeader(outcome: RunOutcome, limit: number): string {
   const error = outcome.ok ? null : outcome.error;
   const metadata = {
     stdout: clip(outcome.stdout, limit),
